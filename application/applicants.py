@@ -1,0 +1,47 @@
+"""Checking who files: names and unified social credit codes (python-stdnum)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError
+
+from application.errors import InvalidInput
+from domain.values import Applicant, Channel
+
+NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at the window
+
+
+def check_applicant(name: str, credit_code: str) -> Applicant:
+    """Return the applicant if the name is given and the credit code is valid (check digit too)."""
+    problems: dict[str, list[str]] = {}
+    if not isinstance(name, str) or not name.strip():
+        problems["applicant.name"] = ["the applicant's name is required"]
+    code = uscc.compact(credit_code) if isinstance(credit_code, str) else ""
+    try:
+        uscc.validate(code)
+    except ValidationError as error:
+        problems["applicant.credit_code"] = [
+            f"{credit_code!r} is not a valid unified social credit code ({error})"
+        ]
+    if problems:
+        field, messages = next(iter(problems.items()))
+        raise InvalidInput(f"{field}: {messages[0]}", problems)
+    return Applicant(name.strip(), code)
+
+
+def check_channel(channel: str) -> Channel:
+    """Return the channel, or raise ``InvalidInput`` listing the allowed ones."""
+    try:
+        return Channel(channel)
+    except ValueError:
+        allowed = ", ".join(c.value for c in Channel)
+        raise InvalidInput(f"channel: one of {allowed}", {"channel": [f"one of {allowed}"]}) from None
+
+
+def new_case_number(today: date) -> str:
+    """Return a fresh case number such as ``YJS20261121-7KQ2MX`` (collisions are retried)."""
+    token = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
+    return f"YJS{today:%Y%m%d}-{token}"

@@ -1,0 +1,102 @@
+"""The core of the case application: loading, saving with retries, reading with access checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from application.access import may_view
+from application.catalogue import CatalogueApplication
+from application.clock import Clock
+from application.errors import CaseNotFound, NotAllowed, VersionConflict
+from application.retry import with_retries
+from application.transcodings import OneThingApplication
+from domain.case import Case
+from domain.deadlines import IsWorkday
+from domain.values import Actor
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a command returns: the case, its new version, and where its last event landed."""
+
+    case_id: UUID
+    number: str
+    version: int
+    notification_id: int | None
+    result: Any = None
+
+
+class CommandsBase:
+    """What the command mixins use of ``CaseCore`` (declared for readers and type checkers)."""
+
+    catalogue: CatalogueApplication
+    clock: Clock
+    is_workday: IsWorkday
+    find_actor: Callable[[str], Actor | None]
+    change: Callable[..., Saved]  # CaseCore.change
+    saved: Callable[..., Saved]  # CaseCore.saved
+
+
+class CaseCore(OneThingApplication):
+    """Loads and saves cases; the commands are mixed in by ``CaseApplication``."""
+
+    name = "Cases"
+    snapshotting_intervals = {Case: 50}
+
+    def __init__(
+        self, env: dict[str, str] | None = None, *, catalogue: CatalogueApplication,
+        clock: Clock, is_workday: IsWorkday, find_actor: Callable[[str], Actor | None] = lambda _: None,
+    ):
+        super().__init__(env)
+        self.catalogue, self.clock, self.is_workday = catalogue, clock, is_workday
+        self.find_actor = find_actor
+
+    def get_case(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> Case:
+        """Return the case (as it stood at ``version``, if given) if the actor may see it."""
+        case = self.load(case_id, version)
+        if not may_view(actor, case):
+            raise NotAllowed(f"{actor.user_id} may not see case {case.number}")
+        return case
+
+    def load(self, case_id: UUID | str, version: int | None = None) -> Case:
+        """Return the case with this id, or raise ``CaseNotFound``."""
+        try:
+            return self.repository.get(_as_uuid(case_id), version=version)
+        except (AggregateNotFoundError, ValueError):
+            at = f" at version {version}" if version else ""
+            raise CaseNotFound(f"no case {case_id}{at}") from None
+
+    def change(
+        self, case_id: UUID | str, doing: str, command: Callable[[Case], Any],
+        expected_version: int | None = None,
+    ) -> Saved:
+        """Load the case, run ``command`` on it, save; retry on a conflict unless a version was expected."""
+
+        def attempt() -> Saved:
+            case = self.load(case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise VersionConflict(
+                    f"case {case.number} is at version {case.version}, not {expected_version}"
+                )
+            return self.saved(case, command(case))
+
+        def on_conflict() -> None:
+            if expected_version is not None:
+                raise VersionConflict(f"{doing}: the case changed meanwhile; nothing was saved")
+
+        return with_retries(attempt, on_conflict, doing)
+
+    def saved(self, case: Case, result: Any = None) -> Saved:
+        """Save the case's new events and describe the outcome."""
+        recordings = self.save(case)
+        last = recordings[-1].notification.id if recordings else None
+        return Saved(case.id, case.number, case.version, last, result)
+
+
+def _as_uuid(case_id: UUID | str) -> UUID:
+    return case_id if isinstance(case_id, UUID) else UUID(str(case_id))

@@ -1,0 +1,102 @@
+"""Publishing the catalogue: departments and bundle versions, all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from application.bundle_file import parse_bundle_file
+from application.errors import BundleNotFound
+from application.retry import with_retries
+from application.transcodings import OneThingApplication
+from domain.catalogue import Bundle, Catalogue
+from domain.definitions import BundleDef, check_definition
+from domain.values import Actor
+
+
+@dataclass
+class PublishReport:
+    """What one load of a bundle file changed."""
+
+    departments: list[str] = field(default_factory=list)
+    published: dict[str, int] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+
+
+class CatalogueApplication(OneThingApplication):
+    """Departments and published bundle definitions (immutable, versioned)."""
+
+    name = "Catalogue"
+    # Cached aggregates are fast-forwarded (one cheap query) before use, so they stay fresh.
+    env = {"AGGREGATE_CACHE_MAXSIZE": "256"}
+
+    def __init__(self, env: dict[str, str] | None = None):
+        super().__init__(env)
+        self._definitions: dict[tuple[str, int], BundleDef] = {}  # versions never change
+
+    def publish_file(self, data: Any, actor: Actor) -> PublishReport:
+        """Validate a whole bundle file and publish it; nothing is published if any part is invalid."""
+        departments, bundles = parse_bundle_file(data)
+        return with_retries(
+            lambda: self._publish(departments, bundles, actor),
+            on_conflict=lambda: None, what="publishing the catalogue",
+        )
+
+    def _publish(self, departments: list, bundles: list[BundleDef], actor: Actor) -> PublishReport:
+        catalogue = self._catalogue(for_update=True) or Catalogue.start(actor)
+        report = PublishReport()
+        for dept in departments:
+            if catalogue.declare_department(dept.code, dept.name, dept.name_en, actor):
+                report.departments.append(dept.code)
+        for definition in bundles:
+            check_definition(definition, catalogue.departments)
+        changed = []
+        for definition in bundles:
+            bundle = self._bundle(definition.code, for_update=True) or Bundle.register(definition.code, actor)
+            if bundle.publish(definition, actor, reason="catalogue load"):
+                catalogue.list_bundle(definition.code, bundle.latest_version, actor)
+                report.published[definition.code] = bundle.latest_version
+                changed.append(bundle)
+            else:
+                report.unchanged.append(definition.code)
+        self.save(catalogue, *changed)
+        return report
+
+    def departments(self) -> dict[str, dict[str, str]]:
+        """Return every known department: code -> {name, name_en}."""
+        catalogue = self._catalogue()
+        return dict(catalogue.departments) if catalogue else {}
+
+    def latest_versions(self) -> dict[str, int]:
+        """Return each published bundle's latest version number."""
+        catalogue = self._catalogue()
+        return dict(catalogue.bundles) if catalogue else {}
+
+    def definition(self, code: str, version: int | None = None) -> tuple[BundleDef, int]:
+        """Return a bundle's definition and version number (default: the latest version)."""
+        if version is not None and (code, version) in self._definitions:
+            return self._definitions[(code, version)], version
+        bundle = self._bundle(code)
+        if bundle is None or bundle.latest_version == 0:
+            raise BundleNotFound(f"no published bundle {code!r}")
+        number = version or bundle.latest_version
+        try:
+            definition = bundle.definition(number)
+        except KeyError:
+            raise BundleNotFound(f"bundle {code!r} has no version {number}") from None
+        self._definitions[(code, number)] = definition
+        return definition, number
+
+    def _catalogue(self, for_update: bool = False) -> Catalogue | None:
+        try:
+            return self.repository.get(Catalogue.create_id(), deepcopy_from_cache=for_update)
+        except AggregateNotFoundError:
+            return None
+
+    def _bundle(self, code: str, for_update: bool = False) -> Bundle | None:
+        try:
+            return self.repository.get(Bundle.create_id(code), deepcopy_from_cache=for_update)
+        except AggregateNotFoundError:
+            return None

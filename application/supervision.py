@@ -1,0 +1,44 @@
+"""Commands of supervisors: escalate and resolve, transfer items between departments."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from application.access import require_item_reviewer, require_role
+from application.case_core import CommandsBase
+from application.errors import InvalidInput
+from domain.case import Case
+from domain.values import Actor, Role
+
+if TYPE_CHECKING:
+    from application.case_core import Saved
+
+
+class SupervisionCommands(CommandsBase):
+    """Mixed into ``CaseApplication``."""
+
+    def escalate(self, actor: Actor, case_id: str, reason: str, level: int = 1,
+                 expected_version: int | None = None) -> Saved:
+        """Put the case under supervision (督办) at ``level``; the result is the escalation's number."""
+        require_role(actor, "escalating a case", Role.SUPERVISOR)
+        return self.change(case_id, "escalating", lambda c: c.escalate(level, actor, reason), expected_version)
+
+    def resolve_escalation(self, actor: Actor, case_id: str, number: int, reason: str,
+                           expected_version: int | None = None) -> Saved:
+        """Close escalation ``number`` of the case."""
+        require_role(actor, "resolving an escalation", Role.SUPERVISOR)
+        return self.change(case_id, "resolving an escalation",
+                           lambda c: c.resolve_escalation(number, actor, reason), expected_version)
+
+    def transfer_item(self, actor: Actor, case_id: str, item: str, to_department: str, reason: str,
+                      expected_version: int | None = None) -> Saved:
+        """Pass an item to another department (its own reviewer or a supervisor may)."""
+        if to_department not in self.catalogue.departments():
+            raise InvalidInput(f"to_department: unknown department {to_department!r}",
+                               {"to_department": [f"unknown department {to_department!r}"]})
+
+        def command(case: Case) -> None:
+            require_item_reviewer(actor, case, item, "transferring", Role.SUPERVISOR)
+            case.transfer_item(item, to_department, actor, reason)
+
+        return self.change(case_id, "transferring an item", command, expected_version)

@@ -1,0 +1,246 @@
+"""The Case aggregate: one applicant's filing of one bundle, reviewed by several departments.
+
+Every command checks its rules first (raising a ``DomainError``), then records an event from
+``domain.case_events``. Decisions settle the case: a rejected essential item rejects it; when
+every item is finished it completes and releases all certificates together.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain import case_events as ev
+from domain import errors
+from domain.case_guards import CaseGuards
+from domain.case_state import Escalation, ItemState
+from domain.deadlines import IsWorkday, add_working_days, extend_after_pause
+from domain.definitions import INSPECTION_METHODS, BundleDef
+from domain.values import Actor, Applicant, CaseStatus, Channel, ItemStatus
+
+MAX_ESCALATION_LEVEL = 3
+CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://onething.invalid/case")
+
+
+class Case(CaseGuards, Aggregate):
+    """A case: the items of one bundle version, their materials, decisions and supervision."""
+
+    def __init__(
+        self, number: str, bundle: str, bundle_version: int, applicant: dict, channel: str,
+        opened_on: date, items: list, materials: list, actor: Actor, reason: str,
+    ):
+        self.number, self.bundle, self.bundle_version = number, bundle, bundle_version
+        self.applicant, self.channel, self.opened_on = dict(applicant), channel, opened_on
+        self.owner = actor.user_id
+        self.status, self.closed_at = CaseStatus.OPEN, None
+        self.items: dict[str, ItemState] = {d["code"]: ItemState.from_dict(d) for d in items}
+        self.material_defs: dict[str, dict] = {m["key"]: dict(m) for m in materials}
+        self.materials: dict[str, dict] = {}
+        self.deficiencies: dict[str, date] = {}
+        self.escalations: list[Escalation] = []
+        self.rating: dict[str, Any] | None = None
+
+    @staticmethod
+    def create_id(number: str, **_: Any) -> UUID:
+        """A case's id follows from its number, so a number is never given twice."""
+        return uuid5(CASE_NAMESPACE, number)
+
+    @classmethod
+    def open(
+        cls, *, number: str, bundle: BundleDef, bundle_version: int, applicant: Applicant,
+        channel: Channel, opened_on: date, actor: Actor, reason: str = "",
+    ) -> Case:
+        """Open a case for ``bundle_version`` of ``bundle``; the opener becomes its owner."""
+        if not applicant.name.strip():
+            raise errors.InvalidValue("the applicant needs a name")
+        return cls._create(
+            ev.Opened, number=number, bundle=bundle.code, bundle_version=bundle_version,
+            applicant=applicant.to_dict(), channel=str(Channel(channel)), opened_on=opened_on,
+            items=[ItemState.from_definition(i).to_dict() for i in bundle.items],
+            materials=[{"key": m.key, "name": m.name, "deficiency_allowed": m.deficiency_allowed}
+                       for m in bundle.materials],
+            actor=actor, reason=reason,
+        )
+
+    @property
+    def due(self) -> date | None:
+        """The latest due date of the case's items, once any item has one."""
+        return max((i.due for i in self.items.values() if i.due), default=None)
+
+    # Intake ---------------------------------------------------------------------------------
+    def submit_material(self, key: str, filename: str, sha256: str, actor: Actor, reason: str = "") -> None:
+        """Record a submitted material; it serves every item that needs it."""
+        self.check_open()
+        self.check_material(key)
+        self.check_file(filename, sha256)
+        self.trigger_event(ev.MaterialSubmitted, key=key, filename=filename, sha256=sha256.lower(),
+                           actor=actor, reason=reason)
+
+    def accept_with_deficiency(
+        self, missing: list[str], supplement_due: date, today: date, actor: Actor, reason: str = "",
+    ) -> None:
+        """Accept the case although ``missing`` materials (only excusable ones) are not there yet."""
+        self.check_open()
+        self.check_deficiency(missing, supplement_due, today)
+        self.trigger_event(ev.AcceptedWithDeficiency, missing=list(missing),
+                           supplement_due=supplement_due, actor=actor, reason=reason)
+
+    def withdraw(self, actor: Actor, reason: str) -> None:
+        """Withdraw the case at the applicant's request."""
+        self.check_open()
+        self.check_reason(reason)
+        self.trigger_event(ev.Withdrawn, actor=actor, reason=reason)
+
+    def rate(self, score: int, comment: str, actor: Actor) -> None:
+        """Record the applicant's rating (1–5) once the case is closed."""
+        if self.status == CaseStatus.OPEN:
+            raise errors.CaseNotClosed("a case is rated after it closes")
+        if self.rating is not None:
+            raise errors.InvalidRating("this case was rated already")
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise errors.InvalidRating("a rating is a whole number from 1 to 5")
+        self.trigger_event(ev.Rated, score=score, comment=comment, actor=actor, reason="")
+
+    # Review -----------------------------------------------------------------------------------
+    def accept_item(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "") -> None:
+        """Accept an item for review; its clock starts the next working day."""
+        item = self.check_item_status(code, ItemStatus.WAITING)
+        self.check_materials_present(item, excused_ok=True)
+        due = add_working_days(today, item.time_limit_days, is_workday)
+        self.trigger_event(ev.ItemAccepted, item=code, accepted_on=today, due=due, actor=actor, reason=reason)
+
+    def request_supplement(self, code: str, materials: list[str], today: date, actor: Actor, reason: str) -> None:
+        """Ask for corrected or additional material; the item's clock pauses."""
+        self.check_item_status(code, ItemStatus.IN_REVIEW)
+        self.check_reason(reason)
+        for key in materials:
+            self.check_material(key)
+        self.trigger_event(ev.SupplementRequested, item=code, materials=list(materials), paused_on=today,
+                           actor=actor, reason=reason)
+
+    def receive_supplement(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "") -> None:
+        """Record that the supplement arrived; the due date moves by the paused working days."""
+        item = self.check_item_status(code, ItemStatus.SUPPLEMENT_REQUESTED)
+        assert item.due is not None and item.paused_on is not None  # set by accept / request
+        due = extend_after_pause(item.due, item.paused_on, today, is_workday)
+        self.trigger_event(ev.SupplementReceived, item=code, due=due, actor=actor, reason=reason)
+
+    def record_inspection(self, code: str, method: str, passed: bool, actor: Actor, reason: str = "") -> None:
+        """Record an on-site or video inspection and whether the item passed it."""
+        self.check_item_status(code, ItemStatus.IN_REVIEW)
+        if method not in INSPECTION_METHODS:
+            raise errors.InvalidValue(f"inspection method must be one of {INSPECTION_METHODS}")
+        self.trigger_event(ev.InspectionRecorded, item=code, method=method, passed=bool(passed),
+                           actor=actor, reason=reason)
+
+    def approve_item(self, code: str, actor: Actor, reason: str = "") -> None:
+        """Approve an item on review: prerequisites approved, inspection passed if it needs one."""
+        item = self.check_item_status(code, ItemStatus.IN_REVIEW)
+        self.check_prerequisites(item)
+        if item.inspection and item.inspection_passed is not True:
+            raise errors.InspectionRequired(f"item {code!r} needs a passed {item.inspection} inspection")
+        self.trigger_event(ev.ItemApproved, item=code, actor=actor, reason=reason)
+        self.settle(actor)
+
+    def approve_on_commitment(self, code: str, commitment: str, actor: Actor, reason: str = "") -> None:
+        """Approve at once on the applicant's signed commitment, where the item allows it."""
+        item = self.check_item_status(code, ItemStatus.IN_REVIEW)
+        if not item.commitment_allowed:
+            raise errors.CommitmentNotAllowed(f"item {code!r} cannot be approved on commitment")
+        if not commitment.strip():
+            raise errors.InvalidValue("the signed commitment's text is required")
+        self.check_prerequisites(item)
+        self.trigger_event(ev.ItemApprovedOnCommitment, item=code, commitment=commitment,
+                           actor=actor, reason=reason)
+        self.settle(actor)
+
+    def revoke_commitment(self, code: str, actor: Actor, reason: str) -> None:
+        """Revoke an approval on commitment after a failed verification (also after closing)."""
+        item = self.check_item(code)
+        if not item.on_commitment or item.revoked:
+            raise errors.WrongItemStatus(f"item {code!r} holds no approval on commitment to revoke")
+        self.check_reason(reason)
+        self.trigger_event(ev.CommitmentRevoked, item=code, actor=actor, reason=reason)
+        if self.status == CaseStatus.OPEN:
+            self.settle(actor)
+
+    def reject_item(self, code: str, actor: Actor, reason: str) -> None:
+        """Reject an item with the reason (before or during review)."""
+        self.check_item_status(
+            code, ItemStatus.WAITING, ItemStatus.IN_REVIEW, ItemStatus.SUPPLEMENT_REQUESTED
+        )
+        self.check_reason(reason)
+        self.trigger_event(ev.ItemRejected, item=code, actor=actor, reason=reason)
+        self.settle(actor)
+
+    def issue_certificates(self, code: str, actor: Actor, reason: str = "") -> list[dict[str, str]]:
+        """Issue the approved item's certificates with numbers unique to this case."""
+        item = self.check_item_status(code, ItemStatus.APPROVED)
+        if not item.outputs:
+            raise errors.NothingToIssue(f"item {code!r} issues no certificate")
+        if item.certificates:
+            raise errors.CertificatesAlreadyIssued(f"item {code!r} has its certificates")
+        self.check_materials_present(item, excused_ok=False)
+        position = list(self.items).index(code) + 1
+        certificates = [
+            {"number": f"{self.number}-{position:02d}{k}", "type": o["type"], "name": o["name"],
+             "status": "held"}
+            for k, o in enumerate(item.outputs, start=1)
+        ]
+        self.trigger_event(ev.CertificatesIssued, item=code, certificates=certificates,
+                           actor=actor, reason=reason)
+        self.settle(actor)
+        return certificates
+
+    def settle(self, actor: Actor) -> None:
+        """Close the case when its items decide it: an essential rejection, or all finished."""
+        items = list(self.items.values())
+        fatal = next((i for i in items if i.essential and i.status == ItemStatus.REJECTED), None)
+        if fatal is not None:
+            self.trigger_event(ev.CaseRejected, actor=actor,
+                               reason=f"essential item {fatal.code!r} was rejected")
+        elif all(i.finished for i in items):
+            if any(i.status == ItemStatus.APPROVED for i in items):
+                self.trigger_event(ev.Completed, actor=actor, reason="every item is decided")
+            else:
+                self.trigger_event(ev.CaseRejected, actor=actor, reason="every item was rejected")
+
+    # Supervision ----------------------------------------------------------------------------------
+    def transfer_item(self, code: str, to_department: str, actor: Actor, reason: str) -> None:
+        """Pass an undecided item to another department."""
+        item = self.check_undecided(code)
+        if to_department == item.department:
+            raise errors.InvalidValue(f"item {code!r} is already with {to_department!r}")
+        self.check_reason(reason)
+        self.trigger_event(ev.ItemTransferred, item=code, from_department=item.department,
+                           to_department=to_department, actor=actor, reason=reason)
+
+    def reassign_owner(self, owner: str, actor: Actor, reason: str) -> None:
+        """Make another officer the case's first-contact owner."""
+        self.check_open()
+        if owner == self.owner:
+            raise errors.InvalidValue(f"{owner!r} already owns this case")
+        self.check_reason(reason)
+        self.trigger_event(ev.OwnerReassigned, owner=owner, actor=actor, reason=reason)
+
+    def escalate(self, level: int, actor: Actor, reason: str) -> int:
+        """Put the case under supervision at ``level`` (1 … 3); return the escalation's number."""
+        self.check_open()
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= MAX_ESCALATION_LEVEL:
+            raise errors.InvalidValue(f"level must be from 1 to {MAX_ESCALATION_LEVEL}")
+        self.check_reason(reason)
+        number = len(self.escalations) + 1
+        self.trigger_event(ev.EscalationOpened, number=number, level=level, actor=actor, reason=reason)
+        return number
+
+    def resolve_escalation(self, number: int, actor: Actor, reason: str) -> None:
+        """Close escalation ``number`` (also after the case closed)."""
+        if not 1 <= number <= len(self.escalations):
+            raise errors.EscalationNotFound(f"this case has no escalation {number}")
+        if not self.escalations[number - 1].is_open:
+            raise errors.EscalationAlreadyResolved(f"escalation {number} is resolved already")
+        self.check_reason(reason)
+        self.trigger_event(ev.EscalationResolved, number=number, actor=actor, reason=reason)

@@ -1,0 +1,71 @@
+"""Users of OneThing: who they are, their role and (for reviewers) their department."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.catalogue import CATALOGUE_NAMESPACE
+from domain.errors import InvalidValue
+from domain.recorded import Created, Recorded
+from domain.values import Actor, Role
+
+
+class User(Aggregate):
+    """A person who signs in. The username fixes the id, so a name is taken only once."""
+
+    class Registered(Created):
+        """The user was created."""
+
+        username: str
+        display_name: str
+        role: Role
+        department: str | None
+        password_hash: str
+
+    class PasswordChanged(Recorded):
+        """The user's password was replaced (only its hash is kept)."""
+
+        password_hash: str
+
+        def apply(self, user: User) -> None:
+            user.password_hash = self.password_hash
+
+    @staticmethod
+    def create_id(username: str, **_: Any) -> UUID:
+        """A user's id follows from the username."""
+        return uuid5(CATALOGUE_NAMESPACE, f"user:{username}")
+
+    def __init__(
+        self, username: str, display_name: str, role: Role, department: str | None,
+        password_hash: str, actor: Actor, reason: str,
+    ):
+        self.username = username
+        self.display_name = display_name
+        self.role = Role(role)
+        self.department = department
+        self.password_hash = password_hash
+
+    @classmethod
+    def register(
+        cls, username: str, role: Role, department: str | None, password_hash: str,
+        actor: Actor, display_name: str = "",
+    ) -> User:
+        """Create a user; reviewers must belong to a department."""
+        if role == Role.REVIEWER and not department:
+            raise InvalidValue("a reviewer needs a department")
+        return cls._create(
+            cls.Registered, username=username, display_name=display_name or username,
+            role=Role(role), department=department, password_hash=password_hash,
+            actor=actor, reason="user created",
+        )
+
+    def change_password(self, password_hash: str, actor: Actor) -> None:
+        """Replace the password hash."""
+        self.trigger_event(self.PasswordChanged, password_hash=password_hash, actor=actor, reason="")
+
+    def as_actor(self) -> Actor:
+        """Return the actor this user acts as."""
+        return Actor(self.username, self.role, self.department)

@@ -1,0 +1,96 @@
+"""Value objects and the fixed vocabularies of the domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a user does in OneThing."""
+
+    INTAKE = "intake"
+    REVIEWER = "reviewer"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Channel(StrEnum):
+    """How a case reached the single window."""
+
+    WINDOW = "window"
+    ONLINE = "online"
+    MOBILE = "mobile"
+    ASSISTED_AGENT = "assisted-agent"
+    POSTAL_AGENT = "postal-agent"
+
+
+class ItemStatus(StrEnum):
+    """Where one item of a case stands."""
+
+    WAITING = "waiting"
+    IN_REVIEW = "in_review"
+    SUPPLEMENT_REQUESTED = "supplement_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class CaseStatus(StrEnum):
+    """Where a case stands."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+DECIDED_ITEM_STATUSES = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.WITHDRAWN})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: recorded on every event with the reason."""
+
+    user_id: str
+    role: Role
+    department: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """Return the actor as plain data for events and JSON."""
+        return {"user_id": self.user_id, "role": str(self.role), "department": self.department}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Actor:
+        """Rebuild an actor recorded with ``to_dict``."""
+        return cls(data["user_id"], Role(data["role"]), data.get("department"))
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The enterprise or person filing a case.
+
+    ``credit_code`` is the 18-character unified social credit code; its check digit is
+    verified before a case is opened (by the application layer, with python-stdnum).
+    """
+
+    name: str
+    credit_code: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the applicant as plain data."""
+        return {"name": self.name, "credit_code": self.credit_code}
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A numbered certificate issued for an approved item."""
+
+    number: str
+    type: str
+    name: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the certificate as plain data."""
+        return {"number": self.number, "type": self.type, "name": self.name}

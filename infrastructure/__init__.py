@@ -1,0 +1,1 @@
+"""Adapters: persistence (eventsourcing-sqlalchemy on SQLite or PostgreSQL), calendars, passwords."""

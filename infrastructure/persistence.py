@@ -1,0 +1,126 @@
+"""Where events are kept: configuration of eventsourcing-sqlalchemy, and the schema step.
+
+* ``database_url()`` reads ``ONETHING_DATABASE_URL`` (default: SQLite under ./instance/).
+* ``application_env()`` is the eventsourcing environment every OneThing application gets.
+* ``OneThingFactory`` shares one engine per URL in a process, sets SQLite pragmas (WAL,
+  busy timeout) and uses the faster recorders of ``infrastructure.recorders``.
+* ``init_schema()`` creates every table once, under an advisory lock on PostgreSQL: processes
+  started later never create tables themselves (``CREATE_TABLE=n``), because several of them
+  creating a schema at once on PostgreSQL crash each other ("tuple concurrently updated").
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.utils import Environment
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
+from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+from infrastructure.recorders import FastAggregateRecorder, FastApplicationRecorder
+
+DEFAULT_SQLITE_PATH = Path("instance") / "onething.sqlite3"
+SCHEMA_LOCK_KEY = 7_305_001  # PostgreSQL advisory lock id used while creating tables
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_datastores: dict[str, SQLAlchemyDatastore] = {}
+_datastores_lock = threading.Lock()
+
+
+def database_url(environ: dict[str, str] | None = None) -> str:
+    """Return the configured database URL (a SQLite file under ./instance/ by default)."""
+    environ = os.environ if environ is None else environ
+    url = environ.get("ONETHING_DATABASE_URL", "").strip()
+    if url:
+        return url
+    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH.resolve()}"
+
+
+def application_env(url: str, create_tables: bool = False) -> dict[str, str]:
+    """Return the eventsourcing environment for an application on ``url``."""
+    return {
+        "PERSISTENCE_MODULE": f"{__name__}:OneThingFactory",
+        "SQLALCHEMY_URL": url,
+        "CREATE_TABLE": "y" if create_tables else "n",
+    }
+
+
+def shared_datastore(url: str) -> SQLAlchemyDatastore:
+    """Return this process's datastore for ``url`` (one engine, pool and write lock per URL)."""
+    with _datastores_lock:
+        datastore = _datastores.get(url)
+        if datastore is None:
+            datastore = SQLAlchemyDatastore(url=url)
+            if datastore.engine is not None and datastore.engine.dialect.name == "sqlite":
+                event.listen(datastore.engine, "connect", _sqlite_pragmas)
+            _datastores[url] = datastore
+        return datastore
+
+
+def dispose_datastores() -> None:
+    """Close every pooled connection of this process (tests, and before forking workers)."""
+    with _datastores_lock:
+        for datastore in _datastores.values():
+            if datastore.engine is not None:
+                datastore.engine.dispose()
+        _datastores.clear()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+class OneThingFactory(SQLAlchemyFactory):
+    """eventsourcing-sqlalchemy's factory with a shared datastore and faster recorders."""
+
+    application_recorder_class = FastApplicationRecorder
+    aggregate_recorder_class = FastAggregateRecorder
+
+    def __init__(self, env: Environment):  # noqa: D107 - replaces the parent's datastore set-up
+        super(SQLAlchemyFactory, self).__init__(env)
+        self._schema_name = self.env.get(self.SQLALCHEMY_SCHEMA)
+        url = self.env.get(self.SQLALCHEMY_URL)
+        if not url:
+            raise ValueError("SQLALCHEMY_URL is not set")
+        self.datastore = shared_datastore(url)
+
+
+def init_schema(url: str, stores: dict[str, bool]) -> list[str]:
+    """Create the tables of each named event store once; return the table names.
+
+    ``stores`` maps an application name (``Cases``) to whether it keeps snapshots.
+    """
+    engine = shared_datastore(url).engine
+    assert engine is not None
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as connection:
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+            connection.commit()
+        try:
+            tables: list[str] = []
+            for name, has_snapshots in stores.items():
+                factory = OneThingFactory(Environment(name, application_env(url, True)))
+                recorders = [factory.application_recorder()]
+                if has_snapshots:
+                    recorders.append(factory.aggregate_recorder(purpose="snapshots"))
+                tables += [t.name for r in recorders for t in r.tables]  # type: ignore[attr-defined]
+            return tables
+        finally:
+            if postgres:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEMA_LOCK_KEY})
+                connection.commit()
+
+
+def describe_url(url: str) -> str:
+    """Return ``url`` with any password hidden, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,140 @@
+"""The ``onething`` command line (shared/API.md lists what it promises)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from eventsourcing.persistence import PersistenceError
+
+from application.demo import DEMO_PASSWORD, load_demo
+from application.errors import ApplicationError
+from domain.errors import DomainError
+from infrastructure.catalogue_files import BundleFileError, read_bundle_file, sample_catalogue
+from infrastructure.persistence import describe_url
+from web.services import Services, build_services, command_line_actor
+
+MISSING_SCHEMA_HINTS = ("no such table", "does not exist", "undefinedtable")
+
+
+def fails_clearly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected errors into one clear line on stderr and exit status 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ApplicationError, DomainError, BundleFileError) as error:
+            _fail(str(error), getattr(error, "fields", None))
+        except PersistenceError as error:
+            text = str(error).lower()
+            if any(hint in text for hint in MISSING_SCHEMA_HINTS):
+                _fail("the database has no OneThing tables yet: run 'onething db init' first")
+            _fail(f"database error: {error}")
+
+    return wrapper
+
+
+def _fail(message: str, fields: dict[str, list[str]] | None = None) -> None:
+    click.echo(f"error: {message}", err=True)
+    for name, messages in (fields or {}).items():
+        click.echo(f"  {name}: {'; '.join(messages)}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """OneThing: case management for "one-thing" packaged government services."""
+    ctx.obj = None
+
+
+def services() -> Services:
+    """Build the applications once per command."""
+    context = click.get_current_context()
+    if context.obj is None:
+        context.obj = build_services()
+    return context.obj
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def run(host: str, port: int, threads: int) -> None:
+    """Serve the web UI and API (waitress)."""
+    from waitress import serve
+
+    from web import create_app
+
+    app = create_app()
+    click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(app.config['SERVICES'].settings.database_url)})")
+    serve(app, host=host, port=port, threads=threads)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("init")
+@fails_clearly
+def db_init() -> None:
+    """Create the schema once (before starting many processes on a new database)."""
+    tables = services().init_schema()
+    click.echo(f"schema ready on {describe_url(services().settings.database_url)}: {', '.join(tables)}")
+
+
+@main.command()
+@fails_clearly
+def demo() -> None:
+    """Load the sample catalogue, demo users and a dozen demo cases (idempotent)."""
+    s = services()
+    s.init_schema()
+    files = list(sample_catalogue().values())
+    with click.progressbar(length=2 + 12, label="demo", file=sys.stderr) as bar:
+        report = load_demo(command_line_actor(), s.catalogue, s.users, s.cases, files,
+                           progress=lambda _: bar.update(1))
+    click.echo(f"published: {report.published or 'nothing new'}")
+    click.echo(f"users added: {len(report.users)} (password for all: {DEMO_PASSWORD})")
+    click.echo(f"cases added: {len(report.cases)}")
+
+
+@main.group()
+def catalogue() -> None:
+    """Bundle definitions."""
+
+
+@catalogue.command("load")
+@click.argument("file", type=click.Path(dir_okay=False))
+@fails_clearly
+def catalogue_load(file: str) -> None:
+    """Validate and publish the bundle definitions in FILE; nothing is published if any is invalid."""
+    report = services().catalogue.publish_file(read_bundle_file(file), command_line_actor())
+    for code, version in report.published.items():
+        click.echo(f"published {code} version {version}")
+    for code in report.unchanged:
+        click.echo(f"unchanged {code} (same as its latest version)")
+    if report.departments:
+        click.echo(f"departments declared: {', '.join(report.departments)}")
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("add")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(["intake", "reviewer", "supervisor", "auditor", "admin"]))
+@click.option("--department", default=None)
+@click.option("--display-name", default="")
+@fails_clearly
+def users_add(username: str, password: str, role: str, department: str | None, display_name: str) -> None:
+    """Create a user."""
+    services().users.add_user(command_line_actor(), username, password, role, department, display_name)
+    click.echo(f"user {username} added ({role}{', ' + department if department else ''})")

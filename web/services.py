@@ -1,0 +1,94 @@
+"""The composition root: builds OneThing's applications from configuration.
+
+Only this module (with ``create_app`` and the CLI) knows all four layers.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from application.cases import CaseApplication
+from application.catalogue import CatalogueApplication
+from application.clock import Clock, SystemClock
+from application.errors import UserNotFound
+from application.users import UsersApplication
+from domain.values import Actor, Role
+from infrastructure.calendar import WorkingCalendar
+from infrastructure.passwords import Argon2Hasher
+from infrastructure.persistence import application_env, database_url, init_schema
+
+# Every event store, and whether it keeps snapshots.
+EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration, read once from ``ONETHING_*`` environment variables."""
+
+    database_url: str
+    secret_key: str
+    timezone: str = "Asia/Shanghai"
+    calendar_overrides: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from the environment (defaults suit one machine)."""
+        environ = os.environ if environ is None else environ
+        return cls(
+            database_url=database_url(dict(environ)),
+            secret_key=environ.get("ONETHING_SECRET_KEY", ""),
+            timezone=environ.get("ONETHING_TIMEZONE", "Asia/Shanghai"),
+            calendar_overrides=environ.get("ONETHING_CALENDAR_OVERRIDES", ""),
+        )
+
+
+@dataclass
+class Services:
+    """The applications of one process, wired together."""
+
+    settings: Settings
+    clock: Clock
+    calendar: WorkingCalendar
+    catalogue: CatalogueApplication
+    users: UsersApplication
+    cases: CaseApplication
+
+    def init_schema(self) -> list[str]:
+        """Create every table (the explicit ``onething db init`` step)."""
+        return init_schema(self.settings.database_url, EVENT_STORES)
+
+    def find_actor(self, username: str) -> Actor | None:
+        """Return the actor of an existing user, else None."""
+        try:
+            return self.users.user(username).as_actor()
+        except UserNotFound:
+            return None
+
+
+def build_services(settings: Settings | None = None, clock: Clock | None = None) -> Services:
+    """Build the applications on the configured database (tables must exist: see ``init_schema``)."""
+    settings = settings or Settings.from_env()
+    env = application_env(settings.database_url)
+    clock = clock or SystemClock(settings.timezone)
+    calendar = WorkingCalendar.from_file(settings.calendar_overrides)
+    catalogue = CatalogueApplication(env=env)
+    users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments)
+    services = Services(settings, clock, calendar, catalogue, users, cases=None)  # type: ignore[arg-type]
+    services.cases = CaseApplication(
+        env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
+        find_actor=services.find_actor,
+    )
+    return services
+
+
+def command_line_actor() -> Actor:
+    """The actor recorded for administrative commands typed at a terminal."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Actor(f"cli:{who}", Role.ADMIN)
