@@ -1,0 +1,120 @@
+"""Case commands through the application: input checks, pinned versions, dates, results."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from freezegun import freeze_time
+
+from application.errors import BundleNotFound, CaseNotFound, InvalidInput
+from domain.errors import PrerequisiteNotMet
+from tests.application.helpers import complete_restaurant, event_count, open_restaurant, submit_all
+from tests.conftest import ADMIN, AMR, FOOD, INTAKE, restaurant_file
+
+
+class TestOpenCase:
+    def test_the_opener_becomes_the_first_contact_owner(self, services):
+        case = services.cases.load(open_restaurant(services))
+        assert case.owner == INTAKE.user_id
+        assert case.status == "open" and case.bundle_version == 1
+        assert set(case.items) == {"business-licence", "food-permit"}
+
+    @pytest.mark.parametrize("code", ["91110000600037341A", "12345", "", "9111000060003734IL"])
+    def test_a_bad_credit_code_is_refused_and_nothing_is_recorded(self, services, code):
+        with pytest.raises(InvalidInput) as error:
+            services.cases.open_case(INTAKE, "restaurant-opening", "某公司", code, "window")
+        assert "applicant.credit_code" in error.value.fields
+        assert services.cases.recorder.max_notification_id() is None
+
+    def test_a_credit_code_with_spaces_and_lower_case_is_normalised(self, services):
+        saved = services.cases.open_case(INTAKE, "restaurant-opening", "某公司", "9111 0000 6000 37341l", "window")
+        assert services.cases.load(saved.case_id).applicant["credit_code"] == "91110000600037341L"
+
+    def test_an_unknown_bundle_is_refused(self, services):
+        with pytest.raises(BundleNotFound):
+            services.cases.open_case(INTAKE, "no-such-bundle", "某公司", "91110000600037341L", "window")
+        assert services.cases.recorder.max_notification_id() is None
+
+    def test_an_unknown_channel_is_refused(self, services):
+        with pytest.raises(InvalidInput, match="channel"):
+            services.cases.open_case(INTAKE, "restaurant-opening", "某公司", "91110000600037341L", "fax")
+
+    def test_a_case_keeps_the_bundle_version_it_was_opened_on(self, services):
+        old = open_restaurant(services)
+        changed = restaurant_file()
+        changed["bundles"][0]["items"][0]["time_limit_days"] = 3
+        assert services.catalogue.publish_file(changed, ADMIN).published == {"restaurant-opening": 2}
+        new = open_restaurant(services)
+        assert services.cases.load(old).bundle_version == 1
+        assert services.cases.load(old).items["business-licence"].time_limit_days == 1
+        assert services.cases.load(new).bundle_version == 2
+        assert services.cases.load(new).items["business-licence"].time_limit_days == 3
+
+    @freeze_time("2026-11-20 10:00:00+08:00")
+    def test_case_numbers_carry_the_date_and_are_unique(self, services):
+        numbers = {services.cases.load(open_restaurant(services)).number for _ in range(20)}
+        assert len(numbers) == 20
+        assert all(n.startswith("YJS20261120-") for n in numbers)
+
+
+class TestReview:
+    @freeze_time("2026-09-30 10:00:00+08:00")
+    def test_due_dates_skip_the_national_day_holiday(self, services):
+        case_id = open_restaurant(services)
+        submit_all(services, case_id)
+        services.cases.accept_item(FOOD, case_id, "food-permit")
+        # 5 working days after Wed 30 Sep 2026: 1-7 Oct are holidays; Thu 8, Fri 9, the adjusted
+        # working Saturday 10 (调休), Mon 12 and Tue 13 Oct count.
+        case = services.cases.load(case_id)
+        assert case.items["food-permit"].due == date(2026, 10, 13)
+        assert case.items["food-permit"].accepted_on == date(2026, 9, 30)
+
+    def test_the_supplement_pause_moves_the_due_date(self, services):
+        with freeze_time("2026-11-16 09:00:00+08:00"):  # Monday
+            case_id = open_restaurant(services)
+            submit_all(services, case_id)
+            services.cases.accept_item(FOOD, case_id, "food-permit")
+            services.cases.request_supplement(FOOD, case_id, "food-permit", "平面图不清晰", ["floor-plan"])
+        assert services.cases.load(case_id).items["food-permit"].due == date(2026, 11, 23)
+        with freeze_time("2026-11-18 09:00:00+08:00"):  # two working days later
+            services.cases.receive_supplement(FOOD, case_id, "food-permit")
+        assert services.cases.load(case_id).items["food-permit"].due == date(2026, 11, 25)
+
+    def test_a_refused_approval_leaves_no_event(self, services):
+        case_id = open_restaurant(services)
+        submit_all(services, case_id)
+        services.cases.accept_item(FOOD, case_id, "food-permit")
+        before = event_count(services, case_id)
+        with pytest.raises(PrerequisiteNotMet):
+            services.cases.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺")
+        assert event_count(services, case_id) == before
+
+    def test_a_completed_case_releases_every_certificate_together(self, services):
+        case_id = open_restaurant(services)
+        complete_restaurant(services, case_id)
+        case = services.cases.load(case_id)
+        assert case.status == "completed"
+        statuses = [c["status"] for i in case.items.values() for c in i.certificates]
+        assert statuses == ["valid", "valid"]
+
+    def test_every_event_records_who_and_why(self, services):
+        case_id = open_restaurant(services, reason="walk-in applicant")
+        submit_all(services, case_id)
+        services.cases.accept_item(AMR, case_id, "business-licence", reason="materials complete")
+        events = list(services.cases.events.get(case_id))
+        assert events[0].actor == INTAKE and events[0].reason == "walk-in applicant"
+        assert events[-1].actor == AMR and events[-1].reason == "materials complete"
+        assert all(e.timestamp.tzinfo is not None for e in events)
+
+    def test_an_unknown_case_id_is_not_found(self, services):
+        with pytest.raises(CaseNotFound):
+            services.cases.accept_item(AMR, "not-a-uuid", "business-licence")
+        with pytest.raises(CaseNotFound):
+            services.cases.accept_item(AMR, "00000000-0000-0000-0000-000000000000", "business-licence")
+
+    def test_a_past_version_of_a_case_can_be_read(self, services):
+        case_id = open_restaurant(services)
+        submit_all(services, case_id)
+        assert services.cases.get_case(INTAKE, case_id, version=1).materials == {}
+        assert set(services.cases.get_case(INTAKE, case_id).materials) == {"id-card", "floor-plan"}

@@ -1,0 +1,84 @@
+"""The event store on SQLite and PostgreSQL: round trips, conflicts, notifications, snapshots."""
+
+from __future__ import annotations
+
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from domain.case import Case
+from tests.application.helpers import SHA, complete_restaurant, open_restaurant
+from tests.conftest import INTAKE, make_services
+
+
+def test_a_case_round_trips_through_the_store(any_services):
+    case_id = open_restaurant(any_services)
+    complete_restaurant(any_services, case_id)
+    fresh = make_services(any_services.settings.database_url)  # new applications, nothing in memory
+    case = fresh.cases.load(case_id)
+    assert case.status == "completed" and case.version == 11  # 10 commands + Completed
+    assert [type(e).__name__ for e in fresh.cases.events.get(case_id)][:3] == [
+        "Opened", "MaterialSubmitted", "MaterialSubmitted"]
+
+
+def test_events_come_back_in_version_order_with_their_actor_and_reason(any_services):
+    case_id = open_restaurant(any_services, reason="at the window")
+    events = list(any_services.cases.events.get(case_id))
+    assert events[0].originator_version == 1
+    assert events[0].actor == INTAKE and events[0].reason == "at the window"
+
+
+def test_the_store_refuses_a_second_event_at_the_same_version(any_services):
+    case_id = open_restaurant(any_services)
+    recorder = any_services.cases.recorder
+    duplicate = StoredEvent(case_id, 1, "domain.case_events:Opened", b"{}")
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([duplicate])
+    assert len(recorder.select_events(case_id)) == 1
+
+
+def test_a_multi_event_command_is_written_all_or_nothing(any_services):
+    case_id = open_restaurant(any_services)
+    recorder = any_services.cases.recorder
+    good = StoredEvent(case_id, 2, "domain.case_events:Withdrawn", b"{}")
+    clash = StoredEvent(case_id, 1, "domain.case_events:Opened", b"{}")
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([good, clash])
+    assert [e.originator_version for e in recorder.select_events(case_id)] == [1]
+
+
+def test_notification_ids_increase_and_every_event_is_in_the_log(any_services):
+    first = open_restaurant(any_services)
+    second = open_restaurant(any_services)
+    any_services.cases.submit_material(INTAKE, first, "id-card", "id.pdf", SHA)
+    log = any_services.cases.recorder.select_notifications(start=None, limit=10)
+    assert [n.originator_id for n in log] == [first, second, first]
+    assert [n.id for n in log] == sorted(n.id for n in log)
+    assert any_services.cases.recorder.max_notification_id() == log[-1].id
+
+
+def test_select_events_filters_by_version_range_and_order(any_services):
+    case_id = open_restaurant(any_services)
+    for _ in range(3):
+        any_services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
+    recorder = any_services.cases.recorder
+    assert [e.originator_version for e in recorder.select_events(case_id, gt=1, lte=3)] == [2, 3]
+    assert [e.originator_version for e in recorder.select_events(case_id, desc=True, limit=2)] == [4, 3]
+
+
+def test_long_cases_are_snapshotted_and_load_the_same(any_services):
+    case_id = open_restaurant(any_services)
+    for n in range(60):
+        any_services.cases.submit_material(INTAKE, case_id, "id-card", f"id-{n}.pdf", SHA)
+    snapshots = any_services.cases.snapshots.recorder.select_events(case_id)
+    assert [s.originator_version for s in snapshots] == [50]
+    from_snapshot = make_services(any_services.settings.database_url).cases.load(case_id)
+    replayed = Case.__new__(Case)
+    for event in any_services.cases.events.get(case_id):
+        replayed = event.mutate(replayed if event.originator_version > 1 else None)
+    assert vars(from_snapshot) == vars(replayed)
+    assert from_snapshot.materials["id-card"]["filename"] == "id-59.pdf"
+
+
+def test_creating_the_schema_twice_is_harmless(any_services):
+    tables = any_services.init_schema()
+    assert set(tables) >= {"cases_events", "cases_snapshots", "catalogue_events", "users_events"}

@@ -1,0 +1,110 @@
+"""The ``onething`` command line: set-up, demo, catalogue loading, users; clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import make_services, restaurant_file
+from web.cli import main
+
+
+@pytest.fixture
+def cli(sqlite_url, monkeypatch):
+    monkeypatch.setenv("ONETHING_DATABASE_URL", sqlite_url)
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    run.url = sqlite_url  # type: ignore[attr-defined]
+    return run
+
+
+def write(tmp_path, data, name="bundles.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_db_init_creates_the_schema(cli):
+    result = cli("db", "init")
+    assert result.exit_code == 0
+    assert "cases_events" in result.output
+
+
+def test_commands_before_db_init_say_what_to_do(cli, tmp_path):
+    result = cli("catalogue", "load", write(tmp_path, restaurant_file()))
+    assert result.exit_code == 1
+    assert "onething db init" in result.output
+
+
+def test_catalogue_load_publishes_and_a_reload_publishes_nothing_new(cli, tmp_path):
+    cli("db", "init")
+    path = write(tmp_path, restaurant_file())
+    first = cli("catalogue", "load", path)
+    assert first.exit_code == 0 and "published restaurant-opening version 1" in first.output
+    second = cli("catalogue", "load", path)
+    assert second.exit_code == 0 and "unchanged restaurant-opening" in second.output
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not valid JSON: line 1"),
+    ("[]", "JSON object"),
+])
+def test_a_malformed_file_exits_1_with_a_clear_message(cli, tmp_path, content, message):
+    cli("db", "init")
+    result = cli("catalogue", "load", write(tmp_path, content))
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_an_invalid_bundle_exits_1_naming_bundle_and_field_and_publishes_nothing(cli, tmp_path):
+    cli("db", "init")
+    data = restaurant_file()
+    data["bundles"][0]["items"][1]["prerequisites"] = ["ghost"]
+    result = cli("catalogue", "load", write(tmp_path, data))
+    assert result.exit_code == 1
+    assert "restaurant-opening" in result.output and "items[food-permit].prerequisites" in result.output
+    assert make_services(cli.url).catalogue.latest_versions() == {}
+
+
+def test_a_missing_file_exits_1(cli, tmp_path):
+    cli("db", "init")
+    result = cli("catalogue", "load", str(tmp_path / "nope.json"))
+    assert result.exit_code == 1 and "cannot read" in result.output
+
+
+def test_users_add_and_its_refusals(cli, tmp_path):
+    cli("db", "init")
+    cli("catalogue", "load", write(tmp_path, restaurant_file()))
+    ok = cli("users", "add", "--username", "li", "--password", "long enough", "--role", "reviewer",
+             "--department", "amr")
+    assert ok.exit_code == 0 and "user li added" in ok.output
+    again = cli("users", "add", "--username", "li", "--password", "long enough", "--role", "intake")
+    assert again.exit_code == 1 and "exists already" in again.output
+    no_dept = cli("users", "add", "--username", "wang", "--password", "long enough", "--role", "reviewer")
+    assert no_dept.exit_code == 1 and "department" in no_dept.output
+    bad_role = cli("users", "add", "--username", "wang", "--password", "long enough", "--role", "wizard")
+    assert bad_role.exit_code == 2
+    services = make_services(cli.url)
+    assert services.users.authenticate("li", "long enough").department == "amr"
+    assert not services.users.exists("wang")
+
+
+def test_demo_loads_everything_once(cli):
+    first = cli("demo")
+    assert first.exit_code == 0, first.output
+    assert "cases added: 12" in first.output
+    second = cli("demo")
+    assert second.exit_code == 0
+    assert "cases added: 0" in second.output and "users added: 0" in second.output
+    services = make_services(cli.url)
+    assert len(services.catalogue.latest_versions()) == 6
+    from domain.case import Case
+
+    statuses = {services.cases.load(Case.create_id(f"DEMO-{n:04d}")).status for n in range(1, 13)}
+    assert statuses == {"open", "completed", "rejected", "withdrawn"}
+    assert services.users.authenticate("reviewer-amr", "onething-demo") is not None
