@@ -15,7 +15,9 @@ from application.clock import Clock
 from application.errors import CaseNotFound, NotAllowed, VersionConflict
 from application.retry import with_retries
 from application.transcodings import OneThingApplication
+from application.write_cache import WriteCache
 from domain.case import Case
+from domain.errors import DomainError
 from domain.deadlines import IsWorkday
 from domain.values import Actor
 
@@ -55,6 +57,7 @@ class CaseCore(OneThingApplication):
         super().__init__(env)
         self.catalogue, self.clock, self.is_workday = catalogue, clock, is_workday
         self.find_actor = find_actor
+        self.write_cache: WriteCache[Case] = WriteCache()
 
     def get_case(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> Case:
         """Return the case (as it stood at ``version``, if given) if the actor may see it."""
@@ -67,7 +70,7 @@ class CaseCore(OneThingApplication):
         """Return the case with this id, or raise ``CaseNotFound``."""
         try:
             return self.repository.get(_as_uuid(case_id), version=version)
-        except (AggregateNotFoundError, ValueError):
+        except AggregateNotFoundError:
             at = f" at version {version}" if version else ""
             raise CaseNotFound(f"no case {case_id}{at}") from None
 
@@ -75,15 +78,24 @@ class CaseCore(OneThingApplication):
         self, case_id: UUID | str, doing: str, command: Callable[[Case], Any],
         expected_version: int | None = None,
     ) -> Saved:
-        """Load the case, run ``command`` on it, save; retry on a conflict unless a version was expected."""
+        """Run ``command`` on the case and save; retry on a conflict unless a version was expected.
+
+        The command starts from the case this process saved last, if it has it (no read), and
+        the store's unique (id, version) index decides: if another process wrote meanwhile,
+        the save conflicts and the retry starts from a fresh load. A refusal (``DomainError``)
+        or a version mismatch seen on a cached copy is checked again on a fresh load, so a
+        stale copy never refuses what the current state allows.
+        """
 
         def attempt() -> Saved:
-            case = self.load(case_id)
-            if expected_version is not None and case.version != expected_version:
-                raise VersionConflict(
-                    f"case {case.number} is at version {case.version}, not {expected_version}"
-                )
-            return self.saved(case, command(case))
+            uid = _as_uuid(case_id)
+            cached = self.write_cache.take(uid)
+            try:
+                return self._run(cached or self.load(uid), expected_version, command)
+            except (DomainError, VersionConflict):
+                if cached is None:
+                    raise
+                return self._run(self.load(uid), expected_version, command)
 
         def on_conflict() -> None:
             if expected_version is not None:
@@ -91,12 +103,23 @@ class CaseCore(OneThingApplication):
 
         return with_retries(attempt, on_conflict, doing)
 
+    def _run(self, case: Case, expected_version: int | None, command: Callable[[Case], Any]) -> Saved:
+        if expected_version is not None and case.version != expected_version:
+            raise VersionConflict(f"case {case.number} is at version {case.version}, not {expected_version}")
+        return self.saved(case, command(case))
+
     def saved(self, case: Case, result: Any = None) -> Saved:
-        """Save the case's new events and describe the outcome."""
+        """Save the case's new events, keep it for this process's next command, describe the outcome."""
         recordings = self.save(case)
+        self.write_cache.put(case.id, case)
         last = recordings[-1].notification.id if recordings else None
         return Saved(case.id, case.number, case.version, last, result)
 
 
 def _as_uuid(case_id: UUID | str) -> UUID:
-    return case_id if isinstance(case_id, UUID) else UUID(str(case_id))
+    if isinstance(case_id, UUID):
+        return case_id
+    try:
+        return UUID(str(case_id))
+    except ValueError:
+        raise CaseNotFound(f"no case {case_id} (a case id is a UUID)") from None

@@ -130,9 +130,11 @@ class Case(CaseGuards, Aggregate):
 
     def record_inspection(self, code: str, method: str, passed: bool, actor: Actor, reason: str = "") -> None:
         """Record an on-site or video inspection and whether the item passed it."""
-        self.check_item_status(code, ItemStatus.IN_REVIEW)
+        item = self.check_item_status(code, ItemStatus.IN_REVIEW)
         if method not in INSPECTION_METHODS:
             raise errors.InvalidValue(f"inspection method must be one of {INSPECTION_METHODS}")
+        if item.inspection == "onsite" and method != "onsite":
+            raise errors.InvalidValue(f"item {code!r} needs an on-site inspection; a {method} one does not do")
         self.trigger_event(ev.InspectionRecorded, item=code, method=method, passed=bool(passed),
                            actor=actor, reason=reason)
 
@@ -186,7 +188,7 @@ class Case(CaseGuards, Aggregate):
         self.check_materials_present(item, excused_ok=False)
         position = list(self.items).index(code) + 1
         certificates = [
-            {"number": f"{self.number}-{position:02d}{k}", "type": o["type"], "name": o["name"],
+            {"number": f"{self.number}-{position:02d}-{k}", "type": o["type"], "name": o["name"],
              "status": "held"}
             for k, o in enumerate(item.outputs, start=1)
         ]
@@ -196,17 +198,38 @@ class Case(CaseGuards, Aggregate):
         return certificates
 
     def settle(self, actor: Actor) -> None:
-        """Close the case when its items decide it: an essential rejection, or all finished."""
+        """Follow a decision through: close the case if an essential item can no longer be
+        approved; else withdraw items whose prerequisite fell; complete when all are finished."""
+        if self.lost_essential_item() is None:
+            self.withdraw_orphans(actor)
+        fatal = self.lost_essential_item()
         items = list(self.items.values())
-        fatal = next((i for i in items if i.essential and i.status == ItemStatus.REJECTED), None)
         if fatal is not None:
             self.trigger_event(ev.CaseRejected, actor=actor,
-                               reason=f"essential item {fatal.code!r} was rejected")
+                               reason=f"essential item {fatal.code!r} was {fatal.status}")
         elif all(i.finished for i in items):
             if any(i.status == ItemStatus.APPROVED for i in items):
                 self.trigger_event(ev.Completed, actor=actor, reason="every item is decided")
             else:
                 self.trigger_event(ev.CaseRejected, actor=actor, reason="every item was rejected")
+
+    def lost_essential_item(self) -> ItemState | None:
+        """Return an essential item that was rejected or withdrawn while the case is open."""
+        lost = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN)
+        return next((i for i in self.items.values() if i.essential and i.status in lost), None)
+
+    def withdraw_orphans(self, actor: Actor) -> None:
+        """Withdraw every undecided item that waits (directly or not) on a rejected item."""
+        lost = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN)
+        changed = True
+        while changed:
+            changed = False
+            for item in self.items.values():
+                fallen = [p for p in item.prerequisites if self.items[p].status in lost]
+                if not item.decided and fallen:
+                    self.trigger_event(ev.ItemWithdrawn, item=item.code, actor=actor,
+                                       reason=f"prerequisite {fallen[0]!r} was {self.items[fallen[0]].status}")
+                    changed = True
 
     # Supervision ----------------------------------------------------------------------------------
     def transfer_item(self, code: str, to_department: str, actor: Actor, reason: str) -> None:

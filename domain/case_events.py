@@ -146,6 +146,13 @@ class CertificatesIssued(ItemEvent):
         case.items[self.item].certificates = [dict(c) for c in self.certificates]
 
 
+class ItemWithdrawn(ItemEvent):
+    """The item can no longer be approved (a prerequisite was rejected), so it was withdrawn."""
+
+    def apply(self, case: Case) -> None:
+        case.items[self.item].status = ItemStatus.WITHDRAWN
+
+
 class ItemTransferred(ItemEvent):
     """The item was passed to another department (转办)."""
 

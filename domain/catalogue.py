@@ -105,7 +105,7 @@ class Bundle(Aggregate):
 
     def definition(self, version: int | None = None) -> BundleDef:
         """Return the definition of ``version`` (default: the latest)."""
-        number = version or self.latest_version
+        number = self.latest_version if version is None else version
         if not 1 <= number <= self.latest_version:
             raise KeyError(f"bundle {self.code!r} has no version {number}")
         return BundleDef.from_dict(self.versions[number - 1])

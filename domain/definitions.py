@@ -180,7 +180,7 @@ def _check_item(
     for code in item.prerequisites:
         if code not in item_codes:
             raise InvalidBundle(bundle, f"{where}.prerequisites", f"no item {code!r} in this bundle")
-    if stage_codes and item.stage is not None and item.stage not in stage_codes:
+    if item.stage is not None and item.stage not in stage_codes:
         raise InvalidBundle(bundle, f"{where}.stage", f"stage {item.stage!r} is not declared")
     if item.inspection is not None and item.inspection not in INSPECTION_METHODS:
         raise InvalidBundle(bundle, f"{where}.inspection", f"must be one of {INSPECTION_METHODS}")

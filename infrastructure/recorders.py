@@ -1,25 +1,55 @@
 """A faster application recorder for eventsourcing-sqlalchemy.
 
-The extension's recorder adds one ORM object per event and flushes them one INSERT at a time,
-and reads events back through ORM queries. These subclasses keep its tables, locking and
-transactions but insert all of a command's events in one multi-row ``INSERT … RETURNING`` and
-select with Core, which removes most of the per-event Python overhead (see benchmarks/).
+The extension's recorder adds one ORM object per event in an ORM session and flushes them one
+INSERT at a time, and reads events back through ORM queries. These subclasses keep its tables,
+locking rules and error types, but write each command's events with one prebuilt multi-row
+``INSERT … RETURNING id`` on a plain Core connection in one transaction, and read with Core
+selects: most of the per-command Python overhead goes (see benchmarks/commands.py).
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
 from uuid import UUID
 
+import sqlalchemy.exc
+from eventsourcing import persistence as es
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.recorders import (
     SQLAlchemyAggregateRecorder,
     SQLAlchemyApplicationRecorder,
 )
-from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select, text
 
 LOCK_TIMEOUT = "5s"  # PostgreSQL: how long an insert waits for the events table's lock
+
+# SQLAlchemy's errors, as the eventsourcing errors the application layer catches (most specific first).
+ERRORS = [
+    (sqlalchemy.exc.IntegrityError, es.IntegrityError),
+    (sqlalchemy.exc.DataError, es.DataError),
+    (sqlalchemy.exc.OperationalError, es.OperationalError),
+    (sqlalchemy.exc.ProgrammingError, es.ProgrammingError),
+    (sqlalchemy.exc.InterfaceError, es.InterfaceError),
+    (sqlalchemy.exc.InternalError, es.InternalError),
+    (sqlalchemy.exc.NotSupportedError, es.NotSupportedError),
+    (sqlalchemy.exc.DatabaseError, es.DatabaseError),
+    (sqlalchemy.exc.SQLAlchemyError, es.PersistenceError),
+]
+
+
+@contextmanager
+def as_persistence_errors() -> Iterator[None]:
+    """Raise SQLAlchemy's errors as eventsourcing's (an ``IntegrityError`` is a version conflict)."""
+    try:
+        yield
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        for theirs, ours in ERRORS:
+            if isinstance(error, theirs):
+                raise ours(error) from error
+        raise
 
 
 class CoreSelectMixin:
@@ -53,26 +83,48 @@ class FastAggregateRecorder(CoreSelectMixin, SQLAlchemyAggregateRecorder):
 
 
 class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
-    """Events: one multi-row insert per command, Core selects, a lock timeout on PostgreSQL."""
+    """Events: one multi-row insert per command on a Core connection; a lock timeout on PostgreSQL."""
 
-    def _insert_stored_events(
-        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int]:
+    @cached_property
+    def _insert_returning_ids(self) -> Any:
+        table = self.events_record_cls.__table__
+        return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+    @cached_property
+    def _is_postgres(self) -> bool:
+        return self.datastore.engine is not None and self.datastore.engine.dialect.name == "postgresql"
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        if kwargs.get("session") is not None or kwargs.get("tracking") is not None:
+            return super().insert_events(stored_events, **kwargs)  # someone else's transaction
         if not stored_events:
             return []
-        table = self.events_record_cls.__table__
-        self._lock_table(session)
+        lock = self.datastore.write_lock or self.datastore.access_lock
+        if lock is not None:
+            lock.acquire()  # SQLite: one writer per process at a time, as the extension does
+        try:
+            with as_persistence_errors(), self.datastore.engine.begin() as connection:  # type: ignore[union-attr]
+                return self._write(connection, stored_events)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _write(self, connection: Connection, stored_events: Sequence[StoredEvent]) -> list[int]:
+        if self._is_postgres:  # commit notification ids in insert order (see the extension)
+            connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            connection.execute(text(f"LOCK TABLE {self._qualified_name} IN EXCLUSIVE MODE"))
         rows = [
             {"originator_id": e.originator_id, "originator_version": e.originator_version,
              "topic": e.topic, "state": e.state}
             for e in stored_events
         ]
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = list(session.execute(statement, rows).scalars())
-        self._notify_channel(session)
+        ids = list(connection.execute(self._insert_returning_ids, rows).scalars())
+        if self._is_postgres:
+            connection.execute(text(f"NOTIFY {self.channel_name}"))
         return ids
 
-    def _lock_table(self, session: Session) -> None:
-        if self.datastore.engine is not None and self.datastore.engine.dialect.name == "postgresql":
-            session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-        super()._lock_table(session)
+    @property
+    def _qualified_name(self) -> str:
+        if self.schema_name:
+            return f"{self.schema_name}.{self.events_table_name}"
+        return self.events_table_name

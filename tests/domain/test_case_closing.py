@@ -64,7 +64,9 @@ COMMANDS_AFTER_CLOSING = {
 }
 
 
-@pytest.mark.parametrize("command", COMMANDS_AFTER_CLOSING.values(), ids=COMMANDS_AFTER_CLOSING.keys())
+@pytest.mark.parametrize(
+    "command", COMMANDS_AFTER_CLOSING.values(), ids=COMMANDS_AFTER_CLOSING.keys()
+)
 def test_nothing_is_done_to_a_withdrawn_case(command):
     case = open_case()
     submit(case, "id-card")

@@ -62,7 +62,8 @@ class TestWorkingDaysBetween:
     @pytest.mark.parametrize("days", range(0, 30))
     def test_counts_back_what_add_working_days_adds(self, days):
         start = date(2026, 4, 1)
-        assert working_days_between(start, add_working_days(start, days, calendar), calendar) == days
+        end = add_working_days(start, days, calendar)
+        assert working_days_between(start, end, calendar) == days
 
 
 class TestExtendAfterPause:
@@ -81,5 +82,5 @@ class TestExtendAfterPause:
 
     def test_the_extension_skips_holidays(self):
         # Due Fri 3 Apr, paused one working day: the next working day is Tue 7 Apr.
-        extended = extend_after_pause(date(2026, 4, 3), date(2026, 4, 1), date(2026, 4, 2), calendar)
-        assert extended == date(2026, 4, 7)
+        due, paused, resumed = date(2026, 4, 3), date(2026, 4, 1), date(2026, 4, 2)
+        assert extend_after_pause(due, paused, resumed, calendar) == date(2026, 4, 7)

@@ -21,7 +21,8 @@ DEPARTMENTS = ("amr", "amr-food", "psb")
 
 def item(code: str, **fields) -> ItemDef:
     """An item of the amr with a 3-day limit, changed by ``fields``."""
-    return ItemDef(**{"code": code, "name": code, "department": "amr", "time_limit_days": 3, **fields})
+    defaults = {"code": code, "name": code, "department": "amr", "time_limit_days": 3}
+    return ItemDef(**{**defaults, **fields})
 
 
 def bundle(*items: ItemDef, **fields) -> BundleDef:
@@ -42,7 +43,9 @@ def refusal(definition: BundleDef) -> InvalidBundle:
 
 REFUSALS = {
     "unknown department": (bundle(item("a", department="fire")), "items[a].department"),
-    "dangling prerequisite": (bundle(item("a", prerequisites=("ghost",))), "items[a].prerequisites"),
+    "dangling prerequisite": (
+        bundle(item("a", prerequisites=("ghost",))), "items[a].prerequisites"
+    ),
     "item its own prerequisite": (bundle(item("a", prerequisites=("a",))), "items.prerequisites"),
     "prerequisite cycle": (
         bundle(item("a", prerequisites=("b",)), item("b", prerequisites=("a",))),
@@ -77,7 +80,9 @@ def test_check_definition_names_the_bundle_and_the_field_at_fault(definition, fi
 
 def test_a_longer_cycle_is_reported_with_its_path():
     definition = bundle(
-        item("a", prerequisites=("b",)), item("b", prerequisites=("c",)), item("c", prerequisites=("a",))
+        item("a", prerequisites=("b",)),
+        item("b", prerequisites=("c",)),
+        item("c", prerequisites=("a",)),
     )
     error = refusal(definition)
     assert error.field == "items.prerequisites"
@@ -155,3 +160,14 @@ class TestDictionaries:
         assert definition.item("food-permit").inspection == "video"
         with pytest.raises(KeyError):
             definition.item("liquor-licence")
+
+
+
+def test_an_item_stage_must_be_declared_even_when_the_bundle_declares_no_stages():
+    from domain.definitions import BundleDef, ItemDef, check_definition
+    from domain.errors import InvalidBundle
+
+    bundle = BundleDef(code="b", name="b", items=(ItemDef("x", "x", "amr", 1, stage="nowhere"),))
+    with pytest.raises(InvalidBundle) as error:
+        check_definition(bundle, ["amr"])
+    assert (error.value.bundle, error.value.field) == ("b", "items[x].stage")

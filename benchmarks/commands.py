@@ -1,0 +1,218 @@
+"""Whole OneThing commands per second, against raw SQLAlchemy inserts of the same event rows.
+
+Not a test: it prints figures. Usage::
+
+    python benchmarks/commands.py [--cases N] [--postgres URL] [--no-stock]
+
+For each database it runs the same workload three ways, in one process, one after another:
+
+* ``onething``: the real commands through ``CaseApplication`` (load, check access, run the
+  domain rules, save), each in its own transaction: open a case, record every material, then
+  accept, (inspect,) approve and issue every item until the case completes.
+* ``stock``: the same, with eventsourcing-sqlalchemy's own recorder (``PERSISTENCE_MODULE=
+  eventsourcing_sqlalchemy``) instead of OneThing's faster one: the "before" figure.
+* ``raw``: the very event rows the first run stored, inserted with plain SQLAlchemy Core into an
+  identical table, one transaction per command: the ceiling.
+
+The figure that matters is the ratio onething/raw (commands per second), measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy  # noqa: E402
+from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, Table, Text, insert  # noqa: E402
+from sqlalchemy_utils.types.uuid import UUIDType  # noqa: E402
+
+from application.cases import CaseApplication  # noqa: E402
+from application.catalogue import CatalogueApplication  # noqa: E402
+from application.clock import SystemClock  # noqa: E402
+from application.demo import demo_credit_code  # noqa: E402
+from domain.definitions import prerequisite_order  # noqa: E402
+from domain.values import Actor, Role  # noqa: E402
+from infrastructure.calendar import WorkingCalendar  # noqa: E402
+from infrastructure.catalogue_files import sample_catalogue  # noqa: E402
+from infrastructure.persistence import application_env, dispose_datastores, init_schema  # noqa: E402
+
+INTAKE = Actor("bench-window", Role.INTAKE)
+SUPERVISOR = Actor("bench-supervisor", Role.SUPERVISOR)
+BUNDLE = "restaurant-opening"
+
+
+@dataclass
+class Run:
+    """One measured run."""
+
+    label: str
+    commands: int
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.commands / self.seconds
+
+
+def build(url: str, stock: bool) -> CaseApplication:
+    """The applications on ``url``; ``stock`` uses eventsourcing-sqlalchemy's own recorder."""
+    env = application_env(url)
+    if stock:
+        env = {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url, "CREATE_TABLE": "y"}
+    catalogue = CatalogueApplication(env=env)
+    catalogue.publish_file(sample_catalogue()[f"{BUNDLE}.json"], SUPERVISOR)
+    return CaseApplication(env=env, catalogue=catalogue, clock=SystemClock(),
+                           is_workday=WorkingCalendar().is_workday)
+
+
+def workload(cases: CaseApplication, count: int) -> int:
+    """Run ``count`` whole cases to completion; return the number of commands."""
+    definition, _ = cases.catalogue.definition(BUNDLE)
+    order = prerequisite_order(definition)
+    reviewers = {d: Actor(f"bench-{d}", Role.REVIEWER, d) for d in {i.department for i in definition.items}}
+    commands = 0
+    for n in range(count):
+        case_id = cases.open_case(INTAKE, BUNDLE, f"基准测试餐饮{n}号", demo_credit_code(n % 9000 + 1),
+                                  "window").case_id
+        for material in definition.materials:
+            cases.submit_material(INTAKE, case_id, material.key, f"{material.key}.pdf", "ab" * 32)
+        commands += 1 + len(definition.materials)
+        for code in order:
+            item = definition.item(code)
+            reviewer = reviewers[item.department]
+            cases.accept_item(reviewer, case_id, code)
+            if item.inspection:
+                cases.record_inspection(reviewer, case_id, code, item.inspection, True)
+                commands += 1
+            cases.approve_item(reviewer, case_id, code)
+            cases.issue_certificates(reviewer, case_id, code)
+            commands += 3
+    return commands
+
+
+def measure(label: str, url: str, count: int, stock: bool = False,
+            capture: list[list[tuple]] | None = None) -> Run:
+    """Run the workload once on a fresh database at ``url``."""
+    if not stock:
+        init_schema(url, {"Catalogue": False, "Users": False, "Cases": True})
+    cases = build(url, stock)
+    if capture is not None:
+        recorder = cases.recorder
+        original = recorder.insert_events
+
+        def recording(stored_events: Any, **kwargs: Any) -> Any:
+            capture.append([(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events])
+            return original(stored_events, **kwargs)
+
+        recorder.insert_events = recording  # type: ignore[method-assign]
+    workload(cases, 2)  # warm up: imports, caches, first connections
+    if capture is not None:
+        capture.clear()
+    before = cases.recorder.max_notification_id() or 0
+    started = time.perf_counter()
+    commands = workload(cases, count)
+    seconds = time.perf_counter() - started
+    events = (cases.recorder.max_notification_id() or 0) - before
+    return Run(label, commands, events, seconds)
+
+
+def raw(url: str, batches: list[list[tuple]]) -> Run:
+    """Insert the captured rows with plain SQLAlchemy Core, one transaction per command."""
+    engine = sqlalchemy.create_engine(url)
+    if engine.dialect.name == "sqlite":
+        sqlalchemy.event.listen(engine, "connect", _wal)
+    table = Table(
+        f"raw_events_{uuid.uuid4().hex[:8]}", MetaData(),
+        Column("id", sqlalchemy.BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        Column("originator_id", UUIDType(), nullable=False),
+        Column("originator_version", sqlalchemy.BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+        Column("topic", Text(), nullable=False),
+        Column("state", LargeBinary(), nullable=False),
+    )
+    Index(f"{table.name}_aggregate_idx", table.c.originator_id, table.c.originator_version, unique=True)
+    table.metadata.create_all(engine)
+    statement = insert(table)
+    rows = [[{"originator_id": o, "originator_version": v, "topic": t, "state": s} for o, v, t, s in b]
+            for b in batches]
+    started = time.perf_counter()
+    for batch in rows:
+        with engine.begin() as connection:
+            connection.execute(statement, batch)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return Run("raw", len(rows), sum(map(len, rows)), seconds)
+
+
+def _wal(dbapi_connection: Any, _: Any) -> None:
+    dbapi_connection.execute("PRAGMA journal_mode = WAL")
+
+
+def compare(name: str, url_for: Callable[[str], str], count: int, stock: bool) -> None:
+    """Measure and print one database's figures."""
+    batches: list[list[tuple]] = []
+    runs = [measure("onething", url_for("onething"), count, capture=batches)]
+    dispose_datastores()
+    if stock:
+        runs.append(measure("stock", url_for("stock"), count, stock=True))
+        dispose_datastores()
+    runs.append(raw(url_for("raw"), batches))
+    base = runs[-1].rate
+    print(f"\n{name}: {count} cases, {runs[0].commands} commands, {runs[0].events} events")
+    print(f"  {'run':<10}{'commands/s':>12}{'events/s':>12}{'vs raw':>9}")
+    for run in runs:
+        print(f"  {run.label:<10}{run.rate:>12.0f}{run.events / run.seconds:>12.0f}{run.rate / base:>9.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=150)
+    parser.add_argument("--postgres", default="", help="a PostgreSQL URL (a fresh database is made on it)")
+    parser.add_argument("--no-stock", action="store_true", help="skip the stock recorder run")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        compare("SQLite (WAL, synchronous=FULL)", lambda n: f"sqlite:///{folder}/{n}.sqlite3",
+                args.cases, not args.no_stock)
+    if args.postgres:
+        with fresh_postgres(args.postgres) as url_for:
+            compare("PostgreSQL", url_for, args.cases, not args.no_stock)
+
+
+class fresh_postgres:  # noqa: N801 - used as a context manager
+    """Make one fresh database per run on a PostgreSQL server; drop them afterwards."""
+
+    def __init__(self, url: str):
+        self.url = sqlalchemy.engine.make_url(url)
+        self.names: list[str] = []
+
+    def __enter__(self) -> Callable[[str], str]:
+        self.admin = sqlalchemy.create_engine(self.url, isolation_level="AUTOCOMMIT")
+
+        def url_for(label: str) -> str:
+            name = f"onething_bench_{label}_{uuid.uuid4().hex[:6]}"
+            with self.admin.connect() as connection:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            self.names.append(name)
+            return self.url.set(database=name).render_as_string(hide_password=False)
+
+        return url_for
+
+    def __exit__(self, *exc: Any) -> None:
+        dispose_datastores()
+        with self.admin.connect() as connection:
+            for name in self.names:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
