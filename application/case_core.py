@@ -17,8 +17,8 @@ from application.retry import with_retries
 from application.transcodings import OneThingApplication
 from application.write_cache import WriteCache
 from domain.case import Case
-from domain.errors import DomainError
 from domain.deadlines import IsWorkday
+from domain.errors import DomainError
 from domain.values import Actor
 
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from application.access import require_owner_or, require_role
 from application.applicants import check_applicant, check_channel, new_case_number
-from application.errors import AlreadyExists, InvalidInput
 from application.case_core import CommandsBase
+from application.errors import AlreadyExists, InvalidInput
 from application.retry import with_retries
 from domain.case import Case
 from domain.values import Actor, Role

@@ -25,43 +25,25 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class ActorAsDict(Transcoding):
-    """An ``Actor`` as ``{user_id, role, department}``."""
+class AsDict(Transcoding):
+    """A value with ``to_dict()`` and a ``from_dict()`` class method, stored as its dict."""
 
-    type = Actor
-    name = "actor"
+    def __init__(self, kind: type, name: str):
+        self.type, self.name = kind, name
 
-    def encode(self, obj: Actor) -> dict[str, Any]:
+    def encode(self, obj: Any) -> dict[str, Any]:
         return obj.to_dict()
 
-    def decode(self, data: dict[str, Any]) -> Actor:
-        return Actor.from_dict(data)
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type.from_dict(data)
 
 
-class ItemStateAsDict(Transcoding):
-    """A case item's state (in snapshots)."""
-
-    type = ItemState
-    name = "item_state"
-
-    def encode(self, obj: ItemState) -> dict[str, Any]:
-        return obj.to_dict()
-
-    def decode(self, data: dict[str, Any]) -> ItemState:
-        return ItemState.from_dict(data)
-
-
-class EscalationAsDict(Transcoding):
-    """A case's escalation (in snapshots)."""
-
-    type = Escalation
-    name = "escalation"
-
-    def encode(self, obj: Escalation) -> dict[str, Any]:
-        return obj.to_dict()
-
-    def decode(self, data: dict[str, Any]) -> Escalation:
-        return Escalation.from_dict(data)
+DOMAIN_TRANSCODINGS = (
+    DateAsISO(),
+    AsDict(Actor, "actor"),  # on every event
+    AsDict(ItemState, "item_state"),  # in snapshots
+    AsDict(Escalation, "escalation"),  # in snapshots
+)
 
 
 class OneThingApplication(Application):
@@ -71,7 +53,5 @@ class OneThingApplication(Application):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        for transcoding in (DateAsISO(), ActorAsDict(), ItemStateAsDict(), EscalationAsDict()):
-            transcoder.register(transcoding)
-        for transcoding in self.extra_transcodings:
+        for transcoding in DOMAIN_TRANSCODINGS + self.extra_transcodings:
             transcoder.register(transcoding)

@@ -43,11 +43,17 @@ from domain.definitions import prerequisite_order  # noqa: E402
 from domain.values import Actor, Role  # noqa: E402
 from infrastructure.calendar import WorkingCalendar  # noqa: E402
 from infrastructure.catalogue_files import sample_catalogue  # noqa: E402
-from infrastructure.persistence import application_env, dispose_datastores, init_schema  # noqa: E402
+from infrastructure.persistence import (  # noqa: E402
+    application_env,
+    dispose_datastores,
+    init_schema,
+    shared_datastore,
+)
 
 INTAKE = Actor("bench-window", Role.INTAKE)
 SUPERVISOR = Actor("bench-supervisor", Role.SUPERVISOR)
 BUNDLE = "restaurant-opening"
+SQLITE_SYNCHRONOUS = ["FULL"]  # set from --synchronous; applied to every SQLite connection alike
 
 
 @dataclass
@@ -103,6 +109,9 @@ def workload(cases: CaseApplication, count: int) -> int:
 def measure(label: str, url: str, count: int, stock: bool = False,
             capture: list[list[tuple]] | None = None) -> Run:
     """Run the workload once on a fresh database at ``url``."""
+    if url.startswith("sqlite"):
+        engine = shared_datastore(url).engine
+        sqlalchemy.event.listen(engine, "connect", _wal)
     if not stock:
         init_schema(url, {"Catalogue": False, "Users": False, "Cases": True})
     cases = build(url, stock)
@@ -155,6 +164,7 @@ def raw(url: str, batches: list[list[tuple]]) -> Run:
 
 def _wal(dbapi_connection: Any, _: Any) -> None:
     dbapi_connection.execute("PRAGMA journal_mode = WAL")
+    dbapi_connection.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS[0]}")
 
 
 def compare(name: str, url_for: Callable[[str], str], count: int, stock: bool) -> None:
@@ -178,9 +188,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=150)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL (a fresh database is made on it)")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock recorder run")
+    parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"],
+                        help="SQLite's synchronous pragma for every run (FULL: OneThing's default)")
     args = parser.parse_args()
+    SQLITE_SYNCHRONOUS[0] = args.synchronous
     with tempfile.TemporaryDirectory() as folder:
-        compare("SQLite (WAL, synchronous=FULL)", lambda n: f"sqlite:///{folder}/{n}.sqlite3",
+        compare(f"SQLite (WAL, synchronous={args.synchronous})", lambda n: f"sqlite:///{folder}/{n}.sqlite3",
                 args.cases, not args.no_stock)
     if args.postgres:
         with fresh_postgres(args.postgres) as url_for:

@@ -26,7 +26,8 @@ def read_bundle_file(path: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise BundleFileError(f"{path} is not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}") from None
+        where = f"line {error.lineno}, column {error.colno}"
+        raise BundleFileError(f"{path} is not valid JSON: {where}: {error.msg}") from None
 
 
 def sample_catalogue() -> dict[str, Any]:

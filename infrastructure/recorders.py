@@ -22,7 +22,7 @@ from eventsourcing_sqlalchemy.recorders import (
     SQLAlchemyAggregateRecorder,
     SQLAlchemyApplicationRecorder,
 )
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, select
 
 LOCK_TIMEOUT = "5s"  # PostgreSQL: how long an insert waits for the events table's lock
 
@@ -110,18 +110,21 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
                 lock.release()
 
     def _write(self, connection: Connection, stored_events: Sequence[StoredEvent]) -> list[int]:
-        if self._is_postgres:  # commit notification ids in insert order (see the extension)
-            connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            connection.execute(text(f"LOCK TABLE {self._qualified_name} IN EXCLUSIVE MODE"))
+        if self._is_postgres:
+            # One round trip: bound the wait for the table lock that keeps notification ids in
+            # commit order (as the extension does), and queue the NOTIFY (sent on commit).
+            connection.exec_driver_sql(self._postgres_preamble)
         rows = [
             {"originator_id": e.originator_id, "originator_version": e.originator_version,
              "topic": e.topic, "state": e.state}
             for e in stored_events
         ]
-        ids = list(connection.execute(self._insert_returning_ids, rows).scalars())
-        if self._is_postgres:
-            connection.execute(text(f"NOTIFY {self.channel_name}"))
-        return ids
+        return list(connection.execute(self._insert_returning_ids, rows).scalars())
+
+    @cached_property
+    def _postgres_preamble(self) -> str:
+        return (f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; "
+                f"LOCK TABLE {self._qualified_name} IN EXCLUSIVE MODE; NOTIFY {self.channel_name}")
 
     @property
     def _qualified_name(self) -> str:

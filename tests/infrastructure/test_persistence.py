@@ -82,3 +82,20 @@ def test_long_cases_are_snapshotted_and_load_the_same(any_services):
 def test_creating_the_schema_twice_is_harmless(any_services):
     tables = any_services.init_schema()
     assert set(tables) >= {"cases_events", "cases_snapshots", "catalogue_events", "users_events"}
+
+
+@pytest.mark.postgres
+def test_postgres_listeners_are_notified_when_events_commit(postgres_url):
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import ADMIN, restaurant_file
+
+    services = make_services(postgres_url)
+    services.catalogue.publish_file(restaurant_file(), ADMIN)
+    plain = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as listener:
+        listener.execute(f"LISTEN {services.cases.recorder.channel_name}")
+        open_restaurant(services)
+        channels = [n.channel for n in listener.notifies(timeout=5, stop_after=1)]
+    assert channels == ["cases_events"]
