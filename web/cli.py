@@ -64,13 +64,15 @@ def services() -> Services:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@fails_clearly
 def run(host: str, port: int, threads: int) -> None:
     """Serve the web UI and API (waitress)."""
     from waitress import serve
 
     from web import create_app
 
-    app = create_app()
+    services().cases.recorder.max_notification_id()  # fails clearly before serving if no schema
+    app = create_app({"SERVICES": services()})
     click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(app.config['SERVICES'].settings.database_url)})")
     serve(app, host=host, port=port, threads=threads)
 

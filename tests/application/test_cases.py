@@ -8,7 +8,7 @@ import pytest
 from freezegun import freeze_time
 
 from application.errors import BundleNotFound, CaseNotFound, InvalidInput
-from domain.errors import PrerequisiteNotMet
+from domain.errors import PrerequisiteNotMet, UnknownItem
 from tests.application.helpers import complete_restaurant, event_count, open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, FOOD, INTAKE, restaurant_file
 
@@ -106,6 +106,12 @@ class TestReview:
         assert events[0].actor == INTAKE and events[0].reason == "walk-in applicant"
         assert events[-1].actor == AMR and events[-1].reason == "materials complete"
         assert all(e.timestamp.tzinfo is not None for e in events)
+
+    def test_an_unknown_item_is_refused_and_leaves_no_event(self, services):
+        case_id = open_restaurant(services)
+        with pytest.raises(UnknownItem):
+            services.cases.accept_item(AMR, case_id, "liquor-licence")
+        assert event_count(services, case_id) == 1
 
     def test_an_unknown_case_id_is_not_found(self, services):
         with pytest.raises(CaseNotFound):

@@ -41,6 +41,11 @@ def test_commands_before_db_init_say_what_to_do(cli, tmp_path):
     assert "onething db init" in result.output
 
 
+def test_run_on_a_database_without_schema_says_what_to_do(cli):
+    result = cli("run", "--port", "5999")
+    assert result.exit_code == 1 and "onething db init" in result.output
+
+
 def test_catalogue_load_publishes_and_a_reload_publishes_nothing_new(cli, tmp_path):
     cli("db", "init")
     path = write(tmp_path, restaurant_file())
