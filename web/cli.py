@@ -100,6 +100,7 @@ def demo() -> None:
     with click.progressbar(length=2 + 12, label="demo", file=sys.stderr) as bar:
         report = load_demo(command_line_actor(), s.catalogue, s.users, s.cases, files,
                            progress=lambda _: bar.update(1))
+    s.runner.catch_up()
     click.echo(f"published: {report.published or 'nothing new'}")
     click.echo(f"users added: {len(report.users)} (password for all: {DEMO_PASSWORD})")
     click.echo(f"cases added: {len(report.cases)}")
@@ -122,6 +123,47 @@ def catalogue_load(file: str) -> None:
         click.echo(f"unchanged {code} (same as its latest version)")
     if report.departments:
         click.echo(f"departments declared: {', '.join(report.departments)}")
+
+
+@main.group()
+def projections() -> None:
+    """Read models (lists, queues, boards, KPIs, audit log)."""
+
+
+@projections.command("rebuild")
+@fails_clearly
+def projections_rebuild() -> None:
+    """Drop every read model and rebuild it from the event store."""
+    runner = services().runner
+    runner.reset()
+    with click.progressbar(length=runner.total_events(), label="rebuilding", file=sys.stderr) as bar:
+        report = runner.catch_up(progress=bar.update)
+    click.echo(f"rebuilt: {report.events} events, {report.rows} rows written, "
+               f"{report.seconds:.2f} s, {report.rate:,.0f} events/s")
+
+
+@projections.command("run")
+@click.option("--interval", default=0.5, show_default=True, help="seconds between polls")
+@fails_clearly
+def projections_run(interval: float) -> None:
+    """Keep the read models up to date until interrupted (SIGINT/SIGTERM)."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"projections: polling every {interval} s; Ctrl-C to stop")
+    services().runner.run_forever(stop, interval, log=lambda r: click.echo(
+        f"processed {r.events} events ({r.rows} rows) in {r.seconds:.3f} s"))
+
+
+@projections.command("status")
+@fails_clearly
+def projections_status() -> None:
+    """Show each read model's position and how many events it is behind."""
+    for lag in services().runner.lag():
+        click.echo(f"{lag.projection:<10} {lag.application:<10} position {lag.position:>8}  behind {lag.behind}")
 
 
 @main.group()

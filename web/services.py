@@ -14,11 +14,17 @@ from application.cases import CaseApplication
 from application.catalogue import CatalogueApplication
 from application.clock import Clock, SystemClock
 from application.errors import UserNotFound
+from application.projections.audit import AuditProjection
+from application.projections.cases import CaseProjection
+from application.projections.directory import DirectoryProjection
+from application.queries import Queries
 from application.users import UsersApplication
 from domain.values import Actor, Role
 from infrastructure.calendar import WorkingCalendar
 from infrastructure.passwords import Argon2Hasher
-from infrastructure.persistence import application_env, database_url, init_schema
+from infrastructure.persistence import application_env, database_url, init_schema, shared_datastore
+from infrastructure.read_queries import SqlReadModels
+from infrastructure.runner import ProjectionRunner
 
 # Every event store, and whether it keeps snapshots.
 EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True}
@@ -56,10 +62,14 @@ class Services:
     catalogue: CatalogueApplication
     users: UsersApplication
     cases: CaseApplication
+    runner: ProjectionRunner
+    queries: Queries
 
     def init_schema(self) -> list[str]:
-        """Create every table (the explicit ``onething db init`` step)."""
-        return init_schema(self.settings.database_url, EVENT_STORES)
+        """Create every table (the explicit ``onething db init`` step): event stores, then read models."""
+        tables = init_schema(self.settings.database_url, EVENT_STORES)
+        self.runner.create_tables()
+        return tables + sorted(self.runner.table_names())
 
     def find_actor(self, username: str) -> Actor | None:
         """Return the actor of an existing user, else None."""
@@ -77,11 +87,18 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     calendar = WorkingCalendar.from_file(settings.calendar_overrides)
     catalogue = CatalogueApplication(env=env)
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments)
-    services = Services(settings, clock, calendar, catalogue, users, cases=None)  # type: ignore[arg-type]
+    services = Services(settings, clock, calendar, catalogue, users, None, None, None)  # type: ignore[arg-type]
     services.cases = CaseApplication(
         env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
         find_actor=services.find_actor,
     )
+    services.runner = ProjectionRunner(
+        engine=shared_datastore(settings.database_url).engine,  # type: ignore[arg-type]
+        sources={"Cases": services.cases, "Catalogue": catalogue, "Users": users},
+        projections=[CaseProjection(calendar.is_workday, settings.timezone), AuditProjection(),
+                     DirectoryProjection()],
+    )
+    services.queries = Queries(SqlReadModels(services.runner.engine), clock, services.runner.wait_until)
     return services
 
 

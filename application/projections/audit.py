@@ -1,0 +1,40 @@
+"""The audit log: one row per event of every aggregate — the auditor's index into histories.
+
+The row's position is the event's version in its aggregate (gap-free, per aggregate), never the
+notification id (which has gaps on PostgreSQL and orders applications separately).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from application.projections.base import Change, Projection, ViewSession, actor_fields
+
+AUDIT_LOG = "rm_audit_log"
+CASE_EVENTS_MODULE = "domain.case_events"
+
+
+def aggregate_kind(event: Any) -> str:
+    """``Case``, ``Bundle``, ``Catalogue`` or ``User``: the aggregate an event belongs to."""
+    cls = type(event)
+    if cls.__module__ == CASE_EVENTS_MODULE:
+        return "Case"
+    return cls.__qualname__.split(".")[0]
+
+
+class AuditProjection(Projection):
+    """Every application → rm_audit_log (append-only)."""
+
+    name = "audit"
+    applications = ("Cases", "Catalogue", "Users")
+    tables = (AUDIT_LOG,)
+
+    def process(self, change: Change, view: ViewSession) -> None:
+        event = change.event
+        view.insert(AUDIT_LOG, {
+            "application": change.application, "originator_id": str(change.originator_id),
+            "position": change.position, "aggregate": aggregate_kind(event), "type": change.type,
+            "case_number": getattr(event, "number", None) if change.type == "Opened" else None,
+            "at": event.timestamp, "reason": getattr(event, "reason", "") or "",
+            **actor_fields(event),
+        })

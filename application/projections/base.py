@@ -1,0 +1,72 @@
+"""What a projection is, and the view session it writes through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One recorded event as the projections see it."""
+
+    application: str
+    notification_id: int
+    originator_id: UUID
+    position: int  # the event's version in its aggregate: the audit position
+    type: str  # the event class's name, e.g. "ItemApproved"
+    event: Any  # the domain event object
+
+
+class ViewSession(Protocol):
+    """Rows of read-model tables, within one transaction; keys are primary-key tuples."""
+
+    def get(self, table: str, key: tuple) -> Row | None:
+        """Return the row with this primary key, or None."""
+
+    def put(self, table: str, row: Row) -> None:
+        """Insert or replace the row (the primary key is taken from it)."""
+
+    def insert(self, table: str, row: Row) -> None:
+        """Add a row known to be new (append-only tables)."""
+
+    def delete(self, table: str, key: tuple) -> None:
+        """Remove the row with this primary key, if any."""
+
+
+class Projection:
+    """Turns the events of some applications into rows; handlers are ``on_<EventName>``."""
+
+    name: str = ""
+    applications: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+
+    def process(self, change: Change, view: ViewSession) -> None:
+        """Apply one event to the views (events without a handler change nothing)."""
+        handler = getattr(self, f"on_{change.type}", None)
+        if handler is not None:
+            handler(change, change.event, view)
+
+
+def actor_fields(event: Any) -> Row:
+    """The actor of an event as columns."""
+    actor = getattr(event, "actor", None)
+    if actor is None:
+        return {"actor_id": None, "actor_role": None, "actor_department": None}
+    return {"actor_id": actor.user_id, "actor_role": str(actor.role), "actor_department": actor.department}
+
+
+def required(row: Row | None, what: str) -> Row:
+    """Return the row, or fail loudly: a projection that lost a row must not guess."""
+    if row is None:
+        raise LookupError(f"read model is missing {what}; rebuild the projections")
+    return row
+
+
+def each(rows: Iterable[Row | None]) -> list[Row]:
+    """The rows that exist."""
+    return [r for r in rows if r is not None]

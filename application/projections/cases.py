@@ -1,0 +1,205 @@
+"""The case list, department queues, certificate register and escalations board.
+
+One projection keeps these four tables because they change together and share what they know
+of a case (its number, applicant, items); each handler touches only the rows its event changes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from application.projections.base import Change, Projection, Row, ViewSession, required
+from domain.deadlines import IsWorkday, working_days_between
+
+CASES, ITEMS, MATERIALS = "rm_cases", "rm_case_items", "rm_case_materials"
+CERTIFICATES, ESCALATIONS = "rm_certificates", "rm_escalations"
+OPEN_ITEM_STATUSES = ("waiting", "in_review", "supplement_requested")
+
+
+class CaseProjection(Projection):
+    """Cases → rm_cases, rm_case_items, rm_case_materials, rm_certificates, rm_escalations."""
+
+    name = "cases"
+    applications = ("Cases",)
+    tables = (CASES, ITEMS, MATERIALS, CERTIFICATES, ESCALATIONS)
+
+    def __init__(self, is_workday: IsWorkday, timezone: str = "Asia/Shanghai"):
+        self.is_workday = is_workday
+        self.zone = ZoneInfo(timezone)
+
+    def business_date(self, moment: datetime) -> date:
+        """The date of ``moment`` where the service works."""
+        return moment.astimezone(self.zone).date()
+
+    def process(self, change: Change, view: ViewSession) -> None:
+        super().process(change, view)
+        if change.type != "Opened":
+            case = required(view.get(CASES, (str(change.originator_id),)), f"case {change.originator_id}")
+            view.put(CASES, {**case, "version": change.position, "updated_at": change.event.timestamp})
+
+    # Opening and intake -------------------------------------------------------------------------
+    def on_Opened(self, change: Change, e: Any, view: ViewSession) -> None:
+        case_id = str(change.originator_id)
+        view.put(CASES, {
+            "case_id": case_id, "number": e.number, "bundle": e.bundle, "bundle_version": e.bundle_version,
+            "applicant_name": e.applicant["name"], "credit_code": e.applicant["credit_code"],
+            "channel": e.channel, "owner": e.actor.user_id, "status": "open", "opened_at": e.timestamp,
+            "opened_on": e.opened_on, "closed_at": None, "closed_on": None, "due": None, "version": 1,
+            "updated_at": e.timestamp, "supplements": 0, "commitments": 0, "open_escalations": 0,
+            "escalations": 0, "rating": None, "rating_comment": None, "cycle_days": None, "on_time": None,
+            "materials": 0, "items": json.dumps([i["code"] for i in e.items]), "certificates": "[]",
+        })
+        for item in e.items:
+            view.put(ITEMS, {
+                "case_id": case_id, "code": item["code"], "case_number": e.number, "bundle": e.bundle,
+                "name": item["name"], "department": item["department"], "status": "waiting",
+                "essential": item["essential"], "time_limit_days": item["time_limit_days"],
+                "prerequisites": ",".join(item["prerequisites"]), "accepted_on": None, "due": None,
+                "decided_on": None, "on_time": None, "cycle_days": None, "on_commitment": False, "supplements": 0,
+                "opened_at": e.timestamp,
+            })
+
+    def on_MaterialSubmitted(self, change: Change, e: Any, view: ViewSession) -> None:
+        key = (str(change.originator_id), e.key)
+        if view.get(MATERIALS, key) is None:
+            case = self._case(change, view)
+            view.put(CASES, {**case, "materials": case["materials"] + 1})
+        view.put(MATERIALS, {"case_id": key[0], "key": e.key, "filename": e.filename, "sha256": e.sha256,
+                             "submitted_at": e.timestamp, "submitted_by": e.actor.user_id})
+
+    # Review ------------------------------------------------------------------------------------
+    def on_ItemAccepted(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._item(change, e.item, view, status="in_review", accepted_on=e.accepted_on, due=e.due)
+        self._refresh_due(change, view)
+
+    def on_SupplementRequested(self, change: Change, e: Any, view: ViewSession) -> None:
+        item = self._item(change, e.item, view, status="supplement_requested")
+        self._item(change, e.item, view, supplements=item["supplements"] + 1)
+        case = self._case(change, view)
+        view.put(CASES, {**case, "supplements": case["supplements"] + 1})
+
+    def on_SupplementReceived(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._item(change, e.item, view, status="in_review", due=e.due)
+        self._refresh_due(change, view)
+
+    def on_ItemApproved(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._decide(change, e.item, "approved", view)
+
+    def on_ItemApprovedOnCommitment(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._decide(change, e.item, "approved", view, on_commitment=True)
+        case = self._case(change, view)
+        view.put(CASES, {**case, "commitments": case["commitments"] + 1})
+
+    def on_ItemRejected(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._decide(change, e.item, "rejected", view)
+
+    def on_ItemWithdrawn(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._item(change, e.item, view, status="withdrawn")
+
+    def on_CommitmentRevoked(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._item(change, e.item, view, status="rejected")
+        for number in self._certificates(change, view):
+            certificate = required(view.get(CERTIFICATES, (number,)), f"certificate {number}")
+            if certificate["item"] == e.item:
+                view.put(CERTIFICATES, {**certificate, "status": "revoked"})
+
+    def on_ItemTransferred(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._item(change, e.item, view, department=e.to_department)
+
+    def on_CertificatesIssued(self, change: Change, e: Any, view: ViewSession) -> None:
+        case = self._case(change, view)
+        for certificate in e.certificates:
+            view.put(CERTIFICATES, {
+                "number": certificate["number"], "case_id": case["case_id"], "case_number": case["number"],
+                "item": e.item, "type": certificate["type"], "name": certificate["name"],
+                "holder_name": case["applicant_name"], "holder_code": case["credit_code"],
+                "issued_at": e.timestamp, "issued_on": self.business_date(e.timestamp), "status": "held",
+            })
+        numbers = self._certificates(change, view) + [c["number"] for c in e.certificates]
+        view.put(CASES, {**case, "certificates": json.dumps(numbers)})
+
+    # Closing ------------------------------------------------------------------------------------
+    def on_Completed(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._close(change, e, "completed", "valid", view)
+
+    def on_CaseRejected(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._close(change, e, "rejected", "void", view)
+
+    def on_Withdrawn(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._close(change, e, "withdrawn", "void", view)
+
+    def on_Rated(self, change: Change, e: Any, view: ViewSession) -> None:
+        view.put(CASES, {**self._case(change, view), "rating": e.score, "rating_comment": e.comment})
+
+    # Supervision --------------------------------------------------------------------------------
+    def on_OwnerReassigned(self, change: Change, e: Any, view: ViewSession) -> None:
+        view.put(CASES, {**self._case(change, view), "owner": e.owner})
+
+    def on_EscalationOpened(self, change: Change, e: Any, view: ViewSession) -> None:
+        case = self._case(change, view)
+        view.put(ESCALATIONS, {
+            "case_id": case["case_id"], "number": e.number, "case_number": case["number"],
+            "bundle": case["bundle"], "level": e.level, "reason": e.reason, "supervisor": e.actor.user_id,
+            "opened_at": e.timestamp, "state": "open", "resolved_at": None, "resolved_by": None,
+            "resolution": None,
+        })
+        view.put(CASES, {**case, "open_escalations": case["open_escalations"] + 1,
+                         "escalations": case["escalations"] + 1})
+
+    def on_EscalationResolved(self, change: Change, e: Any, view: ViewSession) -> None:
+        case = self._case(change, view)
+        key = (case["case_id"], e.number)
+        escalation = required(view.get(ESCALATIONS, key), f"escalation {key}")
+        view.put(ESCALATIONS, {**escalation, "state": "closed", "resolved_at": e.timestamp,
+                               "resolved_by": e.actor.user_id, "resolution": e.reason})
+        view.put(CASES, {**case, "open_escalations": case["open_escalations"] - 1})
+
+    # Helpers ------------------------------------------------------------------------------------
+    def _case(self, change: Change, view: ViewSession) -> Row:
+        return required(view.get(CASES, (str(change.originator_id),)), f"case {change.originator_id}")
+
+    def _item(self, change: Change, code: str, view: ViewSession, **values: Any) -> Row:
+        key = (str(change.originator_id), code)
+        row = {**required(view.get(ITEMS, key), f"item {key}"), **values}
+        view.put(ITEMS, row)
+        return row
+
+    def _items(self, change: Change, view: ViewSession) -> list[Row]:
+        codes = json.loads(self._case(change, view)["items"])
+        return [required(view.get(ITEMS, (str(change.originator_id), c)), c) for c in codes]
+
+    def _certificates(self, change: Change, view: ViewSession) -> list[str]:
+        return json.loads(self._case(change, view)["certificates"])
+
+    def _refresh_due(self, change: Change, view: ViewSession) -> None:
+        due = max((i["due"] for i in self._items(change, view) if i["due"]), default=None)
+        view.put(CASES, {**self._case(change, view), "due": due})
+
+    def _decide(self, change: Change, code: str, status: str, view: ViewSession, **values: Any) -> None:
+        decided_on = self.business_date(change.event.timestamp)
+        item = self._item(change, code, view, status=status, decided_on=decided_on, **values)
+        on_time = None if item["due"] is None else decided_on <= item["due"]
+        cycle = None if item["accepted_on"] is None else working_days_between(
+            item["accepted_on"], decided_on, self.is_workday)
+        self._item(change, code, view, on_time=on_time, cycle_days=cycle)
+
+    def _close(self, change: Change, e: Any, status: str, held_become: str, view: ViewSession) -> None:
+        for item in self._items(change, view):
+            if item["status"] in OPEN_ITEM_STATUSES:
+                view.put(ITEMS, {**item, "status": "withdrawn"})
+        for number in self._certificates(change, view):
+            certificate = required(view.get(CERTIFICATES, (number,)), f"certificate {number}")
+            if certificate["status"] == "held":
+                view.put(CERTIFICATES, {**certificate, "status": held_become})
+        case = self._case(change, view)
+        closed_on = self.business_date(e.timestamp)
+        completed = status == "completed"
+        cycle = working_days_between(case["opened_on"], closed_on, self.is_workday)
+        view.put(CASES, {
+            **case, "status": status, "closed_at": e.timestamp, "closed_on": closed_on,
+            "cycle_days": cycle if completed else None,
+            "on_time": (case["due"] is None or closed_on <= case["due"]) if completed else None,
+        })

@@ -1,0 +1,97 @@
+"""The read side: lists, queues, boards, KPIs and the audit log, with who may see what.
+
+Every query reads projected tables (never replays aggregates in a loop). A caller that has just
+written passes what the command returned (``after=``), and the query first waits for the
+projections to include that write (read-your-writes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from application.access import require_role
+from application.case_core import Saved
+from application.clock import Clock
+from application.errors import NotAllowed, NotFound
+from application.kpis import bundle_kpis, department_kpis
+from domain.values import Actor, Role
+
+Row = dict[str, Any]
+STAFF_WHO_SEE_ALL = (Role.INTAKE, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+
+
+class ReadModelStore(Protocol):
+    """What the queries need of the read-model tables (``infrastructure.read_queries``)."""
+
+    def case_list(self, **filters: Any) -> Any: ...
+    def queue(self, department: str) -> list[Row]: ...
+    def queue_counts(self, department: str) -> dict[str, int]: ...
+    def escalations(self, state: str = "") -> list[Row]: ...
+    def certificate(self, number: str) -> Row | None: ...
+    def audit_log(self, **filters: Any) -> Any: ...
+    def kpi_cases(self) -> list[Row]: ...
+    def kpi_items(self) -> list[Row]: ...
+    def bundles(self) -> list[Row]: ...
+
+
+class Queries:
+    """Read models, as each role may see them."""
+
+    def __init__(self, store: ReadModelStore, clock: Clock, wait_for: Callable[[str, int | None], None]):
+        self.store, self.clock, self.wait_for = store, clock, wait_for
+
+    def _after(self, saved: Saved | None) -> None:
+        if saved is not None:
+            self.wait_for("Cases", saved.notification_id)
+
+    def case_list(self, actor: Actor, after: Saved | None = None, **filters: Any) -> Any:
+        """Cases matching the filters; a reviewer sees only cases with an item of their department."""
+        self._after(after)
+        if actor.role == Role.REVIEWER:
+            filters["department"] = actor.department
+        elif actor.role not in STAFF_WHO_SEE_ALL:
+            raise NotAllowed(f"{actor.role} may not list cases")
+        return self.store.case_list(today=self.clock.today(), **filters)
+
+    def department_queue(self, actor: Actor, department: str, after: Saved | None = None) -> dict[str, Any]:
+        """The items waiting for ``department`` (its reviewers and supervisors), oldest deadline first."""
+        if actor.role != Role.SUPERVISOR and not (actor.role == Role.REVIEWER and actor.department == department):
+            raise NotAllowed(f"the queue of {department!r} is for its reviewers and supervisors")
+        self._after(after)
+        today = self.clock.today()
+        items = [{**row, "overdue": row["due"] is not None and row["due"] < today}
+                 for row in self.store.queue(department)]
+        return {"department": department, "items": items, "counts": self.store.queue_counts(department)}
+
+    def escalation_board(self, actor: Actor, state: str = "", after: Saved | None = None) -> list[Row]:
+        """Open and closed escalations, with their age in days."""
+        require_role(actor, "the escalations board", Role.SUPERVISOR, Role.AUDITOR)
+        self._after(after)
+        now = self.clock.now()
+        return [{**row, "age_days": (_aware(row["resolved_at"] or now) - _aware(row["opened_at"])).days}
+                for row in self.store.escalations(state)]
+
+    def kpis(self, actor: Actor) -> dict[str, Any]:
+        """Key figures per bundle and per department."""
+        require_role(actor, "KPIs", Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+        return {"bundles": bundle_kpis(self.store.kpi_cases(), self.store.bundles()),
+                "departments": department_kpis(self.store.kpi_items())}
+
+    def audit_log(self, actor: Actor, **filters: Any) -> Any:
+        """One row per event, filtered by actor, department, case and time range."""
+        require_role(actor, "the audit log", Role.AUDITOR, Role.ADMIN)
+        return self.store.audit_log(**filters)
+
+    def certificate(self, number: str) -> Row:
+        """Whether a certificate number is genuine: holder, type, case, date and status (public)."""
+        row = self.store.certificate(number)
+        if row is None or row["status"] == "held":  # not released before the case completes
+            raise NotFound(f"no certificate {number}")
+        return row
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back: they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

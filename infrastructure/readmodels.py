@@ -1,0 +1,132 @@
+"""Read-model tables (SQLAlchemy Core) and the tracking table that makes them exactly-once."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+When = DateTime(timezone=True)
+
+
+def _table(name: str, *columns: Column, indexes: tuple[tuple[str, ...], ...] = ()) -> Table:
+    table = Table(name, metadata, *columns)
+    for cols in indexes:
+        Index(f"ix_{name}_{'_'.join(cols)}", *(table.c[c] for c in cols))
+    return table
+
+
+tracking = Table(
+    "rm_tracking", metadata,
+    Column("projection", String(64), primary_key=True),
+    Column("application", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),  # the last notification id processed (ids have gaps)
+)
+
+cases = _table(
+    "rm_cases",
+    Column("case_id", String(36), primary_key=True),
+    Column("number", String(64), nullable=False, unique=True),
+    Column("bundle", String(64), nullable=False), Column("bundle_version", Integer, nullable=False),
+    Column("applicant_name", Text, nullable=False), Column("credit_code", String(18), nullable=False),
+    Column("channel", String(32), nullable=False), Column("owner", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("opened_at", When, nullable=False), Column("opened_on", Date, nullable=False),
+    Column("closed_at", When), Column("closed_on", Date), Column("due", Date),
+    Column("version", Integer, nullable=False), Column("updated_at", When, nullable=False),
+    Column("supplements", Integer, nullable=False), Column("commitments", Integer, nullable=False),
+    Column("escalations", Integer, nullable=False), Column("open_escalations", Integer, nullable=False),
+    Column("materials", Integer, nullable=False),
+    Column("rating", Integer), Column("rating_comment", Text),
+    Column("cycle_days", Integer), Column("on_time", Boolean),
+    Column("items", Text, nullable=False), Column("certificates", Text, nullable=False),
+    indexes=(("status", "due"), ("bundle",), ("credit_code",), ("applicant_name",), ("opened_at",)),
+)
+
+case_items = _table(
+    "rm_case_items",
+    Column("case_id", String(36), primary_key=True), Column("code", String(64), primary_key=True),
+    Column("case_number", String(64), nullable=False), Column("bundle", String(64), nullable=False),
+    Column("name", Text, nullable=False), Column("department", String(64), nullable=False),
+    Column("status", String(32), nullable=False), Column("essential", Boolean, nullable=False),
+    Column("time_limit_days", Integer, nullable=False), Column("prerequisites", Text, nullable=False),
+    Column("accepted_on", Date), Column("due", Date), Column("decided_on", Date), Column("on_time", Boolean),
+    Column("cycle_days", Integer),
+    Column("on_commitment", Boolean, nullable=False), Column("supplements", Integer, nullable=False),
+    Column("opened_at", When, nullable=False),
+    indexes=(("department", "status", "due"), ("bundle",)),
+)
+
+case_materials = _table(
+    "rm_case_materials",
+    Column("case_id", String(36), primary_key=True), Column("key", String(64), primary_key=True),
+    Column("filename", Text, nullable=False), Column("sha256", String(64), nullable=False),
+    Column("submitted_at", When, nullable=False), Column("submitted_by", String(128), nullable=False),
+)
+
+certificates = _table(
+    "rm_certificates",
+    Column("number", String(96), primary_key=True),
+    Column("case_id", String(36), nullable=False), Column("case_number", String(64), nullable=False),
+    Column("item", String(64), nullable=False), Column("type", String(64), nullable=False),
+    Column("name", Text, nullable=False), Column("holder_name", Text, nullable=False),
+    Column("holder_code", String(18), nullable=False), Column("issued_at", When, nullable=False),
+    Column("issued_on", Date, nullable=False), Column("status", String(16), nullable=False),
+    indexes=(("case_id",),),
+)
+
+escalations = _table(
+    "rm_escalations",
+    Column("case_id", String(36), primary_key=True), Column("number", Integer, primary_key=True),
+    Column("case_number", String(64), nullable=False), Column("bundle", String(64), nullable=False),
+    Column("level", Integer, nullable=False), Column("reason", Text, nullable=False),
+    Column("supervisor", String(128), nullable=False), Column("opened_at", When, nullable=False),
+    Column("state", String(16), nullable=False), Column("resolved_at", When),
+    Column("resolved_by", String(128)), Column("resolution", Text),
+    indexes=(("state", "opened_at"),),
+)
+
+audit_log = _table(
+    "rm_audit_log",
+    Column("application", String(64), primary_key=True),
+    Column("originator_id", String(36), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("aggregate", String(32), nullable=False), Column("type", String(64), nullable=False),
+    Column("case_number", String(64)), Column("at", When, nullable=False), Column("reason", Text, nullable=False),
+    Column("actor_id", String(128)), Column("actor_role", String(32)), Column("actor_department", String(64)),
+    indexes=(("actor_id", "at"), ("actor_department", "at"), ("at",), ("originator_id",)),
+)
+
+bundles = _table(
+    "rm_bundles",
+    Column("bundle_id", String(36), primary_key=True), Column("code", String(64), nullable=False, unique=True),
+    Column("version", Integer, nullable=False), Column("name", Text, nullable=False),
+    Column("name_en", Text, nullable=False), Column("category", String(64), nullable=False),
+    Column("lead_department", String(64)), Column("items", Integer, nullable=False),
+    Column("definition", Text, nullable=False), Column("published_at", When),
+)
+
+departments = _table(
+    "rm_departments",
+    Column("code", String(64), primary_key=True), Column("name", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+)
+
+users = _table(
+    "rm_users",
+    Column("username", String(128), primary_key=True), Column("display_name", Text, nullable=False),
+    Column("role", String(32), nullable=False), Column("department", String(64)),
+    Column("created_at", When, nullable=False),
+)
+
+VIEW_TABLES = {t.name: t for t in metadata.sorted_tables if t.name != "rm_tracking"}

@@ -1,0 +1,208 @@
+"""The projection runner: polls each application's notification log and keeps read models current.
+
+eventsourcing has no subscriptions on SQLite, so the runner polls (on both databases). For each
+application, a batch of notifications after the lowest tracked position is turned into domain
+events, given to every projection that has not seen them, and written — view rows and tracking
+positions together — in one transaction. The tracking update is conditional on the position it
+started from, so two runners (a worker and a web process catching up) never apply a batch twice:
+the loser's transaction rolls back and it reads the positions again. Notification ids on
+PostgreSQL have gaps; the runner reads "after my position" and never waits for a missing id.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.application import Application
+from sqlalchemy import Engine, and_, func, select, update
+
+from application.projections.base import Change, Projection
+from infrastructure.readmodels import VIEW_TABLES, metadata, tracking
+from infrastructure.view_session import BufferedViewSession
+
+DEFAULT_BATCH = 2000
+
+
+class RunnerRaced(Exception):
+    """Raised when another runner moved a tracking position first; the batch is rolled back."""
+
+
+@dataclass
+class CatchUpReport:
+    """What one catch-up did."""
+
+    events: int = 0
+    rows: int = 0
+    seconds: float = 0.0
+    races: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far one projection is behind one application's log."""
+
+    projection: str
+    application: str
+    position: int
+    behind: int
+
+
+@dataclass
+class ProjectionRunner:
+    """Runs ``projections`` over the logs of ``sources`` (application name → application)."""
+
+    engine: Engine
+    sources: dict[str, Application]
+    projections: Sequence[Projection]
+    batch_size: int = DEFAULT_BATCH
+    before_commit: Callable[[], None] = lambda: None  # tests inject failures here
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # Set-up -------------------------------------------------------------------------------------
+    def create_tables(self) -> None:
+        """Create read-model and tracking tables, and a zero position for every pair."""
+        metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            existing = {(r.projection, r.application) for r in connection.execute(select(tracking))}
+            missing = [{"projection": p.name, "application": a, "position": 0}
+                       for p in self.projections for a in p.applications if (p.name, a) not in existing]
+            if missing:
+                connection.execute(tracking.insert(), missing)
+
+    def table_names(self) -> list[str]:
+        """The read-model and tracking tables."""
+        return [t.name for t in metadata.sorted_tables]
+
+    def reset(self) -> None:
+        """Drop and recreate every read model, with all positions at zero."""
+        with self._lock:
+            metadata.drop_all(self.engine)
+            self.create_tables()
+
+    # Running ------------------------------------------------------------------------------------
+    def catch_up(self, progress: Callable[[int], None] = lambda _: None) -> CatchUpReport:
+        """Process everything recorded so far; return what was done."""
+        report, started = CatchUpReport(), time.perf_counter()
+        with self._lock:
+            view = BufferedViewSession(VIEW_TABLES)
+            try:
+                while (count := self._one_round(view, report)) > 0:
+                    progress(count)
+            finally:
+                view.forget()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def wait_until(self, application: str, notification_id: int | None) -> None:
+        """Return once every projection of ``application`` has processed ``notification_id``."""
+        if notification_id is None:
+            return
+        if min(self.positions(application).values(), default=notification_id) < notification_id:
+            self.catch_up()
+
+    def run_forever(self, stop: threading.Event, interval: float = 0.5,
+                    log: Callable[[CatchUpReport], None] = lambda _: None) -> None:
+        """Catch up, then poll every ``interval`` seconds until ``stop`` is set."""
+        while not stop.is_set():
+            report = self.catch_up()
+            if report.events:
+                log(report)
+            stop.wait(interval)
+
+    def _one_round(self, view: BufferedViewSession, report: CatchUpReport) -> int:
+        done = 0
+        for name, app in self.sources.items():
+            projections = [p for p in self.projections if name in p.applications]
+            if not projections:
+                continue
+            try:
+                done += self._batch(name, app, projections, view, report)
+            except RunnerRaced:
+                report.races += 1
+                view.forget()
+        return done
+
+    def _batch(self, name: str, app: Application, projections: list[Projection],
+               view: BufferedViewSession, report: CatchUpReport) -> int:
+        positions = self.positions(name)
+        start = min(positions[p.name] for p in projections)
+        notifications = app.recorder.select_notifications(
+            start=start, limit=self.batch_size, inclusive_of_start=False)
+        if not notifications:
+            return 0
+        last = notifications[-1].id
+        changes = [self._change(name, app, n) for n in notifications]
+        try:
+            with self.engine.begin() as connection:
+                self._move(connection, name, positions, last)  # first: takes SQLite's write lock
+                view.bind(connection)
+                for projection in projections:
+                    seen = positions[projection.name]
+                    for change in changes:
+                        if change.notification_id > seen:
+                            projection.process(change, view)
+                report.rows += view.flush()
+                self.before_commit()
+        except BaseException:
+            view.forget()
+            raise
+        report.events += len(changes)
+        return len(changes)
+
+    def _move(self, connection: Any, application: str, positions: dict[str, int], last: int) -> None:
+        for projection, position in positions.items():
+            moved = connection.execute(
+                update(tracking)
+                .where(and_(tracking.c.projection == projection, tracking.c.application == application,
+                            tracking.c.position == position))
+                .values(position=max(position, last))
+            )
+            if moved.rowcount != 1:
+                raise RunnerRaced(f"{projection}/{application} moved past {position}")
+
+    @staticmethod
+    def _change(name: str, app: Application, notification: Any) -> Change:
+        event = app.mapper.to_domain_event(notification)
+        return Change(name, notification.id, notification.originator_id, notification.originator_version,
+                      type(event).__name__, event)
+
+    # Reading positions --------------------------------------------------------------------------
+    def positions(self, application: str) -> dict[str, int]:
+        """Each projection's position in ``application``'s log."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(tracking).where(tracking.c.application == application))
+            return {r.projection: r.position for r in rows
+                    if r.projection in {p.name for p in self.projections}}
+
+    def lag(self) -> list[Lag]:
+        """How many recorded events each projection has not processed yet (exact, gaps or not)."""
+        result = []
+        for name, app in self.sources.items():
+            table = app.recorder.events_record_cls.__table__
+            with self.engine.connect() as connection:
+                for projection, position in sorted(self.positions(name).items()):
+                    behind = connection.execute(select(func.count()).where(table.c.id > position)).scalar_one()
+                    result.append(Lag(projection, name, position, behind))
+        return result
+
+    def total_events(self) -> int:
+        """How many events all sources hold (for progress bars)."""
+        total = 0
+        with self.engine.connect() as connection:
+            for app in self.sources.values():
+                table = app.recorder.events_record_cls.__table__
+                total += connection.execute(select(func.count()).select_from(table)).scalar_one()
+        return total
+
+
+def projection_names(projections: Iterable[Projection]) -> list[str]:
+    """The names of ``projections``."""
+    return [p.name for p in projections]

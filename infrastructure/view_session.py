@@ -1,0 +1,128 @@
+"""A ``ViewSession`` that buffers a batch's row changes and writes them with few statements.
+
+Rows are read by primary key at most once per catch-up (then served from memory), changed in
+memory, and flushed per table as one ``executemany`` each of INSERT, UPDATE and DELETE, inside
+the transaction that also moves the tracking positions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, select
+
+Row = dict[str, Any]
+
+
+class BufferedViewSession:
+    """Implements ``application.projections.base.ViewSession`` on a Core connection."""
+
+    def __init__(self, tables: dict[str, Table]):
+        self.tables = tables
+        self.connection: Connection | None = None
+        self.rows: dict[str, dict[tuple, Row | None]] = defaultdict(dict)
+        self.stored: dict[str, set[tuple]] = defaultdict(set)  # keys whose row is in the database
+        self.dirty: dict[str, set[tuple]] = defaultdict(set)
+        self.appended: dict[str, list[Row]] = defaultdict(list)
+
+    def bind(self, connection: Connection) -> None:
+        """Work in ``connection``'s transaction."""
+        self.connection = connection
+
+    def key_of(self, table: str, row: Row) -> tuple:
+        return tuple(row[c.name] for c in self.tables[table].primary_key.columns)
+
+    def get(self, table: str, key: tuple) -> Row | None:
+        cache = self.rows[table]
+        if key not in cache:
+            cache[key] = self._select(table, key)
+            if cache[key] is not None:
+                self.stored[table].add(key)
+        return cache[key]
+
+    def put(self, table: str, row: Row) -> None:
+        key = self.key_of(table, row)
+        self.rows[table][key] = row
+        self.dirty[table].add(key)
+
+    def insert(self, table: str, row: Row) -> None:
+        self.appended[table].append(row)
+
+    def delete(self, table: str, key: tuple) -> None:
+        self.get(table, key)
+        self.rows[table][key] = None
+        self.dirty[table].add(key)
+
+    def flush(self) -> int:
+        """Write every buffered change; return the number of rows written."""
+        assert self.connection is not None
+        written = 0
+        for name, table in self.tables.items():
+            new, changed, gone = self._partition(name)
+            columns = [c.name for c in table.columns]
+            if new or self.appended[name]:
+                rows = [{c: r.get(c) for c in columns} for r in new] + [
+                    {c: r.get(c) for c in columns} for r in self.appended[name]]
+                self.connection.execute(table.insert(), rows)
+            if changed:
+                self.connection.execute(self._update(table), [self._update_params(table, r) for r in changed])
+            if gone:
+                pk = list(table.primary_key.columns)
+                where = and_(*(c == bindparam(f"k_{c.name}") for c in pk))
+                self.connection.execute(table.delete().where(where),
+                                        [{f"k_{c.name}": k[i] for i, c in enumerate(pk)} for k in gone])
+            written += len(new) + len(changed) + len(gone) + len(self.appended[name])
+            self._settle(name)
+        return written
+
+    def _partition(self, name: str) -> tuple[list[Row], list[Row], list[tuple]]:
+        new: list[Row] = []
+        changed: list[Row] = []
+        gone: list[tuple] = []
+        for key in self.dirty[name]:
+            row, stored = self.rows[name][key], key in self.stored[name]
+            if row is None:
+                if stored:
+                    gone.append(key)
+            elif stored:
+                changed.append(row)
+            else:
+                new.append(row)
+        return new, changed, gone
+
+    def _settle(self, name: str) -> None:
+        for key in self.dirty[name]:
+            if self.rows[name][key] is None:
+                self.stored[name].discard(key)
+            else:
+                self.stored[name].add(key)
+        self.dirty[name].clear()
+        self.appended[name].clear()
+
+    def _select(self, table: str, key: tuple) -> Row | None:
+        assert self.connection is not None
+        t = self.tables[table]
+        where = and_(*(c == v for c, v in zip(t.primary_key.columns, key, strict=True)))
+        found = self.connection.execute(select(t).where(where)).mappings().first()
+        return dict(found) if found is not None else None
+
+    @staticmethod
+    def _update(table: Table) -> Any:
+        pk = list(table.primary_key.columns)
+        where = and_(*(c == bindparam(f"k_{c.name}") for c in pk))
+        values = {c.name: bindparam(f"v_{c.name}") for c in table.columns if not c.primary_key}
+        return table.update().where(where).values(values)
+
+    @staticmethod
+    def _update_params(table: Table, row: Row) -> dict[str, Any]:
+        params = {f"k_{c.name}": row[c.name] for c in table.primary_key.columns}
+        params.update({f"v_{c.name}": row.get(c.name) for c in table.columns if not c.primary_key})
+        return params
+
+    def forget(self) -> None:
+        """Drop everything buffered (after a rollback, or when the catch-up ends)."""
+        self.rows.clear()
+        self.stored.clear()
+        self.dirty.clear()
+        self.appended.clear()
