@@ -22,10 +22,13 @@ def require_role(actor: Actor, doing: str, *roles: Role) -> None:
 
 def require_item_reviewer(actor: Actor, case: Case, item: str, doing: str, *also: Role) -> None:
     """Raise unless the actor reviews for the department that now owns ``item`` (or has a role in ``also``)."""
-    department = case.check_item(item).department
     if actor.role in also:
+        case.check_item(item)
         return
-    if actor.role != Role.REVIEWER or actor.department != department:
+    if actor.role != Role.REVIEWER:  # decided before looking at the item: nothing to probe
+        raise NotAllowed(f"{doing} is for reviewers; {actor.user_id} is {actor.role}")
+    department = case.check_item(item).department
+    if actor.department != department:
         raise NotAllowed(
             f"{doing} on item {item!r} is for reviewers of {department!r}; "
             f"{actor.user_id} is {actor.role}" + (f" of {actor.department!r}" if actor.department else "")

@@ -81,7 +81,7 @@ class CatalogueApplication(OneThingApplication):
         bundle = self._bundle(code)
         if bundle is None or bundle.latest_version == 0:
             raise BundleNotFound(f"no published bundle {code!r}")
-        number = version or bundle.latest_version
+        number = bundle.latest_version if version is None else version
         try:
             definition = bundle.definition(number)
         except KeyError:

@@ -45,6 +45,12 @@ class VersionConflict(ApplicationError):
     code = "version_conflict"
 
 
+class Busy(ApplicationError):
+    """Raised when the database stayed too busy (lock timeouts) for a command; nothing was saved."""
+
+    code = "busy"
+
+
 class InvalidInput(ApplicationError):
     """Raised when input is malformed; ``fields`` maps each bad field to its messages."""
 

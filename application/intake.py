@@ -82,7 +82,8 @@ class IntakeCommands(CommandsBase):
     ) -> Saved:
         """Hand the case to another first-contact owner (the owner or a supervisor may)."""
 
-        new_owner = self.find_actor(owner)
+        require_role(actor, "reassigning the owner", Role.INTAKE, Role.SUPERVISOR)
+        new_owner = self.find_actor(owner) if isinstance(owner, str) else None
         if new_owner is None or new_owner.role != Role.INTAKE:
             raise InvalidInput(f"owner: {owner!r} is no intake officer", {"owner": ["no such intake officer"]})
 

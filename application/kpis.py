@@ -68,7 +68,7 @@ def bundle_kpis(cases: Iterable[Row], bundles: Iterable[Row]) -> dict[str, dict[
 
 
 def department_kpis(items: Iterable[Row]) -> dict[str, dict[str, Any]]:
-    """Per department: cases involved, items decided, on-time rate, item cycle times, supplements."""
+    """Per department: its cases (opened, completed, ratings), items decided, on-time rate, cycle, supplements."""
     by_department: dict[str, list[Row]] = defaultdict(list)
     for row in items:
         by_department[row["department"]].append(row)
@@ -76,8 +76,12 @@ def department_kpis(items: Iterable[Row]) -> dict[str, dict[str, Any]]:
     for code, rows in sorted(by_department.items()):
         decided = [r for r in rows if r["status"] in ("approved", "rejected")]
         timed = [r for r in decided if r["on_time"] is not None]
+        cases = {r["case_id"]: r for r in rows}.values()  # one row per case the department works on
+        ratings = [c["rating"] for c in cases if c["rating"] is not None]
         result[code] = {
-            "cases": len({r["case_id"] for r in rows}), "items": len(rows),
+            "cases": len(cases), "cases_completed": sum(c["case_status"] == "completed" for c in cases),
+            "rating": {"count": len(ratings), "average": round(mean(ratings), 2) if ratings else None},
+            "items": len(rows),
             "approved": sum(r["status"] == "approved" for r in rows),
             "rejected": sum(r["status"] == "rejected" for r in rows),
             "on_time_rate": _rate(sum(bool(r["on_time"]) for r in timed), len(timed)),

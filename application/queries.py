@@ -19,6 +19,7 @@ from application.kpis import bundle_kpis, department_kpis
 from domain.values import Actor, Role
 
 Row = dict[str, Any]
+PUBLIC_CERTIFICATE_STATUSES = ("valid", "revoked")
 STAFF_WHO_SEE_ALL = (Role.INTAKE, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
 
 
@@ -61,8 +62,7 @@ class Queries:
             raise NotAllowed(f"the queue of {department!r} is for its reviewers and supervisors")
         self._after(after)
         today = self.clock.today()
-        items = [{**row, "overdue": row["due"] is not None and row["due"] < today}
-                 for row in self.store.queue(department)]
+        items = [{**row, "overdue": _overdue(row, today)} for row in self.store.queue(department)]
         return {"department": department, "items": items, "counts": self.store.queue_counts(department)}
 
     def escalation_board(self, actor: Actor, state: str = "", after: Saved | None = None) -> list[Row]:
@@ -79,17 +79,23 @@ class Queries:
         return {"bundles": bundle_kpis(self.store.kpi_cases(), self.store.bundles()),
                 "departments": department_kpis(self.store.kpi_items())}
 
-    def audit_log(self, actor: Actor, **filters: Any) -> Any:
-        """One row per event, filtered by actor, department, case and time range."""
-        require_role(actor, "the audit log", Role.AUDITOR, Role.ADMIN)
+    def audit_log(self, viewer: Actor, after: Saved | None = None, **filters: Any) -> Any:
+        """One row per event, filtered by ``actor``, ``department``, ``case_id``, ``since``, ``until``."""
+        require_role(viewer, "the audit log", Role.AUDITOR, Role.ADMIN)
+        self._after(after)
         return self.store.audit_log(**filters)
 
     def certificate(self, number: str) -> Row:
         """Whether a certificate number is genuine: holder, type, case, date and status (public)."""
         row = self.store.certificate(number)
-        if row is None or row["status"] == "held":  # not released before the case completes
+        if row is None or row["status"] not in PUBLIC_CERTIFICATE_STATUSES:  # held or void: never released
             raise NotFound(f"no certificate {number}")
         return row
+
+
+def _overdue(item: Row, today: Any) -> bool:
+    """Past its due date, unless its clock is paused for a supplement."""
+    return item["due"] is not None and item["due"] < today and item["status"] != "supplement_requested"
 
 
 def _aware(moment: datetime) -> datetime:

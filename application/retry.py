@@ -7,13 +7,22 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 
-from application.errors import VersionConflict
+from application.errors import Busy, VersionConflict
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = 0.002  # doubled after each conflict, with full jitter
+
+
+LOCK_MESSAGES = ("lock timeout", "locknotavailable", "database is locked")
+
+
+def is_lock_timeout(error: Exception) -> bool:
+    """Whether a database error says a lock could not be had in time (PostgreSQL or SQLite)."""
+    text = f"{type(getattr(error, '__cause__', None)).__name__} {error}".lower()
+    return any(message in text for message in LOCK_MESSAGES)
 
 
 def with_retries(attempt: Callable[[], T], on_conflict: Callable[[], None], what: str) -> T:
@@ -22,10 +31,17 @@ def with_retries(attempt: Callable[[], T], on_conflict: Callable[[], None], what
     ``attempt`` must load fresh state each time; ``on_conflict`` may raise to stop retrying.
     Writers that collided wait a random, growing moment so they do not collide again in step.
     """
+    busy = False
     for number in range(MAX_ATTEMPTS):
         try:
             return attempt()
         except IntegrityError:
             on_conflict()
-            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**number))
+        except OperationalError as error:
+            if not is_lock_timeout(error):
+                raise
+            busy = True  # the write waited too long for a lock and was rolled back: try again
+        time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**number))
+    if busy:
+        raise Busy(f"{what}: the database stayed busy; nothing was saved, try again")
     raise VersionConflict(f"{what}: other changes kept winning; nothing was saved, try again")

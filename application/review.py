@@ -37,7 +37,7 @@ class ReviewCommands(CommandsBase):
                            materials: list[str] | None = None, expected_version: int | None = None) -> Saved:
         """Ask the applicant for corrected or additional materials; the clock pauses."""
         return self._review(actor, case_id, item, "requesting a supplement", lambda c: c.request_supplement(
-            item, list(materials or []), self.clock.today(), actor, reason), expected_version)
+            item, [] if materials is None else materials, self.clock.today(), actor, reason), expected_version)
 
     def receive_supplement(self, actor: Actor, case_id: str, item: str, reason: str = "",
                            expected_version: int | None = None) -> Saved:

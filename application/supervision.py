@@ -33,7 +33,7 @@ class SupervisionCommands(CommandsBase):
     def transfer_item(self, actor: Actor, case_id: str, item: str, to_department: str, reason: str,
                       expected_version: int | None = None) -> Saved:
         """Pass an item to another department (its own reviewer or a supervisor may)."""
-        if to_department not in self.catalogue.departments():
+        if not isinstance(to_department, str) or to_department not in self.catalogue.departments():
             raise InvalidInput(f"to_department: unknown department {to_department!r}",
                                {"to_department": [f"unknown department {to_department!r}"]})
 

@@ -29,8 +29,11 @@ class WriteCache(Generic[T]):
             return self._entries.pop(key, None)
 
     def put(self, key: Hashable, value: T) -> None:
-        """Keep ``value`` as the latest saved state of ``key``."""
+        """Keep ``value`` as the latest saved state of ``key`` (unless a newer one is kept already)."""
         with self._lock:
+            kept = self._entries.get(key)
+            if kept is not None and getattr(kept, "version", 0) >= getattr(value, "version", 0):
+                return  # another thread saved a later version meanwhile
             self._entries[key] = value
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:

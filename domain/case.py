@@ -65,6 +65,11 @@ class Case(CaseSupervision, CaseGuards, Aggregate):
             actor=actor, reason=reason,
         )
 
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Record an event; every reason is checked here, once, before anything is recorded."""
+        self.check_text(kwargs.get("reason", ""), "reason")
+        super().trigger_event(event_class, **kwargs)
+
     @property
     def due(self) -> date | None:
         """The latest due date of the case's items, once any item has one."""
@@ -102,6 +107,7 @@ class Case(CaseSupervision, CaseGuards, Aggregate):
             raise errors.InvalidRating("this case was rated already")
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise errors.InvalidRating("a rating is a whole number from 1 to 5")
+        self.check_text(comment, "comment")
         self.trigger_event(ev.Rated, score=score, comment=comment, actor=actor, reason="")
 
     # Review -----------------------------------------------------------------------------------
@@ -116,6 +122,8 @@ class Case(CaseSupervision, CaseGuards, Aggregate):
         """Ask for corrected or additional material; the item's clock pauses."""
         self.check_item_status(code, ItemStatus.IN_REVIEW)
         self.check_reason(reason)
+        if not isinstance(materials, list):
+            raise errors.InvalidValue("materials must be a list of material keys")
         for key in materials:
             self.check_material(key)
         self.trigger_event(ev.SupplementRequested, item=code, materials=list(materials), paused_on=today,
@@ -131,11 +139,13 @@ class Case(CaseSupervision, CaseGuards, Aggregate):
     def record_inspection(self, code: str, method: str, passed: bool, actor: Actor, reason: str = "") -> None:
         """Record an on-site or video inspection and whether the item passed it."""
         item = self.check_item_status(code, ItemStatus.IN_REVIEW)
+        if not isinstance(passed, bool):
+            raise errors.InvalidValue("passed must be true or false")
         if method not in INSPECTION_METHODS:
             raise errors.InvalidValue(f"inspection method must be one of {INSPECTION_METHODS}")
         if item.inspection == "onsite" and method != "onsite":
             raise errors.InvalidValue(f"item {code!r} needs an on-site inspection; a {method} one does not do")
-        self.trigger_event(ev.InspectionRecorded, item=code, method=method, passed=bool(passed),
+        self.trigger_event(ev.InspectionRecorded, item=code, method=method, passed=passed,
                            actor=actor, reason=reason)
 
     def approve_item(self, code: str, actor: Actor, reason: str = "") -> None:
@@ -152,7 +162,7 @@ class Case(CaseSupervision, CaseGuards, Aggregate):
         item = self.check_item_status(code, ItemStatus.IN_REVIEW)
         if not item.commitment_allowed:
             raise errors.CommitmentNotAllowed(f"item {code!r} cannot be approved on commitment")
-        if not commitment.strip():
+        if not isinstance(commitment, str) or not commitment.strip():
             raise errors.InvalidValue("the signed commitment's text is required")
         self.check_prerequisites(item)
         self.trigger_event(ev.ItemApprovedOnCommitment, item=code, commitment=commitment,
@@ -166,8 +176,21 @@ class Case(CaseSupervision, CaseGuards, Aggregate):
             raise errors.WrongItemStatus(f"item {code!r} holds no approval on commitment to revoke")
         self.check_reason(reason)
         self.trigger_event(ev.CommitmentRevoked, item=code, actor=actor, reason=reason)
+        self.revoke_dependants(actor)
         if self.status == CaseStatus.OPEN:
             self.settle(actor)
+
+    def revoke_dependants(self, actor: Actor) -> None:
+        """Revoke every approved item that waits (directly or not) on a revoked one."""
+        changed = True
+        while changed:
+            changed = False
+            for item in self.items.values():
+                fallen = [p for p in item.prerequisites if self.items[p].revoked]
+                if item.status == ItemStatus.APPROVED and fallen:
+                    self.trigger_event(ev.ApprovalRevoked, item=item.code, actor=actor,
+                                       reason=f"prerequisite {fallen[0]!r} was revoked")
+                    changed = True
 
     def reject_item(self, code: str, actor: Actor, reason: str) -> None:
         """Reject an item with the reason (before or during review)."""
@@ -195,7 +218,7 @@ class Case(CaseSupervision, CaseGuards, Aggregate):
         self.trigger_event(ev.CertificatesIssued, item=code, certificates=certificates,
                            actor=actor, reason=reason)
         self.settle(actor)
-        return certificates
+        return [dict(c) for c in self.items[code].certificates]  # released, if the case completed
 
     def settle(self, actor: Actor) -> None:
         """Follow a decision through: close the case if an essential item can no longer be

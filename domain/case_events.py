@@ -120,14 +120,25 @@ class ItemApprovedOnCommitment(ItemEvent):
         item.status, item.on_commitment = ItemStatus.APPROVED, True
 
 
+def _revoke(case: Case, code: str) -> None:
+    item = case.items[code]
+    item.status, item.revoked = ItemStatus.REJECTED, True
+    for certificate in item.certificates:  # released ones are revoked; held ones never will be
+        certificate["status"] = "revoked" if certificate["status"] == "valid" else "void"
+
+
 class CommitmentRevoked(ItemEvent):
     """A later verification found the commitment untrue: the approval and certificates fall."""
 
     def apply(self, case: Case) -> None:
-        item = case.items[self.item]
-        item.status, item.revoked = ItemStatus.REJECTED, True
-        for certificate in item.certificates:
-            certificate["status"] = "revoked"
+        _revoke(case, self.item)
+
+
+class ApprovalRevoked(ItemEvent):
+    """An approved item fell with a prerequisite whose approval was revoked."""
+
+    def apply(self, case: Case) -> None:
+        _revoke(case, self.item)
 
 
 class ItemRejected(ItemEvent):

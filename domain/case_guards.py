@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from domain import errors
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from domain.case_state import ItemState
 
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+MAX_TEXT = 2000  # characters in a reason, comment or file name
 
 
 class CaseGuards:
@@ -31,10 +32,9 @@ class CaseGuards:
 
     def check_item(self, code: str) -> ItemState:
         """Return the item, or raise ``UnknownItem``."""
-        try:
-            return self.items[code]
-        except KeyError:
-            raise errors.UnknownItem(f"this case has no item {code!r}") from None
+        if not isinstance(code, str) or code not in self.items:
+            raise errors.UnknownItem(f"this case has no item {code!r}")
+        return self.items[code]
 
     def check_undecided(self, code: str) -> ItemState:
         """Return the open case's item unless it was decided already."""
@@ -57,13 +57,13 @@ class CaseGuards:
 
     def check_material(self, key: str) -> None:
         """Raise ``UnknownMaterial`` unless the bundle declares ``key``."""
-        if key not in self.material_defs:
+        if not isinstance(key, str) or key not in self.material_defs:
             raise errors.UnknownMaterial(f"the bundle declares no material {key!r}")
 
     @staticmethod
     def check_file(filename: str, sha256: str) -> None:
         """Raise ``InvalidValue`` for an empty file name or a malformed SHA-256 digest."""
-        if not filename.strip():
+        if not isinstance(filename, str) or not filename.strip() or len(filename) > MAX_TEXT:
             raise errors.InvalidValue("a material needs a file name")
         if not isinstance(sha256, str) or not SHA256.fullmatch(sha256):
             raise errors.InvalidValue("sha256 must be 64 hexadecimal characters")
@@ -87,8 +87,10 @@ class CaseGuards:
 
     def check_deficiency(self, missing: list[str], supplement_due: date, today: date) -> None:
         """Check an acceptance with deficiency: excusable, not yet submitted, due later."""
-        if not missing:
+        if not missing or not isinstance(missing, list):
             raise errors.InvalidValue("name the missing materials")
+        if not isinstance(supplement_due, date) or isinstance(supplement_due, datetime):
+            raise errors.InvalidValue("the supplement's due date must be a date")
         for key in missing:
             self.check_material(key)
             if not self.material_defs[key]["deficiency_allowed"]:
@@ -101,5 +103,12 @@ class CaseGuards:
     @staticmethod
     def check_reason(reason: str) -> None:
         """Raise ``ReasonRequired`` for an empty reason."""
-        if not reason or not reason.strip():
+        CaseGuards.check_text(reason, "reason")
+        if not reason.strip():
             raise errors.ReasonRequired("this command needs a reason")
+
+    @staticmethod
+    def check_text(value: object, name: str) -> None:
+        """Raise ``InvalidValue`` unless ``value`` is text of at most MAX_TEXT characters."""
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise errors.InvalidValue(f"{name} must be text of at most {MAX_TEXT} characters")

@@ -49,7 +49,7 @@ class CaseSupervision:
 
     def resolve_escalation(self, number: int, actor: Actor, reason: str) -> None:
         """Close escalation ``number`` (also after the case closed)."""
-        if not 1 <= number <= len(self.escalations):
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(self.escalations):
             raise errors.EscalationNotFound(f"this case has no escalation {number}")
         if not self.escalations[number - 1].is_open:
             raise errors.EscalationAlreadyResolved(f"escalation {number} is resolved already")

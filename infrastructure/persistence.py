@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,9 @@ class OneThingFactory(SQLAlchemyFactory):
         self.datastore = shared_datastore(url)
 
 
-def init_schema(url: str, stores: dict[str, bool]) -> list[str]:
-    """Create the tables of each named event store once; return the table names.
+def init_schema(url: str, stores: dict[str, bool], then: Callable[[], None] = lambda: None) -> list[str]:
+    """Create the tables of each named event store once, then run ``then`` (more tables), all
+    under one PostgreSQL advisory lock; return the event stores' table names.
 
     ``stores`` maps an application name (``Cases``) to whether it keeps snapshots.
     """
@@ -114,6 +116,7 @@ def init_schema(url: str, stores: dict[str, bool]) -> list[str]:
                 if has_snapshots:
                     recorders.append(factory.aggregate_recorder(purpose="snapshots"))
                 tables += [t.name for r in recorders for t in r.tables]  # type: ignore[attr-defined]
+            then()
             return tables
         finally:
             if postgres:

@@ -56,10 +56,9 @@ class SqlReadModels:
         """Cases matching every given filter, newest first, with an ``overdue`` flag."""
         late = and_(cases.c.status == "open", cases.c.due.is_not(None), cases.c.due < today)
         query = select(cases, case((late, True), else_=False).label("overdue"))
-        if text:
-            like = f"%{text}%"
-            query = query.where(or_(cases.c.number.like(like), cases.c.applicant_name.like(like),
-                                    cases.c.credit_code.like(like)))
+        if text:  # case-insensitive on every database; % and _ match themselves
+            query = query.where(or_(*(column.icontains(text, autoescape=True) for column in
+                                      (cases.c.number, cases.c.applicant_name, cases.c.credit_code))))
         for column, value in ((cases.c.number, number), (cases.c.credit_code, credit_code),
                               (cases.c.bundle, bundle), (cases.c.status, status)):
             if value:
@@ -125,7 +124,7 @@ class SqlReadModels:
         if department:
             query = query.where(audit_log.c.actor_department == department)
         if case_id:
-            query = query.where(audit_log.c.originator_id == case_id)
+            query = query.where(audit_log.c.originator_id == str(case_id))
         if since is not None:  # stored in UTC (SQLite keeps no time zone)
             query = query.where(audit_log.c.at >= since.astimezone(UTC))
         if until is not None:
@@ -144,7 +143,9 @@ class SqlReadModels:
         """The item columns KPIs are computed from."""
         return self._all(select(case_items.c.case_id, case_items.c.bundle, case_items.c.department,
                                 case_items.c.status, case_items.c.on_time, case_items.c.cycle_days,
-                                case_items.c.supplements, case_items.c.on_commitment))
+                                case_items.c.supplements, case_items.c.on_commitment,
+                                cases.c.status.label("case_status"), cases.c.rating)
+                         .join(cases, cases.c.case_id == case_items.c.case_id))
 
     def bundles(self) -> list[Row]:
         """Published bundles (latest versions)."""

@@ -50,6 +50,7 @@ cases = _table(
     Column("rating", Integer), Column("rating_comment", Text),
     Column("cycle_days", Integer), Column("on_time", Boolean),
     Column("items", Text, nullable=False), Column("certificates", Text, nullable=False),
+    Column("material_keys", Text, nullable=False),
     indexes=(("status", "due"), ("bundle",), ("credit_code",), ("applicant_name",), ("opened_at",)),
 )
 

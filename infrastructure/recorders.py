@@ -18,11 +18,12 @@ from uuid import UUID
 import sqlalchemy.exc
 from eventsourcing import persistence as es
 from eventsourcing.persistence import StoredEvent
+from eventsourcing_sqlalchemy.datastore import transactions
 from eventsourcing_sqlalchemy.recorders import (
     SQLAlchemyAggregateRecorder,
     SQLAlchemyApplicationRecorder,
 )
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, LargeBinary, insert, select, type_coerce
 
 LOCK_TIMEOUT = "5s"  # PostgreSQL: how long an insert waits for the events table's lock
 
@@ -50,6 +51,11 @@ def as_persistence_errors() -> Iterator[None]:
             if isinstance(error, theirs):
                 raise ours(error) from error
         raise
+
+
+def _in_transaction() -> bool:
+    """Whether the extension has a transaction open in this context (``recorder.transaction()``)."""
+    return transactions.get(None) is not None
 
 
 class CoreSelectMixin:
@@ -95,8 +101,8 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
         return self.datastore.engine is not None and self.datastore.engine.dialect.name == "postgresql"
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
-        if kwargs.get("session") is not None or kwargs.get("tracking") is not None:
-            return super().insert_events(stored_events, **kwargs)  # someone else's transaction
+        if kwargs.get("session") is not None or kwargs.get("tracking") is not None or _in_transaction():
+            return super().insert_events(stored_events, **kwargs)  # join someone else's transaction
         if not stored_events:
             return []
         lock = self.datastore.write_lock or self.datastore.access_lock
@@ -120,6 +126,40 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
             for e in stored_events
         ]
         return list(connection.execute(self._insert_returning_ids, rows).scalars())
+
+    def select_notifications(
+        self, start: int | None, limit: int, stop: int | None = None, topics: Sequence[str] = (),
+        *, inclusive_of_start: bool = True,
+    ) -> list[es.Notification]:
+        """Notifications in id order, read with Core (the extension builds an ORM object per row)."""
+        table = self.events_record_cls.__table__
+        query = select(table.c.id, self._raw_originator_id, table.c.originator_version, table.c.topic,
+                       table.c.state)
+        if start is not None:
+            query = query.where(table.c.id >= start if inclusive_of_start else table.c.id > start)
+        if stop is not None:
+            query = query.where(table.c.id <= stop)
+        if topics:
+            query = query.where(table.c.topic.in_(topics))
+        query = query.order_by(table.c.id).limit(limit)
+        with self.transaction(commit=False) as session:
+            rows = session.execute(query).all()
+        to_uuid = self._to_uuid
+        return [es.Notification(id=i, originator_id=to_uuid(o), originator_version=v, topic=t, state=bytes(s))
+                for i, o, v, t, s in rows]
+
+    @cached_property
+    def _raw_originator_id(self) -> Any:
+        """The id column without sqlalchemy-utils' per-row conversion (slow on large reads)."""
+        column = self.events_record_cls.__table__.c.originator_id
+        return type_coerce(column, LargeBinary) if not self._is_postgres else column
+
+    def _to_uuid(self, value: Any) -> UUID:
+        if isinstance(value, UUID):
+            return value  # psycopg returns UUIDs
+        if isinstance(value, (bytes, memoryview)) and len(value) == 16:
+            return UUID(bytes=bytes(value))  # sqlalchemy-utils' binary form (SQLite)
+        return UUID(str(value))
 
     @cached_property
     def _postgres_preamble(self) -> str:

@@ -172,7 +172,7 @@ class ProjectionRunner:
     def _change(name: str, app: Application, notification: Any) -> Change:
         event = app.mapper.to_domain_event(notification)
         return Change(name, notification.id, notification.originator_id, notification.originator_version,
-                      type(event).__name__, event)
+                      type(event).__name__, event, str(notification.originator_id))
 
     # Reading positions --------------------------------------------------------------------------
     def positions(self, application: str) -> dict[str, int]:

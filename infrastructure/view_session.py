@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 Row = dict[str, Any]
 
@@ -23,6 +24,7 @@ class BufferedViewSession:
         self.connection: Connection | None = None
         self.rows: dict[str, dict[tuple, Row | None]] = defaultdict(dict)
         self.stored: dict[str, set[tuple]] = defaultdict(set)  # keys whose row is in the database
+        self.absent: dict[str, set[tuple]] = defaultdict(set)  # keys known to have no row there
         self.dirty: dict[str, set[tuple]] = defaultdict(set)
         self.appended: dict[str, list[Row]] = defaultdict(list)
 
@@ -37,8 +39,7 @@ class BufferedViewSession:
         cache = self.rows[table]
         if key not in cache:
             cache[key] = self._select(table, key)
-            if cache[key] is not None:
-                self.stored[table].add(key)
+            (self.stored if cache[key] is not None else self.absent)[table].add(key)
         return cache[key]
 
     def put(self, table: str, row: Row) -> None:
@@ -46,7 +47,21 @@ class BufferedViewSession:
         self.rows[table][key] = row
         self.dirty[table].add(key)
 
+    def update(self, table: str, key: tuple, **values: Any) -> Row:
+        row = self.get(table, key)
+        if row is None:
+            raise LookupError(f"read model {table} has no row {key}; rebuild the projections")
+        row.update(values)  # the buffer owns its rows: no copy needed
+        self.dirty[table].add(key)
+        return row
+
     def insert(self, table: str, row: Row) -> None:
+        key = self.key_of(table, row)
+        self.rows[table][key] = row
+        self.absent[table].add(key)
+        self.dirty[table].add(key)
+
+    def append(self, table: str, row: Row) -> None:
         self.appended[table].append(row)
 
     def delete(self, table: str, key: tuple) -> None:
@@ -59,12 +74,13 @@ class BufferedViewSession:
         assert self.connection is not None
         written = 0
         for name, table in self.tables.items():
-            new, changed, gone = self._partition(name)
+            new, unknown, changed, gone = self._partition(name)
             columns = [c.name for c in table.columns]
             if new or self.appended[name]:
-                rows = [{c: r.get(c) for c in columns} for r in new] + [
-                    {c: r.get(c) for c in columns} for r in self.appended[name]]
+                rows = [{c: r.get(c) for c in columns} for r in new + self.appended[name]]
                 self.connection.execute(table.insert(), rows)
+            if unknown:  # put without a get: the row may or may not be there already
+                self.connection.execute(self._upsert(table), [{c: r.get(c) for c in columns} for r in unknown])
             if changed:
                 self.connection.execute(self._update(table), [self._update_params(table, r) for r in changed])
             if gone:
@@ -72,12 +88,13 @@ class BufferedViewSession:
                 where = and_(*(c == bindparam(f"k_{c.name}") for c in pk))
                 self.connection.execute(table.delete().where(where),
                                         [{f"k_{c.name}": k[i] for i, c in enumerate(pk)} for k in gone])
-            written += len(new) + len(changed) + len(gone) + len(self.appended[name])
+            written += len(new) + len(unknown) + len(changed) + len(gone) + len(self.appended[name])
             self._settle(name)
         return written
 
-    def _partition(self, name: str) -> tuple[list[Row], list[Row], list[tuple]]:
+    def _partition(self, name: str) -> tuple[list[Row], list[Row], list[Row], list[tuple]]:
         new: list[Row] = []
+        unknown: list[Row] = []
         changed: list[Row] = []
         gone: list[tuple] = []
         for key in self.dirty[name]:
@@ -87,16 +104,26 @@ class BufferedViewSession:
                     gone.append(key)
             elif stored:
                 changed.append(row)
-            else:
+            elif key in self.absent[name]:
                 new.append(row)
-        return new, changed, gone
+            else:
+                unknown.append(row)
+        return new, unknown, changed, gone
+
+    def _upsert(self, table: Table) -> Any:
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
+        statement = dialect.insert(table)
+        values = {c.name: statement.excluded[c.name] for c in table.columns if not c.primary_key}
+        return statement.on_conflict_do_update(index_elements=list(table.primary_key.columns), set_=values)
 
     def _settle(self, name: str) -> None:
         for key in self.dirty[name]:
             if self.rows[name][key] is None:
                 self.stored[name].discard(key)
+                self.absent[name].add(key)
             else:
                 self.stored[name].add(key)
+                self.absent[name].discard(key)
         self.dirty[name].clear()
         self.appended[name].clear()
 
@@ -124,5 +151,6 @@ class BufferedViewSession:
         """Drop everything buffered (after a rollback, or when the catch-up ends)."""
         self.rows.clear()
         self.stored.clear()
+        self.absent.clear()
         self.dirty.clear()
         self.appended.clear()

@@ -6,15 +6,24 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from application import errors as app_errors
+from domain import errors as domain_errors
 from domain.errors import DomainError
 
-STATUS = {
+STATUS = {  # the first matching class wins: specific ones first
     app_errors.InvalidInput: 422,
     app_errors.NotFound: 404,
     app_errors.NotAllowed: 403,
     app_errors.VersionConflict: 409,
     app_errors.AlreadyExists: 409,
-    DomainError: 409,
+    app_errors.Busy: 503,
+    domain_errors.UnknownItem: 404,
+    domain_errors.UnknownMaterial: 404,
+    domain_errors.EscalationNotFound: 404,
+    domain_errors.InvalidValue: 422,
+    domain_errors.ReasonRequired: 422,
+    domain_errors.InvalidRating: 422,
+    domain_errors.InvalidBundle: 422,
+    DomainError: 409,  # a rule of the case forbids it now
 }
 
 

@@ -67,8 +67,7 @@ class Services:
 
     def init_schema(self) -> list[str]:
         """Create every table (the explicit ``onething db init`` step): event stores, then read models."""
-        tables = init_schema(self.settings.database_url, EVENT_STORES)
-        self.runner.create_tables()
+        tables = init_schema(self.settings.database_url, EVENT_STORES, then=self.runner.create_tables)
         return tables + sorted(self.runner.table_names())
 
     def find_actor(self, username: str) -> Actor | None:

@@ -31,8 +31,8 @@ class AuditProjection(Projection):
 
     def process(self, change: Change, view: ViewSession) -> None:
         event = change.event
-        view.insert(AUDIT_LOG, {
-            "application": change.application, "originator_id": str(change.originator_id),
+        view.append(AUDIT_LOG, {
+            "application": change.application, "originator_id": change.key,
             "position": change.position, "aggregate": aggregate_kind(event), "type": change.type,
             "case_number": getattr(event, "number", None) if change.type == "Opened" else None,
             "at": event.timestamp, "reason": getattr(event, "reason", "") or "",

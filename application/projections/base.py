@@ -20,6 +20,7 @@ class Change:
     position: int  # the event's version in its aggregate: the audit position
     type: str  # the event class's name, e.g. "ItemApproved"
     event: Any  # the domain event object
+    key: str  # the aggregate id as read models store it (str(originator_id), made once)
 
 
 class ViewSession(Protocol):
@@ -32,7 +33,13 @@ class ViewSession(Protocol):
         """Insert or replace the row (the primary key is taken from it)."""
 
     def insert(self, table: str, row: Row) -> None:
-        """Add a row known to be new (append-only tables)."""
+        """Add a row the projection knows is new (e.g. made by a creation event); later readable."""
+
+    def update(self, table: str, key: tuple, **values: Any) -> Row:
+        """Change some columns of an existing row (LookupError if there is none); return the row."""
+
+    def append(self, table: str, row: Row) -> None:
+        """Add a row to an append-only table (never read back by projections)."""
 
     def delete(self, table: str, key: tuple) -> None:
         """Remove the row with this primary key, if any."""

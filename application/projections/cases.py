@@ -29,7 +29,14 @@ class CaseProjection(Projection):
     def __init__(self, is_workday: IsWorkday, timezone: str = "Asia/Shanghai"):
         self.is_workday = is_workday
         self.zone = ZoneInfo(timezone)
+        self._spans: dict[tuple[date, date], int] = {}
 
+    def working_days(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to ``end`` (memoised: many cases share their dates)."""
+        span = self._spans.get((start, end))
+        if span is None:
+            span = self._spans[(start, end)] = working_days_between(start, end, self.is_workday)
+        return span
     def business_date(self, moment: datetime) -> date:
         """The date of ``moment`` where the service works."""
         return moment.astimezone(self.zone).date()
@@ -37,13 +44,12 @@ class CaseProjection(Projection):
     def process(self, change: Change, view: ViewSession) -> None:
         super().process(change, view)
         if change.type != "Opened":
-            case = required(view.get(CASES, (str(change.originator_id),)), f"case {change.originator_id}")
-            view.put(CASES, {**case, "version": change.position, "updated_at": change.event.timestamp})
+            view.update(CASES, (change.key,), version=change.position, updated_at=change.event.timestamp)
 
     # Opening and intake -------------------------------------------------------------------------
     def on_Opened(self, change: Change, e: Any, view: ViewSession) -> None:
-        case_id = str(change.originator_id)
-        view.put(CASES, {
+        case_id = change.key
+        view.insert(CASES, {
             "case_id": case_id, "number": e.number, "bundle": e.bundle, "bundle_version": e.bundle_version,
             "applicant_name": e.applicant["name"], "credit_code": e.applicant["credit_code"],
             "channel": e.channel, "owner": e.actor.user_id, "status": "open", "opened_at": e.timestamp,
@@ -51,9 +57,10 @@ class CaseProjection(Projection):
             "updated_at": e.timestamp, "supplements": 0, "commitments": 0, "open_escalations": 0,
             "escalations": 0, "rating": None, "rating_comment": None, "cycle_days": None, "on_time": None,
             "materials": 0, "items": json.dumps([i["code"] for i in e.items]), "certificates": "[]",
+            "material_keys": "[]",
         })
         for item in e.items:
-            view.put(ITEMS, {
+            view.insert(ITEMS, {
                 "case_id": case_id, "code": item["code"], "case_number": e.number, "bundle": e.bundle,
                 "name": item["name"], "department": item["department"], "status": "waiting",
                 "essential": item["essential"], "time_limit_days": item["time_limit_days"],
@@ -63,12 +70,15 @@ class CaseProjection(Projection):
             })
 
     def on_MaterialSubmitted(self, change: Change, e: Any, view: ViewSession) -> None:
-        key = (str(change.originator_id), e.key)
-        if view.get(MATERIALS, key) is None:
-            case = self._case(change, view)
-            view.put(CASES, {**case, "materials": case["materials"] + 1})
-        view.put(MATERIALS, {"case_id": key[0], "key": e.key, "filename": e.filename, "sha256": e.sha256,
-                             "submitted_at": e.timestamp, "submitted_by": e.actor.user_id})
+        case = self._case(change, view)
+        keys = json.loads(case["material_keys"])
+        values = {"filename": e.filename, "sha256": e.sha256, "submitted_at": e.timestamp,
+                  "submitted_by": e.actor.user_id}
+        if e.key in keys:  # the case row knows which materials have rows: no lookup needed
+            view.update(MATERIALS, (change.key, e.key), **values)
+        else:
+            view.update(CASES, (change.key,), materials=len(keys) + 1, material_keys=json.dumps(keys + [e.key]))
+            view.insert(MATERIALS, {"case_id": change.key, "key": e.key, **values})
 
     # Review ------------------------------------------------------------------------------------
     def on_ItemAccepted(self, change: Change, e: Any, view: ViewSession) -> None:
@@ -104,7 +114,11 @@ class CaseProjection(Projection):
         for number in self._certificates(change, view):
             certificate = required(view.get(CERTIFICATES, (number,)), f"certificate {number}")
             if certificate["item"] == e.item:
-                view.put(CERTIFICATES, {**certificate, "status": "revoked"})
+                status = "revoked" if certificate["status"] == "valid" else "void"
+                view.put(CERTIFICATES, {**certificate, "status": status})
+
+    def on_ApprovalRevoked(self, change: Change, e: Any, view: ViewSession) -> None:
+        self.on_CommitmentRevoked(change, e, view)
 
     def on_ItemTransferred(self, change: Change, e: Any, view: ViewSession) -> None:
         self._item(change, e.item, view, department=e.to_department)
@@ -112,7 +126,7 @@ class CaseProjection(Projection):
     def on_CertificatesIssued(self, change: Change, e: Any, view: ViewSession) -> None:
         case = self._case(change, view)
         for certificate in e.certificates:
-            view.put(CERTIFICATES, {
+            view.insert(CERTIFICATES, {
                 "number": certificate["number"], "case_id": case["case_id"], "case_number": case["number"],
                 "item": e.item, "type": certificate["type"], "name": certificate["name"],
                 "holder_name": case["applicant_name"], "holder_code": case["credit_code"],
@@ -140,7 +154,7 @@ class CaseProjection(Projection):
 
     def on_EscalationOpened(self, change: Change, e: Any, view: ViewSession) -> None:
         case = self._case(change, view)
-        view.put(ESCALATIONS, {
+        view.insert(ESCALATIONS, {
             "case_id": case["case_id"], "number": e.number, "case_number": case["number"],
             "bundle": case["bundle"], "level": e.level, "reason": e.reason, "supervisor": e.actor.user_id,
             "opened_at": e.timestamp, "state": "open", "resolved_at": None, "resolved_by": None,
@@ -159,17 +173,14 @@ class CaseProjection(Projection):
 
     # Helpers ------------------------------------------------------------------------------------
     def _case(self, change: Change, view: ViewSession) -> Row:
-        return required(view.get(CASES, (str(change.originator_id),)), f"case {change.originator_id}")
+        return required(view.get(CASES, (change.key,)), f"case {change.originator_id}")
 
     def _item(self, change: Change, code: str, view: ViewSession, **values: Any) -> Row:
-        key = (str(change.originator_id), code)
-        row = {**required(view.get(ITEMS, key), f"item {key}"), **values}
-        view.put(ITEMS, row)
-        return row
+        return view.update(ITEMS, (change.key, code), **values)
 
     def _items(self, change: Change, view: ViewSession) -> list[Row]:
         codes = json.loads(self._case(change, view)["items"])
-        return [required(view.get(ITEMS, (str(change.originator_id), c)), c) for c in codes]
+        return [required(view.get(ITEMS, (change.key, c)), c) for c in codes]
 
     def _certificates(self, change: Change, view: ViewSession) -> list[str]:
         return json.loads(self._case(change, view)["certificates"])
@@ -182,8 +193,7 @@ class CaseProjection(Projection):
         decided_on = self.business_date(change.event.timestamp)
         item = self._item(change, code, view, status=status, decided_on=decided_on, **values)
         on_time = None if item["due"] is None else decided_on <= item["due"]
-        cycle = None if item["accepted_on"] is None else working_days_between(
-            item["accepted_on"], decided_on, self.is_workday)
+        cycle = None if item["accepted_on"] is None else self.working_days(item["accepted_on"], decided_on)
         self._item(change, code, view, on_time=on_time, cycle_days=cycle)
 
     def _close(self, change: Change, e: Any, status: str, held_become: str, view: ViewSession) -> None:
@@ -197,7 +207,7 @@ class CaseProjection(Projection):
         case = self._case(change, view)
         closed_on = self.business_date(e.timestamp)
         completed = status == "completed"
-        cycle = working_days_between(case["opened_on"], closed_on, self.is_workday)
+        cycle = self.working_days(case["opened_on"], closed_on)
         view.put(CASES, {
             **case, "status": status, "closed_at": e.timestamp, "closed_on": closed_on,
             "cycle_days": cycle if completed else None,

@@ -22,15 +22,15 @@ class DirectoryProjection(Projection):
 
     def on_Registered(self, change: Change, e: Any, view: ViewSession) -> None:
         if hasattr(e, "username"):  # User.Registered
-            view.put(USERS, {"username": e.username, "display_name": e.display_name, "role": str(e.role),
+            view.insert(USERS, {"username": e.username, "display_name": e.display_name, "role": str(e.role),
                              "department": e.department, "created_at": e.timestamp})
         else:  # Bundle.Registered
-            view.put(BUNDLES, {"bundle_id": str(change.originator_id), "code": e.code, "version": 0,
+            view.insert(BUNDLES, {"bundle_id": change.key, "code": e.code, "version": 0,
                                "name": "", "name_en": "", "category": "", "lead_department": None,
                                "items": 0, "definition": "{}", "published_at": None})
 
     def on_Published(self, change: Change, e: Any, view: ViewSession) -> None:
-        row = required(view.get(BUNDLES, (str(change.originator_id),)), f"bundle {change.originator_id}")
+        row = required(view.get(BUNDLES, (change.key,)), f"bundle {change.originator_id}")
         d = e.definition
         view.put(BUNDLES, {
             **row, "version": e.version, "name": d["name"], "name_en": d.get("name_en", ""),

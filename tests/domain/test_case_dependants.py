@@ -92,3 +92,29 @@ def test_certificate_numbers_stay_unique_past_ninety_nine_items():
         numbers += [c["number"] for c in case.issue_certificates(item, AMR)]
     assert len(numbers) == len(set(numbers)) == 121
     assert case.status == "completed"
+
+
+def test_revoking_a_commitment_revokes_the_approved_items_that_waited_on_it():
+    bundle = BundleDef(code="c", name="c", items=(
+        ItemDef("design", "设计方案", "amr", 2, commitment_allowed=True, essential=False, outputs=OUT),
+        ItemDef("permit", "施工许可", "amr", 2, prerequisites=("design",), essential=False, outputs=OUT),
+        ItemDef("licence", "营业执照", "amr", 1, outputs=OUT),
+    ))
+    case = open_case(bundle, number="R-1")
+    for code in ("design", "permit", "licence"):
+        case.accept_item(code, MONDAY, weekdays, AMR)
+    case.approve_on_commitment("design", "本人承诺", AMR)
+    case.issue_certificates("design", AMR)
+    case.approve_item("permit", AMR)
+    case.issue_certificates("permit", AMR)
+    case.approve_item("licence", AMR)
+    case.issue_certificates("licence", AMR)
+    assert case.status == "completed"
+    case.collect_events()
+    case.revoke_commitment("design", AMR, "核查发现承诺不实")
+    events = case.collect_events()
+    assert [type(e).__name__ for e in events] == ["CommitmentRevoked", "ApprovalRevoked"]
+    assert events[1].item == "permit" and "design" in events[1].reason
+    assert [c["status"] for c in case.items["permit"].certificates] == ["revoked"]
+    assert case.items["licence"].certificates[0]["status"] == "valid"
+    assert case.status == "completed"  # a closed case keeps its status; its certificates tell the rest

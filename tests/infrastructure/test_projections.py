@@ -95,11 +95,11 @@ def test_a_runner_killed_before_commit_loses_and_doubles_nothing(history):
     assert snapshot(restarted) == expected
 
 
-def test_a_batch_processed_twice_is_refused_by_the_tracking_position(history):
+def test_the_audit_log_refuses_an_event_recorded_twice_even_if_tracking_were_lost(history):
     history.runner.catch_up()
     once = snapshot(history)
     with history.runner.engine.begin() as connection:  # a runner that lost its memory
-        connection.execute(tracking.update().where(tracking.c.projection == "cases").values(position=0))
+        connection.execute(tracking.update().where(tracking.c.projection == "audit").values(position=0))
     with pytest.raises(sqlalchemy.exc.IntegrityError):  # the audit rows exist: the replay cannot commit
         history.runner.catch_up()
     assert snapshot(history) == once
