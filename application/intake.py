@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from application.case_core import Saved
 
 
+CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")  # certificate numbers are built from it
+
+
 class IntakeCommands(CommandsBase):
     """Mixed into ``CaseApplication``."""
 
@@ -26,6 +30,8 @@ class IntakeCommands(CommandsBase):
     ) -> Saved:
         """Open a case for the latest version of ``bundle``; the caller becomes its owner."""
         require_role(actor, "opening a case", Role.INTAKE)
+        if number is not None and not (isinstance(number, str) and CASE_NUMBER.fullmatch(number)):
+            raise InvalidInput("number: letters, digits and '-' only", {"number": ["letters, digits and '-'"]})
         applicant = check_applicant(applicant_name, credit_code)
         chosen_channel = check_channel(channel)
         definition, version = self.catalogue.definition(bundle)

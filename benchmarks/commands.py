@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy  # noqa: E402
 from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, Table, Text, insert  # noqa: E402
 from sqlalchemy_utils.types.uuid import UUIDType  # noqa: E402
+from support import fresh_postgres  # noqa: E402
 
 from application.cases import CaseApplication  # noqa: E402
 from application.catalogue import CatalogueApplication  # noqa: E402
@@ -198,33 +199,6 @@ def main() -> None:
     if args.postgres:
         with fresh_postgres(args.postgres) as url_for:
             compare("PostgreSQL", url_for, args.cases, not args.no_stock)
-
-
-class fresh_postgres:  # noqa: N801 - used as a context manager
-    """Make one fresh database per run on a PostgreSQL server; drop them afterwards."""
-
-    def __init__(self, url: str):
-        self.url = sqlalchemy.engine.make_url(url)
-        self.names: list[str] = []
-
-    def __enter__(self) -> Callable[[str], str]:
-        self.admin = sqlalchemy.create_engine(self.url, isolation_level="AUTOCOMMIT")
-
-        def url_for(label: str) -> str:
-            name = f"onething_bench_{label}_{uuid.uuid4().hex[:6]}"
-            with self.admin.connect() as connection:
-                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            self.names.append(name)
-            return self.url.set(database=name).render_as_string(hide_password=False)
-
-        return url_for
-
-    def __exit__(self, *exc: Any) -> None:
-        dispose_datastores()
-        with self.admin.connect() as connection:
-            for name in self.names:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.admin.dispose()
 
 
 if __name__ == "__main__":

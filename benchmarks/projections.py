@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import MetaData, select  # noqa: E402
+from support import fresh_postgres  # noqa: E402
 
 from application.demo import demo_credit_code  # noqa: E402
 from domain.case import Case  # noqa: E402
@@ -124,10 +125,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         measure("SQLite", f"sqlite:///{folder}/projections.sqlite3", args.events)
     if args.postgres:
-        from benchmarks_support import fresh_postgres_database
-
-        with fresh_postgres_database(args.postgres) as url:
-            measure("PostgreSQL", url, args.events)
+        with fresh_postgres(args.postgres) as url_for:
+            measure("PostgreSQL", url_for("projections"), args.events)
 
 
 if __name__ == "__main__":

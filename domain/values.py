@@ -49,6 +49,9 @@ class CaseStatus(StrEnum):
 DECIDED_ITEM_STATUSES = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.WITHDRAWN})
 
 
+_ROLES = {role.value: role for role in Role}  # decoding an actor is on every event's path
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who does something: recorded on every event with the reason."""
@@ -64,7 +67,7 @@ class Actor:
     @classmethod
     def from_dict(cls, data: dict) -> Actor:
         """Rebuild an actor recorded with ``to_dict``."""
-        return cls(data["user_id"], Role(data["role"]), data.get("department"))
+        return cls(data["user_id"], _ROLES[data["role"]], data.get("department"))
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ PostgreSQL have gaps; the runner reads "after my position" and never waits for a
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,24 @@ from application.projections.base import Change, Projection
 from infrastructure.readmodels import VIEW_TABLES, metadata, tracking
 from infrastructure.view_session import BufferedViewSession
 
-DEFAULT_BATCH = 2000
+DEFAULT_BATCH = 10_000  # events per transaction: fewer commits; a live worker's batches are small anyway
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one batch.
+
+    A batch creates hundreds of thousands of short-lived objects (events, rows) and no cycles:
+    reference counting frees them all, while the collector would walk them again and again
+    (measured: a quarter of a rebuild's time).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class RunnerRaced(Exception):
@@ -132,6 +151,11 @@ class ProjectionRunner:
 
     def _batch(self, name: str, app: Application, projections: list[Projection],
                view: BufferedViewSession, report: CatchUpReport) -> int:
+        with gc_paused():
+            return self._gc_free_batch(name, app, projections, view, report)
+
+    def _gc_free_batch(self, name: str, app: Application, projections: list[Projection],
+                       view: BufferedViewSession, report: CatchUpReport) -> int:
         positions = self.positions(name)
         start = min(positions[p.name] for p in projections)
         notifications = app.recorder.select_notifications(

@@ -77,7 +77,8 @@ class BufferedViewSession:
             new, unknown, changed, gone = self._partition(name)
             columns = [c.name for c in table.columns]
             if new or self.appended[name]:
-                rows = [{c: r.get(c) for c in columns} for r in new + self.appended[name]]
+                rows = [r if len(r) == len(columns) else {c: r.get(c) for c in columns}
+                        for r in new + self.appended[name]]  # projections write whole rows: no copy
                 self.connection.execute(table.insert(), rows)
             if unknown:  # put without a get: the row may or may not be there already
                 self.connection.execute(self._upsert(table), [{c: r.get(c) for c in columns} for r in unknown])

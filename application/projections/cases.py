@@ -6,7 +6,6 @@ of a case (its number, applicant, items); each handler touches only the rows its
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +16,16 @@ from domain.deadlines import IsWorkday, working_days_between
 CASES, ITEMS, MATERIALS = "rm_cases", "rm_case_items", "rm_case_materials"
 CERTIFICATES, ESCALATIONS = "rm_certificates", "rm_escalations"
 OPEN_ITEM_STATUSES = ("waiting", "in_review", "supplement_requested")
+
+
+def join(codes: list[str]) -> str:
+    """A list of codes as one column (codes never contain commas: see the bundle file schema)."""
+    return ",".join(codes)
+
+
+def split(column: str) -> list[str]:
+    """The codes of a ``join``-ed column."""
+    return column.split(",") if column else []
 
 
 class CaseProjection(Projection):
@@ -56,8 +65,8 @@ class CaseProjection(Projection):
             "opened_on": e.opened_on, "closed_at": None, "closed_on": None, "due": None, "version": 1,
             "updated_at": e.timestamp, "supplements": 0, "commitments": 0, "open_escalations": 0,
             "escalations": 0, "rating": None, "rating_comment": None, "cycle_days": None, "on_time": None,
-            "materials": 0, "items": json.dumps([i["code"] for i in e.items]), "certificates": "[]",
-            "material_keys": "[]",
+            "materials": 0, "items": join([i["code"] for i in e.items]), "certificates": "",
+            "material_keys": "",
         })
         for item in e.items:
             view.insert(ITEMS, {
@@ -71,13 +80,13 @@ class CaseProjection(Projection):
 
     def on_MaterialSubmitted(self, change: Change, e: Any, view: ViewSession) -> None:
         case = self._case(change, view)
-        keys = json.loads(case["material_keys"])
+        keys = split(case["material_keys"])
         values = {"filename": e.filename, "sha256": e.sha256, "submitted_at": e.timestamp,
                   "submitted_by": e.actor.user_id}
         if e.key in keys:  # the case row knows which materials have rows: no lookup needed
             view.update(MATERIALS, (change.key, e.key), **values)
         else:
-            view.update(CASES, (change.key,), materials=len(keys) + 1, material_keys=json.dumps(keys + [e.key]))
+            view.update(CASES, (change.key,), materials=len(keys) + 1, material_keys=join(keys + [e.key]))
             view.insert(MATERIALS, {"case_id": change.key, "key": e.key, **values})
 
     # Review ------------------------------------------------------------------------------------
@@ -133,7 +142,7 @@ class CaseProjection(Projection):
                 "issued_at": e.timestamp, "issued_on": self.business_date(e.timestamp), "status": "held",
             })
         numbers = self._certificates(change, view) + [c["number"] for c in e.certificates]
-        view.put(CASES, {**case, "certificates": json.dumps(numbers)})
+        view.update(CASES, (change.key,), certificates=join(numbers))
 
     # Closing ------------------------------------------------------------------------------------
     def on_Completed(self, change: Change, e: Any, view: ViewSession) -> None:
@@ -179,11 +188,11 @@ class CaseProjection(Projection):
         return view.update(ITEMS, (change.key, code), **values)
 
     def _items(self, change: Change, view: ViewSession) -> list[Row]:
-        codes = json.loads(self._case(change, view)["items"])
+        codes = split(self._case(change, view)["items"])
         return [required(view.get(ITEMS, (change.key, c)), c) for c in codes]
 
     def _certificates(self, change: Change, view: ViewSession) -> list[str]:
-        return json.loads(self._case(change, view)["certificates"])
+        return split(self._case(change, view)["certificates"])
 
     def _refresh_due(self, change: Change, view: ViewSession) -> None:
         due = max((i["due"] for i in self._items(change, view) if i["due"]), default=None)
