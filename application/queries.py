@@ -35,6 +35,7 @@ class ReadModelStore(Protocol):
     def kpi_cases(self) -> list[Row]: ...
     def kpi_items(self) -> list[Row]: ...
     def bundles(self) -> list[Row]: ...
+    def departments(self) -> list[Row]: ...
 
 
 class Queries:
@@ -84,6 +85,14 @@ class Queries:
         require_role(viewer, "the audit log", Role.AUDITOR, Role.ADMIN)
         self._after(after)
         return self.store.audit_log(**filters)
+
+    def published_bundles(self) -> list[Row]:
+        """The published bundles, latest versions (public)."""
+        return self.store.bundles()
+
+    def departments(self) -> dict[str, Row]:
+        """Known departments by code (public)."""
+        return {row["code"]: row for row in self.store.departments()}
 
     def certificate(self, number: str) -> Row:
         """Whether a certificate number is genuine: holder, type, case, date and status (public)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from eventsourcing.persistence import PersistenceError
+from sqlalchemy.exc import SQLAlchemyError
 
 from application.demo import DEMO_PASSWORD, load_demo
 from application.errors import ApplicationError
@@ -29,7 +30,7 @@ def fails_clearly(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except (ApplicationError, DomainError, BundleFileError) as error:
             _fail(str(error), getattr(error, "fields", None))
-        except PersistenceError as error:
+        except (PersistenceError, SQLAlchemyError) as error:
             text = str(error).lower()
             if any(hint in text for hint in MISSING_SCHEMA_HINTS):
                 _fail("the database has no OneThing tables yet: run 'onething db init' first")
@@ -64,16 +65,25 @@ def services() -> Services:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--projections/--no-projections", default=True, show_default=True,
+              help="keep read models current in this process (off when `onething projections run` does it)")
 @fails_clearly
-def run(host: str, port: int, threads: int) -> None:
+def run(host: str, port: int, threads: int, projections: bool) -> None:
     """Serve the web UI and API (waitress)."""
+    import threading
+
     from waitress import serve
 
     from web import create_app
 
-    services().cases.recorder.max_notification_id()  # fails clearly before serving if no schema
-    app = create_app({"SERVICES": services()})
-    click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(app.config['SERVICES'].settings.database_url)})")
+    s = services()
+    s.runner.lag()  # fails clearly before serving if there is no schema
+    if projections:
+        s.runner.catch_up()
+        threading.Thread(target=s.runner.run_forever, args=(threading.Event(),), daemon=True,
+                         name="projections").start()
+    app = create_app({"SERVICES": s})
+    click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(s.settings.database_url)})")
     serve(app, host=host, port=port, threads=threads)
 
 

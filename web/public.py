@@ -9,12 +9,9 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
-    """Show the published bundles (the catalogue is small; read models arrive with issue 3)."""
-    services = current_app.config["SERVICES"]
-    departments = services.catalogue.departments()
-    bundles = [services.catalogue.definition(code)[0] for code in sorted(services.catalogue.latest_versions())]
-    versions = services.catalogue.latest_versions()
-    return render_template("index.html", bundles=bundles, versions=versions, departments=departments)
+    """Show the published bundles (from the read models)."""
+    queries = current_app.config["SERVICES"].queries
+    return render_template("index.html", bundles=queries.published_bundles(), departments=queries.departments())
 
 
 @bp.get("/healthz")

@@ -14,7 +14,9 @@ def client(services):
     return app.test_client()
 
 
-def test_the_home_page_lists_the_published_bundles(client):
+def test_the_home_page_lists_the_published_bundles_from_the_read_models(client, services):
+    assert "开餐馆一件事" not in client.get("/").get_data(as_text=True)  # not projected yet
+    services.runner.catch_up()
     page = client.get("/").get_data(as_text=True)
     assert "开餐馆一件事" in page and "Open a restaurant" in page
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from datetime import date
 
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import make_services, restaurant_file
+from tests.conftest import INTAKE, make_services, restaurant_file
 from web.cli import main
 
 
@@ -113,3 +116,34 @@ def test_demo_loads_everything_once(cli):
     statuses = {services.cases.load(Case.create_id(f"DEMO-{n:04d}")).status for n in range(1, 13)}
     assert statuses == {"open", "completed", "rejected", "withdrawn"}
     assert services.users.authenticate("reviewer-amr", "onething-demo") is not None
+
+
+def test_projections_rebuild_reports_what_it_did_and_status_shows_the_lag(cli):
+    cli("demo")
+    services = make_services(cli.url)
+    events = services.runner.total_events()
+    rebuilt = cli("projections", "rebuild")
+    assert rebuilt.exit_code == 0
+    assert f"rebuilt: {events} events" in rebuilt.output and "events/s" in rebuilt.output
+    status = cli("projections", "status")
+    assert status.exit_code == 0 and "behind 0" in status.output and "behind 1" not in status.output
+    services.cases.open_case(INTAKE, "restaurant-opening", "新开一家店", "91110000600037341L", "window")
+    lagging = cli("projections", "status")
+    assert "cases      Cases      position" in lagging.output and "behind 1" in lagging.output
+
+
+def test_the_projection_worker_keeps_read_models_current_until_stopped(cli):
+    cli("demo")
+    services = make_services(cli.url)
+    services.runner.reset()
+    stop = threading.Event()
+    worker = threading.Thread(target=services.runner.run_forever, args=(stop, 0.05), daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 20
+    while any(lag.behind for lag in services.runner.lag()) and time.monotonic() < deadline:
+        stop.wait(0.05)
+    stop.set()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert all(lag.behind == 0 for lag in services.runner.lag())
+    assert services.queries.store.case_list(today=date.today()).total == 12
