@@ -41,8 +41,15 @@ class ReadModelStore(Protocol):
 class Queries:
     """Read models, as each role may see them."""
 
-    def __init__(self, store: ReadModelStore, clock: Clock, wait_for: Callable[[str, int | None], None]):
-        self.store, self.clock, self.wait_for = store, clock, wait_for
+    def __init__(self, store: ReadModelStore, clock: Clock, wait_for: Callable[[str, int | None], None],
+                 lag: Callable[[], list[Any]] = list):
+        self.store, self.clock, self.wait_for, self.lag = store, clock, wait_for, lag
+
+    def projection_lag(self, actor: Actor) -> list[Row]:
+        """Each read model's position in each event log and how many events it is behind (admins)."""
+        require_role(actor, "projection lag", Role.ADMIN)
+        return [{"projection": lag.projection, "application": lag.application, "position": lag.position,
+                 "behind": lag.behind} for lag in self.lag()]
 
     def _after(self, saved: Saved | None) -> None:
         if saved is not None:

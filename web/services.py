@@ -97,7 +97,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         projections=[CaseProjection(calendar.is_workday, settings.timezone), AuditProjection(),
                      DirectoryProjection()],
     )
-    services.queries = Queries(SqlReadModels(services.runner.engine), clock, services.runner.wait_until)
+    services.queries = Queries(SqlReadModels(services.runner.engine), clock, services.runner.wait_until,
+                               services.runner.lag)
     return services
 
 

@@ -98,3 +98,14 @@ def test_only_the_owner_or_a_supervisor_reassigns_the_owner(services):
         services.cases.reassign_owner(OTHER_INTAKE, case_id, "window2", "hand over")
     services.cases.reassign_owner(INTAKE, case_id, "window2", "hand over")
     assert services.cases.load(case_id).owner == "window2"
+
+
+def test_only_admins_see_how_far_the_read_models_are_behind(services):
+    open_restaurant(services)
+    lag = {(r["projection"], r["application"]): r["behind"] for r in services.queries.projection_lag(ADMIN)}
+    assert lag[("cases", "Cases")] == 1 and lag[("audit", "Catalogue")] > 0
+    services.runner.catch_up()
+    assert all(r["behind"] == 0 for r in services.queries.projection_lag(ADMIN))
+    for actor in (INTAKE, AMR, SUPERVISOR, AUDITOR):
+        with pytest.raises(NotAllowed):
+            services.queries.projection_lag(actor)
