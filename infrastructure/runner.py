@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -225,8 +225,3 @@ class ProjectionRunner:
                 table = app.recorder.events_record_cls.__table__
                 total += connection.execute(select(func.count()).select_from(table)).scalar_one()
         return total
-
-
-def projection_names(projections: Iterable[Projection]) -> list[str]:
-    """The names of ``projections``."""
-    return [p.name for p in projections]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -72,8 +71,3 @@ def required(row: Row | None, what: str) -> Row:
     if row is None:
         raise LookupError(f"read model is missing {what}; rebuild the projections")
     return row
-
-
-def each(rows: Iterable[Row | None]) -> list[Row]:
-    """The rows that exist."""
-    return [r for r in rows if r is not None]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from sqlalchemy.engine import make_url
 
 from domain.case import Case
 from tests.application.helpers import SHA, complete_restaurant, open_restaurant
-from tests.conftest import INTAKE, make_services
+from tests.conftest import ADMIN, INTAKE, make_services, restaurant_file
 
 
 def test_a_case_round_trips_through_the_store(any_services):
@@ -86,11 +88,6 @@ def test_creating_the_schema_twice_is_harmless(any_services):
 
 @pytest.mark.postgres
 def test_postgres_listeners_are_notified_when_events_commit(postgres_url):
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import ADMIN, restaurant_file
-
     services = make_services(postgres_url)
     services.catalogue.publish_file(restaurant_file(), ADMIN)
     plain = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.application.helpers import open_restaurant
-from tests.conftest import make_services
+from tests.conftest import ADMIN, make_services, restaurant_file
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -42,8 +42,6 @@ def test_eight_schema_inits_at_once_do_not_crash_each_other(postgres_url):
 
 def test_eight_workers_started_at_once_after_db_init_all_work(postgres_url):
     services = make_services(postgres_url)  # the explicit `onething db init` step
-    from tests.conftest import ADMIN, restaurant_file
-
     services.catalogue.publish_file(restaurant_file(), ADMIN)
     results = finish(start_workers(postgres_url, 8, "open", "5"))
     ids = [case_id for ids in results for case_id in ids]
@@ -53,8 +51,6 @@ def test_eight_workers_started_at_once_after_db_init_all_work(postgres_url):
 
 def test_contended_writes_to_one_case_are_retried_and_none_is_lost(postgres_url):
     services = make_services(postgres_url)
-    from tests.conftest import ADMIN, restaurant_file
-
     services.catalogue.publish_file(restaurant_file(), ADMIN)
     case_id = open_restaurant(services)
     finish(start_workers(postgres_url, 4, "submit", str(case_id), "15"))
