@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -79,6 +80,21 @@ class CaseCore(OneThingApplication):
             raise NotAllowed(f"{actor.user_id} may not see case {current.number}")
         return current if version is None or version >= current.version else self.load(case_id, version)
 
+    def case_as_of(self, actor: Actor, case_id: UUID | str, moment: datetime) -> Case:
+        """Return the case as it stood at ``moment`` (after the last event recorded by then)."""
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise InvalidInput("as_of: a date and time with its time zone", {"as_of": ["ISO 8601 with offset"]})
+        self.get_case(actor, case_id)  # who may see it, decided on the current case
+        versions = [e.originator_version for e in self.events.get(_as_uuid(case_id)) if e.timestamp <= moment]
+        if not versions:
+            raise CaseNotFound(f"case {case_id} did not exist yet at {moment.isoformat()}")
+        return self.load(case_id, versions[-1])
+
+    def history(self, actor: Actor, case_id: UUID | str) -> list[dict[str, Any]]:
+        """Every event of the case in order: position, type, time, actor, reason and the rest as data."""
+        self.get_case(actor, case_id)
+        return [_history_entry(event) for event in self.events.get(_as_uuid(case_id))]
+
     def load(self, case_id: UUID | str, version: int | None = None) -> Case:
         """Return the case with this id, or raise ``CaseNotFound``."""
         try:
@@ -122,7 +138,8 @@ class CaseCore(OneThingApplication):
                                              or not isinstance(expected_version, int)):
             raise InvalidInput("expected_version: a whole number", {"expected_version": ["a whole number"]})
         if expected_version is not None and case.version != expected_version:
-            raise VersionConflict(f"case {case.number} is at version {case.version}, not {expected_version}")
+            raise VersionConflict(f"case {case.number} is at version {case.version}, not {expected_version}",
+                                  current_version=case.version)
         return self.saved(case, command(case))
 
     def saved(self, case: Case, result: Any = None) -> Saved:
@@ -131,6 +148,15 @@ class CaseCore(OneThingApplication):
         self.write_cache.put(case.id, case)
         last = recordings[-1].notification.id if recordings else None
         return Saved(case.id, case.number, case.version, last, result)
+
+
+HISTORY_HIDDEN = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor", "reason"}
+
+
+def _history_entry(event: Any) -> dict[str, Any]:
+    data = {k: v for k, v in vars(event).items() if k not in HISTORY_HIDDEN}
+    return {"position": event.originator_version, "type": type(event).__name__, "at": event.timestamp,
+            "actor": event.actor.to_dict(), "reason": event.reason, "data": data}
 
 
 def _as_uuid(case_id: UUID | str) -> UUID:

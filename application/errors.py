@@ -44,6 +44,10 @@ class VersionConflict(ApplicationError):
 
     code = "version_conflict"
 
+    def __init__(self, message: str, current_version: int | None = None):
+        super().__init__(message)
+        self.current_version = current_version
+
 
 class Busy(ApplicationError):
     """Raised when the database stayed too busy (lock timeouts) for a command; nothing was saved."""

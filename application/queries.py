@@ -51,11 +51,14 @@ class Queries:
         return [{"projection": lag.projection, "application": lag.application, "position": lag.position,
                  "behind": lag.behind} for lag in self.lag()]
 
-    def _after(self, saved: Saved | None) -> None:
-        if saved is not None:
+    def _after(self, saved: Saved | int | None) -> None:
+        """Catch up to a write: a command's result, or the notification id of the caller's last write."""
+        if isinstance(saved, Saved):
             self.wait_for("Cases", saved.notification_id)
+        elif isinstance(saved, int):
+            self.wait_for("Cases", saved)
 
-    def case_list(self, actor: Actor, after: Saved | None = None, **filters: Any) -> Any:
+    def case_list(self, actor: Actor, after: Saved | int | None = None, **filters: Any) -> Any:
         """Cases matching the filters; a reviewer sees only cases with an item of their department."""
         self._after(after)
         if actor.role == Role.REVIEWER:
@@ -64,7 +67,7 @@ class Queries:
             raise NotAllowed(f"{actor.role} may not list cases")
         return self.store.case_list(today=self.clock.today(), **filters)
 
-    def department_queue(self, actor: Actor, department: str, after: Saved | None = None) -> dict[str, Any]:
+    def department_queue(self, actor: Actor, department: str, after: Saved | int | None = None) -> dict[str, Any]:
         """The items waiting for ``department`` (its reviewers and supervisors), oldest deadline first."""
         if actor.role != Role.SUPERVISOR and not (actor.role == Role.REVIEWER and actor.department == department):
             raise NotAllowed(f"the queue of {department!r} is for its reviewers and supervisors")
@@ -73,7 +76,7 @@ class Queries:
         items = [{**row, "overdue": _overdue(row, today)} for row in self.store.queue(department)]
         return {"department": department, "items": items, "counts": self.store.queue_counts(department)}
 
-    def escalation_board(self, actor: Actor, state: str = "", after: Saved | None = None) -> list[Row]:
+    def escalation_board(self, actor: Actor, state: str = "", after: Saved | int | None = None) -> list[Row]:
         """Open and closed escalations, with their age in days."""
         require_role(actor, "the escalations board", Role.SUPERVISOR, Role.AUDITOR)
         self._after(after)
@@ -87,7 +90,7 @@ class Queries:
         return {"bundles": bundle_kpis(self.store.kpi_cases(), self.store.bundles()),
                 "departments": department_kpis(self.store.kpi_items())}
 
-    def audit_log(self, viewer: Actor, after: Saved | None = None, **filters: Any) -> Any:
+    def audit_log(self, viewer: Actor, after: Saved | int | None = None, **filters: Any) -> Any:
         """One row per event, filtered by ``actor``, ``department``, ``case_id``, ``since``, ``until``."""
         require_role(viewer, "the audit log", Role.AUDITOR, Role.ADMIN)
         self._after(after)

@@ -8,7 +8,7 @@ from typing import Protocol
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from application.errors import AlreadyExists, InvalidInput, UserNotFound
+from application.errors import AlreadyExists, InvalidInput, NotAllowed, UserNotFound
 from application.transcodings import OneThingApplication
 from domain.users import User
 from domain.values import Actor, Role
@@ -41,7 +41,9 @@ class UsersApplication(OneThingApplication):
         self, actor: Actor, username: str, password: str, role: str, department: str | None = None,
         display_name: str = "",
     ) -> User:
-        """Create a user with a role (and the department a reviewer belongs to)."""
+        """Create a user with a role (and the department a reviewer belongs to); admins only."""
+        if actor.role != Role.ADMIN:
+            raise NotAllowed("creating users is for admins")
         self._check_new_user(username, password, role, department)
         user = User.register(username, Role(role), department or None,
                              self.hasher.hash(password), actor, display_name)
@@ -84,4 +86,22 @@ class UsersApplication(OneThingApplication):
             user = self.user(username)
         except UserNotFound:
             return None
-        return user.as_actor() if self.hasher.verify(user.password_hash, password) else None
+        if user.disabled or not self.hasher.verify(user.password_hash, password):
+            return None
+        return user.as_actor()
+
+    def disable(self, actor: Actor, username: str, reason: str) -> User:
+        """Stop ``username`` from signing in (admins only); their tokens stop working too."""
+        return self._admin_change(actor, username, lambda user: user.disable(actor, reason))
+
+    def enable(self, actor: Actor, username: str, reason: str) -> User:
+        """Let ``username`` sign in again (admins only)."""
+        return self._admin_change(actor, username, lambda user: user.enable(actor, reason))
+
+    def _admin_change(self, actor: Actor, username: str, change: Callable[[User], None]) -> User:
+        if actor.role != Role.ADMIN:
+            raise NotAllowed("managing users is for admins")
+        user = self.user(username)
+        change(user)
+        self.save(user)
+        return user

@@ -47,6 +47,7 @@ class User(Aggregate):
         self.role = Role(role)
         self.department = department
         self.password_hash = password_hash
+        self.disabled = False
 
     @classmethod
     def register(
@@ -61,6 +62,28 @@ class User(Aggregate):
             role=Role(role), department=department, password_hash=password_hash,
             actor=actor, reason="user created",
         )
+
+    class Disabled(Recorded):
+        """The user may no longer sign in; their tokens stop working."""
+
+        def apply(self, user: User) -> None:
+            user.disabled = True
+
+    class Enabled(Recorded):
+        """The user may sign in again."""
+
+        def apply(self, user: User) -> None:
+            user.disabled = False
+
+    def disable(self, actor: Actor, reason: str) -> None:
+        """Stop the user from signing in (idempotent)."""
+        if not self.disabled:
+            self.trigger_event(self.Disabled, actor=actor, reason=reason)
+
+    def enable(self, actor: Actor, reason: str) -> None:
+        """Let the user sign in again (idempotent)."""
+        if self.disabled:
+            self.trigger_event(self.Enabled, actor=actor, reason=reason)
 
     def change_password(self, password_hash: str, actor: Actor) -> None:
         """Replace the password hash."""

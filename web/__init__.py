@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from web.services import Settings, build_services
+
+
+class IsoJSONProvider(DefaultJSONProvider):
+    """Dates and times as ISO 8601 (Flask's default is the HTTP date format), UUIDs as text."""
+
+    ensure_ascii = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, (date, datetime)):
+            return o.isoformat()
+        if isinstance(o, UUID):
+            return str(o)
+        return DefaultJSONProvider.default(o)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app and everything it needs (nothing is built at import time)."""
     app = Flask(__name__)
+    app.json = IsoJSONProvider(app)
     settings = (config or {}).get("SETTINGS") or Settings.from_env()
     app.config.update(SECRET_KEY=settings.secret_key or None, JSON_AS_ASCII=False)
     app.config.update(config or {})
     if "SERVICES" not in app.config:
         app.config["SERVICES"] = build_services(settings)
-    from web import errors, public
+    from web import api, errors, public
 
     errors.register(app)
     app.register_blueprint(public.bp)
+    api.register(app)
     return app

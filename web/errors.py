@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from application import errors as app_errors
+from application.tokens import Unauthenticated
 from domain import errors as domain_errors
 from domain.errors import DomainError
 
 STATUS = {  # the first matching class wins: specific ones first
+    Unauthenticated: 401,
     app_errors.InvalidInput: 422,
     app_errors.NotFound: 404,
     app_errors.NotAllowed: 403,
@@ -35,18 +37,28 @@ def status_of(error: Exception) -> int:
     return 500
 
 
+def error_response(status: int, code: str, message: str, fields: dict | None = None, **extra: object) -> Response:
+    """``{"error": {"code", "message", "fields"?, …}}`` with ``status``."""
+    body: dict[str, object] = {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}
+    if fields:
+        body["fields"] = fields
+    response = jsonify(error=body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="onething"'
+    return response
+
+
 def register(app: Flask) -> None:
     """Answer every error as ``{"error": {"code", "message", "fields"?}}``."""
 
     @app.errorhandler(app_errors.ApplicationError)
     @app.errorhandler(DomainError)
-    def known(error: Exception):  # type: ignore[no-untyped-def]
-        body = {"code": getattr(error, "code", "error"), "message": str(error)}
-        if getattr(error, "fields", None):
-            body["fields"] = error.fields  # type: ignore[attr-defined]
-        return jsonify(error=body), status_of(error)
+    def known(error: Exception) -> Response:
+        return error_response(status_of(error), getattr(error, "code", "error"), str(error),
+                              getattr(error, "fields", None),
+                              current_version=getattr(error, "current_version", None))
 
     @app.errorhandler(HTTPException)
-    def http(error: HTTPException):  # type: ignore[no-untyped-def]
-        return jsonify(error={"code": error.name.lower().replace(" ", "_"),
-                              "message": error.description}), error.code
+    def http(error: HTTPException) -> Response:
+        return error_response(error.code or 500, error.name.lower().replace(" ", "_"), str(error.description))

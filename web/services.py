@@ -9,6 +9,7 @@ import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from application.cases import CaseApplication
 from application.catalogue import CatalogueApplication
@@ -18,9 +19,11 @@ from application.projections.audit import AuditProjection
 from application.projections.cases import CaseProjection
 from application.projections.directory import DirectoryProjection
 from application.queries import Queries
+from application.tokens import TokenService
 from application.users import UsersApplication
 from domain.values import Actor, Role
 from infrastructure.calendar import WorkingCalendar
+from infrastructure.idempotency import IdempotencyStore
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.persistence import application_env, database_url, init_schema, shared_datastore
 from infrastructure.read_queries import SqlReadModels
@@ -38,6 +41,7 @@ class Settings:
     secret_key: str
     timezone: str = "Asia/Shanghai"
     calendar_overrides: str = ""
+    token_hours: float = 12.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -49,6 +53,7 @@ class Settings:
             secret_key=environ.get("ONETHING_SECRET_KEY", ""),
             timezone=environ.get("ONETHING_TIMEZONE", "Asia/Shanghai"),
             calendar_overrides=environ.get("ONETHING_CALENDAR_OVERRIDES", ""),
+            token_hours=float(environ.get("ONETHING_TOKEN_HOURS", "12")),
         )
 
 
@@ -64,11 +69,17 @@ class Services:
     cases: CaseApplication
     runner: ProjectionRunner
     queries: Queries
+    tokens: TokenService
+    idempotency: IdempotencyStore
 
     def init_schema(self) -> list[str]:
         """Create every table (the explicit ``onething db init`` step): event stores, then read models."""
-        tables = init_schema(self.settings.database_url, EVENT_STORES, then=self.runner.create_tables)
-        return tables + sorted(self.runner.table_names())
+        def more_tables() -> None:
+            self.runner.create_tables()
+            self.idempotency.create_table()
+
+        tables = init_schema(self.settings.database_url, EVENT_STORES, then=more_tables)
+        return tables + sorted(self.runner.table_names()) + ["api_idempotency"]
 
     def find_actor(self, username: str) -> Actor | None:
         """Return the actor of an existing user, else None."""
@@ -86,7 +97,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     calendar = WorkingCalendar.from_file(settings.calendar_overrides)
     catalogue = CatalogueApplication(env=env)
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments)
-    services = Services(settings, clock, calendar, catalogue, users, None, None, None)  # type: ignore[arg-type]
+    services = Services(settings, clock, calendar, catalogue, users,  # the rest is wired below
+                        None, None, None, None, None)  # type: ignore[arg-type]
     services.cases = CaseApplication(
         env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
         find_actor=services.find_actor,
@@ -99,6 +111,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     )
     services.queries = Queries(SqlReadModels(services.runner.engine), clock, services.runner.wait_until,
                                services.runner.lag)
+    services.tokens = TokenService(users, clock, timedelta(hours=settings.token_hours))
+    services.idempotency = IdempotencyStore(services.runner.engine)
     return services
 
 

@@ -1,0 +1,65 @@
+"""The JSON API v1 under ``/api/v1`` (shared/API.md), documented as OpenAPI 3 by flask-smorest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, send_from_directory
+from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
+from werkzeug.exceptions import HTTPException
+
+from web.errors import error_response
+
+PREFIX = "/api/v1"
+MAX_BODY_BYTES = 64 * 1024  # no request body of this API needs more
+
+
+class OneThingApi(Api):
+    """flask-smorest's Api, answering every HTTP error in the contract's error model."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        data = getattr(error, "data", None) or {}
+        fields = _fields(data.get("messages") or data.get("errors") or {})
+        message = error.description if isinstance(error.description, str) else error.name
+        if fields:
+            first = next(iter(fields.items()))
+            message = f"{first[0]}: {'; '.join(first[1])}"
+        code = "malformed" if error.code == 400 else error.name.lower().replace(" ", "_")
+        if error.code == 422:
+            code = "invalid_input"
+        return error_response(error.code or 500, code, message, fields or None)
+
+
+def _fields(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """webargs' {"json": {"applicant": {"name": [...]}}} as {"applicant.name": [...]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = prefix if key in ("json", "query", "headers", "_schema") and not prefix else (
+                f"{prefix}.{key}" if prefix else str(key))
+            flat.update(_fields(value, name))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "body"] = list(messages)
+    return flat
+
+
+def register(app: Flask) -> None:
+    """Mount the API, its OpenAPI document and an offline Swagger UI."""
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    app.config.update(
+        API_TITLE="OneThing API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=PREFIX, OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=f"{PREFIX}/docs/assets/",
+    )
+    api = OneThingApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}})
+    from web.api import views_admin, views_auth, views_boards, views_cases, views_public
+
+    for module in (views_auth, views_public, views_cases, views_boards, views_admin):
+        api.register_blueprint(module.blp, url_prefix=PREFIX + (module.blp.url_prefix or ""))
+
+    @app.get(f"{PREFIX}/docs/assets/<path:name>")
+    def swagger_assets(name: str) -> Response:
+        """Swagger UI's files, vendored by the swagger-ui-bundle package (no CDN)."""
+        return send_from_directory(swagger_ui_path, name)

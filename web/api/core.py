@@ -1,0 +1,89 @@
+"""What every API view shares: who is calling, If-Match, read-your-writes, the case representation."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import current_app, g, request
+
+from application.errors import InvalidInput
+from application.tokens import Unauthenticated
+from domain.case import Case
+from domain.values import Actor
+from web.services import Services
+
+
+def services() -> Services:
+    """The application services of this app."""
+    return current_app.config["SERVICES"]
+
+
+def actor() -> Actor:
+    """Who presents the ``Authorization: Bearer`` token (401 if nobody valid does)."""
+    if "actor" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("send 'Authorization: Bearer TOKEN' (POST /api/v1/auth/token gives one)")
+        g.actor = services().tokens.actor_for(token.strip())
+        g.token = token.strip()
+    return g.actor
+
+
+def if_match() -> int | None:
+    """The version an ``If-Match`` header asks for, if any (``3`` or ``"3"``)."""
+    value = request.headers.get("If-Match")
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInput("If-Match: the case version the client saw, a whole number",
+                           {"If-Match": ["a whole number"]})
+    return int(text)
+
+
+class LastWrites:
+    """The notification id of each user's last write in this process, for read-your-writes."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def record(self, user: str, notification_id: int | None) -> None:
+        if notification_id is not None:
+            with self._lock:
+                self._ids[user] = max(notification_id, self._ids.get(user, 0))
+
+    def of(self, user: str) -> int | None:
+        return self._ids.get(user)
+
+
+def last_writes() -> LastWrites:
+    """This app's record of who wrote what last."""
+    return current_app.extensions.setdefault("onething_last_writes", LastWrites())
+
+
+def case_json(case: Case) -> dict[str, Any]:
+    """A case as the API returns it (shared/API.md)."""
+    return {
+        "id": case.id, "number": case.number, "bundle": case.bundle, "bundle_version": case.bundle_version,
+        "version": case.version, "status": str(case.status), "channel": case.channel,
+        "applicant": case.applicant, "owner": case.owner, "opened_at": case.created_on,
+        "opened_on": case.opened_on, "closed_at": case.closed_at, "due": case.due,
+        "items": [_item_json(item) for item in case.items.values()],
+        "materials": [{"key": key, **value} for key, value in case.materials.items()],
+        "deficiencies": {key: due.isoformat() for key, due in case.deficiencies.items()},
+        "escalations": [e.to_dict() for e in case.escalations], "rating": case.rating,
+    }
+
+
+def _item_json(item: Any) -> dict[str, Any]:
+    released = [c for c in item.certificates if c.get("status") != "held"]
+    return {
+        "code": item.code, "name": item.name, "department": item.department, "status": str(item.status),
+        "essential": item.essential, "time_limit_days": item.time_limit_days,
+        "prerequisites": list(item.prerequisites), "accepted_on": item.accepted_on, "due": item.due,
+        "inspection": item.inspection, "on_commitment": item.on_commitment,
+        "certificate": released[0] if released else None, "certificates": list(item.certificates),
+    }

@@ -1,0 +1,176 @@
+"""marshmallow schemas of the JSON API v1 (shared/API.md): every request and response body."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+TEXT = validate.Length(max=2000)
+CODE = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error="lower-case letters, digits and '-'")
+
+
+class Strict(Schema):
+    """Unknown fields are refused (a misspelt field is an error, not a silent default)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+# Requests ------------------------------------------------------------------------------------
+class TokenRequest(Strict):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class ApplicantIn(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    credit_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class OpenCaseRequest(Strict):
+    bundle = fields.String(required=True, validate=CODE)
+    applicant = fields.Nested(ApplicantIn, required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(
+        ["window", "online", "mobile", "assisted-agent", "postal-agent"]))
+    reason = fields.String(load_default="", validate=TEXT)
+
+
+class MaterialRequest(Strict):
+    key = fields.String(required=True, validate=CODE)
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hex digits"))
+    reason = fields.String(load_default="", validate=TEXT)
+
+
+class DeficiencyRequest(Strict):
+    missing = fields.List(fields.String(validate=CODE), required=True, validate=validate.Length(min=1))
+    supplement_due = fields.Date(required=True)
+    reason = fields.String(load_default="", validate=TEXT)
+
+
+class ItemActionRequest(Strict):
+    """Body of ``POST /cases/{id}/items/{item}/{action}``; which fields count depends on the action."""
+
+    reason = fields.String(load_default="", validate=TEXT)
+    materials = fields.List(fields.String(validate=CODE), load_default=list)  # request-supplement
+    commitment = fields.String(load_default="", validate=TEXT)  # commit
+    method = fields.String(load_default="video", validate=validate.OneOf(["video", "onsite"]))  # inspect
+    passed = fields.Boolean(load_default=True)  # inspect
+    to_department = fields.String(load_default="", validate=validate.Length(max=64))  # transfer
+
+
+class ReasonRequest(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class EscalationRequest(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    level = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=3))
+
+
+class OwnerRequest(Strict):
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class RatingRequest(Strict):
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(load_default="", validate=TEXT)
+
+
+class UserRequest(Strict):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    password = fields.String(required=True, validate=validate.Length(min=8, max=1024))
+    role = fields.String(required=True, validate=validate.OneOf(["intake", "reviewer", "supervisor", "auditor",
+                                                                   "admin"]))
+    department = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    display_name = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class CaseReadArgs(Strict):
+    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    as_of = fields.AwareDateTime()
+
+
+class CaseListArgs(Strict):
+    text = fields.String(load_default="", validate=validate.Length(max=200))
+    number = fields.String(load_default="", validate=validate.Length(max=64))
+    credit_code = fields.String(load_default="", validate=validate.Length(max=18))
+    bundle = fields.String(load_default="", validate=validate.Length(max=64))
+    status = fields.String(load_default="", validate=validate.OneOf(["", "open", "completed", "rejected", "withdrawn"]))
+    department = fields.String(load_default="", validate=validate.Length(max=64))
+    overdue = fields.Boolean(load_default=None, allow_none=True)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+
+
+class EscalationArgs(Strict):
+    state = fields.String(load_default="", validate=validate.OneOf(["", "open", "closed"]))
+
+
+# Responses -----------------------------------------------------------------------------------
+class MeOut(Schema):
+    username = fields.String()
+    role = fields.String()
+    department = fields.String(allow_none=True)
+
+
+class TokenOut(MeOut):
+    token = fields.String()
+    expires_at = fields.DateTime()
+
+
+class ItemOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    department = fields.String()
+    status = fields.String()
+    essential = fields.Boolean()
+    time_limit_days = fields.Integer()
+    prerequisites = fields.List(fields.String())
+    accepted_on = fields.Date(allow_none=True)
+    due = fields.Date(allow_none=True)
+    inspection = fields.String(allow_none=True)
+    on_commitment = fields.Boolean()
+    certificate = fields.Dict(allow_none=True)
+    certificates = fields.List(fields.Dict())
+
+
+class CaseOut(Schema):
+    id = fields.UUID()
+    number = fields.String()
+    bundle = fields.String()
+    bundle_version = fields.Integer()
+    version = fields.Integer()
+    status = fields.String()
+    channel = fields.String()
+    applicant = fields.Dict()
+    owner = fields.String()
+    opened_at = fields.DateTime()
+    opened_on = fields.Date()
+    closed_at = fields.String(allow_none=True)
+    due = fields.Date(allow_none=True)
+    items = fields.List(fields.Nested(ItemOut))
+    materials = fields.List(fields.Dict())
+    deficiencies = fields.Dict()
+    escalations = fields.List(fields.Dict())
+    rating = fields.Dict(allow_none=True)
+
+
+class HistoryEventOut(Schema):
+    position = fields.Integer()
+    type = fields.String()
+    at = fields.DateTime()
+    actor = fields.Dict()
+    reason = fields.String()
+    data = fields.Dict()
+
+
+class ErrorBody(Schema):
+    code = fields.String()
+    message = fields.String()
+    current_version = fields.Integer()
+    bad_fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), data_key="fields")
+
+
+class ErrorOut(Schema):
+    error = fields.Nested(ErrorBody)

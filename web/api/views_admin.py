@@ -1,0 +1,49 @@
+"""User administration (admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from web.api.core import actor, services
+from web.api.schemas import ErrorOut, ReasonRequest, UserRequest
+
+blp = Blueprint("users", __name__, url_prefix="/users", description="User administration (admins)")
+
+
+def _user(user: Any) -> dict[str, Any]:
+    return {"username": user.username, "role": str(user.role), "department": user.department,
+            "display_name": user.display_name, "disabled": user.disabled}
+
+
+@blp.post("")
+@blp.arguments(UserRequest)
+@blp.response(201)
+@blp.alt_response(403, schema=ErrorOut)
+@blp.alt_response(409, schema=ErrorOut)
+@blp.alt_response(422, schema=ErrorOut)
+def add_user(body: dict[str, Any]) -> dict[str, Any]:
+    """Create a user."""
+    return _user(services().users.add_user(actor(), body["username"], body["password"], body["role"],
+                                           body["department"], body["display_name"]))
+
+
+@blp.post("/<string:username>/disable")
+@blp.arguments(ReasonRequest)
+@blp.response(200)
+@blp.alt_response(403, schema=ErrorOut)
+@blp.alt_response(404, schema=ErrorOut)
+def disable(body: dict[str, Any], username: str) -> dict[str, Any]:
+    """Stop a user from signing in; their tokens stop working at once."""
+    return _user(services().users.disable(actor(), username, body["reason"]))
+
+
+@blp.post("/<string:username>/enable")
+@blp.arguments(ReasonRequest)
+@blp.response(200)
+@blp.alt_response(403, schema=ErrorOut)
+@blp.alt_response(404, schema=ErrorOut)
+def enable(body: dict[str, Any], username: str) -> dict[str, Any]:
+    """Let a user sign in again."""
+    return _user(services().users.enable(actor(), username, body["reason"]))

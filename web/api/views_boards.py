@@ -1,0 +1,68 @@
+"""Lists, queues, boards and figures, all from the read models (caught up to the caller's own writes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from web.api.core import actor, last_writes, services
+from web.api.schemas import CaseListArgs, ErrorOut, EscalationArgs
+
+blp = Blueprint("boards", __name__, description="Case list, queues, escalations, KPIs, projection lag")
+
+
+def _mine() -> int | None:
+    """The caller's last write in this process, which the read must include."""
+    return last_writes().of(actor().user_id)
+
+
+def _page(page: Any) -> dict[str, Any]:
+    return {"items": page.rows, "total": page.total, "page": page.page, "per_page": page.per_page}
+
+
+@blp.get("/cases")
+@blp.arguments(CaseListArgs, location="query")
+@blp.response(200)
+@blp.alt_response(401, schema=ErrorOut)
+@blp.alt_response(403, schema=ErrorOut)
+def case_list(args: dict[str, Any]) -> dict[str, Any]:
+    """Cases, searchable and paginated (reviewers see cases with an item of their department)."""
+    return _page(services().queries.case_list(actor(), after=_mine(), **args))
+
+
+@blp.get("/queues/<string:department>")
+@blp.response(200)
+@blp.alt_response(401, schema=ErrorOut)
+@blp.alt_response(403, schema=ErrorOut)
+def queue(department: str) -> dict[str, Any]:
+    """Items waiting for ``department``, oldest deadline first (its reviewers, supervisors)."""
+    return services().queries.department_queue(actor(), department, after=_mine())
+
+
+@blp.get("/escalations")
+@blp.arguments(EscalationArgs, location="query")
+@blp.response(200)
+@blp.alt_response(401, schema=ErrorOut)
+@blp.alt_response(403, schema=ErrorOut)
+def escalations(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The escalations board (supervisors, auditors); ``?state=open`` or ``closed``."""
+    return services().queries.escalation_board(actor(), args["state"], after=_mine())
+
+
+@blp.get("/kpis")
+@blp.response(200)
+@blp.alt_response(401, schema=ErrorOut)
+@blp.alt_response(403, schema=ErrorOut)
+def kpis() -> dict[str, Any]:
+    """On-time rate, cycle times, counts and reductions per bundle and department."""
+    return services().queries.kpis(actor())
+
+
+@blp.get("/admin/projections")
+@blp.response(200)
+@blp.alt_response(401, schema=ErrorOut)
+@blp.alt_response(403, schema=ErrorOut)
+def projection_lag() -> list[dict[str, Any]]:
+    """How far each read model is behind each event log (admins)."""
+    return services().queries.projection_lag(actor())

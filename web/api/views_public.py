@@ -1,0 +1,34 @@
+"""What anyone may read: the published bundles (any signed-in user) and certificate checks (no token)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from web.api.core import actor, services
+from web.api.schemas import ErrorOut
+
+blp = Blueprint("catalogue", __name__, description="Bundles and certificate verification")
+
+
+@blp.get("/bundles")
+@blp.response(200)
+@blp.alt_response(401, schema=ErrorOut)
+def bundles() -> list[dict[str, Any]]:
+    """Published bundles, latest versions, with their items."""
+    actor()
+    return [{"code": row["code"], "version": row["version"], **json.loads(row["definition"])}
+            for row in services().queries.published_bundles()]
+
+
+@blp.get("/certificates/<string:number>")
+@blp.response(200)
+@blp.alt_response(404, schema=ErrorOut)
+def certificate(number: str) -> dict[str, Any]:
+    """Whether a certificate is genuine: holder, type, case, date and status (valid / revoked). No token."""
+    row = services().queries.certificate(number)
+    return {"number": row["number"], "genuine": True, "status": row["status"], "type": row["type"],
+            "name": row["name"], "holder": {"name": row["holder_name"], "credit_code": row["holder_code"]},
+            "case": row["case_number"], "issued_on": row["issued_on"].isoformat()}
