@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import argon2
 import pytest
 import sqlalchemy
 from eventsourcing.persistence import DatetimeAsISO
@@ -17,6 +18,7 @@ from freezegun.api import FakeDate, FakeDatetime
 from application.transcodings import DateAsISO, OneThingApplication
 from domain.definitions import BundleDef
 from domain.values import Actor, Role
+from infrastructure import passwords
 from infrastructure.catalogue_files import sample_catalogue
 from infrastructure.persistence import dispose_datastores
 from web.services import Services, Settings, build_services
@@ -42,6 +44,9 @@ class FakeDateAsISO(DateAsISO):
 
 
 OneThingApplication.extra_transcodings = (FakeDatetimeAsISO(), FakeDateAsISO())
+
+# Argon2's real cost is meant to be slow; tests hash dozens of passwords with a cheap one.
+passwords.PasswordHasher = lambda: argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def _postgres_reachable() -> str | None:

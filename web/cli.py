@@ -181,6 +181,26 @@ def users() -> None:
     """User accounts."""
 
 
+@users.command("disable")
+@click.argument("username")
+@click.option("--reason", required=True, help="why (recorded on the event)")
+@fails_clearly
+def users_disable(username: str, reason: str) -> None:
+    """Stop a user from signing in; their API tokens stop working at once."""
+    services().users.disable(command_line_actor(), username, reason)
+    click.echo(f"user {username} disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+@click.option("--reason", required=True, help="why (recorded on the event)")
+@fails_clearly
+def users_enable(username: str, reason: str) -> None:
+    """Let a disabled user sign in again."""
+    services().users.enable(command_line_actor(), username, reason)
+    click.echo(f"user {username} enabled")
+
+
 @users.command("add")
 @click.option("--username", required=True)
 @click.option("--password", required=True)

@@ -55,7 +55,7 @@ def api(services) -> Api:
     for username, (role, department) in USERS.items():
         services.users.add_user(ADMIN, username, PASSWORD, role, department)
     services.runner.catch_up()
-    client = create_app({"SERVICES": services, "TESTING": True}).test_client()
+    client = create_app({"SERVICES": services, "TESTING": True, "RATELIMIT_ENABLED": False}).test_client()
     tokens = {}
     for username in USERS:
         response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})

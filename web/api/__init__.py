@@ -25,7 +25,8 @@ class OneThingApi(Api):
         if fields:
             first = next(iter(fields.items()))
             message = f"{first[0]}: {'; '.join(first[1])}"
-        code = "malformed" if error.code == 400 else error.name.lower().replace(" ", "_")
+        code = {400: "malformed", 413: "too_large", 429: "too_many_requests"}.get(
+            error.code or 500, error.name.lower().replace(" ", "_"))
         if error.code == 422:
             code = "invalid_input"
         return error_response(error.code or 500, code, message, fields or None)
@@ -54,8 +55,9 @@ def register(app: Flask) -> None:
     )
     api = OneThingApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
-    from web.api import views_admin, views_auth, views_boards, views_cases, views_public
+    from web.api import limits, views_admin, views_auth, views_boards, views_cases, views_public
 
+    limits.init(app)
     for module in (views_auth, views_public, views_cases, views_boards, views_admin):
         api.register_blueprint(module.blp, url_prefix=PREFIX + (module.blp.url_prefix or ""))
 

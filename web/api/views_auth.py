@@ -8,12 +8,14 @@ from flask import g
 from flask_smorest import Blueprint
 
 from web.api.core import actor, services
+from web.api.limits import SIGN_IN_LIMIT, limiter
 from web.api.schemas import ErrorOut, MeOut, TokenOut, TokenRequest
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Bearer tokens")
 
 
 @blp.post("/token")
+@limiter.limit(SIGN_IN_LIMIT)
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenOut)
 @blp.alt_response(401, schema=ErrorOut)
