@@ -42,8 +42,9 @@ class Queries:
     """Read models, as each role may see them."""
 
     def __init__(self, store: ReadModelStore, clock: Clock, wait_for: Callable[[str, int | None], None],
-                 lag: Callable[[], list[Any]] = list):
+                 lag: Callable[[], list[Any]] = list, catch_up: Callable[[], Any] = lambda: None):
         self.store, self.clock, self.wait_for, self.lag = store, clock, wait_for, lag
+        self.catch_up = catch_up
 
     def projection_lag(self, actor: Actor) -> list[Row]:
         """Each read model's position in each event log and how many events it is behind (admins)."""
@@ -107,6 +108,9 @@ class Queries:
     def certificate(self, number: str) -> Row:
         """Whether a certificate number is genuine: holder, type, case, date and status (public)."""
         row = self.store.certificate(number)
+        if row is None or row["status"] == "held":  # maybe issued a moment ago: look once more
+            self.catch_up()
+            row = self.store.certificate(number)
         if row is None or row["status"] not in PUBLIC_CERTIFICATE_STATUSES:  # held or void: never released
             raise NotFound(f"no certificate {number}")
         return row

@@ -110,7 +110,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                      DirectoryProjection()],
     )
     services.queries = Queries(SqlReadModels(services.runner.engine), clock, services.runner.wait_until,
-                               services.runner.lag)
+                               services.runner.lag, services.runner.catch_up)
     services.tokens = TokenService(users, clock, timedelta(hours=settings.token_hours))
     services.idempotency = IdempotencyStore(services.runner.engine)
     return services
