@@ -78,7 +78,9 @@ class CaseCore(OneThingApplication):
         current = self.load(case_id)  # who may see it is decided on what the case is now
         if not may_view(actor, current):
             raise NotAllowed(f"{actor.user_id} may not see case {current.number}")
-        return current if version is None or version >= current.version else self.load(case_id, version)
+        if version is not None and version > current.version:
+            raise CaseNotFound(f"case {current.number} has no version {version} yet (it is at {current.version})")
+        return current if version is None or version == current.version else self.load(case_id, version)
 
     def case_as_of(self, actor: Actor, case_id: UUID | str, moment: datetime) -> Case:
         """Return the case as it stood at ``moment`` (after the last event recorded by then)."""
@@ -105,7 +107,7 @@ class CaseCore(OneThingApplication):
 
     def change(
         self, case_id: UUID | str, doing: str, command: Callable[[Case], Any],
-        expected_version: int | None = None,
+        expected_version: int | None = None, authorize: Callable[[Case], None] = lambda _: None,
     ) -> Saved:
         """Run ``command`` on the case and save; retry on a conflict unless a version was expected.
 
@@ -121,11 +123,11 @@ class CaseCore(OneThingApplication):
             uid = _as_uuid(case_id)
             cached = self.write_cache.take(uid)
             try:
-                return self._run(cached or self.load(uid), expected_version, command)
+                return self._run(cached or self.load(uid), expected_version, command, authorize)
             except (DomainError, ApplicationError):  # a rule, a right or a version seen on the copy
                 if cached is None:
                     raise
-                return self._run(self.load(uid), expected_version, command)
+                return self._run(self.load(uid), expected_version, command, authorize)
 
         def on_conflict() -> None:
             if expected_version is not None:
@@ -133,7 +135,9 @@ class CaseCore(OneThingApplication):
 
         return with_retries(attempt, on_conflict, doing)
 
-    def _run(self, case: Case, expected_version: int | None, command: Callable[[Case], Any]) -> Saved:
+    def _run(self, case: Case, expected_version: int | None, command: Callable[[Case], Any],
+             authorize: Callable[[Case], None]) -> Saved:
+        authorize(case)  # a caller who may not do this learns nothing, not even the version
         if expected_version is not None and (isinstance(expected_version, bool)
                                              or not isinstance(expected_version, int)):
             raise InvalidInput("expected_version: a whole number", {"expected_version": ["a whole number"]})

@@ -80,7 +80,7 @@ class CatalogueApplication(OneThingApplication):
             return self._definitions[(code, version)], version
         bundle = self._bundle(code)
         if bundle is None or bundle.latest_version == 0:
-            raise BundleNotFound(f"no published bundle {code!r}")
+            raise BundleNotFound(f"no published bundle {code!r}", {"bundle": [f"no published bundle {code!r}"]})
         number = bundle.latest_version if version is None else version
         try:
             definition = bundle.definition(number)

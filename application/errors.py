@@ -10,9 +10,13 @@ class ApplicationError(Exception):
 
 
 class NotFound(ApplicationError):
-    """Raised when the thing a command names does not exist."""
+    """Raised when the thing a command names does not exist; ``fields`` names the input at fault."""
 
     code = "not_found"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
 
 
 class CaseNotFound(NotFound):

@@ -78,10 +78,11 @@ class IntakeCommands(CommandsBase):
         require_role(actor, "withdrawing a case", Role.INTAKE)
         return self.change(case_id, "withdrawing", lambda case: case.withdraw(actor, reason), expected_version)
 
-    def rate(self, actor: Actor, case_id: str, score: int, comment: str = "") -> Saved:
+    def rate(self, actor: Actor, case_id: str, score: int, comment: str = "",
+             expected_version: int | None = None) -> Saved:
         """Record the applicant's rating of a closed case."""
         require_role(actor, "recording a rating", Role.INTAKE)
-        return self.change(case_id, "rating", lambda case: case.rate(score, comment, actor))
+        return self.change(case_id, "rating", lambda case: case.rate(score, comment, actor), expected_version)
 
     def reassign_owner(
         self, actor: Actor, case_id: str, owner: str, reason: str, expected_version: int | None = None,
@@ -93,8 +94,7 @@ class IntakeCommands(CommandsBase):
         if new_owner is None or new_owner.role != Role.INTAKE:
             raise InvalidInput(f"owner: {owner!r} is no intake officer", {"owner": ["no such intake officer"]})
 
-        def command(case: Case) -> None:
-            require_owner_or(actor, case, "reassigning the owner", Role.SUPERVISOR)
-            case.reassign_owner(owner, actor, reason)
-
-        return self.change(case_id, "reassigning the owner", command, expected_version)
+        return self.change(
+            case_id, "reassigning the owner", lambda case: case.reassign_owner(owner, actor, reason),
+            expected_version,
+            authorize=lambda case: require_owner_or(actor, case, "reassigning the owner", Role.SUPERVISOR))

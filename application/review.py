@@ -21,11 +21,10 @@ class ReviewCommands(CommandsBase):
         self, actor: Actor, case_id: str, item: str, doing: str, command: Callable[[Case], Any],
         expected_version: int | None, *also: Role,
     ) -> Saved:
-        def checked(case: Case) -> Any:
+        def authorize(case: Case) -> None:
             require_item_reviewer(actor, case, item, doing, *also)
-            return command(case)
 
-        return self.change(case_id, doing, checked, expected_version)
+        return self.change(case_id, doing, command, expected_version, authorize)
 
     def accept_item(self, actor: Actor, case_id: str, item: str, reason: str = "",
                     expected_version: int | None = None) -> Saved:

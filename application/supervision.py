@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from application.access import require_item_reviewer, require_role
 from application.case_core import CommandsBase
 from application.errors import InvalidInput
-from domain.case import Case
 from domain.values import Actor, Role
 
 if TYPE_CHECKING:
@@ -37,8 +36,7 @@ class SupervisionCommands(CommandsBase):
             raise InvalidInput(f"to_department: unknown department {to_department!r}",
                                {"to_department": [f"unknown department {to_department!r}"]})
 
-        def command(case: Case) -> None:
-            require_item_reviewer(actor, case, item, "transferring", Role.SUPERVISOR)
-            case.transfer_item(item, to_department, actor, reason)
-
-        return self.change(case_id, "transferring an item", command, expected_version)
+        return self.change(
+            case_id, "transferring an item", lambda case: case.transfer_item(item, to_department, actor, reason),
+            expected_version,
+            authorize=lambda case: require_item_reviewer(actor, case, item, "transferring", Role.SUPERVISOR))

@@ -64,6 +64,8 @@ class TokenService:
         user = self.users.user(record.username)
         if user.disabled:
             raise Unauthenticated("the user is disabled")
+        if user.tokens_valid_after is not None and record.created_on <= user.tokens_valid_after:
+            raise Unauthenticated("the token was issued before the user was disabled")
         return user.as_actor()
 
     def revoke(self, token: str, actor: Actor) -> None:

@@ -125,7 +125,7 @@ class Case(CaseSupervision, CaseGuards, Aggregate):
         if not isinstance(materials, list):
             raise errors.InvalidValue("materials must be a list of material keys")
         for key in materials:
-            self.check_material(key)
+            self.check_material(key, field="materials")
         self.trigger_event(ev.SupplementRequested, item=code, materials=list(materials), paused_on=today,
                            actor=actor, reason=reason)
 

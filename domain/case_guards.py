@@ -55,10 +55,12 @@ class CaseGuards:
         wanted = " or ".join(str(s) for s in allowed)
         raise errors.WrongItemStatus(f"item {code!r} is {item.status}, not {wanted}")
 
-    def check_material(self, key: str) -> None:
-        """Raise ``UnknownMaterial`` unless the bundle declares ``key``."""
+    def check_material(self, key: str, field: str = "key") -> None:
+        """Raise ``UnknownMaterial`` (naming the input ``field``) unless the bundle declares ``key``."""
         if not isinstance(key, str) or key not in self.material_defs:
-            raise errors.UnknownMaterial(f"the bundle declares no material {key!r}")
+            error = errors.UnknownMaterial(f"the bundle declares no material {key!r}")
+            error.field = field
+            raise error
 
     @staticmethod
     def check_file(filename: str, sha256: str) -> None:
@@ -92,7 +94,7 @@ class CaseGuards:
         if not isinstance(supplement_due, date) or isinstance(supplement_due, datetime):
             raise errors.InvalidValue("the supplement's due date must be a date")
         for key in missing:
-            self.check_material(key)
+            self.check_material(key, field="missing")
             if not self.material_defs[key]["deficiency_allowed"]:
                 raise errors.DeficiencyNotAllowed(f"material {key!r} cannot be supplied later")
             if key in self.materials:

@@ -5,6 +5,7 @@ class DomainError(Exception):
     """Raised when a command would break a rule of the domain."""
 
     code = "rule_violation"
+    field: str | None = None  # the input field at fault, where there is one
 
 
 class InvalidBundle(DomainError):
@@ -23,12 +24,14 @@ class UnknownItem(DomainError):
     """Raised when a command names an item the case's bundle does not have."""
 
     code = "unknown_item"
+    field = "item"
 
 
 class UnknownMaterial(DomainError):
     """Raised when a command names a material the case's bundle does not declare."""
 
     code = "unknown_material"
+    field = "key"
 
 
 class CaseClosed(DomainError):

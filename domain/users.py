@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -48,6 +49,7 @@ class User(Aggregate):
         self.department = department
         self.password_hash = password_hash
         self.disabled = False
+        self.tokens_valid_after: datetime | None = None
 
     @classmethod
     def register(
@@ -68,6 +70,7 @@ class User(Aggregate):
 
         def apply(self, user: User) -> None:
             user.disabled = True
+            user.tokens_valid_after = self.timestamp  # tokens issued before this never work again
 
     class Enabled(Recorded):
         """The user may sign in again."""

@@ -55,8 +55,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(app_errors.ApplicationError)
     @app.errorhandler(DomainError)
     def known(error: Exception) -> Response:
-        return error_response(status_of(error), getattr(error, "code", "error"), str(error),
-                              getattr(error, "fields", None),
+        fields = getattr(error, "fields", None)
+        if not fields and getattr(error, "field", None):
+            fields = {error.field: [str(error)]}  # type: ignore[attr-defined]
+        return error_response(status_of(error), getattr(error, "code", "error"), str(error), fields,
                               current_version=getattr(error, "current_version", None))
 
     @app.errorhandler(HTTPException)

@@ -37,8 +37,10 @@ def _fields(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
-            name = prefix if key in ("json", "query", "headers", "_schema") and not prefix else (
-                f"{prefix}.{key}" if prefix else str(key))
+            if key == "_schema" or (key in ("json", "query", "headers") and not prefix):
+                name = prefix  # webargs' location names and marshmallow's "_schema" are not fields
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             flat.update(_fields(value, name))
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         flat[prefix or "body"] = list(messages)
@@ -47,7 +49,8 @@ def _fields(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def register(app: Flask) -> None:
     """Mount the API, its OpenAPI document and an offline Swagger UI."""
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    if not app.config.get("MAX_CONTENT_LENGTH"):  # Flask's default is None: no limit at all
+        app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config.update(
         API_TITLE="OneThing API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=PREFIX, OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from web.api.core import actor, last_writes, services
 from web.api.schemas import CaseListArgs, ErrorOut, EscalationArgs
@@ -22,7 +23,7 @@ def _page(page: Any) -> dict[str, Any]:
 
 
 @blp.get("/cases")
-@blp.arguments(CaseListArgs, location="query")
+@blp.arguments(CaseListArgs, location="query", unknown=RAISE)
 @blp.response(200)
 @blp.alt_response(401, schema=ErrorOut)
 @blp.alt_response(403, schema=ErrorOut)
@@ -41,7 +42,7 @@ def queue(department: str) -> dict[str, Any]:
 
 
 @blp.get("/escalations")
-@blp.arguments(EscalationArgs, location="query")
+@blp.arguments(EscalationArgs, location="query", unknown=RAISE)
 @blp.response(200)
 @blp.alt_response(401, schema=ErrorOut)
 @blp.alt_response(403, schema=ErrorOut)

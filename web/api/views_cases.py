@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, jsonify, url_for
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from application.case_core import Saved
 from application.errors import NotFound
@@ -61,7 +62,7 @@ def open_case(body: dict[str, Any]) -> Response:
 
 
 @blp.get("/<string:case_id>")
-@blp.arguments(CaseReadArgs, location="query")
+@blp.arguments(CaseReadArgs, location="query", unknown=RAISE)
 @blp.response(200, CaseOut)
 @_document_errors
 def read_case(args: dict[str, Any], case_id: str) -> Response:
@@ -175,4 +176,4 @@ def reassign(body: dict[str, Any], case_id: str) -> Response:
 @idempotent
 def rate(body: dict[str, Any], case_id: str) -> Response:
     """Record the applicant's rating of a closed case (intake)."""
-    return _answer(services().cases.rate(actor(), case_id, body["score"], body["comment"]))
+    return _answer(services().cases.rate(actor(), case_id, body["score"], body["comment"], if_match()))

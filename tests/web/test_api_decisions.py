@@ -1,0 +1,26 @@
+"""Behaviours decided after the API review: each pinned by a test."""
+
+from __future__ import annotations
+
+from tests.web.conftest import PASSWORD
+
+
+def test_a_version_the_case_has_not_reached_is_not_found(api):
+    case = api.open_case()
+    assert api.get(f"/cases/{case['id']}?version=1", "intake").status_code == 200
+    response = api.get(f"/cases/{case['id']}?version=99", "intake")
+    assert response.status_code == 404 and "no version 99" in response.get_json()["error"]["message"]
+
+
+def test_re_enabling_a_user_does_not_revive_tokens_issued_before_the_disable(api):
+    old = api.tokens["amr"]
+    assert api.post("/users/amr/disable", {"reason": "left the department"}, "admin").status_code == 200
+    assert api.post("/users/amr/enable", {"reason": "came back"}, "admin").status_code == 200
+    assert api.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    fresh = api.client.post("/api/v1/auth/token", json={"username": "amr", "password": PASSWORD}).get_json()
+    assert api.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {fresh['token']}"}).status_code == 200
+
+
+def test_a_misspelt_query_parameter_is_refused_not_ignored(api):
+    response = api.get("/cases?stauts=open", "supervisor")
+    assert response.status_code == 422 and "stauts" in response.get_json()["error"]["fields"]
