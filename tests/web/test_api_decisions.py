@@ -24,3 +24,16 @@ def test_re_enabling_a_user_does_not_revive_tokens_issued_before_the_disable(api
 def test_a_misspelt_query_parameter_is_refused_not_ignored(api):
     response = api.get("/cases?stauts=open", "supervisor")
     assert response.status_code == 422 and "stauts" in response.get_json()["error"]["fields"]
+
+
+def test_the_openapi_document_and_an_offline_swagger_ui_are_served(api):
+    document = api.client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.") and "/api/v1/cases/{case_id}/items/{item}/{action}" in document["paths"]
+    page = api.client.get("/api/v1/docs").get_data(as_text=True)
+    assert "/api/v1/docs/assets/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    asset = api.client.get("/api/v1/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and len(asset.get_data()) > 100_000
+    responses = [op["responses"] for path in document["paths"].values() for op in path.values()
+                 if isinstance(op, dict)]  # path-level "parameters" is a list
+    assert len(responses) >= 23
+    assert all("200" in r or "201" in r or "204" in r for r in responses)

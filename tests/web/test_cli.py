@@ -147,3 +147,15 @@ def test_the_projection_worker_keeps_read_models_current_until_stopped(cli):
     assert not worker.is_alive()
     assert all(lag.behind == 0 for lag in services.runner.lag())
     assert services.queries.store.case_list(today=date.today()).total == 12
+
+
+def test_users_disable_and_enable_from_the_command_line(cli, tmp_path):
+    cli("db", "init")
+    cli("catalogue", "load", write(tmp_path, restaurant_file()))
+    cli("users", "add", "--username", "li", "--password", "long enough", "--role", "intake")
+    assert cli("users", "disable", "li", "--reason", "left").exit_code == 0
+    assert make_services(cli.url).users.authenticate("li", "long enough") is None
+    assert cli("users", "enable", "li", "--reason", "back").exit_code == 0
+    assert make_services(cli.url).users.authenticate("li", "long enough") is not None
+    missing = cli("users", "disable", "nobody", "--reason", "x")
+    assert missing.exit_code == 1 and "no user 'nobody'" in missing.output

@@ -174,3 +174,112 @@ class ErrorBody(Schema):
 
 class ErrorOut(Schema):
     error = fields.Nested(ErrorBody)
+
+
+class CertificateOut(Schema):
+    number = fields.String()
+    genuine = fields.Boolean()
+    status = fields.String()
+    type = fields.String()
+    name = fields.String()
+    holder = fields.Dict()
+    case = fields.String()
+    issued_on = fields.String()
+
+
+class BundleOut(Schema):
+    code = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    name_en = fields.String()
+    category = fields.String()
+    lead_department = fields.String(allow_none=True)
+    stages = fields.List(fields.Dict())
+    materials = fields.List(fields.Dict())
+    items = fields.List(fields.Dict())
+    baseline = fields.Dict()
+    bundled = fields.Dict()
+    sample_data = fields.Boolean()
+    note = fields.String()
+
+
+class CaseRowOut(Schema):
+    case_id = fields.String()
+    number = fields.String()
+    bundle = fields.String()
+    applicant_name = fields.String()
+    credit_code = fields.String()
+    channel = fields.String()
+    owner = fields.String()
+    status = fields.String()
+    opened_at = fields.DateTime()
+    due = fields.Date(allow_none=True)
+    overdue = fields.Boolean()
+    version = fields.Integer()
+    supplements = fields.Integer()
+    open_escalations = fields.Integer()
+    rating = fields.Integer(allow_none=True)
+
+
+class CasePageOut(Schema):
+    items = fields.List(fields.Nested(CaseRowOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class QueueItemOut(Schema):
+    case_id = fields.String()
+    case_number = fields.String()
+    code = fields.String()
+    name = fields.String()
+    department = fields.String()
+    status = fields.String()
+    applicant_name = fields.String()
+    owner = fields.String()
+    accepted_on = fields.Date(allow_none=True)
+    due = fields.Date(allow_none=True)
+    overdue = fields.Boolean()
+    supplements = fields.Integer()
+
+
+class QueueOut(Schema):
+    department = fields.String()
+    items = fields.List(fields.Nested(QueueItemOut))
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class EscalationOut(Schema):
+    case_id = fields.String()
+    case_number = fields.String()
+    number = fields.Integer()
+    bundle = fields.String()
+    level = fields.Integer()
+    reason = fields.String()
+    supervisor = fields.String()
+    opened_at = fields.DateTime()
+    state = fields.String()
+    resolved_at = fields.DateTime(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    age_days = fields.Integer()
+
+
+class KpisOut(Schema):
+    bundles = fields.Dict(keys=fields.String(), values=fields.Dict())
+    departments = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+
+class LagOut(Schema):
+    projection = fields.String()
+    application = fields.String()
+    position = fields.Integer()
+    behind = fields.Integer()
+
+
+class UserOut(Schema):
+    username = fields.String()
+    role = fields.String()
+    department = fields.String(allow_none=True)
+    display_name = fields.String()
+    disabled = fields.Boolean()

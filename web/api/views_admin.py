@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from web.api.core import actor, services
-from web.api.schemas import ErrorOut, ReasonRequest, UserRequest
+from web.api.schemas import ErrorOut, ReasonRequest, UserOut, UserRequest
 
 blp = Blueprint("users", __name__, url_prefix="/users", description="User administration (admins)")
 
@@ -19,7 +19,7 @@ def _user(user: Any) -> dict[str, Any]:
 
 @blp.post("")
 @blp.arguments(UserRequest)
-@blp.response(201)
+@blp.response(201, UserOut)
 @blp.alt_response(403, schema=ErrorOut)
 @blp.alt_response(409, schema=ErrorOut)
 @blp.alt_response(422, schema=ErrorOut)
@@ -31,7 +31,7 @@ def add_user(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.post("/<string:username>/disable")
 @blp.arguments(ReasonRequest)
-@blp.response(200)
+@blp.response(200, UserOut)
 @blp.alt_response(403, schema=ErrorOut)
 @blp.alt_response(404, schema=ErrorOut)
 def disable(body: dict[str, Any], username: str) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def disable(body: dict[str, Any], username: str) -> dict[str, Any]:
 
 @blp.post("/<string:username>/enable")
 @blp.arguments(ReasonRequest)
-@blp.response(200)
+@blp.response(200, UserOut)
 @blp.alt_response(403, schema=ErrorOut)
 @blp.alt_response(404, schema=ErrorOut)
 def enable(body: dict[str, Any], username: str) -> dict[str, Any]:

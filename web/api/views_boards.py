@@ -8,7 +8,16 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from web.api.core import actor, last_writes, services
-from web.api.schemas import CaseListArgs, ErrorOut, EscalationArgs
+from web.api.schemas import (
+    CaseListArgs,
+    CasePageOut,
+    ErrorOut,
+    EscalationArgs,
+    EscalationOut,
+    KpisOut,
+    LagOut,
+    QueueOut,
+)
 
 blp = Blueprint("boards", __name__, description="Case list, queues, escalations, KPIs, projection lag")
 
@@ -24,7 +33,7 @@ def _page(page: Any) -> dict[str, Any]:
 
 @blp.get("/cases")
 @blp.arguments(CaseListArgs, location="query", unknown=RAISE)
-@blp.response(200)
+@blp.response(200, CasePageOut)
 @blp.alt_response(401, schema=ErrorOut)
 @blp.alt_response(403, schema=ErrorOut)
 def case_list(args: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +42,7 @@ def case_list(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.get("/queues/<string:department>")
-@blp.response(200)
+@blp.response(200, QueueOut)
 @blp.alt_response(401, schema=ErrorOut)
 @blp.alt_response(403, schema=ErrorOut)
 def queue(department: str) -> dict[str, Any]:
@@ -43,7 +52,7 @@ def queue(department: str) -> dict[str, Any]:
 
 @blp.get("/escalations")
 @blp.arguments(EscalationArgs, location="query", unknown=RAISE)
-@blp.response(200)
+@blp.response(200, EscalationOut(many=True))
 @blp.alt_response(401, schema=ErrorOut)
 @blp.alt_response(403, schema=ErrorOut)
 def escalations(args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -52,7 +61,7 @@ def escalations(args: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @blp.get("/kpis")
-@blp.response(200)
+@blp.response(200, KpisOut)
 @blp.alt_response(401, schema=ErrorOut)
 @blp.alt_response(403, schema=ErrorOut)
 def kpis() -> dict[str, Any]:
@@ -61,7 +70,7 @@ def kpis() -> dict[str, Any]:
 
 
 @blp.get("/admin/projections")
-@blp.response(200)
+@blp.response(200, LagOut(many=True))
 @blp.alt_response(401, schema=ErrorOut)
 @blp.alt_response(403, schema=ErrorOut)
 def projection_lag() -> list[dict[str, Any]]:

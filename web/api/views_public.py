@@ -8,13 +8,13 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from web.api.core import actor, services
-from web.api.schemas import ErrorOut
+from web.api.schemas import BundleOut, CertificateOut, ErrorOut
 
 blp = Blueprint("catalogue", __name__, description="Bundles and certificate verification")
 
 
 @blp.get("/bundles")
-@blp.response(200)
+@blp.response(200, BundleOut(many=True))
 @blp.alt_response(401, schema=ErrorOut)
 def bundles() -> list[dict[str, Any]]:
     """Published bundles, latest versions, with their items."""
@@ -24,7 +24,7 @@ def bundles() -> list[dict[str, Any]]:
 
 
 @blp.get("/certificates/<string:number>")
-@blp.response(200)
+@blp.response(200, CertificateOut)
 @blp.alt_response(404, schema=ErrorOut)
 def certificate(number: str) -> dict[str, Any]:
     """Whether a certificate is genuine: holder, type, case, date and status (valid / revoked). No token."""
