@@ -37,6 +37,11 @@ def _document_errors(view: Any) -> Any:
     return view
 
 
+def _write(status: int) -> Any:
+    """Document a write's answer: the case after it, with its version as ETag."""
+    return blp.alt_response(status, schema=CaseOut, description="the case after the write (ETag: its version)")
+
+
 def _answer(saved: Saved, status: int = 200) -> Response:
     """The case after a write, with its version as ETag; remembered for read-your-writes."""
     last_writes().record(actor().user_id, saved.notification_id)
@@ -51,6 +56,7 @@ def _answer(saved: Saved, status: int = 200) -> Response:
 
 @blp.post("")
 @blp.arguments(OpenCaseRequest)
+@_write(201)
 @_document_errors
 @idempotent
 def open_case(body: dict[str, Any]) -> Response:
@@ -87,6 +93,7 @@ def history(case_id: str) -> list[dict[str, Any]]:
 
 @blp.post("/<string:case_id>/materials")
 @blp.arguments(MaterialRequest)
+@_write(200)
 @_document_errors
 @idempotent
 def submit_material(body: dict[str, Any], case_id: str) -> Response:
@@ -97,6 +104,7 @@ def submit_material(body: dict[str, Any], case_id: str) -> Response:
 
 @blp.post("/<string:case_id>/deficiency")
 @blp.arguments(DeficiencyRequest)
+@_write(200)
 @_document_errors
 @idempotent
 def accept_with_deficiency(body: dict[str, Any], case_id: str) -> Response:
@@ -123,6 +131,7 @@ ITEM_ACTIONS = {
 
 @blp.post("/<string:case_id>/items/<string:item>/<string:action>")
 @blp.arguments(ItemActionRequest)
+@_write(200)
 @_document_errors
 @idempotent
 def item_action(body: dict[str, Any], case_id: str, item: str, action: str) -> Response:
@@ -136,6 +145,7 @@ def item_action(body: dict[str, Any], case_id: str, item: str, action: str) -> R
 
 @blp.post("/<string:case_id>/escalations")
 @blp.arguments(EscalationRequest)
+@_write(201)
 @_document_errors
 @idempotent
 def escalate(body: dict[str, Any], case_id: str) -> Response:
@@ -145,6 +155,7 @@ def escalate(body: dict[str, Any], case_id: str) -> Response:
 
 @blp.post("/<string:case_id>/escalations/<int:number>/resolve")
 @blp.arguments(ReasonRequest)
+@_write(200)
 @_document_errors
 @idempotent
 def resolve(body: dict[str, Any], case_id: str, number: int) -> Response:
@@ -154,6 +165,7 @@ def resolve(body: dict[str, Any], case_id: str, number: int) -> Response:
 
 @blp.post("/<string:case_id>/withdraw")
 @blp.arguments(ReasonRequest)
+@_write(200)
 @_document_errors
 @idempotent
 def withdraw(body: dict[str, Any], case_id: str) -> Response:
@@ -163,6 +175,7 @@ def withdraw(body: dict[str, Any], case_id: str) -> Response:
 
 @blp.post("/<string:case_id>/owner")
 @blp.arguments(OwnerRequest)
+@_write(200)
 @_document_errors
 @idempotent
 def reassign(body: dict[str, Any], case_id: str) -> Response:
@@ -172,6 +185,7 @@ def reassign(body: dict[str, Any], case_id: str) -> Response:
 
 @blp.post("/<string:case_id>/rating")
 @blp.arguments(RatingRequest)
+@_write(200)
 @_document_errors
 @idempotent
 def rate(body: dict[str, Any], case_id: str) -> Response:
