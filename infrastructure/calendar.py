@@ -2,9 +2,11 @@
 
 ``chinesecalendar`` knows the State Council's holidays and adjusted working days (调休) for
 the years it ships (2004–2026 in 1.11). For a later year, until a release knows it, the
-calendar falls back to Monday–Friday and says so once in the log; ``overrides`` (from
-``ONETHING_CALENDAR_OVERRIDES``, a JSON file ``{"holidays": [...], "workdays": [...]}`` of ISO
-dates) lets an administrator enter a newly published holiday schedule without an upgrade.
+calendar falls back to Monday–Friday and says so once in the log, and ``knows(day)`` answers False so
+that results built on such a day are marked provisional; ``overrides`` (from
+``ONETHING_CALENDAR_OVERRIDES``, a JSON file ``{"holidays": [...], "workdays": [...], "years": [2027]}``
+of ISO dates, "years" naming the years whose schedule the file declares in full) lets an
+administrator enter a newly published holiday schedule without an upgrade.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ log = logging.getLogger(__name__)
 class WorkingCalendar:
     """Answers ``is_workday(day)``; pass the bound method to the application."""
 
-    def __init__(self, holidays: Iterable[date] = (), workdays: Iterable[date] = ()):
+    def __init__(self, holidays: Iterable[date] = (), workdays: Iterable[date] = (), years: Iterable[int] = ()):
         self.holidays = frozenset(holidays)
         self.workdays = frozenset(workdays)
+        self.years = frozenset(years)  # years whose whole schedule the overrides declare
         self._warned_years: set[int] = set()
         self._cached = lru_cache(maxsize=4096)(self._is_workday)
 
@@ -39,7 +42,18 @@ class WorkingCalendar:
         return cls(
             holidays=[date.fromisoformat(d) for d in data.get("holidays", [])],
             workdays=[date.fromisoformat(d) for d in data.get("workdays", [])],
+            years=[int(y) for y in data.get("years", [])],
         )
+
+    def knows(self, day: date) -> bool:
+        """Whether ``day``'s year has a real holiday schedule (chinesecalendar's, or declared overrides)."""
+        if day.year in self.years:
+            return True
+        try:
+            chinese_calendar.is_workday(day)
+            return True
+        except NotImplementedError:
+            return False
 
     def is_workday(self, day: date) -> bool:
         """Return whether ``day`` is a working day."""

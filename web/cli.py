@@ -135,6 +135,25 @@ def catalogue_load(file: str) -> None:
         click.echo(f"departments declared: {', '.join(report.departments)}")
 
 
+@main.command()
+@click.argument("code")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="the day the first items are accepted (default: today)")
+@fails_clearly
+def roadmap(code: str, start: Any) -> None:
+    """Show a bundle's items in prerequisite order with dates, critical path and earliest completion."""
+    plan = services().roadmaps.roadmap(code, start.date() if start else None)
+    click.echo(f"{plan.bundle} v{plan.version} from {plan.start}: earliest completion {plan.earliest_completion} "
+               f"({plan.working_days} working days)" + ("  PROVISIONAL: the calendar does not know every year"
+                                                          if plan.provisional else ""))
+    click.echo(f"{'':2}{'item':<36}{'department':<18}{'days':>5}  {'start':<11} {'end':<11}")
+    for item in plan.items:
+        mark = "*" if item.critical else " "
+        click.echo(f"{mark} {item.code:<36}{item.department:<18}{item.time_limit_days:>5}  "
+                   f"{item.earliest_start!s:<11} {item.earliest_end!s:<11}")
+    click.echo(f"critical path (*): {' -> '.join(plan.critical_path)}")
+
+
 @main.group()
 def projections() -> None:
     """Read models (lists, queues, boards, KPIs, audit log)."""

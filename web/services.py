@@ -19,6 +19,7 @@ from application.projections.audit import AuditProjection
 from application.projections.cases import CaseProjection
 from application.projections.directory import DirectoryProjection
 from application.queries import Queries
+from application.roadmaps import Roadmaps
 from application.tokens import TokenService
 from application.users import UsersApplication
 from domain.values import Actor, Role
@@ -71,6 +72,7 @@ class Services:
     queries: Queries
     tokens: TokenService
     idempotency: IdempotencyStore
+    roadmaps: Roadmaps
 
     def init_schema(self) -> list[str]:
         """Create every table (the explicit ``onething db init`` step): event stores, then read models."""
@@ -98,7 +100,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     catalogue = CatalogueApplication(env=env)
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments)
     services = Services(settings, clock, calendar, catalogue, users,  # the rest is wired below
-                        None, None, None, None, None)  # type: ignore[arg-type]
+                        None, None, None, None, None, None)  # type: ignore[arg-type]
     services.cases = CaseApplication(
         env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
         find_actor=services.find_actor,
@@ -113,6 +115,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                                services.runner.lag, services.runner.catch_up)
     services.tokens = TokenService(users, clock, timedelta(hours=settings.token_hours))
     services.idempotency = IdempotencyStore(services.runner.engine)
+    services.roadmaps = Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows)
     return services
 
 

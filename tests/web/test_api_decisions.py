@@ -37,3 +37,14 @@ def test_the_openapi_document_and_an_offline_swagger_ui_are_served(api):
                  if isinstance(op, dict)]  # path-level "parameters" is a list
     assert len(responses) >= 23
     assert all("200" in r or "201" in r or "204" in r for r in responses)
+
+
+def test_the_roadmap_endpoint_follows_the_contract(api):
+    body = api.get("/bundles/restaurant-opening/roadmap?start=2026-09-30", "intake").get_json()
+    assert set(body) >= {"bundle", "start", "earliest_completion", "critical_path", "items"}
+    assert body["earliest_completion"] == "2026-10-14" and body["critical_path"] == ["business-licence", "food-permit"]
+    item = body["items"][0]
+    assert set(item) >= {"code", "department", "time_limit_days", "earliest_start", "earliest_end", "critical"}
+    assert api.get("/bundles/restaurant-opening/roadmap?start=2026-09-30").status_code == 401
+    assert api.get("/bundles/nothing/roadmap", "intake").status_code == 404
+    assert api.get("/bundles/restaurant-opening/roadmap?start=not-a-date", "intake").status_code == 422

@@ -159,3 +159,13 @@ def test_users_disable_and_enable_from_the_command_line(cli, tmp_path):
     assert make_services(cli.url).users.authenticate("li", "long enough") is not None
     missing = cli("users", "disable", "nobody", "--reason", "x")
     assert missing.exit_code == 1 and "no user 'nobody'" in missing.output
+
+
+def test_roadmap_prints_items_dates_and_the_critical_path(cli, tmp_path):
+    cli("db", "init")
+    cli("catalogue", "load", write(tmp_path, restaurant_file()))
+    result = cli("roadmap", "restaurant-opening", "--start", "2026-09-30")
+    assert result.exit_code == 0
+    assert "earliest completion 2026-10-14" in result.output
+    assert "critical path (*): business-licence -> food-permit" in result.output
+    assert cli("roadmap", "nothing").exit_code == 1

@@ -283,3 +283,32 @@ class UserOut(Schema):
     department = fields.String(allow_none=True)
     display_name = fields.String()
     disabled = fields.Boolean()
+
+
+class RoadmapArgs(Strict):
+    start = fields.Date()
+
+
+class PlannedItemOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    department = fields.String()
+    stage = fields.String(allow_none=True)
+    materials = fields.List(fields.String())
+    prerequisites = fields.List(fields.String())
+    time_limit_days = fields.Integer()
+    earliest_start = fields.Date()
+    earliest_end = fields.Date()
+    end_working_day = fields.Integer()
+    critical = fields.Boolean()
+
+
+class RoadmapOut(Schema):
+    bundle = fields.String()
+    version = fields.Integer()
+    start = fields.Date()
+    earliest_completion = fields.Date()
+    working_days = fields.Integer()
+    critical_path = fields.List(fields.String())
+    provisional = fields.Boolean()
+    items = fields.List(fields.Nested(PlannedItemOut))

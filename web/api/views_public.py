@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from web.api.core import actor, services
-from web.api.schemas import BundleOut, CertificateOut, ErrorOut
+from web.api.schemas import BundleOut, CertificateOut, ErrorOut, RoadmapArgs, RoadmapOut
 
 blp = Blueprint("catalogue", __name__, description="Bundles and certificate verification")
 
@@ -21,6 +22,18 @@ def bundles() -> list[dict[str, Any]]:
     actor()
     return [{"code": row["code"], "version": row["version"], **json.loads(row["definition"])}
             for row in services().queries.published_bundles()]
+
+
+@blp.get("/bundles/<string:code>/roadmap")
+@blp.arguments(RoadmapArgs, location="query", unknown=RAISE)
+@blp.response(200, RoadmapOut)
+@blp.alt_response(401, schema=ErrorOut)
+@blp.alt_response(404, schema=ErrorOut)
+@blp.alt_response(422, schema=ErrorOut)
+def roadmap(args: dict[str, Any], code: str) -> Any:
+    """The bundle's items in prerequisite order with earliest dates, critical path, earliest completion."""
+    actor()
+    return services().roadmaps.roadmap(code, args.get("start"))
 
 
 @blp.get("/certificates/<string:number>")
