@@ -20,7 +20,21 @@ class SupervisionCommands(CommandsBase):
                  expected_version: int | None = None) -> Saved:
         """Put the case under supervision (督办) at ``level``; the result is the escalation's number."""
         require_role(actor, "escalating a case", Role.SUPERVISOR)
-        return self.change(case_id, "escalating", lambda c: c.escalate(level, actor, reason), expected_version)
+        return self.change(case_id, "escalating", lambda c: c.escalate(level, actor, reason, self.clock.today()),
+                           expected_version)
+
+    def raise_escalation(self, actor: Actor, case_id: str, number: int, reason: str,
+                         expected_version: int | None = None) -> Saved:
+        """Take an open escalation a level up (提级督办); the result is its new level."""
+        require_role(actor, "raising an escalation", Role.SUPERVISOR)
+        return self.change(case_id, "raising an escalation",
+                           lambda c: c.raise_escalation(number, self.clock.today(), actor, reason),
+                           expected_version)
+
+    def urge(self, actor: Actor, case_id: str, item: str, reason: str, expected_version: int | None = None) -> Saved:
+        """Urge the department that holds an item (催办); it counts on the item and the board."""
+        require_role(actor, "urging", Role.SUPERVISOR)
+        return self.change(case_id, "urging", lambda c: c.urge(item, actor, reason), expected_version)
 
     def resolve_escalation(self, actor: Actor, case_id: str, number: int, reason: str,
                            expected_version: int | None = None) -> Saved:

@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from domain import case_events as ev
 from domain import errors
+from domain.case_deadlines import CaseDeadlines
 from domain.case_guards import CaseGuards
 from domain.case_state import Escalation, ItemState
 from domain.case_supervision import CaseSupervision
@@ -25,7 +26,7 @@ from domain.values import Actor, Applicant, CaseStatus, Channel, ItemStatus
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://onething.invalid/case")
 
 
-class Case(CaseSupervision, CaseGuards, Aggregate):
+class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
     """A case: the items of one bundle version, their materials, decisions and supervision."""
 
     def __init__(

@@ -217,16 +217,62 @@ class OwnerReassigned(Recorded):
 
 
 class EscalationOpened(Recorded):
-    """A supervisor put the case under supervision (督办) at a level."""
+    """The case was put under supervision (督办) at a level, by a supervisor or by a breach."""
 
+    class_version = 2
     number: int
     level: int
+    opened_on: date | None  # the business day; None for events recorded before version 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict) -> None:
+        """Version 1 did not record the business day."""
+        state["opened_on"] = None
 
     def apply(self, case: Case) -> None:
         case.escalations.append(
             Escalation(self.number, self.level, self.reason, self.actor.user_id,
-                       self.timestamp.isoformat())
+                       self.timestamp.isoformat(), since=self.opened_on)
         )
+
+
+class EscalationRaised(Recorded):
+    """An open escalation rose a level (提级督办): by a supervisor, or when left unresolved too long."""
+
+    number: int
+    level: int
+    raised_on: date
+
+    def apply(self, case: Case) -> None:
+        escalation = case.escalations[self.number - 1]
+        escalation.level, escalation.since = self.level, self.raised_on
+
+
+class ItemUrged(ItemEvent):
+    """A supervisor urged the department that holds the item (催办)."""
+
+    def apply(self, case: Case) -> None:
+        case.items[self.item].urges += 1
+
+
+class DeadlineWarned(ItemEvent):
+    """80 % of the item's working time is used (yellow warning)."""
+
+    due: date
+    used_days: int
+    allowed_days: int
+
+    def apply(self, case: Case) -> None:
+        case.items[self.item].warned = True
+
+
+class DeadlineBreached(ItemEvent):
+    """The item is overdue (red)."""
+
+    due: date
+
+    def apply(self, case: Case) -> None:
+        case.items[self.item].breached = True
 
 
 class EscalationResolved(Recorded):

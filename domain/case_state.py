@@ -32,6 +32,9 @@ class ItemState:
     on_commitment: bool = False
     revoked: bool = False
     certificates: list[dict[str, str]] = field(default_factory=list)
+    warned: bool = False  # 80 % of its working time used (yellow), recorded once
+    breached: bool = False  # overdue (red), recorded once
+    urges: int = 0  # times a supervisor urged it (催办)
 
     @classmethod
     def from_definition(cls, item: ItemDef) -> ItemState:
@@ -78,6 +81,7 @@ class Escalation:
     resolved_at: str | None = None
     resolved_by: str | None = None
     resolution: str | None = None
+    since: date | None = None  # the business day it was opened or last raised a level
 
     @property
     def is_open(self) -> bool:
@@ -91,4 +95,5 @@ class Escalation:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Escalation:
         """Rebuild an escalation from ``to_dict`` data."""
-        return cls(**data)
+        return cls(**{**data, "since": date.fromisoformat(data["since"]) if isinstance(data.get("since"), str)
+                      else data.get("since")})

@@ -132,6 +132,14 @@ class SqlReadModels:
         order = (audit_log.c.at.desc(), audit_log.c.originator_id, audit_log.c.position.desc())
         return self._page(query.order_by(*order), page, per_page)
 
+    def cases_to_check(self) -> list[str]:
+        """Open cases with an item under review or an open escalation (deadline supervision)."""
+        running = select(case_items.c.case_id).where(case_items.c.status == "in_review")
+        supervised = select(escalations.c.case_id).where(escalations.c.state == "open")
+        query = select(cases.c.case_id).where(cases.c.status == "open",
+                                              cases.c.case_id.in_(running.union(supervised)))
+        return [row["case_id"] for row in self._all(query.order_by(cases.c.case_id))]
+
     # KPIs and lists ---------------------------------------------------------------------------
     def kpi_cases(self) -> list[Row]:
         """The case columns KPIs are computed from."""

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+VERSION = 2  # raise when the tables change: `onething db init` then rebuilds them from the events
 When = DateTime(timezone=True)
 
 
@@ -65,6 +66,8 @@ case_items = _table(
     Column("cycle_days", Integer),
     Column("on_commitment", Boolean, nullable=False), Column("supplements", Integer, nullable=False),
     Column("opened_at", When, nullable=False),
+    Column("warning", String(8)),  # None, "yellow" (80 % used) or "red" (overdue)
+    Column("urges", Integer, nullable=False),
     indexes=(("department", "status", "due"), ("bundle",)),
 )
 
@@ -92,7 +95,7 @@ escalations = _table(
     Column("case_number", String(64), nullable=False), Column("bundle", String(64), nullable=False),
     Column("level", Integer, nullable=False), Column("reason", Text, nullable=False),
     Column("supervisor", String(128), nullable=False), Column("opened_at", When, nullable=False),
-    Column("state", String(16), nullable=False), Column("resolved_at", When),
+    Column("state", String(16), nullable=False), Column("raised_on", Date), Column("resolved_at", When),
     Column("resolved_by", String(128)), Column("resolution", Text),
     indexes=(("state", "opened_at"),),
 )

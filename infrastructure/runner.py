@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.application import Application
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Engine, and_, func, inspect, select, update
 
 from application.projections.base import Change, Projection
-from infrastructure.readmodels import VIEW_TABLES, metadata, tracking
+from infrastructure.readmodels import VERSION, VIEW_TABLES, metadata, tracking
 from infrastructure.view_session import BufferedViewSession
 
+SCHEMA_ROW = "_schema"  # a tracking row whose position holds the read models' VERSION
 DEFAULT_BATCH = 10_000  # events per transaction: fewer commits; a live worker's batches are small anyway
 
 
@@ -87,14 +88,26 @@ class ProjectionRunner:
 
     # Set-up -------------------------------------------------------------------------------------
     def create_tables(self) -> None:
-        """Create read-model and tracking tables, and a zero position for every pair."""
+        """Create read-model and tracking tables, and a zero position for every pair; tables of an older
+        shape are dropped and made anew (the runner then rebuilds them from the event store)."""
+        if self._stored_version() not in (None, VERSION):
+            metadata.drop_all(self.engine)
         metadata.create_all(self.engine)
         with self.engine.begin() as connection:
+            connection.execute(tracking.delete().where(tracking.c.projection == SCHEMA_ROW))
+            connection.execute(tracking.insert().values(projection=SCHEMA_ROW, application="", position=VERSION))
             existing = {(r.projection, r.application) for r in connection.execute(select(tracking))}
             missing = [{"projection": p.name, "application": a, "position": 0}
                        for p in self.projections for a in p.applications if (p.name, a) not in existing]
             if missing:
                 connection.execute(tracking.insert(), missing)
+
+    def _stored_version(self) -> int | None:
+        if not inspect(self.engine).has_table(tracking.name):
+            return None
+        with self.engine.connect() as connection:
+            row = connection.execute(select(tracking.c.position).where(tracking.c.projection == SCHEMA_ROW)).first()
+        return row.position if row else 1  # tables made before versions were recorded
 
     def table_names(self) -> list[str]:
         """The read-model and tracking tables."""
@@ -202,7 +215,8 @@ class ProjectionRunner:
     def positions(self, application: str) -> dict[str, int]:
         """Each projection's position in ``application``'s log."""
         with self.engine.connect() as connection:
-            rows = connection.execute(select(tracking).where(tracking.c.application == application))
+            rows = connection.execute(select(tracking).where(tracking.c.application == application,
+                                                             tracking.c.projection != SCHEMA_ROW))
             return {r.projection: r.position for r in rows
                     if r.projection in {p.name for p in self.projections}}
 

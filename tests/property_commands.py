@@ -55,6 +55,9 @@ ARGUMENTS = {
     "resolve": st.tuples(st.integers(1, 3), text),
     "rate": st.tuples(st.integers(0, 6), text),
     "wait": st.tuples(st.integers(1, 5)),
+    "urge": st.tuples(item, text),
+    "raise": st.tuples(st.integers(1, 3), text),
+    "tick": st.tuples(st.integers(1, 4)),
 }
 # "advance" does the next sensible step of an item, so that histories reach approvals,
 # certificates and completion; closing commands are rarer so that histories grow long.
@@ -120,7 +123,10 @@ def apply(case: Case, operation: tuple, today: date) -> date:
         "withdraw": lambda r: case.withdraw(ACTOR, r),
         "transfer": lambda i, d, r: case.transfer_item(i, d, ACTOR, r),
         "reassign": lambda o, r: case.reassign_owner(o, ACTOR, r),
-        "escalate": lambda lv, r: case.escalate(lv, ACTOR, r),
+        "escalate": lambda lv, r: case.escalate(lv, ACTOR, r, today),
+        "urge": lambda i, r: case.urge(i, ACTOR, r),
+        "raise": lambda n, r: case.raise_escalation(n, today, ACTOR, r),
+        "tick": lambda after: case.check_deadlines(today, weekdays, after, ACTOR),
         "resolve": lambda n, r: case.resolve_escalation(n, ACTOR, r),
         "rate": lambda s, c: case.rate(s, c, ACTOR),
     }

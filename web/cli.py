@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -70,7 +72,6 @@ def services() -> Services:
 @fails_clearly
 def run(host: str, port: int, threads: int, projections: bool) -> None:
     """Serve the web UI and API (waitress)."""
-    import threading
 
     from waitress import serve
 
@@ -80,8 +81,9 @@ def run(host: str, port: int, threads: int, projections: bool) -> None:
     s.runner.lag()  # fails clearly before serving if there is no schema
     if projections:
         s.runner.catch_up()
-        threading.Thread(target=s.runner.run_forever, args=(threading.Event(),), daemon=True,
-                         name="projections").start()
+        stop = threading.Event()
+        threading.Thread(target=s.runner.run_forever, args=(stop,), daemon=True, name="projections").start()
+        every(s.settings.sla_interval, s.sla.tick, stop, "sla tick")
     app = create_app({"SERVICES": s})
     click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(s.settings.database_url)})")
     serve(app, host=host, port=port, threads=threads)
@@ -135,6 +137,33 @@ def catalogue_load(file: str) -> None:
         click.echo(f"departments declared: {', '.join(report.departments)}")
 
 
+@main.group()
+def sla() -> None:
+    """Working-day deadlines: warnings, breaches, escalations."""
+
+
+@sla.command("tick")
+@fails_clearly
+def sla_tick() -> None:
+    """Evaluate every deadline now: record the warnings, breaches and escalations that are due."""
+    report = services().sla.tick()
+    click.echo(f"checked {report.cases_checked} cases, recorded {report.events} events")
+
+
+def every(seconds: float, job: Callable[[], Any], stop: threading.Event, name: str) -> None:
+    """Run ``job`` now and then every ``seconds`` in a daemon thread until ``stop`` (errors are logged)."""
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - a failed round is logged; the next one tries again
+                logging.getLogger("onething").exception("%s failed", name)
+            stop.wait(seconds)
+
+    threading.Thread(target=loop, daemon=True, name=name).start()
+
+
 @main.command()
 @click.argument("code")
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -177,12 +206,13 @@ def projections_rebuild() -> None:
 def projections_run(interval: float) -> None:
     """Keep the read models up to date until interrupted (SIGINT/SIGTERM)."""
     import signal
-    import threading
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo(f"projections: polling every {interval} s; Ctrl-C to stop")
+    sla_interval = services().settings.sla_interval
+    click.echo(f"projections: polling every {interval} s, deadlines every {sla_interval} s; Ctrl-C to stop")
+    every(sla_interval, services().sla.tick, stop, "sla tick")
     services().runner.run_forever(stop, interval, log=lambda r: click.echo(
         f"processed {r.events} events ({r.rows} rows) in {r.seconds:.3f} s"))
 

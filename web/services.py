@@ -20,6 +20,7 @@ from application.projections.cases import CaseProjection
 from application.projections.directory import DirectoryProjection
 from application.queries import Queries
 from application.roadmaps import Roadmaps
+from application.sla import SlaService
 from application.tokens import TokenService
 from application.users import UsersApplication
 from domain.values import Actor, Role
@@ -43,6 +44,8 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     calendar_overrides: str = ""
     token_hours: float = 12.0
+    raise_after_days: int = 3
+    sla_interval: float = 300.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -55,6 +58,8 @@ class Settings:
             timezone=environ.get("ONETHING_TIMEZONE", "Asia/Shanghai"),
             calendar_overrides=environ.get("ONETHING_CALENDAR_OVERRIDES", ""),
             token_hours=float(environ.get("ONETHING_TOKEN_HOURS", "12")),
+            raise_after_days=int(environ.get("ONETHING_ESCALATION_RAISE_DAYS", "3")),
+            sla_interval=float(environ.get("ONETHING_SLA_INTERVAL", "300")),
         )
 
 
@@ -73,6 +78,7 @@ class Services:
     tokens: TokenService
     idempotency: IdempotencyStore
     roadmaps: Roadmaps
+    sla: SlaService
 
     def init_schema(self) -> list[str]:
         """Create every table (the explicit ``onething db init`` step): event stores, then read models."""
@@ -100,7 +106,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     catalogue = CatalogueApplication(env=env)
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments)
     services = Services(settings, clock, calendar, catalogue, users,  # the rest is wired below
-                        None, None, None, None, None, None)  # type: ignore[arg-type]
+                        None, None, None, None, None, None, None)  # type: ignore[arg-type]
     services.cases = CaseApplication(
         env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
         find_actor=services.find_actor,
@@ -116,6 +122,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     services.tokens = TokenService(users, clock, timedelta(hours=settings.token_hours))
     services.idempotency = IdempotencyStore(services.runner.engine)
     services.roadmaps = Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows)
+    services.sla = SlaService(services.cases, services.queries.store.cases_to_check, clock, calendar.is_workday,
+                              services.runner.catch_up, settings.raise_after_days)
     return services
 
 

@@ -75,7 +75,7 @@ class CaseProjection(Projection):
                 "essential": item["essential"], "time_limit_days": item["time_limit_days"],
                 "prerequisites": ",".join(item["prerequisites"]), "accepted_on": None, "due": None,
                 "decided_on": None, "on_time": None, "cycle_days": None, "on_commitment": False, "supplements": 0,
-                "opened_at": e.timestamp,
+                "opened_at": e.timestamp, "warning": None, "urges": 0,
             })
 
     def on_MaterialSubmitted(self, change: Change, e: Any, view: ViewSession) -> None:
@@ -166,11 +166,24 @@ class CaseProjection(Projection):
         view.insert(ESCALATIONS, {
             "case_id": case["case_id"], "number": e.number, "case_number": case["number"],
             "bundle": case["bundle"], "level": e.level, "reason": e.reason, "supervisor": e.actor.user_id,
-            "opened_at": e.timestamp, "state": "open", "resolved_at": None, "resolved_by": None,
+            "opened_at": e.timestamp, "state": "open", "raised_on": None, "resolved_at": None, "resolved_by": None,
             "resolution": None,
         })
         view.put(CASES, {**case, "open_escalations": case["open_escalations"] + 1,
                          "escalations": case["escalations"] + 1})
+
+    def on_EscalationRaised(self, change: Change, e: Any, view: ViewSession) -> None:
+        view.update(ESCALATIONS, (change.key, e.number), level=e.level, raised_on=e.raised_on)
+
+    def on_ItemUrged(self, change: Change, e: Any, view: ViewSession) -> None:
+        item = view.update(ITEMS, (change.key, e.item))
+        item["urges"] += 1
+
+    def on_DeadlineWarned(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._item(change, e.item, view, warning="yellow")
+
+    def on_DeadlineBreached(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._item(change, e.item, view, warning="red")
 
     def on_EscalationResolved(self, change: Change, e: Any, view: ViewSession) -> None:
         case = self._case(change, view)

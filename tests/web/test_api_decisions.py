@@ -48,3 +48,17 @@ def test_the_roadmap_endpoint_follows_the_contract(api):
     assert api.get("/bundles/restaurant-opening/roadmap?start=2026-09-30").status_code == 401
     assert api.get("/bundles/nothing/roadmap", "intake").status_code == 404
     assert api.get("/bundles/restaurant-opening/roadmap?start=not-a-date", "intake").status_code == 422
+
+
+def test_a_supervisor_urges_an_item_and_raises_an_escalation_over_the_api(api):
+    case = api.open_case()
+    urged = api.post(f"/cases/{case['id']}/items/business-licence/urge", {"reason": "请加快"}, "supervisor")
+    assert urged.status_code == 200
+    assert api.post(f"/cases/{case['id']}/items/business-licence/urge", {"reason": "x"}, "amr").status_code == 403
+    assert api.post(f"/cases/{case['id']}/escalations", {"reason": "慢"}, "supervisor").status_code == 201
+    raised = api.post(f"/cases/{case['id']}/escalations/1/raise", {"reason": "提级督办"}, "supervisor")
+    assert raised.status_code == 200 and raised.get_json()["escalations"][0]["level"] == 2
+    before = api.events()
+    assert api.post(f"/cases/{case['id']}/escalations/1/raise", {"reason": "x"}, "intake").status_code == 403
+    assert api.post(f"/cases/{case['id']}/escalations/9/raise", {"reason": "x"}, "supervisor").status_code == 404
+    assert api.events() == before

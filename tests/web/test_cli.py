@@ -169,3 +169,9 @@ def test_roadmap_prints_items_dates_and_the_critical_path(cli, tmp_path):
     assert "earliest completion 2026-10-14" in result.output
     assert "critical path (*): business-licence -> food-permit" in result.output
     assert cli("roadmap", "nothing").exit_code == 1
+
+
+def test_sla_tick_reports_what_it_checked(cli):
+    cli("demo")
+    result = cli("sla", "tick")
+    assert result.exit_code == 0 and "checked" in result.output and "events" in result.output

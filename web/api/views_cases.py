@@ -126,6 +126,7 @@ ITEM_ACTIONS = {
     "issue": lambda c, a, case, item, b, v: c.issue_certificates(a, case, item, b["reason"], v),
     "revoke": lambda c, a, case, item, b, v: c.revoke_commitment(a, case, item, b["reason"], v),
     "transfer": lambda c, a, case, item, b, v: c.transfer_item(a, case, item, b["to_department"], b["reason"], v),
+    "urge": lambda c, a, case, item, b, v: c.urge(a, case, item, b["reason"], v),
 }
 
 
@@ -136,7 +137,7 @@ ITEM_ACTIONS = {
 @idempotent
 def item_action(body: dict[str, Any], case_id: str, item: str, action: str) -> Response:
     """A reviewer's command on an item: accept, request-supplement, supplement, inspect, approve, commit,
-    reject, issue, revoke, transfer (supervisors may also revoke and transfer)."""
+    reject, issue, revoke, transfer (supervisors may also revoke and transfer, and urge: 催办)."""
     command = ITEM_ACTIONS.get(action)
     if command is None:
         raise NotFound(f"no item action {action!r}; one of {', '.join(ITEM_ACTIONS)}")
@@ -161,6 +162,16 @@ def escalate(body: dict[str, Any], case_id: str) -> Response:
 def resolve(body: dict[str, Any], case_id: str, number: int) -> Response:
     """Close escalation ``number`` (supervisor)."""
     return _answer(services().cases.resolve_escalation(actor(), case_id, number, body["reason"], if_match()))
+
+
+@blp.post("/<string:case_id>/escalations/<int:number>/raise")
+@blp.arguments(ReasonRequest)
+@_write(200)
+@_document_errors
+@idempotent
+def raise_escalation(body: dict[str, Any], case_id: str, number: int) -> Response:
+    """Take an open escalation a level up (提级督办, supervisor)."""
+    return _answer(services().cases.raise_escalation(actor(), case_id, number, body["reason"], if_match()))
 
 
 @blp.post("/<string:case_id>/withdraw")

@@ -1,0 +1,48 @@
+"""Deadline supervision over all open cases: ``onething sla tick``, also run on a schedule.
+
+The tick finds the cases worth checking in the read models (open cases with an item under review, or
+an open escalation), then records on each what is due as of today: warnings, breaches, automatic
+escalations and their rising. Each is recorded once, so running the tick twice changes nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from application.cases import CaseApplication
+from application.clock import Clock
+from domain.deadlines import IsWorkday
+from domain.values import Actor, Role
+
+SYSTEM = Actor("system:sla", Role.SUPERVISOR)
+RAISE_AFTER_WORKING_DAYS = 3
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    cases_checked: int = 0
+    events: int = 0
+
+
+class SlaService:
+    """Runs the deadline checks."""
+
+    def __init__(self, cases: CaseApplication, candidates: Callable[[], Iterable[str]], clock: Clock,
+                 is_workday: IsWorkday, catch_up: Callable[[], object] = lambda: None,
+                 raise_after: int = RAISE_AFTER_WORKING_DAYS):
+        self.cases, self.candidates, self.clock, self.is_workday = cases, candidates, clock, is_workday
+        self.catch_up, self.raise_after = catch_up, raise_after
+
+    def tick(self) -> TickReport:
+        """Check every open case that has a running clock or an open escalation."""
+        self.catch_up()  # the candidates come from the read models
+        report, today = TickReport(), self.clock.today()
+        for case_id in self.candidates():
+            saved = self.cases.change(case_id, "checking deadlines", lambda case: case.check_deadlines(
+                today, self.is_workday, self.raise_after, SYSTEM))
+            report.cases_checked += 1
+            report.events += saved.result
+        return report
