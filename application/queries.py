@@ -87,7 +87,7 @@ class Queries:
 
     def kpis(self, actor: Actor) -> dict[str, Any]:
         """Key figures per bundle and per department."""
-        require_role(actor, "KPIs", Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+        require_role(actor, "KPIs", Role.SUPERVISOR, Role.AUDITOR)  # shared/API.md
         return {"bundles": bundle_kpis(self.store.kpi_cases(), self.store.bundles()),
                 "departments": department_kpis(self.store.kpi_items())}
 

@@ -10,6 +10,7 @@ from eventsourcing.persistence import IntegrityError
 
 from application.errors import AlreadyExists, InvalidInput, NotAllowed, UserNotFound
 from application.transcodings import OneThingApplication
+from domain.case_guards import is_storable_text
 from domain.users import User
 from domain.values import Actor, Role
 
@@ -44,7 +45,7 @@ class UsersApplication(OneThingApplication):
         """Create a user with a role (and the department a reviewer belongs to); admins only."""
         if actor.role != Role.ADMIN:
             raise NotAllowed("creating users is for admins")
-        self._check_new_user(username, password, role, department)
+        self._check_new_user(username, password, role, department, display_name)
         user = User.register(username, Role(role), department or None,
                              self.hasher.hash(password), actor, display_name)
         try:
@@ -53,9 +54,11 @@ class UsersApplication(OneThingApplication):
             raise AlreadyExists(f"user {username!r} exists already") from None
         return user
 
-    def _check_new_user(self, username: str, password: str, role: str, department: str | None) -> None:
+    def _check_new_user(self, username: str, password: str, role: str, department: str | None,
+                        display_name: str = "") -> None:
         problems: dict[str, list[str]] = {}
-        if not username or not username.strip() or username != username.strip():
+        if not isinstance(username, str) or not isinstance(display_name, str) or not username.strip() \
+                or username != username.strip() or not is_storable_text(username + display_name):
             problems["username"] = ["a username is required, without surrounding spaces"]
         if len(password or "") < MIN_PASSWORD_LENGTH:
             problems["password"] = [f"at least {MIN_PASSWORD_LENGTH} characters"]

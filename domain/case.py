@@ -57,6 +57,7 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         """Open a case for ``bundle_version`` of ``bundle``; the opener becomes its owner."""
         if not applicant.name.strip():
             raise errors.InvalidValue("the applicant needs a name")
+        CaseGuards.check_text(applicant.name, "applicant name")
         return cls._create(
             ev.Opened, number=number, bundle=bundle.code, bundle_version=bundle_version,
             applicant=applicant.to_dict(), channel=str(Channel(channel)), opened_on=opened_on,

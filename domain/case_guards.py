@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from domain.case_state import ItemState
 
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # NUL, controls, lone surrogates
+
+
+def is_storable_text(value: str) -> bool:
+    """Whether every database OneThing runs on can store ``value`` (PostgreSQL refuses NUL)."""
+    return UNSTORABLE.search(value) is None
 MAX_TEXT = 2000  # characters in a reason, comment or file name
 
 
@@ -65,7 +71,8 @@ class CaseGuards:
     @staticmethod
     def check_file(filename: str, sha256: str) -> None:
         """Raise ``InvalidValue`` for an empty file name or a malformed SHA-256 digest."""
-        if not isinstance(filename, str) or not filename.strip() or len(filename) > MAX_TEXT:
+        if not isinstance(filename, str) or not filename.strip() or len(filename) > MAX_TEXT \
+                or not is_storable_text(filename):
             raise errors.InvalidValue("a material needs a file name")
         if not isinstance(sha256, str) or not SHA256.fullmatch(sha256):
             raise errors.InvalidValue("sha256 must be 64 hexadecimal characters")
@@ -111,6 +118,7 @@ class CaseGuards:
 
     @staticmethod
     def check_text(value: object, name: str) -> None:
-        """Raise ``InvalidValue`` unless ``value`` is text of at most MAX_TEXT characters."""
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
-            raise errors.InvalidValue(f"{name} must be text of at most {MAX_TEXT} characters")
+        """Raise ``InvalidValue`` unless ``value`` is text of at most MAX_TEXT storable characters."""
+        if not isinstance(value, str) or len(value) > MAX_TEXT or not is_storable_text(value):
+            raise errors.InvalidValue(f"{name} must be text of at most {MAX_TEXT} characters, "
+                                      "without control characters")

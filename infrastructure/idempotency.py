@@ -21,6 +21,7 @@ answers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 KEEP_FOR = timedelta(hours=24)
+CLAIM_TIMEOUT = timedelta(seconds=60)  # an unanswered claim older than this was abandoned (a crash)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class Stored:
     status: int | None
     body: str | None
     headers: str | None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps no time zone
 
 
 class IdempotencyStore:
@@ -55,7 +60,16 @@ class IdempotencyStore:
             with self.engine.connect() as connection:
                 row = connection.execute(select(answers).where(
                     and_(answers.c.user_id == user, answers.c.key == key))).first()
-            return Stored(row.request, row.status, row.body, row.headers) if row else None
+            if row is None:
+                return self.claim(user, key, request)  # purged meanwhile: claim it afresh
+            if row.status is None and row.request == request and _utc(row.created_at) < now - CLAIM_TIMEOUT:
+                with self.engine.begin() as connection:  # take over an abandoned claim, once
+                    taken = connection.execute(update(answers).where(and_(
+                        answers.c.user_id == user, answers.c.key == key, answers.c.status.is_(None),
+                        answers.c.created_at == row.created_at)).values(created_at=now))
+                if taken.rowcount == 1:
+                    return None
+            return Stored(row.request, row.status, row.body, row.headers)
 
     def answer(self, user: str, key: str, status: int, body: str, headers: str) -> None:
         """Keep the answer to a claimed key."""

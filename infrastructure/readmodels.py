@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -13,11 +16,26 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment stored in UTC; SQLite keeps no time zone, so the UTC offset is put back on reading."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
 
 metadata = MetaData()
 VERSION = 2  # raise when the tables change: `onething db init` then rebuilds them from the events
-When = DateTime(timezone=True)
+When = UtcDateTime()
 
 
 def _table(name: str, *columns: Column, indexes: tuple[tuple[str, ...], ...] = ()) -> Table:

@@ -12,6 +12,7 @@ PostgreSQL have gaps; the runner reads "after my position" and never waits for a
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,8 +27,9 @@ from application.projections.base import Change, Projection
 from infrastructure.readmodels import VERSION, VIEW_TABLES, metadata, tracking
 from infrastructure.view_session import BufferedViewSession
 
+logger = logging.getLogger(__name__)
 SCHEMA_ROW = "_schema"  # a tracking row whose position holds the read models' VERSION
-DEFAULT_BATCH = 10_000  # events per transaction: fewer commits; a live worker's batches are small anyway
+DEFAULT_BATCH = 25_000  # events per transaction: fewer commits; a live worker's batches are small anyway
 
 
 @contextmanager
@@ -133,20 +135,27 @@ class ProjectionRunner:
         report.seconds = time.perf_counter() - started
         return report
 
-    def wait_until(self, application: str, notification_id: int | None) -> None:
-        """Return once every projection of ``application`` has processed ``notification_id``."""
+    def wait_until(self, application: str, notification_id: int | None, timeout: float = 10.0) -> None:
+        """Return once every projection of ``application`` has processed ``notification_id``
+        (catching up in this process; another runner winning a race only means going round again)."""
         if notification_id is None:
             return
-        if min(self.positions(application).values(), default=notification_id) < notification_id:
+        deadline = time.monotonic() + timeout
+        while min(self.positions(application).values(), default=notification_id) < notification_id:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"read models of {application} did not reach {notification_id} in {timeout} s")
             self.catch_up()
 
     def run_forever(self, stop: threading.Event, interval: float = 0.5,
                     log: Callable[[CatchUpReport], None] = lambda _: None) -> None:
         """Catch up, then poll every ``interval`` seconds until ``stop`` is set."""
         while not stop.is_set():
-            report = self.catch_up()
-            if report.events:
-                log(report)
+            try:
+                report = self.catch_up()
+                if report.events:
+                    log(report)
+            except Exception:  # noqa: BLE001 - logged; the next poll tries again (e.g. a locked database)
+                logger.exception("projection catch-up failed; retrying in %s s", interval)
             stop.wait(interval)
 
     def _one_round(self, view: BufferedViewSession, report: CatchUpReport) -> int:
@@ -159,7 +168,7 @@ class ProjectionRunner:
                 done += self._batch(name, app, projections, view, report)
             except RunnerRaced:
                 report.races += 1
-                view.forget()
+                done += 1  # someone else moved on: look again rather than stop early
         return done
 
     def _batch(self, name: str, app: Application, projections: list[Projection],
@@ -169,7 +178,11 @@ class ProjectionRunner:
 
     def _gc_free_batch(self, name: str, app: Application, projections: list[Projection],
                        view: BufferedViewSession, report: CatchUpReport) -> int:
-        positions = self.positions(name)
+        tracked = self._tracking()
+        if tracked != view.tracking_after_commit:
+            view.forget()  # someone else committed since our last batch: our cached rows may be old
+        positions = {projection: position for (projection, app_name), position in tracked.items()
+                     if app_name == name and projection in {p.name for p in self.projections}}
         start = min(positions[p.name] for p in projections)
         notifications = app.recorder.select_notifications(
             start=start, limit=self.batch_size, inclusive_of_start=False)
@@ -191,6 +204,10 @@ class ProjectionRunner:
         except BaseException:
             view.forget()
             raise
+        # Cached rows stay good while the tracking table is exactly as this commit left it: every
+        # writer of read models moves tracking in the same transaction, so a change means another
+        # runner wrote, and the next batch starts from the database again.
+        view.tracking_after_commit = {**tracked, **{(p, name): max(pos, last) for p, pos in positions.items()}}
         report.events += len(changes)
         return len(changes)
 
@@ -210,6 +227,10 @@ class ProjectionRunner:
         event = app.mapper.to_domain_event(notification)
         return Change(name, notification.id, notification.originator_id, notification.originator_version,
                       type(event).__name__, event, str(notification.originator_id))
+
+    def _tracking(self) -> dict[tuple[str, str], int]:
+        with self.engine.connect() as connection:
+            return {(r.projection, r.application): r.position for r in connection.execute(select(tracking))}
 
     # Reading positions --------------------------------------------------------------------------
     def positions(self, application: str) -> dict[str, int]:

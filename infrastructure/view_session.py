@@ -27,6 +27,7 @@ class BufferedViewSession:
         self.absent: dict[str, set[tuple]] = defaultdict(set)  # keys known to have no row there
         self.dirty: dict[str, set[tuple]] = defaultdict(set)
         self.appended: dict[str, list[Row]] = defaultdict(list)
+        self.tracking_after_commit: dict[tuple[str, str], int] | None = None  # see ProjectionRunner
 
     def bind(self, connection: Connection) -> None:
         """Work in ``connection``'s transaction."""
@@ -153,5 +154,6 @@ class BufferedViewSession:
         self.rows.clear()
         self.stored.clear()
         self.absent.clear()
+        self.tracking_after_commit = None
         self.dirty.clear()
         self.appended.clear()

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from web.services import Settings, build_services
 
@@ -33,6 +34,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = (config or {}).get("SETTINGS") or Settings.from_env()
     app.config.update(SECRET_KEY=settings.secret_key or None, JSON_AS_ASCII=False)
     app.config.update(config or {})
+    if settings.proxy_hops:  # behind N trusted proxies: client addresses come from X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     if "SERVICES" not in app.config:
         app.config["SERVICES"] = build_services(settings)
     from web import api, errors, public

@@ -46,6 +46,7 @@ class Settings:
     token_hours: float = 12.0
     raise_after_days: int = 3
     sla_interval: float = 300.0
+    proxy_hops: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +61,7 @@ class Settings:
             token_hours=float(environ.get("ONETHING_TOKEN_HOURS", "12")),
             raise_after_days=int(environ.get("ONETHING_ESCALATION_RAISE_DAYS", "3")),
             sla_interval=float(environ.get("ONETHING_SLA_INTERVAL", "300")),
+            proxy_hops=int(environ.get("ONETHING_PROXY_HOPS", "0")),
         )
 
 

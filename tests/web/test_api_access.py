@@ -84,7 +84,7 @@ READS: dict[str, tuple[set[str], Prepare]] = {
     "history": (READERS_OF_THE_CASE, lambda api: ("GET", f"/cases/{_open(api)}/history", {})),
     "queue amr": ({"amr", "supervisor"}, lambda api: ("GET", "/queues/amr", {})),
     "escalations": ({"supervisor", "auditor"}, lambda api: ("GET", "/escalations?state=open", {})),
-    "kpis": ({"supervisor", "auditor", "admin"}, lambda api: ("GET", "/kpis", {})),
+    "kpis": ({"supervisor", "auditor"}, lambda api: ("GET", "/kpis", {})),
     "case list": (EVERYONE, lambda api: ("GET", "/cases", {})),
     "admin/projections": ({"admin"}, lambda api: ("GET", "/admin/projections", {})),
     "bundles": (EVERYONE, lambda api: ("GET", "/bundles", {})),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.web.conftest import PASSWORD
 
 
@@ -62,3 +64,104 @@ def test_a_supervisor_urges_an_item_and_raises_an_escalation_over_the_api(api):
     assert api.post(f"/cases/{case['id']}/escalations/1/raise", {"reason": "x"}, "intake").status_code == 403
     assert api.post(f"/cases/{case['id']}/escalations/9/raise", {"reason": "x"}, "supervisor").status_code == 404
     assert api.events() == before
+
+
+def test_control_characters_anywhere_in_a_request_are_refused_before_anything_is_written(api):
+    case = api.open_case()
+    before = api.events()
+    for response in (
+        api.post(f"/cases/{case['id']}/escalations", {"reason": "a\u0000b"}, "supervisor"),
+        api.post("/cases", {"bundle": "restaurant-opening", "channel": "window",
+                            "applicant": {"name": "x\u0007", "credit_code": "91110000600037341L"}}, "intake"),
+        api.get("/cases?text=a%00", "supervisor"),
+        api.get("/certificates/%00"),
+        api.post(f"/cases/{case['id']}/withdraw", {"reason": "ok"}, "intake", **{"Idempotency-Key": "k\u0001"}),
+    ):
+        assert response.status_code == 422, response.get_json()
+    assert api.events() == before
+
+
+def test_authentication_comes_before_body_validation(api):
+    response = api.post("/cases", {"nonsense": True})
+    assert response.status_code == 401
+
+
+def test_odd_if_match_values_are_refused_not_crashing(api):
+    case = api.open_case()
+    for value in ("²", "١", "-1", "1.0", "*"):
+        response = api.post(f"/cases/{case['id']}/withdraw", {"reason": "x"}, "intake", **{"If-Match": value})
+        assert response.status_code == 422, value
+
+
+def test_an_inspection_must_say_whether_it_passed(api):
+    case = api.open_case()
+    response = api.post(f"/cases/{case['id']}/items/food-permit/inspect", {}, "food")
+    assert response.status_code == 422 and "passed" in response.get_json()["error"]["fields"]
+
+
+def test_list_times_carry_their_utc_offset_on_sqlite_too(api):
+    api.open_case()
+    api.services.runner.catch_up()
+    (row,) = api.get("/cases", "supervisor").get_json()["items"]
+    assert row["opened_at"].endswith("+00:00")
+
+
+def test_a_write_that_failed_only_in_answering_is_not_repeated_by_the_retry(api, monkeypatch):
+    from web.api import views_cases
+
+    case = api.open_case()
+    real_jsonify = views_cases.jsonify
+    failures = []
+
+    def fail_once(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("the connection dropped while answering")
+        return real_jsonify(*args, **kwargs)
+
+    monkeypatch.setattr(views_cases, "jsonify", fail_once)
+    headers = {"Idempotency-Key": "esc-1"}
+    with pytest.raises(RuntimeError):  # the test client re-raises what a server would answer with 500
+        api.post(f"/cases/{case['id']}/escalations", {"reason": "slow"}, "supervisor", **headers)
+    retry = api.post(f"/cases/{case['id']}/escalations", {"reason": "slow"}, "supervisor", **headers)
+    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
+    assert len(api.services.cases.load(case["id"]).escalations) == 1  # written once
+
+
+def test_an_abandoned_claim_can_be_taken_over_after_a_minute(api):
+    from datetime import UTC, datetime, timedelta
+
+    from infrastructure.idempotency import answers
+
+    case = api.open_case()
+    body = {"reason": "slow"}
+    path = f"/cases/{case['id']}/escalations"
+    store = api.services.idempotency
+    assert store.claim("supervisor", "crashed", "digest") is None  # a process claimed, then died
+    with store.engine.begin() as connection:
+        connection.execute(answers.delete())
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(b"\n".join([b"POST", f"/api/v1{path}".encode(),
+                                        json.dumps(body).encode()])).hexdigest()
+    with store.engine.begin() as connection:
+        connection.execute(answers.insert().values(user_id="supervisor", key="crashed", request=digest,
+                                                   created_at=datetime.now(UTC) - timedelta(minutes=5)))
+    response = api.post(path, body, "supervisor", **{"Idempotency-Key": "crashed"})
+    assert response.status_code == 201  # taken over and run, not "in progress" for a day
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit(services):
+    from web import create_app
+    from web.api.limits import limiter
+    from web.services import Settings
+
+    settings = Settings(database_url=services.settings.database_url, secret_key="x", proxy_hops=1)
+    app = create_app({"SERVICES": services, "SETTINGS": settings, "TESTING": True, "RATELIMIT_ENABLED": True})
+    limiter.reset()
+    client = app.test_client()
+    answers = [client.post("/api/v1/auth/token", json={"username": "x", "password": "y"},
+                           headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code for n in range(12)]
+    assert 429 not in answers
+    limiter.reset()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
+from domain.case_guards import is_storable_text
+from web.api.core import actor
 from web.errors import error_response
 
 PREFIX = "/api/v1"
+OPEN_PATHS = ("/auth/token", "/certificates/", "/openapi.json", "/docs")  # everything else needs a token
 MAX_BODY_BYTES = 64 * 1024  # no request body of this API needs more
 
 
@@ -47,6 +50,29 @@ def _fields(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+def _unstorable_input() -> str | None:
+    """The name of the first request part holding text no database can store, if any."""
+    parts: list[tuple[str, Any]] = [("path", request.path), ("Idempotency-Key",
+                                                             request.headers.get("Idempotency-Key", ""))]
+    parts += [(f"query.{k}", [k, *request.args.getlist(k)]) for k in request.args]
+    if request.is_json:
+        parts.append(("body", request.get_json(silent=True)))
+    for name, value in parts:
+        if not _storable(value):
+            return name
+    return None
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, str):
+        return is_storable_text(value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
+
+
 def register(app: Flask) -> None:
     """Mount the API, its OpenAPI document and an offline Swagger UI."""
     if not app.config.get("MAX_CONTENT_LENGTH"):  # Flask's default is None: no limit at all
@@ -63,6 +89,19 @@ def register(app: Flask) -> None:
     limits.init(app)
     for module in (views_auth, views_public, views_cases, views_boards, views_admin):
         api.register_blueprint(module.blp, url_prefix=PREFIX + (module.blp.url_prefix or ""))
+
+    @app.before_request
+    def guard() -> Response | None:
+        """Refuse text no database can store, then authenticate, before any body is even validated."""
+        if not request.path.startswith(PREFIX):
+            return None
+        where = _unstorable_input()
+        if where:
+            return error_response(422, "invalid_input", f"{where}: control characters are not allowed",
+                                  {where: ["control characters are not allowed"]})
+        if not any(request.path.startswith(PREFIX + p) for p in OPEN_PATHS):
+            actor()  # 401 now if there is no valid token
+        return None
 
     @app.get(f"{PREFIX}/docs/assets/<path:name>")
     def swagger_assets(name: str) -> Response:

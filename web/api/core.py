@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -37,7 +38,7 @@ def if_match() -> int | None:
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not re.fullmatch(r"[0-9]{1,10}", text):
         raise InvalidInput("If-Match: the case version the client saw, a whole number",
                            {"If-Match": ["a whole number"]})
     return int(text)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, make_response, request
+from flask import Response, current_app, g, make_response, request
 
 from web.api.core import actor, services
 from web.errors import error_response
@@ -36,9 +37,12 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         try:
             response = make_response(current_app.ensure_sync(view)(*args, **kwargs))
         except Exception:
-            store.release(user, key)
+            if "onething_saved" not in g:
+                store.release(user, key)  # nothing was written: a retry may run it
+            else:  # written, then failed answering: the retry must get the written case, not a second write
+                _answer_saved(store, user, key, g.onething_saved)
             raise
-        if response.status_code >= 500:
+        if response.status_code >= 500 and "onething_saved" not in g:
             store.release(user, key)
         else:
             kept = {h: response.headers[h] for h in HEADERS_KEPT if h in response.headers}
@@ -46,6 +50,19 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         return response
 
     return wrapper
+
+
+def _answer_saved(store: Any, user: str, key: str, saved: Any) -> None:
+    from web.api.core import case_json
+    from web.api.schemas import CaseOut
+
+    try:
+        case = services().cases.load(saved.case_id, saved.version)
+        body = json.dumps(CaseOut().dump(case_json(case)), default=str, ensure_ascii=False)
+        store.answer(user, key, 200, body, json.dumps({"ETag": f'"{saved.version}"',
+                                                        "Content-Type": "application/json"}))
+    except Exception:  # noqa: BLE001 - the claim stays; it can be taken over after CLAIM_TIMEOUT
+        logging.getLogger(__name__).exception("could not store the answer of a written request")
 
 
 def _repeat(stored: Any, digest: str) -> Response:

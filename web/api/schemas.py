@@ -54,7 +54,7 @@ class ItemActionRequest(Strict):
     materials = fields.List(fields.String(validate=CODE), load_default=list)  # request-supplement
     commitment = fields.String(load_default="", validate=TEXT)  # commit
     method = fields.String(load_default="video", validate=validate.OneOf(["video", "onsite"]))  # inspect
-    passed = fields.Boolean(load_default=True)  # inspect
+    passed = fields.Boolean(load_default=None)  # inspect: required there
     to_department = fields.String(load_default="", validate=validate.Length(max=64))  # transfer
 
 

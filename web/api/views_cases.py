@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, url_for
+from flask import Response, g, jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from application.case_core import Saved
-from application.errors import NotFound
+from application.errors import InvalidInput, NotFound
 from web.api.core import actor, case_json, if_match, last_writes, services
 from web.api.idempotency import idempotent
 from web.api.schemas import (
@@ -44,8 +44,9 @@ def _write(status: int) -> Any:
 
 def _answer(saved: Saved, status: int = 200) -> Response:
     """The case after a write, with its version as ETag; remembered for read-your-writes."""
+    g.onething_saved = saved  # the write happened, whatever comes next (see idempotency)
     last_writes().record(actor().user_id, saved.notification_id)
-    case = services().cases.load(saved.case_id)
+    case = services().cases.load(saved.case_id, saved.version)  # exactly what this write left
     response = jsonify(CaseOut().dump(case_json(case)))
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
@@ -139,6 +140,8 @@ def item_action(body: dict[str, Any], case_id: str, item: str, action: str) -> R
     """A reviewer's command on an item: accept, request-supplement, supplement, inspect, approve, commit,
     reject, issue, revoke, transfer (supervisors may also revoke and transfer, and urge: 催办)."""
     command = ITEM_ACTIONS.get(action)
+    if action == "inspect" and body["passed"] is None:
+        raise InvalidInput("passed: say whether the inspection passed", {"passed": ["required for inspect"]})
     if command is None:
         raise NotFound(f"no item action {action!r}; one of {', '.join(ITEM_ACTIONS)}")
     return _answer(command(services().cases, actor(), case_id, item, body, if_match()))
