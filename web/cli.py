@@ -230,24 +230,20 @@ def users() -> None:
     """User accounts."""
 
 
-@users.command("disable")
-@click.argument("username")
-@click.option("--reason", required=True, help="why (recorded on the event)")
-@fails_clearly
-def users_disable(username: str, reason: str) -> None:
-    """Stop a user from signing in; their API tokens stop working at once."""
-    services().users.disable(command_line_actor(), username, reason)
-    click.echo(f"user {username} disabled")
+def _user_switch(verb: str, doc: str) -> None:
+    """Register ``onething users disable|enable USERNAME --reason WHY``."""
+
+    @users.command(verb, help=doc)
+    @click.argument("username")
+    @click.option("--reason", required=True, help="why (recorded on the event)")
+    @fails_clearly
+    def switch(username: str, reason: str) -> None:
+        getattr(services().users, verb)(command_line_actor(), username, reason)
+        click.echo(f"user {username} {verb}d")
 
 
-@users.command("enable")
-@click.argument("username")
-@click.option("--reason", required=True, help="why (recorded on the event)")
-@fails_clearly
-def users_enable(username: str, reason: str) -> None:
-    """Let a disabled user sign in again."""
-    services().users.enable(command_line_actor(), username, reason)
-    click.echo(f"user {username} enabled")
+_user_switch("disable", "Stop a user from signing in; their API tokens stop working at once.")
+_user_switch("enable", "Let a disabled user sign in again (tokens issued before the disable stay invalid).")
 
 
 @users.command("add")
