@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
 
 from application.cases import CaseApplication
 from application.clock import Clock
+from application.errors import InvalidInput
+from application.whatif import compare, item_runs
 from domain.deadlines import IsWorkday
 from domain.values import Actor, Role
 
@@ -35,6 +39,14 @@ class SlaService:
                  raise_after: int = RAISE_AFTER_WORKING_DAYS):
         self.cases, self.candidates, self.clock, self.is_workday = cases, candidates, clock, is_workday
         self.catch_up, self.raise_after = catch_up, raise_after
+
+    def what_if(self, scale: float, case_ids: Iterable[str], business_date: Callable[[datetime], date]) -> dict:
+        """Recorded against a time-limit policy scaled by ``scale``, over these cases; writes nothing."""
+        if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale <= 10:
+            raise InvalidInput("time-limit-scale: a number above 0 and at most 10", {"scale": ["0 < x <= 10"]})
+        runs = [run for case_id in case_ids
+                for run in item_runs(self.cases.events.get(UUID(case_id)), business_date)]
+        return compare(runs, scale, self.clock.today(), self.is_workday)
 
     def tick(self) -> TickReport:
         """Check every open case that has a running clock or an open escalation."""

@@ -132,6 +132,10 @@ class SqlReadModels:
         order = (audit_log.c.at.desc(), audit_log.c.originator_id, audit_log.c.position.desc())
         return self._page(query.order_by(*order), page, per_page)
 
+    def all_case_ids(self) -> list[str]:
+        """Every case, oldest first."""
+        return [row["case_id"] for row in self._all(select(cases.c.case_id).order_by(cases.c.opened_at))]
+
     def cases_to_check(self) -> list[str]:
         """Open cases with an item under review or an open escalation (deadline supervision)."""
         running = select(case_items.c.case_id).where(case_items.c.status == "in_review")

@@ -150,6 +150,29 @@ def sla_tick() -> None:
     click.echo(f"checked {report.cases_checked} cases, recorded {report.events} events")
 
 
+@sla.command("whatif")
+@click.option("--time-limit-scale", "scale", type=float, required=True,
+              help="multiply every item's time limit by this (e.g. 0.5 halves them)")
+@fails_clearly
+def sla_whatif(scale: float) -> None:
+    """Replay recorded histories under another time-limit policy and print what would change; writes nothing."""
+    from zoneinfo import ZoneInfo
+
+    s = services()
+    s.runner.catch_up()
+    zone = ZoneInfo(s.settings.timezone)
+    result = s.sla.what_if(scale, s.queries.store.all_case_ids(), lambda moment: moment.astimezone(zone).date())
+    click.echo(f"time limits x {scale}: on-time rate and breaches, as recorded -> what if")
+    for group, tallies in result.items():
+        recorded, what_if = tallies["recorded"], tallies["what_if"]
+        click.echo(f"  {group:<45} on time {_pct(recorded.rate())} -> {_pct(what_if.rate())}   "
+                   f"breaches {recorded.breaches} -> {what_if.breaches}   ({recorded.decided} decided)")
+
+
+def _pct(rate: float | None) -> str:
+    return "   -  " if rate is None else f"{rate:6.1%}"
+
+
 def every(seconds: float, job: Callable[[], Any], stop: threading.Event, name: str) -> None:
     """Run ``job`` now and then every ``seconds`` in a daemon thread until ``stop`` (errors are logged)."""
 

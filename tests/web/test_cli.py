@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import INTAKE, make_services, restaurant_file
+from tests.conftest import ADMIN, INTAKE, make_services, restaurant_file
 from web.cli import main
 
 
@@ -175,3 +175,34 @@ def test_sla_tick_reports_what_it_checked(cli):
     cli("demo")
     result = cli("sla", "tick")
     assert result.exit_code == 0 and "checked" in result.output and "events" in result.output
+
+
+def test_sla_whatif_prints_what_a_tighter_policy_would_have_changed_and_writes_nothing(cli):
+    from freezegun import freeze_time
+
+    from tests.application.helpers import submit_all
+    from tests.conftest import AMR, FOOD
+
+    cli("db", "init")
+    services = make_services(cli.url)
+    services.catalogue.publish_file(restaurant_file(), ADMIN)
+    with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
+        case_id = services.cases.open_case(INTAKE, "restaurant-opening", "某餐馆", "91110000600037341L",
+                                           "window").case_id
+        submit_all(services, case_id)
+        services.cases.accept_item(AMR, case_id, "business-licence")  # 1 day: due Tuesday
+        services.cases.approve_item(AMR, case_id, "business-licence")  # decided Monday
+        services.cases.accept_item(FOOD, case_id, "food-permit")  # 5 days: due Monday 9 March
+    with freeze_time("2026-03-06 09:00:00+08:00"):  # Friday: on time now, late under half the limit
+        services.cases.record_inspection(FOOD, case_id, "food-permit", "video", True)
+        services.cases.approve_item(FOOD, case_id, "food-permit")
+    events = services.runner.total_events()
+    with freeze_time("2026-03-10 09:00:00+08:00"):
+        result = cli("sla", "whatif", "--time-limit-scale", "0.5")
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: " ".join(line.split()[1:]) for line in result.output.splitlines()[1:]}
+    assert lines["bundle:restaurant-opening"] == "on time 100.0% -> 50.0% breaches 0 -> 1 (2 decided)"
+    assert lines["department:amr-food"] == "on time 100.0% -> 0.0% breaches 0 -> 1 (1 decided)"
+    assert lines["department:amr"] == "on time 100.0% -> 100.0% breaches 0 -> 0 (1 decided)"
+    assert make_services(cli.url).runner.total_events() == events  # nothing written
+    assert cli("sla", "whatif", "--time-limit-scale", "0").exit_code == 1
