@@ -27,7 +27,10 @@ def require_item_reviewer(actor: Actor, case: Case, item: str, doing: str, *also
         return
     if actor.role != Role.REVIEWER:  # decided before looking at the item: nothing to probe
         raise NotAllowed(f"{doing} is for reviewers; {actor.user_id} is {actor.role}")
-    department = case.check_item(item).department
+    held = case.check_item(item)
+    department = held.department
+    if held.assignee and actor.department == department and held.assignee != actor.user_id:
+        raise NotAllowed(f"{doing} on item {item!r} is for {held.assignee!r}, to whom it is assigned")
     if actor.department != department:
         raise NotAllowed(
             f"{doing} on item {item!r} is for reviewers of {department!r}; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -43,6 +43,7 @@ class CommandsBase:
     catalogue: CatalogueApplication
     clock: Clock
     is_workday: IsWorkday
+    knows: Callable[[date], bool]
     find_actor: Callable[[str], Actor | None]
     change: Callable[..., Saved]  # CaseCore.change
     saved: Callable[..., Saved]  # CaseCore.saved
@@ -57,9 +58,10 @@ class CaseCore(OneThingApplication):
     def __init__(
         self, env: dict[str, str] | None = None, *, catalogue: CatalogueApplication,
         clock: Clock, is_workday: IsWorkday, find_actor: Callable[[str], Actor | None] = lambda _: None,
+        knows: Callable[[date], bool] = lambda _: True,
     ):
         super().__init__(env)
-        self.catalogue, self.clock, self.is_workday = catalogue, clock, is_workday
+        self.catalogue, self.clock, self.is_workday, self.knows = catalogue, clock, is_workday, knows
         self.find_actor = find_actor
         self.write_cache: WriteCache[Case] = WriteCache()
 

@@ -30,7 +30,7 @@ class ReviewCommands(CommandsBase):
                     expected_version: int | None = None) -> Saved:
         """Accept an item for review; its working-day clock starts."""
         return self._review(actor, case_id, item, "accepting", lambda c: c.accept_item(
-            item, self.clock.today(), self.is_workday, actor, reason), expected_version)
+            item, self.clock.today(), self.is_workday, actor, reason, self.knows), expected_version)
 
     def request_supplement(self, actor: Actor, case_id: str, item: str, reason: str,
                            materials: list[str] | None = None, expected_version: int | None = None) -> Saved:
@@ -42,7 +42,7 @@ class ReviewCommands(CommandsBase):
                            expected_version: int | None = None) -> Saved:
         """Record that the supplement arrived; the due date moves by the pause."""
         return self._review(actor, case_id, item, "receiving a supplement", lambda c: c.receive_supplement(
-            item, self.clock.today(), self.is_workday, actor, reason), expected_version)
+            item, self.clock.today(), self.is_workday, actor, reason, self.knows), expected_version)
 
     def record_inspection(self, actor: Actor, case_id: str, item: str, method: str, passed: bool,
                           reason: str = "", expected_version: int | None = None) -> Saved:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from application.access import require_item_reviewer, require_role
 from application.case_core import CommandsBase
 from application.errors import InvalidInput
+from domain.case import Case
 from domain.values import Actor, Role
 
 if TYPE_CHECKING:
@@ -30,6 +31,21 @@ class SupervisionCommands(CommandsBase):
         return self.change(case_id, "raising an escalation",
                            lambda c: c.raise_escalation(number, self.clock.today(), actor, reason),
                            expected_version)
+
+    def assign_item(self, actor: Actor, case_id: str, item: str, reviewer: str, reason: str,
+                    expected_version: int | None = None) -> Saved:
+        """Put an item on one reviewer's desk (a reviewer of the department that holds it)."""
+        require_role(actor, "assigning items", Role.SUPERVISOR)
+        who = self.find_actor(reviewer) if isinstance(reviewer, str) else None
+
+        def command(case: Case) -> None:
+            department = case.check_item(item).department
+            if who is None or who.role != Role.REVIEWER or who.department != department:
+                raise InvalidInput(f"reviewer: {reviewer!r} is no reviewer of {department!r}",
+                                   {"reviewer": [f"no reviewer of {department!r}"]})
+            case.assign_item(item, reviewer, actor, reason)
+
+        return self.change(case_id, "assigning an item", command, expected_version)
 
     def urge(self, actor: Actor, case_id: str, item: str, reason: str, expected_version: int | None = None) -> Saved:
         """Urge the department that holds an item (催办); it counts on the item and the board."""

@@ -7,6 +7,7 @@ every item is finished it completes and releases all certificates together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -113,12 +114,15 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         self.trigger_event(ev.Rated, score=score, comment=comment, actor=actor, reason="")
 
     # Review -----------------------------------------------------------------------------------
-    def accept_item(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "") -> None:
-        """Accept an item for review; its clock starts the next working day."""
+    def accept_item(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "",
+                    knows: Callable[[date], bool] = lambda _: True) -> None:
+        """Accept an item for review; its clock starts the next working day. ``knows`` says whether the
+        calendar has the real holidays of a day's year; if not, the due date is marked provisional."""
         item = self.check_item_status(code, ItemStatus.WAITING)
         self.check_materials_present(item, excused_ok=True)
         due = add_working_days(today, item.time_limit_days, is_workday)
-        self.trigger_event(ev.ItemAccepted, item=code, accepted_on=today, due=due, actor=actor, reason=reason)
+        self.trigger_event(ev.ItemAccepted, item=code, accepted_on=today, due=due,
+                           due_provisional=not (knows(today) and knows(due)), actor=actor, reason=reason)
 
     def request_supplement(self, code: str, materials: list[str], today: date, actor: Actor, reason: str) -> None:
         """Ask for corrected or additional material; the item's clock pauses."""
@@ -131,12 +135,15 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         self.trigger_event(ev.SupplementRequested, item=code, materials=list(materials), paused_on=today,
                            actor=actor, reason=reason)
 
-    def receive_supplement(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "") -> None:
+    def receive_supplement(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "",
+                           knows: Callable[[date], bool] = lambda _: True) -> None:
         """Record that the supplement arrived; the due date moves by the paused working days."""
         item = self.check_item_status(code, ItemStatus.SUPPLEMENT_REQUESTED)
         assert item.due is not None and item.paused_on is not None  # set by accept / request
         due = extend_after_pause(item.due, item.paused_on, today, is_workday)
-        self.trigger_event(ev.SupplementReceived, item=code, due=due, actor=actor, reason=reason)
+        provisional = item.due_provisional or not (knows(today) and knows(due))
+        self.trigger_event(ev.SupplementReceived, item=code, due=due, due_provisional=provisional,
+                           actor=actor, reason=reason)
 
     def record_inspection(self, code: str, method: str, passed: bool, actor: Actor, reason: str = "") -> None:
         """Record an on-site or video inspection and whether the item passed it."""

@@ -64,12 +64,20 @@ class AcceptedWithDeficiency(Recorded):
 class ItemAccepted(ItemEvent):
     """The item's department accepted it for review; its clock starts."""
 
+    class_version = 2
     accepted_on: date
     due: date
+    due_provisional: bool  # the due date lies in a year whose holidays the calendar does not know yet
+
+    @staticmethod
+    def upcast_v1_v2(state: dict) -> None:
+        """Version 1 did not say whether the due date was provisional."""
+        state["due_provisional"] = False
 
     def apply(self, case: Case) -> None:
         item = case.items[self.item]
         item.status, item.accepted_on, item.due = ItemStatus.IN_REVIEW, self.accepted_on, self.due
+        item.due_provisional = self.due_provisional
 
 
 class SupplementRequested(ItemEvent):
@@ -86,11 +94,19 @@ class SupplementRequested(ItemEvent):
 class SupplementReceived(ItemEvent):
     """The supplement arrived; review goes on with the due date moved by the pause."""
 
+    class_version = 2
     due: date
+    due_provisional: bool
+
+    @staticmethod
+    def upcast_v1_v2(state: dict) -> None:
+        """Version 1 did not say whether the due date was provisional."""
+        state["due_provisional"] = False
 
     def apply(self, case: Case) -> None:
         item = case.items[self.item]
         item.status, item.paused_on, item.due = ItemStatus.IN_REVIEW, None, self.due
+        item.due_provisional = self.due_provisional
 
 
 class InspectionRecorded(ItemEvent):
@@ -171,7 +187,17 @@ class ItemTransferred(ItemEvent):
     to_department: str
 
     def apply(self, case: Case) -> None:
-        case.items[self.item].department = self.to_department
+        item = case.items[self.item]
+        item.department, item.assignee = self.to_department, None  # the new department assigns anew
+
+
+class ItemAssigned(ItemEvent):
+    """A supervisor put the item on one reviewer's desk (its department's reviewers' otherwise)."""
+
+    reviewer: str
+
+    def apply(self, case: Case) -> None:
+        case.items[self.item].assignee = self.reviewer
 
 
 def _close(case: Case, status: CaseStatus, closed_at: str) -> None:

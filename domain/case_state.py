@@ -27,6 +27,7 @@ class ItemState:
     status: ItemStatus = ItemStatus.WAITING
     accepted_on: date | None = None
     due: date | None = None
+    due_provisional: bool = False  # computed in a year the calendar does not know: Monday–Friday assumed
     paused_on: date | None = None
     inspection_passed: bool | None = None
     on_commitment: bool = False
@@ -35,6 +36,7 @@ class ItemState:
     warned: bool = False  # 80 % of its working time used (yellow), recorded once
     breached: bool = False  # overdue (red), recorded once
     urges: int = 0  # times a supervisor urged it (催办)
+    assignee: str | None = None  # the reviewer whose desk it is on, once a supervisor assigned it
 
     @classmethod
     def from_definition(cls, item: ItemDef) -> ItemState:

@@ -39,6 +39,15 @@ class CaseSupervision:
         self.check_reason(reason)
         self.trigger_event(ev.OwnerReassigned, owner=owner, actor=actor, reason=reason)
 
+    def assign_item(self, code: str, reviewer: str, actor: Actor, reason: str) -> None:
+        """Put an undecided item on one reviewer's desk."""
+        item = self.check_undecided(code)
+        if not isinstance(reviewer, str) or not reviewer or reviewer == item.assignee:
+            raise errors.InvalidValue(f"item {code!r} is on {reviewer!r}'s desk already" if reviewer else
+                                      "name the reviewer")
+        self.check_reason(reason)
+        self.trigger_event(ev.ItemAssigned, item=code, reviewer=reviewer, actor=actor, reason=reason)
+
     def urge(self, code: str, actor: Actor, reason: str) -> None:
         """Urge the department that holds an undecided item (催办)."""
         self.check_undecided(code)

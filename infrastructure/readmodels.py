@@ -34,7 +34,7 @@ class UtcDateTime(TypeDecorator):
 
 
 metadata = MetaData()
-VERSION = 2  # raise when the tables change: `onething db init` then rebuilds them from the events
+VERSION = 3  # raise when the tables change: `onething db init` then rebuilds them from the events
 When = UtcDateTime()
 
 
@@ -81,6 +81,7 @@ case_items = _table(
     Column("status", String(32), nullable=False), Column("essential", Boolean, nullable=False),
     Column("time_limit_days", Integer, nullable=False), Column("prerequisites", Text, nullable=False),
     Column("accepted_on", Date), Column("due", Date), Column("decided_on", Date), Column("on_time", Boolean),
+    Column("due_provisional", Boolean, nullable=False), Column("assignee", String(128)),
     Column("cycle_days", Integer),
     Column("on_commitment", Boolean, nullable=False), Column("supplements", Integer, nullable=False),
     Column("opened_at", When, nullable=False),

@@ -111,7 +111,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                         None, None, None, None, None, None, None)  # type: ignore[arg-type]
     services.cases = CaseApplication(
         env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
-        find_actor=services.find_actor,
+        find_actor=services.find_actor, knows=calendar.knows,
     )
     services.runner = ProjectionRunner(
         engine=shared_datastore(settings.database_url).engine,  # type: ignore[arg-type]

@@ -75,7 +75,7 @@ class CaseProjection(Projection):
                 "essential": item["essential"], "time_limit_days": item["time_limit_days"],
                 "prerequisites": ",".join(item["prerequisites"]), "accepted_on": None, "due": None,
                 "decided_on": None, "on_time": None, "cycle_days": None, "on_commitment": False, "supplements": 0,
-                "opened_at": e.timestamp, "warning": None, "urges": 0,
+                "opened_at": e.timestamp, "warning": None, "urges": 0, "due_provisional": False, "assignee": None,
             })
 
     def on_MaterialSubmitted(self, change: Change, e: Any, view: ViewSession) -> None:
@@ -91,7 +91,8 @@ class CaseProjection(Projection):
 
     # Review ------------------------------------------------------------------------------------
     def on_ItemAccepted(self, change: Change, e: Any, view: ViewSession) -> None:
-        self._item(change, e.item, view, status="in_review", accepted_on=e.accepted_on, due=e.due)
+        self._item(change, e.item, view, status="in_review", accepted_on=e.accepted_on, due=e.due,
+                   due_provisional=e.due_provisional)
         self._refresh_due(change, view)
 
     def on_SupplementRequested(self, change: Change, e: Any, view: ViewSession) -> None:
@@ -101,7 +102,7 @@ class CaseProjection(Projection):
         view.put(CASES, {**case, "supplements": case["supplements"] + 1})
 
     def on_SupplementReceived(self, change: Change, e: Any, view: ViewSession) -> None:
-        self._item(change, e.item, view, status="in_review", due=e.due)
+        self._item(change, e.item, view, status="in_review", due=e.due, due_provisional=e.due_provisional)
         self._refresh_due(change, view)
 
     def on_ItemApproved(self, change: Change, e: Any, view: ViewSession) -> None:
@@ -130,7 +131,10 @@ class CaseProjection(Projection):
         self.on_CommitmentRevoked(change, e, view)
 
     def on_ItemTransferred(self, change: Change, e: Any, view: ViewSession) -> None:
-        self._item(change, e.item, view, department=e.to_department)
+        self._item(change, e.item, view, department=e.to_department, assignee=None)
+
+    def on_ItemAssigned(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._item(change, e.item, view, assignee=e.reviewer)
 
     def on_CertificatesIssued(self, change: Change, e: Any, view: ViewSession) -> None:
         case = self._case(change, view)

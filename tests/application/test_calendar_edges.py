@@ -18,7 +18,7 @@ from freezegun import freeze_time
 from domain.deadlines import add_working_days, extend_after_pause
 from infrastructure.calendar import WorkingCalendar
 from tests.application.helpers import open_restaurant, submit_all
-from tests.conftest import FOOD
+from tests.conftest import AMR, FOOD
 
 CALENDAR = WorkingCalendar()
 
@@ -70,3 +70,25 @@ def test_through_the_commands_acceptance_on_a_holiday_and_a_pause_over_it(servic
     # paused after 14 Feb up to 24 Feb: one working day (24 Feb) is added back, and the next working day
     # after 27 Feb is the adjusted working Saturday 28 Feb
     assert services.cases.load(case_id).items["food-permit"].due == date(2026, 2, 28)
+
+
+def test_a_due_date_in_a_year_the_calendar_does_not_know_is_marked_provisional(services):
+    with freeze_time("2026-12-28 10:00:00+08:00"):  # Monday; 5 working days reach into 2027
+        case_id = open_restaurant(services)
+        submit_all(services, case_id)
+        services.cases.accept_item(FOOD, case_id, "food-permit")
+        services.cases.accept_item(AMR, case_id, "business-licence")  # 1 day: Tuesday 29 December
+    items = services.cases.load(case_id).items
+    assert items["food-permit"].due_provisional and not items["business-licence"].due_provisional
+    services.runner.catch_up()
+    rows = {r["code"]: r for r in services.queries.store.case_items(str(case_id))}
+    assert rows["food-permit"]["due_provisional"] and not rows["business-licence"]["due_provisional"]
+
+
+def test_events_recorded_before_the_provisional_flag_still_load():
+    from domain import case_events as ev
+
+    for event_class in (ev.ItemAccepted, ev.SupplementReceived):
+        state = {"item": "x", "due": "2026-03-09"}
+        event_class.upcast_v1_v2(state)
+        assert state["due_provisional"] is False

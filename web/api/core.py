@@ -85,6 +85,7 @@ def _item_json(item: Any) -> dict[str, Any]:
         "code": item.code, "name": item.name, "department": item.department, "status": str(item.status),
         "essential": item.essential, "time_limit_days": item.time_limit_days,
         "prerequisites": list(item.prerequisites), "accepted_on": item.accepted_on, "due": item.due,
-        "inspection": item.inspection, "on_commitment": item.on_commitment,
+        "due_provisional": item.due_provisional,
+        "inspection": item.inspection, "on_commitment": item.on_commitment, "assignee": item.assignee,
         "certificate": released[0] if released else None, "certificates": list(item.certificates),
     }

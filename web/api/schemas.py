@@ -56,6 +56,7 @@ class ItemActionRequest(Strict):
     method = fields.String(load_default="video", validate=validate.OneOf(["video", "onsite"]))  # inspect
     passed = fields.Boolean(load_default=None)  # inspect: required there
     to_department = fields.String(load_default="", validate=validate.Length(max=64))  # transfer
+    reviewer = fields.String(load_default="", validate=validate.Length(max=128))  # assign
 
 
 class ReasonRequest(Strict):
@@ -129,8 +130,10 @@ class ItemOut(Schema):
     prerequisites = fields.List(fields.String())
     accepted_on = fields.Date(allow_none=True)
     due = fields.Date(allow_none=True)
+    due_provisional = fields.Boolean()
     inspection = fields.String(allow_none=True)
     on_commitment = fields.Boolean()
+    assignee = fields.String(allow_none=True)
     certificate = fields.Dict(allow_none=True)
     certificates = fields.List(fields.Dict())
 
@@ -229,6 +232,9 @@ class CasePageOut(Schema):
 
 
 class QueueItemOut(Schema):
+    assignee = fields.String(allow_none=True)
+    due_provisional = fields.Boolean()
+    warning = fields.String(allow_none=True)
     case_id = fields.String()
     case_number = fields.String()
     code = fields.String()

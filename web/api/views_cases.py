@@ -128,6 +128,7 @@ ITEM_ACTIONS = {
     "revoke": lambda c, a, case, item, b, v: c.revoke_commitment(a, case, item, b["reason"], v),
     "transfer": lambda c, a, case, item, b, v: c.transfer_item(a, case, item, b["to_department"], b["reason"], v),
     "urge": lambda c, a, case, item, b, v: c.urge(a, case, item, b["reason"], v),
+    "assign": lambda c, a, case, item, b, v: c.assign_item(a, case, item, b["reviewer"], b["reason"], v),
 }
 
 
@@ -138,7 +139,8 @@ ITEM_ACTIONS = {
 @idempotent
 def item_action(body: dict[str, Any], case_id: str, item: str, action: str) -> Response:
     """A reviewer's command on an item: accept, request-supplement, supplement, inspect, approve, commit,
-    reject, issue, revoke, transfer (supervisors may also revoke and transfer, and urge: 催办)."""
+    reject, issue, revoke, transfer (supervisors may also revoke and transfer, urge: 催办, and assign to a
+    reviewer: {"reviewer"})."""
     command = ITEM_ACTIONS.get(action)
     if action == "inspect" and body["passed"] is None:
         raise InvalidInput("passed: say whether the inspection passed", {"passed": ["required for inspect"]})
