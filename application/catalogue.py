@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
 from application.bundle_file import parse_bundle_file
-from application.errors import BundleNotFound
+from application.errors import BundleNotFound, NotAllowed
 from application.retry import with_retries
 from application.transcodings import OneThingApplication
+from domain.calendar_overrides import CalendarOverrides
 from domain.catalogue import Bundle, Catalogue
 from domain.definitions import BundleDef, check_definition
-from domain.values import Actor
+from domain.values import Actor, Role
 
 
 @dataclass
@@ -63,6 +65,36 @@ class CatalogueApplication(OneThingApplication):
                 report.unchanged.append(definition.code)
         self.save(catalogue, *changed)
         return report
+
+    def declare_calendar_day(self, actor: Actor, day: date, workday: bool, reason: str) -> None:
+        """Record that ``day`` is (or is not) a working day here (admins)."""
+        self._change_overrides(actor, lambda o: o.declare_day(day, workday, actor, reason))
+
+    def declare_calendar_year(self, actor: Actor, year: int, reason: str) -> None:
+        """Record that ``year``'s holidays and adjusted working days are all declared (admins)."""
+        self._change_overrides(actor, lambda o: o.declare_year(year, actor, reason))
+
+    def calendar_overrides(self) -> tuple[int, dict[date, bool], set[int]]:
+        """The overrides' version, declared days and declared years (version 0: none yet)."""
+        try:
+            overrides = self.repository.get(CalendarOverrides.create_id(), deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return 0, {}, set()
+        return overrides.version, {date.fromisoformat(d): w for d, w in overrides.days.items()}, set(overrides.years)
+
+    def _change_overrides(self, actor: Actor, change: Any) -> None:
+        if actor.role != Role.ADMIN:
+            raise NotAllowed("the calendar is changed by admins")
+
+        def attempt() -> None:
+            try:
+                overrides = self.repository.get(CalendarOverrides.create_id())
+            except AggregateNotFoundError:
+                overrides = CalendarOverrides.start(actor)
+            change(overrides)
+            self.save(overrides)
+
+        with_retries(attempt, on_conflict=lambda: None, what="changing the calendar")
 
     def departments(self) -> dict[str, dict[str, str]]:
         """Return every known department: code -> {name, name_en}."""

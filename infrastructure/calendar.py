@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import chinese_calendar
 
@@ -26,27 +29,48 @@ log = logging.getLogger(__name__)
 class WorkingCalendar:
     """Answers ``is_workday(day)``; pass the bound method to the application."""
 
-    def __init__(self, holidays: Iterable[date] = (), workdays: Iterable[date] = (), years: Iterable[int] = ()):
-        self.holidays = frozenset(holidays)
-        self.workdays = frozenset(workdays)
-        self.years = frozenset(years)  # years whose whole schedule the overrides declare
+    def __init__(self, holidays: Iterable[date] = (), workdays: Iterable[date] = (), years: Iterable[int] = (),
+                 recorded: Callable[[], tuple[int, dict[date, bool], set[int]]] | None = None,
+                 refresh_seconds: float = 1.0):
+        self.file_holidays, self.file_workdays, self.file_years = frozenset(holidays), frozenset(workdays), \
+            frozenset(years)
+        self.holidays, self.workdays, self.years = self.file_holidays, self.file_workdays, self.file_years
         self._warned_years: set[int] = set()
         self._cached = lru_cache(maxsize=4096)(self._is_workday)
+        self.recorded, self.refresh_seconds = recorded, refresh_seconds  # overrides an admin recorded
+        self._version, self._checked_at = -1, float("-inf")
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Take the recorded overrides, at most once per ``refresh_seconds`` (they change rarely)."""
+        if self.recorded is None or time.monotonic() - self._checked_at < self.refresh_seconds:
+            return
+        with self._lock:
+            version, days, years = self.recorded()
+            self._checked_at = time.monotonic()
+            if version != self._version:
+                self.holidays = self.file_holidays | {d for d, w in days.items() if not w}
+                self.workdays = (self.file_workdays | {d for d, w in days.items() if w}) - {
+                    d for d, w in days.items() if not w}
+                self.years = self.file_years | frozenset(years)
+                self._cached.cache_clear()
+                self._version = version
 
     @classmethod
-    def from_file(cls, path: str | Path | None) -> WorkingCalendar:
+    def from_file(cls, path: str | Path | None, **kwargs: Any) -> WorkingCalendar:
         """Build a calendar with the overrides in ``path`` (none when ``path`` is empty)."""
         if not path:
-            return cls()
+            return cls(**kwargs)
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(
             holidays=[date.fromisoformat(d) for d in data.get("holidays", [])],
             workdays=[date.fromisoformat(d) for d in data.get("workdays", [])],
-            years=[int(y) for y in data.get("years", [])],
+            years=[int(y) for y in data.get("years", [])], **kwargs,
         )
 
     def knows(self, day: date) -> bool:
         """Whether ``day``'s year has a real holiday schedule (chinesecalendar's, or declared overrides)."""
+        self.refresh()
         if day.year in self.years:
             return True
         try:
@@ -57,6 +81,7 @@ class WorkingCalendar:
 
     def is_workday(self, day: date) -> bool:
         """Return whether ``day`` is a working day."""
+        self.refresh()
         return self._cached(day)
 
     def _is_workday(self, day: date) -> bool:

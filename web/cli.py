@@ -207,6 +207,32 @@ def roadmap(code: str, start: Any) -> None:
 
 
 @main.group()
+def calendar() -> None:
+    """Local working-day overrides (recorded as events)."""
+
+
+@calendar.command("declare")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--holiday/--workday", "holiday", required=True, help="a day off, or a working day")
+@click.option("--reason", required=True, help="the holiday's name or the closure's cause")
+@fails_clearly
+def calendar_declare(day: Any, holiday: bool, reason: str) -> None:
+    """Declare DAY a local holiday or an (adjusted) working day."""
+    services().catalogue.declare_calendar_day(command_line_actor(), day.date(), not holiday, reason)
+    click.echo(f"{day.date()} declared {'a day off' if holiday else 'a working day'}")
+
+
+@calendar.command("year")
+@click.argument("year", type=int)
+@click.option("--reason", required=True, help="e.g. the State Council notice")
+@fails_clearly
+def calendar_year(year: int, reason: str) -> None:
+    """Declare that every holiday and adjusted working day of YEAR is recorded (its deadlines are final)."""
+    services().catalogue.declare_calendar_year(command_line_actor(), year, reason)
+    click.echo(f"{year} declared complete")
+
+
+@main.group()
 def projections() -> None:
     """Read models (lists, queues, boards, KPIs, audit log)."""
 

@@ -104,8 +104,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     settings = settings or Settings.from_env()
     env = application_env(settings.database_url)
     clock = clock or SystemClock(settings.timezone)
-    calendar = WorkingCalendar.from_file(settings.calendar_overrides)
     catalogue = CatalogueApplication(env=env)
+    calendar = WorkingCalendar.from_file(settings.calendar_overrides, recorded=catalogue.calendar_overrides)
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments)
     services = Services(settings, clock, calendar, catalogue, users,  # the rest is wired below
                         None, None, None, None, None, None, None)  # type: ignore[arg-type]

@@ -165,3 +165,12 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit(services):
                            headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code for n in range(12)]
     assert 429 not in answers
     limiter.reset()
+
+
+def test_admins_declare_calendar_days_and_years_over_the_api(api):
+    snow = {"day": "2026-03-03", "workday": False, "reason": "暴雪"}
+    assert api.post("/calendar/days", snow, "admin").status_code == 204
+    assert api.post("/calendar/years", {"year": 2027, "reason": "通知"}, "admin").status_code == 204
+    assert api.post("/calendar/days", {"day": "2026-03-04", "workday": False, "reason": "x"},
+                    "supervisor").status_code == 403
+    assert api.services.catalogue.calendar_overrides()[2] == {2027}

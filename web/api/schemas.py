@@ -87,6 +87,17 @@ class UserRequest(Strict):
     display_name = fields.String(load_default="", validate=validate.Length(max=200))
 
 
+class CalendarDayRequest(Strict):
+    day = fields.Date(required=True)
+    workday = fields.Boolean(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CalendarYearRequest(Strict):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
 class CaseReadArgs(Strict):
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     as_of = fields.AwareDateTime()
