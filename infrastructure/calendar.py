@@ -23,6 +23,8 @@ from typing import Any
 
 import chinese_calendar
 
+from domain.deadlines import working_days_between
+
 log = logging.getLogger(__name__)
 
 
@@ -37,6 +39,7 @@ class WorkingCalendar:
         self.holidays, self.workdays, self.years = self.file_holidays, self.file_workdays, self.file_years
         self._warned_years: set[int] = set()
         self._cached = lru_cache(maxsize=4096)(self._is_workday)
+        self._spans = lru_cache(maxsize=65536)(self._working_days)
         self.recorded, self.refresh_seconds = recorded, refresh_seconds  # overrides an admin recorded
         self._version, self._checked_at = -1, float("-inf")
         self._lock = threading.Lock()
@@ -54,6 +57,7 @@ class WorkingCalendar:
                     d for d, w in days.items() if not w}
                 self.years = self.file_years | frozenset(years)
                 self._cached.cache_clear()
+                self._spans.cache_clear()
                 self._version = version
 
     @classmethod
@@ -83,6 +87,14 @@ class WorkingCalendar:
         """Return whether ``day`` is a working day."""
         self.refresh()
         return self._cached(day)
+
+    def working_days(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (memoised: many cases share dates)."""
+        self.refresh()
+        return self._spans(start, end)
+
+    def _working_days(self, start: date, end: date) -> int:
+        return working_days_between(start, end, self._cached)
 
     def _is_workday(self, day: date) -> bool:
         if day in self.holidays:

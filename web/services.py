@@ -116,7 +116,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     services.runner = ProjectionRunner(
         engine=shared_datastore(settings.database_url).engine,  # type: ignore[arg-type]
         sources={"Cases": services.cases, "Catalogue": catalogue, "Users": users},
-        projections=[CaseProjection(calendar.is_workday, settings.timezone), AuditProjection(),
+        projections=[CaseProjection(calendar.working_days, settings.timezone), AuditProjection(),
                      DirectoryProjection()],
     )
     services.queries = Queries(SqlReadModels(services.runner.engine), clock, services.runner.wait_until,

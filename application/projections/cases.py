@@ -6,12 +6,12 @@ of a case (its number, applicant, items); each handler touches only the rows its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from application.projections.base import Change, Projection, Row, ViewSession, required
-from domain.deadlines import IsWorkday, working_days_between
 
 CASES, ITEMS, MATERIALS = "rm_cases", "rm_case_items", "rm_case_materials"
 CERTIFICATES, ESCALATIONS = "rm_certificates", "rm_escalations"
@@ -35,17 +35,11 @@ class CaseProjection(Projection):
     applications = ("Cases",)
     tables = (CASES, ITEMS, MATERIALS, CERTIFICATES, ESCALATIONS)
 
-    def __init__(self, is_workday: IsWorkday, timezone: str = "Asia/Shanghai"):
-        self.is_workday = is_workday
+    def __init__(self, working_days: Callable[[date, date], int], timezone: str = "Asia/Shanghai"):
+        """``working_days(start, end)`` counts working days after ``start`` up to ``end`` (the calendar's,
+        which memoises them and forgets when an admin changes the calendar)."""
+        self.working_days = working_days
         self.zone = ZoneInfo(timezone)
-        self._spans: dict[tuple[date, date], int] = {}
-
-    def working_days(self, start: date, end: date) -> int:
-        """Working days after ``start`` up to ``end`` (memoised: many cases share their dates)."""
-        span = self._spans.get((start, end))
-        if span is None:
-            span = self._spans[(start, end)] = working_days_between(start, end, self.is_workday)
-        return span
     def business_date(self, moment: datetime) -> date:
         """The date of ``moment`` where the service works."""
         return moment.astimezone(self.zone).date()

@@ -47,3 +47,22 @@ def test_only_admins_change_the_calendar_and_they_say_why(services):
     with pytest.raises(InvalidValue):
         services.catalogue.declare_calendar_year(ADMIN, 1999, "x")
     assert services.catalogue.calendar_overrides()[0] == 0
+
+
+def test_cycle_times_follow_a_holiday_declared_while_the_process_runs(services):
+    services.calendar.refresh_seconds = 0
+
+    def licence_cycle(day_accepted, day_decided):
+        with freeze_time(f"{day_accepted} 09:00:00+08:00"):
+            case_id = open_restaurant(services)
+            submit_all(services, case_id)
+            services.cases.accept_item(AMR, case_id, "business-licence")
+        with freeze_time(f"{day_decided} 09:00:00+08:00"):
+            services.cases.approve_item(AMR, case_id, "business-licence")
+        services.runner.catch_up()
+        (row,) = [r for r in services.queries.store.case_items(str(case_id)) if r["code"] == "business-licence"]
+        return row["cycle_days"]
+
+    assert licence_cycle("2026-03-02", "2026-03-04") == 2
+    services.catalogue.declare_calendar_day(ADMIN, date(2026, 3, 3), False, "暴雪停工")
+    assert licence_cycle("2026-03-02", "2026-03-04") == 1  # the same dates, now with a day off between
