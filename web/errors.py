@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
 
 from application import errors as app_errors
 from application.tokens import Unauthenticated
@@ -50,7 +49,11 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 
 def register(app: Flask) -> None:
-    """Answer every error as ``{"error": {"code", "message", "fields"?}}``."""
+    """Answer application and domain errors as ``{"error": {"code", "message", "fields"?}}``.
+
+    HTTP errors (404, 405, 413, 422 from validation …) are answered in the same shape by
+    ``web.api.OneThingApi.handle_http_exception``, which flask-smorest registers for the whole app.
+    """
 
     @app.errorhandler(app_errors.ApplicationError)
     @app.errorhandler(DomainError)
@@ -60,7 +63,3 @@ def register(app: Flask) -> None:
             fields = {error.field: [str(error)]}  # type: ignore[attr-defined]
         return error_response(status_of(error), getattr(error, "code", "error"), str(error), fields,
                               current_version=getattr(error, "current_version", None))
-
-    @app.errorhandler(HTTPException)
-    def http(error: HTTPException) -> Response:
-        return error_response(error.code or 500, error.name.lower().replace(" ", "_"), str(error.description))
