@@ -79,6 +79,13 @@ class UsersApplication(OneThingApplication):
         except AggregateNotFoundError:
             raise UserNotFound(f"no user {username!r}") from None
 
+    def find_actor(self, username: str) -> Actor | None:
+        """Return the actor of an existing user, else None."""
+        try:
+            return self.user(username).as_actor()
+        except UserNotFound:
+            return None
+
     def exists(self, username: str) -> bool:
         """Return whether ``username`` is taken."""
         return User.create_id(username) in self.repository

@@ -14,7 +14,6 @@ from datetime import timedelta
 from application.cases import CaseApplication
 from application.catalogue import CatalogueApplication
 from application.clock import Clock, SystemClock
-from application.errors import UserNotFound
 from application.projections.audit import AuditProjection
 from application.projections.cases import CaseProjection
 from application.projections.directory import DirectoryProjection
@@ -91,13 +90,6 @@ class Services:
         tables = init_schema(self.settings.database_url, EVENT_STORES, then=more_tables)
         return tables + sorted(self.runner.table_names()) + ["api_idempotency"]
 
-    def find_actor(self, username: str) -> Actor | None:
-        """Return the actor of an existing user, else None."""
-        try:
-            return self.users.user(username).as_actor()
-        except UserNotFound:
-            return None
-
 
 def build_services(settings: Settings | None = None, clock: Clock | None = None) -> Services:
     """Build the applications on the configured database (tables must exist: see ``init_schema``)."""
@@ -107,26 +99,23 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     catalogue = CatalogueApplication(env=env)
     calendar = WorkingCalendar.from_file(settings.calendar_overrides, recorded=catalogue.calendar_overrides)
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments)
-    services = Services(settings, clock, calendar, catalogue, users,  # the rest is wired below
-                        None, None, None, None, None, None, None)  # type: ignore[arg-type]
-    services.cases = CaseApplication(
-        env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
-        find_actor=services.find_actor, knows=calendar.knows,
-    )
-    services.runner = ProjectionRunner(
+    cases = CaseApplication(env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
+                            find_actor=users.find_actor, knows=calendar.knows)
+    runner = ProjectionRunner(
         engine=shared_datastore(settings.database_url).engine,  # type: ignore[arg-type]
-        sources={"Cases": services.cases, "Catalogue": catalogue, "Users": users},
+        sources={"Cases": cases, "Catalogue": catalogue, "Users": users},
         projections=[CaseProjection(calendar.working_days, settings.timezone), AuditProjection(),
                      DirectoryProjection()],
     )
-    services.queries = Queries(SqlReadModels(services.runner.engine), clock, services.runner.wait_until,
-                               services.runner.lag, services.runner.catch_up)
-    services.tokens = TokenService(users, clock, timedelta(hours=settings.token_hours))
-    services.idempotency = IdempotencyStore(services.runner.engine)
-    services.roadmaps = Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows)
-    services.sla = SlaService(services.cases, services.queries.store.cases_to_check, clock, calendar.is_workday,
-                              services.runner.catch_up, settings.raise_after_days)
-    return services
+    queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
+    return Services(
+        settings=settings, clock=clock, calendar=calendar, catalogue=catalogue, users=users, cases=cases,
+        runner=runner, queries=queries, tokens=TokenService(users, clock, timedelta(hours=settings.token_hours)),
+        idempotency=IdempotencyStore(runner.engine),
+        roadmaps=Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows),
+        sla=SlaService(cases, queries.store.cases_to_check, clock, calendar.is_workday, runner.catch_up,
+                       settings.raise_after_days),
+    )
 
 
 def command_line_actor() -> Actor:
