@@ -181,8 +181,7 @@ class ProjectionRunner:
         tracked = self._tracking()
         if tracked != view.tracking_after_commit:
             view.forget()  # someone else committed since our last batch: our cached rows may be old
-        positions = {projection: position for (projection, app_name), position in tracked.items()
-                     if app_name == name and projection in {p.name for p in self.projections}}
+        positions = self.positions(name, tracked)
         start = min(positions[p.name] for p in projections)
         notifications = app.recorder.select_notifications(
             start=start, limit=self.batch_size, inclusive_of_start=False)
@@ -233,13 +232,11 @@ class ProjectionRunner:
             return {(r.projection, r.application): r.position for r in connection.execute(select(tracking))}
 
     # Reading positions --------------------------------------------------------------------------
-    def positions(self, application: str) -> dict[str, int]:
-        """Each projection's position in ``application``'s log."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(select(tracking).where(tracking.c.application == application,
-                                                             tracking.c.projection != SCHEMA_ROW))
-            return {r.projection: r.position for r in rows
-                    if r.projection in {p.name for p in self.projections}}
+    def positions(self, application: str, tracked: dict[tuple[str, str], int] | None = None) -> dict[str, int]:
+        """Each of this runner's projections' position in ``application``'s log."""
+        names = {p.name for p in self.projections}
+        return {projection: position for (projection, app_name), position in (tracked or self._tracking()).items()
+                if app_name == application and projection in names}
 
     def lag(self) -> list[Lag]:
         """How many recorded events each projection has not processed yet (exact, gaps or not)."""
