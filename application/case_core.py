@@ -88,16 +88,25 @@ class CaseCore(OneThingApplication):
         """Return the case as it stood at ``moment`` (after the last event recorded by then)."""
         if not isinstance(moment, datetime) or moment.tzinfo is None:
             raise InvalidInput("as_of: a date and time with its time zone", {"as_of": ["ISO 8601 with offset"]})
-        self.get_case(actor, case_id)  # who may see it, decided on the current case
-        versions = [e.originator_version for e in self.events.get(_as_uuid(case_id)) if e.timestamp <= moment]
-        if not versions:
+        events = self._visible_events(actor, case_id)
+        then = [e for e in events if e.timestamp <= moment]
+        if not then:
             raise CaseNotFound(f"case {case_id} did not exist yet at {moment.isoformat()}")
-        return self.load(case_id, versions[-1])
+        return _replay(then)
 
     def history(self, actor: Actor, case_id: UUID | str) -> list[dict[str, Any]]:
         """Every event of the case in order: position, type, time, actor, reason and the rest as data."""
-        self.get_case(actor, case_id)
-        return [_history_entry(event) for event in self.events.get(_as_uuid(case_id))]
+        return [_history_entry(event) for event in self._visible_events(actor, case_id)]
+
+    def _visible_events(self, actor: Actor, case_id: UUID | str) -> list[Any]:
+        """The case's events, read once, if the actor may see the case as it is now."""
+        events = list(self.events.get(_as_uuid(case_id)))
+        if not events:
+            raise CaseNotFound(f"no case {case_id}")
+        current = _replay(events)
+        if not may_view(actor, current):
+            raise NotAllowed(f"{actor.user_id} may not see case {current.number}")
+        return events
 
     def load(self, case_id: UUID | str, version: int | None = None) -> Case:
         """Return the case with this id, or raise ``CaseNotFound``."""
@@ -157,6 +166,15 @@ class CaseCore(OneThingApplication):
 
 
 HISTORY_HIDDEN = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor", "reason"}
+
+
+def _replay(events: list[Any]) -> Case:
+    """The case after ``events`` (from its first)."""
+    case = None
+    for event in events:
+        case = event.mutate(case)
+    assert case is not None
+    return case
 
 
 def _history_entry(event: Any) -> dict[str, Any]:
