@@ -191,15 +191,9 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
 
     def revoke_dependants(self, actor: Actor) -> None:
         """Revoke every approved item that waits (directly or not) on a revoked one."""
-        changed = True
-        while changed:
-            changed = False
-            for item in self.items.values():
-                fallen = [p for p in item.prerequisites if self.items[p].revoked]
-                if item.status == ItemStatus.APPROVED and fallen:
-                    self.trigger_event(ev.ApprovalRevoked, item=item.code, actor=actor,
-                                       reason=f"prerequisite {fallen[0]!r} was revoked")
-                    changed = True
+        self.follow_prerequisites(
+            affected=lambda item: item.status == ItemStatus.APPROVED, fallen=lambda p: p.revoked,
+            event=ev.ApprovalRevoked, actor=actor)
 
     def reject_item(self, code: str, actor: Actor, reason: str) -> None:
         """Reject an item with the reason (before or during review)."""
@@ -253,12 +247,22 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
     def withdraw_orphans(self, actor: Actor) -> None:
         """Withdraw every undecided item that waits (directly or not) on a rejected item."""
         lost = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN)
+        self.follow_prerequisites(
+            affected=lambda item: not item.decided, fallen=lambda p: p.status in lost,
+            event=ev.ItemWithdrawn, actor=actor)
+
+    def follow_prerequisites(self, affected: Callable[[ItemState], bool], fallen: Callable[[ItemState], bool],
+                             event: type, actor: Actor) -> None:
+        """Record ``event`` for every ``affected`` item with a ``fallen`` prerequisite, until none is left
+        (an item it reaches may be the fallen prerequisite of another)."""
         changed = True
         while changed:
             changed = False
             for item in self.items.values():
-                fallen = [p for p in item.prerequisites if self.items[p].status in lost]
-                if not item.decided and fallen:
-                    self.trigger_event(ev.ItemWithdrawn, item=item.code, actor=actor,
-                                       reason=f"prerequisite {fallen[0]!r} was {self.items[fallen[0]].status}")
+                down = [p for p in item.prerequisites if fallen(self.items[p])]
+                if affected(item) and down:
+                    cause = self.items[down[0]]
+                    state = "revoked" if cause.revoked else str(cause.status)
+                    self.trigger_event(event, item=item.code, actor=actor,
+                                       reason=f"prerequisite {down[0]!r} was {state}")
                     changed = True
