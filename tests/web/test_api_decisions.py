@@ -107,10 +107,10 @@ def test_list_times_carry_their_utc_offset_on_sqlite_too(api):
 
 
 def test_a_write_that_failed_only_in_answering_is_not_repeated_by_the_retry(api, monkeypatch):
-    from web.api import views_cases
+    from web.api import core
 
     case = api.open_case()
-    real_jsonify = views_cases.jsonify
+    real_jsonify = core.jsonify
     failures = []
 
     def fail_once(*args, **kwargs):
@@ -119,7 +119,7 @@ def test_a_write_that_failed_only_in_answering_is_not_repeated_by_the_retry(api,
             raise RuntimeError("the connection dropped while answering")
         return real_jsonify(*args, **kwargs)
 
-    monkeypatch.setattr(views_cases, "jsonify", fail_once)
+    monkeypatch.setattr(core, "jsonify", fail_once)  # where a write's answer is made
     headers = {"Idempotency-Key": "esc-1"}
     with pytest.raises(RuntimeError):  # the test client re-raises what a server would answer with 500
         api.post(f"/cases/{case['id']}/escalations", {"reason": "slow"}, "supervisor", **headers)

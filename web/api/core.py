@@ -6,7 +6,7 @@ import re
 import threading
 from typing import Any
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, jsonify, request, url_for
 
 from application.errors import InvalidInput
 from application.tokens import Unauthenticated
@@ -63,6 +63,19 @@ class LastWrites:
 def last_writes() -> LastWrites:
     """This app's record of who wrote what last."""
     return current_app.extensions.setdefault("onething_last_writes", LastWrites())
+
+
+def case_response(saved: Any, status: int = 200) -> Response:
+    """The case exactly as a write left it, with its version as ETag (and Location when created)."""
+    from web.api.schemas import CaseOut
+
+    case = services().cases.load(saved.case_id, saved.version)
+    response = jsonify(CaseOut().dump(case_json(case)))
+    response.status_code = status
+    response.headers["ETag"] = f'"{case.version}"'
+    if status == 201:
+        response.headers["Location"] = url_for("cases.read_case", case_id=str(case.id))
+    return response
 
 
 def case_json(case: Case) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, current_app, g, make_response, request
 
-from web.api.core import actor, services
+from web.api.core import actor, case_response, services
 from web.errors import error_response
 
 HEADERS_KEPT = ("Location", "ETag", "Content-Type")
@@ -45,22 +45,20 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if response.status_code >= 500 and "onething_saved" not in g:
             store.release(user, key)
         else:
-            kept = {h: response.headers[h] for h in HEADERS_KEPT if h in response.headers}
-            store.answer(user, key, response.status_code, response.get_data(as_text=True), json.dumps(kept))
+            _keep(store, user, key, response)
         return response
 
     return wrapper
 
 
-def _answer_saved(store: Any, user: str, key: str, saved: Any) -> None:
-    from web.api.core import case_json
-    from web.api.schemas import CaseOut
+def _keep(store: Any, user: str, key: str, response: Response) -> None:
+    kept = {h: response.headers[h] for h in HEADERS_KEPT if h in response.headers}
+    store.answer(user, key, response.status_code, response.get_data(as_text=True), json.dumps(kept))
 
+
+def _answer_saved(store: Any, user: str, key: str, saved: Any) -> None:
     try:
-        case = services().cases.load(saved.case_id, saved.version)
-        body = json.dumps(CaseOut().dump(case_json(case)), default=str, ensure_ascii=False)
-        store.answer(user, key, 200, body, json.dumps({"ETag": f'"{saved.version}"',
-                                                        "Content-Type": "application/json"}))
+        _keep(store, user, key, case_response(saved))
     except Exception:  # noqa: BLE001 - the claim stays; it can be taken over after CLAIM_TIMEOUT
         logging.getLogger(__name__).exception("could not store the answer of a written request")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, jsonify, url_for
+from flask import Response, g, jsonify
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from application.case_core import Saved
 from application.errors import InvalidInput, NotFound
-from web.api.core import actor, case_json, if_match, last_writes, services
+from web.api.core import actor, case_json, case_response, if_match, last_writes, services
 from web.api.idempotency import idempotent
 from web.api.schemas import (
     CaseOut,
@@ -46,13 +46,7 @@ def _answer(saved: Saved, status: int = 200) -> Response:
     """The case after a write, with its version as ETag; remembered for read-your-writes."""
     g.onething_saved = saved  # the write happened, whatever comes next (see idempotency)
     last_writes().record(actor().user_id, saved.notification_id)
-    case = services().cases.load(saved.case_id, saved.version)  # exactly what this write left
-    response = jsonify(CaseOut().dump(case_json(case)))
-    response.status_code = status
-    response.headers["ETag"] = f'"{case.version}"'
-    if status == 201:
-        response.headers["Location"] = url_for("cases.read_case", case_id=str(case.id))
-    return response
+    return case_response(saved, status)
 
 
 @blp.post("")
