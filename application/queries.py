@@ -8,7 +8,6 @@ projections to include that write (read-your-writes).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from application.access import require_role
@@ -82,7 +81,7 @@ class Queries:
         require_role(actor, "the escalations board", Role.SUPERVISOR, Role.AUDITOR)
         self._after(after)
         now = self.clock.now()
-        return [{**row, "age_days": (_aware(row["resolved_at"] or now) - _aware(row["opened_at"])).days}
+        return [{**row, "age_days": ((row["resolved_at"] or now) - row["opened_at"]).days}
                 for row in self.store.escalations(state)]
 
     def kpis(self, actor: Actor) -> dict[str, Any]:
@@ -120,7 +119,3 @@ def _overdue(item: Row, today: Any) -> bool:
     """Past its due date, unless its clock is paused for a supplement."""
     return item["due"] is not None and item["due"] < today and item["status"] != "supplement_requested"
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back: they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

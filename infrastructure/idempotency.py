@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text, and_, delete, select, update
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
+
+from infrastructure.readmodels import UtcDateTime
 
 metadata = MetaData()
 answers = Table(
@@ -18,7 +20,7 @@ answers = Table(
     Column("user_id", String(128), primary_key=True), Column("key", String(128), primary_key=True),
     Column("request", String(64), nullable=False),  # a digest of method, path and body
     Column("status", Integer), Column("body", Text), Column("headers", Text),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 KEEP_FOR = timedelta(hours=24)
 CLAIM_TIMEOUT = timedelta(seconds=60)  # an unanswered claim older than this was abandoned (a crash)
@@ -32,10 +34,6 @@ class Stored:
     status: int | None
     body: str | None
     headers: str | None
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps no time zone
 
 
 class IdempotencyStore:
@@ -62,7 +60,7 @@ class IdempotencyStore:
                     and_(answers.c.user_id == user, answers.c.key == key))).first()
             if row is None:
                 return self.claim(user, key, request)  # purged meanwhile: claim it afresh
-            if row.status is None and row.request == request and _utc(row.created_at) < now - CLAIM_TIMEOUT:
+            if row.status is None and row.request == request and row.created_at < now - CLAIM_TIMEOUT:
                 with self.engine.begin() as connection:  # take over an abandoned claim, once
                     taken = connection.execute(update(answers).where(and_(
                         answers.c.user_id == user, answers.c.key == key, answers.c.status.is_(None),
