@@ -19,7 +19,7 @@ from application.retry import with_retries
 from application.transcodings import OneThingApplication
 from application.write_cache import WriteCache
 from domain.case import Case
-from domain.deadlines import IsWorkday
+from domain.deadlines import IsWorkday, WorkClock, add_working_days
 from domain.errors import DomainError
 from domain.values import Actor
 
@@ -45,6 +45,7 @@ class CommandsBase:
     is_workday: IsWorkday
     knows: Callable[[date], bool]
     find_actor: Callable[[str], Actor | None]
+    work_clock: Callable[[], WorkClock]  # CaseCore.work_clock
     change: Callable[..., Saved]  # CaseCore.change
     saved: Callable[..., Saved]  # CaseCore.saved
 
@@ -64,6 +65,15 @@ class CaseCore(OneThingApplication):
         self.catalogue, self.clock, self.is_workday, self.knows = catalogue, clock, is_workday, knows
         self.find_actor = find_actor
         self.write_cache: WriteCache[Case] = WriteCache()
+
+    def work_clock(self) -> WorkClock:
+        """Today and the working-day calendar, for commands that start clocks."""
+        return WorkClock(self.clock.today(), self.is_workday, self.knows)
+
+    def case_due(self, case: Case, as_of: date | None = None) -> date | None:
+        """The case's due date as of a day (today unless told), following prerequisites (``domain.case_due``)."""
+        return case.due_as_of(as_of or self.clock.today(),
+                              lambda start, days: add_working_days(start, days, self.is_workday))
 
     def _take_snapshots(self, processing_event: Any) -> None:
         """Snapshots speed up loading; one that fails after the events committed must not turn a

@@ -54,13 +54,13 @@ class ReviewCommands(CommandsBase):
                      expected_version: int | None = None) -> Saved:
         """Approve the item on review."""
         return self._review(actor, case_id, item, "approving", lambda c: c.approve_item(
-            item, actor, reason), expected_version)
+            item, actor, reason, clock=self.work_clock()), expected_version)
 
     def approve_on_commitment(self, actor: Actor, case_id: str, item: str, commitment: str,
                               reason: str = "", expected_version: int | None = None) -> Saved:
         """Approve the item at once on the applicant's signed commitment (告知承诺)."""
         return self._review(actor, case_id, item, "approving on commitment", lambda c: c.approve_on_commitment(
-            item, commitment, actor, reason), expected_version)
+            item, commitment, actor, reason, clock=self.work_clock()), expected_version)
 
     def revoke_commitment(self, actor: Actor, case_id: str, item: str, reason: str,
                           expected_version: int | None = None) -> Saved:

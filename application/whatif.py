@@ -1,6 +1,7 @@
 """What if the time limits had been different? Replays recorded case histories; writes nothing.
 
-For every item that was accepted, the replay takes its recorded acceptance day, supplement pauses
+For every item whose clock started, the replay takes the recorded day it started (acceptance, or the
+approval of its last prerequisite), supplement pauses
 and decision day, and computes its due date under the policy (each limit × ``scale``, rounded up,
 at least one working day), pauses added back as the real rule does. It then compares, per bundle
 and per department, the on-time rate (decided by the due date / decided) and the breaches (decided
@@ -23,12 +24,12 @@ DECISIONS = {"ItemApproved", "ItemApprovedOnCommitment", "ItemRejected"}
 
 @dataclass
 class ItemRun:
-    """One accepted item's recorded life, as far as deadlines go."""
+    """One item's recorded life from the start of its clock, as far as deadlines go."""
 
     bundle: str
     department: str
     time_limit_days: int
-    accepted_on: date
+    clock_from: date
     recorded_due: date
     pauses: list[tuple[date, date]] = field(default_factory=list)
     paused_on: date | None = None
@@ -36,7 +37,7 @@ class ItemRun:
 
     def due_under(self, scale: float, is_workday: IsWorkday) -> date:
         """The due date had the limit been scaled (pauses still added back)."""
-        due = add_working_days(self.accepted_on, max(1, math.ceil(self.time_limit_days * scale)), is_workday)
+        due = add_working_days(self.clock_from, max(1, math.ceil(self.time_limit_days * scale)), is_workday)
         for paused, resumed in self.pauses:
             due = extend_after_pause(due, paused, resumed, is_workday)
         return due
@@ -55,7 +56,7 @@ class Tally:
 
 
 def item_runs(history: Iterable[Any], business_date: Callable[[datetime], date]) -> list[ItemRun]:
-    """The accepted items of one case history (its events in order)."""
+    """The items of one case history whose clocks started (its events in order)."""
     runs: dict[str, ItemRun] = {}
     meta: dict[str, Any] = {}
     bundle = ""
@@ -66,15 +67,15 @@ def item_runs(history: Iterable[Any], business_date: Callable[[datetime], date])
             meta = {i["code"]: i for i in event.items}
         elif kind == "ItemTransferred":
             meta[event.item] = {**meta[event.item], "department": event.to_department}
-        elif kind == "ItemAccepted":
+        elif kind in ("ItemAccepted", "ItemClockStarted") and event.item not in runs:
             item = meta[event.item]
-            runs[event.item] = ItemRun(bundle, item["department"], item["time_limit_days"], event.accepted_on,
-                                       event.due)
+            start = event.accepted_on if kind == "ItemAccepted" else event.started_on
+            runs[event.item] = ItemRun(bundle, item["department"], item["time_limit_days"], start, event.due)
         elif kind == "SupplementRequested" and event.item in runs:
             runs[event.item].paused_on = event.paused_on
         elif kind == "SupplementReceived" and event.item in runs:
             run = runs[event.item]
-            run.pauses.append((run.paused_on or run.accepted_on, business_date(event.timestamp)))
+            run.pauses.append((run.paused_on or run.clock_from, business_date(event.timestamp)))
             run.recorded_due, run.paused_on = event.due, None
         elif kind in DECISIONS and event.item in runs:
             runs[event.item].decided_on = business_date(event.timestamp)

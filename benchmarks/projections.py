@@ -31,6 +31,7 @@ from support import fresh_postgres  # noqa: E402
 
 from application.demo import demo_credit_code  # noqa: E402
 from domain.case import Case  # noqa: E402
+from domain.deadlines import WorkClock  # noqa: E402
 from domain.definitions import prerequisite_order  # noqa: E402
 from domain.values import Actor, Applicant, Channel, Role  # noqa: E402
 from infrastructure.catalogue_files import sample_catalogue  # noqa: E402
@@ -61,7 +62,7 @@ def record(services, events: int) -> int:
             case.accept_item(code, day, weekdays, reviewer)
             if case.items[code].inspection:
                 case.record_inspection(code, case.items[code].inspection, True, reviewer)
-            case.approve_item(code, reviewer)
+            case.approve_item(code, reviewer, clock=WorkClock(day, weekdays))
             case.issue_certificates(code, reviewer)
         recorded += case.version
         pending.append(case)

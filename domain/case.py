@@ -17,10 +17,11 @@ from eventsourcing.domain import Aggregate
 from domain import case_events as ev
 from domain import errors
 from domain.case_deadlines import CaseDeadlines
+from domain.case_due import AddWorkingDays, ItemClock, projected_due
 from domain.case_guards import CaseGuards
 from domain.case_state import Escalation, ItemState
 from domain.case_supervision import CaseSupervision
-from domain.deadlines import IsWorkday, add_working_days, extend_after_pause
+from domain.deadlines import IsWorkday, WorkClock, extend_after_pause
 from domain.definitions import INSPECTION_METHODS, BundleDef
 from domain.values import Actor, Applicant, CaseStatus, Channel, ItemStatus
 
@@ -75,7 +76,8 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
 
     @property
     def due(self) -> date | None:
-        """The latest due date of the case's items, once any item has one."""
+        """The latest due date recorded on the case's items, once any item has one (``due_as_of`` also
+        projects the items whose clocks have not started)."""
         return max((i.due for i in self.items.values() if i.due), default=None)
 
     # Intake ---------------------------------------------------------------------------------
@@ -116,13 +118,17 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
     # Review -----------------------------------------------------------------------------------
     def accept_item(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "",
                     knows: Callable[[date], bool] = lambda _: True) -> None:
-        """Accept an item for review; its clock starts the next working day. ``knows`` says whether the
-        calendar has the real holidays of a day's year; if not, the due date is marked provisional."""
+        """Accept an item for review; its clock starts the next working day, unless it started already when
+        its prerequisites were approved. ``knows`` says whether the calendar has the real holidays of a
+        day's year; if not, the due date is marked provisional."""
         item = self.check_item_status(code, ItemStatus.WAITING)
         self.check_materials_present(item, excused_ok=True)
-        due = add_working_days(today, item.time_limit_days, is_workday)
+        if item.due is not None:  # its clock started when its prerequisites were approved: it keeps running
+            due, provisional = item.due, item.due_provisional
+        else:
+            due, provisional = WorkClock(today, is_workday, knows).due_after(item.time_limit_days)
         self.trigger_event(ev.ItemAccepted, item=code, accepted_on=today, due=due,
-                           due_provisional=not (knows(today) and knows(due)), actor=actor, reason=reason)
+                           due_provisional=provisional, actor=actor, reason=reason)
 
     def request_supplement(self, code: str, materials: list[str], today: date, actor: Actor, reason: str) -> None:
         """Ask for corrected or additional material; the item's clock pauses."""
@@ -157,16 +163,19 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         self.trigger_event(ev.InspectionRecorded, item=code, method=method, passed=passed,
                            actor=actor, reason=reason)
 
-    def approve_item(self, code: str, actor: Actor, reason: str = "") -> None:
-        """Approve an item on review: prerequisites approved, inspection passed if it needs one."""
+    def approve_item(self, code: str, actor: Actor, reason: str = "", *, clock: WorkClock) -> None:
+        """Approve an item on review: prerequisites approved, inspection passed if it needs one.
+        ``clock`` (today and the calendar) starts the clocks of the items this approval releases."""
         item = self.check_item_status(code, ItemStatus.IN_REVIEW)
         self.check_prerequisites(item)
         if item.inspection and item.inspection_passed is not True:
             raise errors.InspectionRequired(f"item {code!r} needs a passed {item.inspection} inspection")
         self.trigger_event(ev.ItemApproved, item=code, actor=actor, reason=reason)
+        self.start_released_clocks(code, clock, actor)
         self.settle(actor)
 
-    def approve_on_commitment(self, code: str, commitment: str, actor: Actor, reason: str = "") -> None:
+    def approve_on_commitment(self, code: str, commitment: str, actor: Actor, reason: str = "", *,
+                              clock: WorkClock) -> None:
         """Approve at once on the applicant's signed commitment, where the item allows it."""
         item = self.check_item_status(code, ItemStatus.IN_REVIEW)
         if not item.commitment_allowed:
@@ -176,7 +185,27 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         self.check_prerequisites(item)
         self.trigger_event(ev.ItemApprovedOnCommitment, item=code, commitment=commitment,
                            actor=actor, reason=reason)
+        self.start_released_clocks(code, clock, actor)
         self.settle(actor)
+
+    def start_released_clocks(self, approved: str, clock: WorkClock, actor: Actor) -> None:
+        """Start the clock of every waiting item whose last prerequisite ``approved`` was: its department's
+        time runs from today although nobody accepted it yet (an item accepted earlier keeps its clock)."""
+        for item in self.items.values():
+            if item.status == ItemStatus.WAITING and item.due is None and approved in item.prerequisites and \
+                    all(self.items[p].status == ItemStatus.APPROVED for p in item.prerequisites):
+                due, provisional = clock.due_after(item.time_limit_days)
+                self.trigger_event(ev.ItemClockStarted, item=item.code, started_on=clock.today, due=due,
+                                   due_provisional=provisional, actor=actor,
+                                   reason=f"prerequisite {approved!r} approved")
+
+    def due_as_of(self, as_of: date, add_days: AddWorkingDays) -> date | None:
+        """The case's due date as of a day, following prerequisites (``domain.case_due``); once closed,
+        the latest deadline its items had."""
+        if self.status != CaseStatus.OPEN:
+            return self.due
+        return projected_due((ItemClock(i.code, i.status, i.due, i.time_limit_days, tuple(i.prerequisites))
+                              for i in self.items.values()), as_of, add_days)
 
     def revoke_commitment(self, code: str, actor: Actor, reason: str) -> None:
         """Revoke an approval on commitment after a failed verification (also after closing)."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 WARNING_SHARE = 0.8
 MAX_LEVEL = 3
+RUNNING = (ItemStatus.IN_REVIEW, ItemStatus.WAITING)  # a waiting item runs once its prerequisites are approved
 
 
 class CaseDeadlines:
@@ -49,14 +50,15 @@ class CaseDeadlines:
 
     def _check_item(self, item: ItemState, today: date, is_workday: IsWorkday, actor: Actor) -> bool:
         """Warn or breach one item if due; return whether it was breached now."""
-        if item.status != ItemStatus.IN_REVIEW or item.due is None or item.accepted_on is None:
-            return False  # not running: waiting, paused for a supplement, or decided
+        start = item.clock_start
+        if item.status not in RUNNING or item.due is None or start is None:
+            return False  # not running: not started, paused for a supplement, or decided
         if today > item.due and not item.breached:
             self.trigger_event(ev.DeadlineBreached, item=item.code, due=item.due, actor=actor,  # type: ignore[attr-defined]
                                reason=f"due {item.due.isoformat()}")
             return True
-        allowed = working_days_between(item.accepted_on, item.due, is_workday)
-        used = working_days_between(item.accepted_on, today, is_workday)
+        allowed = working_days_between(start, item.due, is_workday)
+        used = working_days_between(start, today, is_workday)
         if not item.warned and not item.breached and used >= math.ceil(WARNING_SHARE * allowed):
             self.trigger_event(ev.DeadlineWarned, item=item.code, due=item.due, used_days=used,  # type: ignore[attr-defined]
                                allowed_days=allowed, actor=actor, reason=f"{used} of {allowed} working days used")

@@ -77,7 +77,20 @@ class ItemAccepted(ItemEvent):
     def apply(self, case: Case) -> None:
         item = case.items[self.item]
         item.status, item.accepted_on, item.due = ItemStatus.IN_REVIEW, self.accepted_on, self.due
+        item.clock_from = item.clock_from or self.accepted_on
         item.due_provisional = self.due_provisional
+
+
+class ItemClockStarted(ItemEvent):
+    """The last prerequisite of a waiting item was approved: its clock starts before it is accepted."""
+
+    started_on: date
+    due: date
+    due_provisional: bool
+
+    def apply(self, case: Case) -> None:
+        item = case.items[self.item]
+        item.clock_from, item.due, item.due_provisional = self.started_on, self.due, self.due_provisional
 
 
 class SupplementRequested(ItemEvent):

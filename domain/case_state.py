@@ -26,6 +26,7 @@ class ItemState:
     outputs: list[dict[str, str]]
     status: ItemStatus = ItemStatus.WAITING
     accepted_on: date | None = None
+    clock_from: date | None = None  # its working days count after this day: accepted, or prerequisites approved
     due: date | None = None
     due_provisional: bool = False  # computed in a year the calendar does not know: Monday–Friday assumed
     paused_on: date | None = None
@@ -48,6 +49,12 @@ class ItemState:
             inspection=item.inspection, essential=item.essential,
             outputs=[{"type": o.type, "name": o.name} for o in item.outputs],
         )
+
+    @property
+    def clock_start(self) -> date | None:
+        """The day after which its working days count, once its clock started (older snapshots lack
+        ``clock_from``: their clocks all started on acceptance)."""
+        return self.clock_from or self.accepted_on
 
     @property
     def decided(self) -> bool:

@@ -8,6 +8,7 @@ the working days from the request (exclusive) to the supplement (inclusive) are 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 IsWorkday = Callable[[date], bool]
@@ -39,3 +40,18 @@ def working_days_between(start: date, end: date, is_workday: IsWorkday) -> int:
 def extend_after_pause(due: date, paused_on: date, resumed_on: date, is_workday: IsWorkday) -> date:
     """Return the due date moved on by the working days the clock stood still."""
     return add_working_days(due, working_days_between(paused_on, resumed_on, is_workday), is_workday)
+
+
+@dataclass(frozen=True)
+class WorkClock:
+    """Today and the calendar, as a command that starts a clock needs them."""
+
+    today: date
+    is_workday: IsWorkday
+    knows: Callable[[date], bool] = lambda _: True
+
+    def due_after(self, days: int) -> tuple[date, bool]:
+        """The due date ``days`` working days after today, and whether it is provisional (a year the
+        calendar does not know is involved)."""
+        due = add_working_days(self.today, days, self.is_workday)
+        return due, not (self.knows(self.today) and self.knows(due))

@@ -23,7 +23,7 @@ from typing import Any
 
 import chinese_calendar
 
-from domain.deadlines import working_days_between
+from domain.deadlines import add_working_days, working_days_between
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class WorkingCalendar:
         self._warned_years: set[int] = set()
         self._cached = lru_cache(maxsize=4096)(self._is_workday)
         self._spans = lru_cache(maxsize=65536)(self._working_days)
+        self._afters = lru_cache(maxsize=65536)(self._after)
         self.recorded, self.refresh_seconds = recorded, refresh_seconds  # overrides an admin recorded
         self._version, self._checked_at = -1, float("-inf")
         self._lock = threading.Lock()
@@ -58,6 +59,7 @@ class WorkingCalendar:
                 self.years = self.file_years | frozenset(years)
                 self._cached.cache_clear()
                 self._spans.cache_clear()
+                self._afters.cache_clear()
                 self._version = version
 
     @classmethod
@@ -92,6 +94,14 @@ class WorkingCalendar:
         """Working days after ``start`` up to and including ``end`` (memoised: many cases share dates)."""
         self.refresh()
         return self._spans(start, end)
+
+    def after(self, start: date, days: int) -> date:
+        """The ``days``-th working day after ``start`` (memoised like ``working_days``)."""
+        self.refresh()
+        return self._afters(start, days)
+
+    def _after(self, start: date, days: int) -> date:
+        return add_working_days(start, days, self._cached)
 
     def _working_days(self, start: date, end: date) -> int:
         return working_days_between(start, end, self._cached)

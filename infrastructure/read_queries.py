@@ -137,8 +137,10 @@ class SqlReadModels:
         return [row["case_id"] for row in self._all(select(cases.c.case_id).order_by(cases.c.opened_at))]
 
     def cases_to_check(self) -> list[str]:
-        """Open cases with an item under review or an open escalation (deadline supervision)."""
-        running = select(case_items.c.case_id).where(case_items.c.status == "in_review")
+        """Open cases with a running clock (an item under review, or waiting with its prerequisites
+        approved) or an open escalation (deadline supervision)."""
+        running = select(case_items.c.case_id).where(or_(
+            case_items.c.status == "in_review", and_(case_items.c.status == "waiting", case_items.c.due.is_not(None))))
         supervised = select(escalations.c.case_id).where(escalations.c.state == "open")
         query = select(cases.c.case_id).where(cases.c.status == "open",
                                               cases.c.case_id.in_(running.union(supervised)))

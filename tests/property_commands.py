@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from domain.case import Case
+from domain.deadlines import WorkClock
 from domain.definitions import BundleDef
 from domain.errors import DomainError
 from domain.values import Actor, Role
@@ -115,8 +116,8 @@ def apply(case: Case, operation: tuple, today: date) -> date:
         "request": lambda i, r: case.request_supplement(i, [], today, ACTOR, r),
         "receive": lambda i: case.receive_supplement(i, today, weekdays, ACTOR),
         "inspect": lambda i, p: case.record_inspection(i, "video", p, ACTOR),
-        "approve": lambda i: case.approve_item(i, ACTOR),
-        "commit": lambda i, t: case.approve_on_commitment(i, t, ACTOR),
+        "approve": lambda i: case.approve_item(i, ACTOR, clock=WorkClock(today, weekdays)),
+        "commit": lambda i, t: case.approve_on_commitment(i, t, ACTOR, clock=WorkClock(today, weekdays)),
         "revoke": lambda i, r: case.revoke_commitment(i, ACTOR, r),
         "reject": lambda i, r: case.reject_item(i, ACTOR, r),
         "issue": lambda i: case.issue_certificates(i, ACTOR),

@@ -104,7 +104,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     runner = ProjectionRunner(
         engine=shared_datastore(settings.database_url).engine,  # type: ignore[arg-type]
         sources={"Cases": cases, "Catalogue": catalogue, "Users": users},
-        projections=[CaseProjection(calendar.working_days, settings.timezone), AuditProjection(),
+        projections=[CaseProjection(calendar.working_days, calendar.after, settings.timezone), AuditProjection(),
                      DirectoryProjection()],
     )
     queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)

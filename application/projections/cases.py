@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from application.projections.base import Change, Projection, Row, ViewSession, required
+from domain.case_due import AddWorkingDays, ItemClock, projected_due
 
 CASES, ITEMS, MATERIALS = "rm_cases", "rm_case_items", "rm_case_materials"
 CERTIFICATES, ESCALATIONS = "rm_certificates", "rm_escalations"
@@ -35,11 +36,14 @@ class CaseProjection(Projection):
     applications = ("Cases",)
     tables = (CASES, ITEMS, MATERIALS, CERTIFICATES, ESCALATIONS)
 
-    def __init__(self, working_days: Callable[[date, date], int], timezone: str = "Asia/Shanghai"):
-        """``working_days(start, end)`` counts working days after ``start`` up to ``end`` (the calendar's,
-        which memoises them and forgets when an admin changes the calendar)."""
-        self.working_days = working_days
+    def __init__(self, working_days: Callable[[date, date], int], add_days: AddWorkingDays,
+                 timezone: str = "Asia/Shanghai"):
+        """``working_days(start, end)`` counts working days after ``start`` up to ``end``; ``add_days(start, n)``
+        is the n-th working day after ``start`` (the calendar's, which memoises them and forgets when an
+        admin changes the calendar)."""
+        self.working_days, self.add_days = working_days, add_days
         self.zone = ZoneInfo(timezone)
+
     def business_date(self, moment: datetime) -> date:
         """The date of ``moment`` where the service works."""
         return moment.astimezone(self.zone).date()
@@ -71,6 +75,7 @@ class CaseProjection(Projection):
                 "decided_on": None, "on_time": None, "cycle_days": None, "on_commitment": False, "supplements": 0,
                 "opened_at": e.timestamp, "warning": None, "urges": 0, "due_provisional": False, "assignee": None,
             })
+        self._refresh_due(change, view)
 
     def on_MaterialSubmitted(self, change: Change, e: Any, view: ViewSession) -> None:
         case = self._case(change, view)
@@ -87,6 +92,10 @@ class CaseProjection(Projection):
     def on_ItemAccepted(self, change: Change, e: Any, view: ViewSession) -> None:
         self._item(change, e.item, view, status="in_review", accepted_on=e.accepted_on, due=e.due,
                    due_provisional=e.due_provisional)
+        self._refresh_due(change, view)
+
+    def on_ItemClockStarted(self, change: Change, e: Any, view: ViewSession) -> None:
+        self._item(change, e.item, view, due=e.due, due_provisional=e.due_provisional)
         self._refresh_due(change, view)
 
     def on_SupplementRequested(self, change: Change, e: Any, view: ViewSession) -> None:
@@ -112,6 +121,7 @@ class CaseProjection(Projection):
 
     def on_ItemWithdrawn(self, change: Change, e: Any, view: ViewSession) -> None:
         self._item(change, e.item, view, status="withdrawn")
+        self._refresh_due(change, view)
 
     def on_CommitmentRevoked(self, change: Change, e: Any, view: ViewSession) -> None:
         self._item(change, e.item, view, status="rejected")
@@ -206,8 +216,11 @@ class CaseProjection(Projection):
         return split(self._case(change, view)["certificates"])
 
     def _refresh_due(self, change: Change, view: ViewSession) -> None:
-        due = max((i["due"] for i in self._items(change, view) if i["due"]), default=None)
-        view.put(CASES, {**self._case(change, view), "due": due})
+        """The case's due date following prerequisites, as of the event's day (``domain.case_due``)."""
+        clocks = (ItemClock(i["code"], i["status"], i["due"], i["time_limit_days"], tuple(split(i["prerequisites"])))
+                  for i in self._items(change, view))
+        due = projected_due(clocks, self.business_date(change.event.timestamp), self.add_days)
+        view.update(CASES, (change.key,), due=due)
 
     def _decide(self, change: Change, code: str, status: str, view: ViewSession, **values: Any) -> None:
         decided_on = self.business_date(change.event.timestamp)
@@ -215,6 +228,8 @@ class CaseProjection(Projection):
         on_time = None if item["due"] is None else decided_on <= item["due"]
         cycle = None if item["accepted_on"] is None else self.working_days(item["accepted_on"], decided_on)
         self._item(change, code, view, on_time=on_time, cycle_days=cycle)
+        if status == "rejected":  # a rejected item's deadline no longer counts
+            self._refresh_due(change, view)
 
     def _close(self, change: Change, e: Any, status: str, held_become: str, view: ViewSession) -> None:
         for item in self._items(change, view):

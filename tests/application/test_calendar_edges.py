@@ -92,3 +92,19 @@ def test_events_recorded_before_the_provisional_flag_still_load():
         state = {"item": "x", "due": "2026-03-09"}
         event_class.upcast_v1_v2(state)
         assert state["due_provisional"] is False
+
+
+def test_a_prerequisite_approved_before_spring_festival_starts_the_waiting_permits_clock(services):
+    """README worked example 3: the licence approved Friday 13 Feb 2026 starts the food permit's 5 working days
+    although nobody accepted it: 14 Feb (调休), 24, 25, 26, 27 Feb; accepting it on 25 Feb changes nothing."""
+    with freeze_time("2026-02-13 10:00:00+08:00"):
+        case_id = open_restaurant(services)
+        submit_all(services, case_id)
+        services.cases.accept_item(AMR, case_id, "business-licence")
+        services.cases.approve_item(AMR, case_id, "business-licence")
+    assert services.cases.load(case_id).items["food-permit"].due == date(2026, 2, 27)
+    with freeze_time("2026-02-25 10:00:00+08:00"):
+        services.cases.accept_item(FOOD, case_id, "food-permit")
+    permit = services.cases.load(case_id).items["food-permit"]
+    assert (permit.clock_start, permit.accepted_on, permit.due) == (date(2026, 2, 13), date(2026, 2, 25),
+                                                                     date(2026, 2, 27))

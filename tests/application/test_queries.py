@@ -125,7 +125,7 @@ def audited(any_services):
 
 
 CASE_A_TYPES = ["Opened", "MaterialSubmitted", "MaterialSubmitted", "ItemAccepted", "ItemApproved",
-                "CertificatesIssued", "ItemAccepted", "InspectionRecorded", "ItemApproved",
+                "ItemClockStarted", "CertificatesIssued", "ItemAccepted", "InspectionRecorded", "ItemApproved",
                 "CertificatesIssued", "Completed"]
 
 
@@ -138,8 +138,8 @@ class TestAuditLog:
         services, a = audited
         page = services.queries.audit_log(AUDITOR, case_id=a)
         rows = sorted(page.rows, key=lambda r: r["position"])
-        assert page.total == 11
-        assert [r["position"] for r in rows] == list(range(1, 12))
+        assert page.total == 12
+        assert [r["position"] for r in rows] == list(range(1, 13))
         assert [r["type"] for r in rows] == CASE_A_TYPES
         assert {r["originator_id"] for r in rows} == {a} and {r["aggregate"] for r in rows} == {"Case"}
 
@@ -153,24 +153,24 @@ class TestAuditLog:
         assert {k: rows[5][k] for k in fields} == {
             "type": "ItemApproved", "actor_id": "li-amr", "actor_role": "reviewer", "actor_department": "amr",
             "reason": "checked", "case_number": None}
-        assert {k: rows[11][k] for k in fields} == {
+        assert {k: rows[12][k] for k in fields} == {
             "type": "Completed", "actor_id": "zhang-food", "actor_role": "reviewer",
             "actor_department": "amr-food", "reason": "every item is decided", "case_number": None}
 
     def test_the_log_is_newest_first(self, audited):
         services, a = audited
-        assert positions(services.queries.audit_log(AUDITOR, case_id=a)) == list(range(11, 0, -1))
+        assert positions(services.queries.audit_log(AUDITOR, case_id=a)) == list(range(12, 0, -1))
 
     def test_the_actor_filter_keeps_that_users_events(self, audited):
         services, a = audited
         page = services.queries.audit_log(AUDITOR, actor="li-amr")
-        assert (page.total, positions(page)) == (3, [6, 5, 4])
+        assert (page.total, positions(page)) == (4, [7, 6, 5, 4])
         assert {(r["originator_id"], r["actor_id"]) for r in page.rows} == {(a, "li-amr")}
 
     def test_the_department_filter_keeps_events_by_that_departments_staff(self, audited):
         services, _ = audited
         page = services.queries.audit_log(ADMIN, department="amr-food")
-        assert [r["type"] for r in page.rows] == CASE_A_TYPES[:5:-1]
+        assert [r["type"] for r in page.rows] == CASE_A_TYPES[:6:-1]
         assert {r["actor_department"] for r in page.rows} == {"amr-food"}
 
     def test_the_case_filter_keeps_one_cases_events(self, audited):
@@ -183,37 +183,38 @@ class TestAuditLog:
         services, a = audited
         saved = services.cases.rate(INTAKE, a, 5)  # Saved.case_id is a UUID
         page = services.queries.audit_log(AUDITOR, case_id=saved.case_id, after=saved)
-        assert page.total == 12
+        assert page.total == 13
         assert page.rows[0]["type"] == "Rated"
 
     def test_the_time_range_includes_its_start_and_excludes_its_end(self, audited):
         services, a = audited
         page = services.queries.audit_log(AUDITOR, since=at("2026-11-16 10:00"), until=at("2026-11-17 09:00"))
-        assert (page.total, positions(page)) == (3, [6, 5, 4])
+        assert (page.total, positions(page)) == (4, [7, 6, 5, 4])
         page = services.queries.audit_log(AUDITOR, case_id=a, until=at("2026-11-16 10:00"))
         assert positions(page) == [3, 2, 1]
         page = services.queries.audit_log(AUDITOR, case_id=a, since=at("2026-11-17 09:00"))
-        assert positions(page) == [11, 10, 9, 8, 7]
+        assert positions(page) == [12, 11, 10, 9, 8]
 
     def test_the_time_range_accepts_moments_in_any_time_zone(self, audited):
         services, _ = audited
         since = datetime.fromisoformat("2026-11-16T02:00:00+00:00")  # Mon 10:00 in Shanghai
         until = datetime.fromisoformat("2026-11-16T02:00:00.000001+00:00")
-        assert positions(services.queries.audit_log(AUDITOR, since=since, until=until)) == [6, 5, 4]
+        assert positions(services.queries.audit_log(AUDITOR, since=since, until=until)) == [7, 6, 5, 4]
 
     def test_filters_combine(self, audited):
         services, a = audited
         page = services.queries.audit_log(AUDITOR, department="amr", case_id=a, since=at("2026-11-16 10:00"),
                                           until=at("2026-11-17 09:00"))
-        assert [r["type"] for r in page.rows] == ["CertificatesIssued", "ItemApproved", "ItemAccepted"]
+        assert [r["type"] for r in page.rows] == [
+            "CertificatesIssued", "ItemClockStarted", "ItemApproved", "ItemAccepted"]
         assert services.queries.audit_log(AUDITOR, department="amr", since=at("2026-11-17 09:00"),
                                           until=at("2026-11-18 00:00")).total == 0
 
     def test_the_log_is_paginated(self, audited):
         services, a = audited
         pages = [services.queries.audit_log(AUDITOR, case_id=a, per_page=4, page=n) for n in (1, 2, 3)]
-        assert [p.total for p in pages] == [11, 11, 11]
-        assert [positions(p) for p in pages] == [[11, 10, 9, 8], [7, 6, 5, 4], [3, 2, 1]]
+        assert [p.total for p in pages] == [12, 12, 12]
+        assert [positions(p) for p in pages] == [[12, 11, 10, 9], [8, 7, 6, 5], [4, 3, 2, 1]]
 
     def test_catalogue_publications_are_logged_too(self, audited):
         services, _ = audited

@@ -72,7 +72,7 @@ class TestCaseListFilters:
                                     "opened_on", "due", "overdue")} == {
             "number": A, "bundle": "restaurant-opening", "applicant_name": "泉城小馆餐饮有限公司",
             "credit_code": VALID_CODE, "owner": "window1", "status": "open", "opened_on": date(2026, 11, 16),
-            "due": None, "overdue": False}
+            "due": date(2026, 11, 24), "overdue": False}  # nothing accepted: licence Tue 17, then food 5 days
 
     def test_text_search_matches_the_applicant_name(self, listed):
         assert numbers(listed.queries.case_list(INTAKE, text="泉城")) == [C, A]
@@ -142,7 +142,7 @@ class TestCaseListOverdue:
         services = any_services
         with freeze_time(MONDAY) as clock:
             late = open_case(services, A).case_id
-            open_case(services, B)  # nothing accepted: no due date
+            open_case(services, B)  # nothing accepted: projected from opening, licence Tue 17 + food 5 days
             submit_all(services, late)
             services.cases.accept_item(AMR, late, "business-licence")  # due Tue 17
             saved = services.cases.accept_item(FOOD, late, "food-permit")  # due Mon 23
@@ -150,9 +150,9 @@ class TestCaseListOverdue:
             clock.move_to("2026-11-23 18:00:00+08:00")  # the due date itself: not late yet
             rows = {r["number"]: r for r in services.queries.case_list(INTAKE, after=saved).rows}
             assert (rows[A]["due"], rows[A]["overdue"]) == (date(2026, 11, 23), False)
-            assert (rows[B]["due"], rows[B]["overdue"]) == (None, False)
+            assert (rows[B]["due"], rows[B]["overdue"]) == (date(2026, 11, 24), False)
 
-            clock.move_to("2026-11-24 09:00:00+08:00")
+            clock.move_to("2026-11-24 09:00:00+08:00")  # B's projected due date itself: not late yet
             rows = {r["number"]: r for r in services.queries.case_list(INTAKE).rows}
             assert (rows[A]["overdue"], rows[B]["overdue"]) == (True, False)
             assert numbers(services.queries.case_list(INTAKE, overdue=True)) == [A]
@@ -257,7 +257,9 @@ class TestDepartmentQueue:
     def test_items_of_a_withdrawn_case_and_approved_items_are_not_queued(self, queue_cases):
         services, _ = queue_cases
         food = services.queries.department_queue(FOOD, "amr-food")
-        assert queued(food) == [(f"YJS20261116-Q{n}", "waiting", None, False) for n in (1, 2, 3, 4, 5)]
+        # Q4's licence was approved on Monday: the permit's clock runs (5 working days) before acceptance
+        assert queued(food) == [("YJS20261116-Q4", "waiting", date(2026, 11, 23), False)] + [
+            (f"YJS20261116-Q{n}", "waiting", None, False) for n in (1, 2, 3, 5)]
         amr = [i["case_number"] for i in services.queries.department_queue(AMR, "amr")["items"]]
         assert "YJS20261116-Q4" not in amr and "YJS20261116-Q6" not in amr
 

@@ -41,3 +41,20 @@ def test_cases_without_a_running_clock_are_not_touched(services):
     case_id = open_restaurant(services)
     assert services.sla.tick().cases_checked == 0
     assert services.cases.load(case_id).version == 1
+
+
+def test_a_waiting_item_whose_prerequisite_was_approved_is_breached_though_nobody_accepted_it(services):
+    with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
+        case_id = open_restaurant(services)
+        submit_all(services, case_id)
+        services.cases.accept_item(AMR, case_id, "business-licence")
+        services.cases.approve_item(AMR, case_id, "business-licence")  # the permit's clock: due Monday 9 March
+        services.cases.issue_certificates(AMR, case_id, "business-licence")
+    with freeze_time("2026-03-10 09:00:00+08:00"):
+        report = services.sla.tick()
+        services.runner.catch_up()
+        (board,) = services.queries.escalation_board(SUPERVISOR, "open")
+    assert (report.cases_checked, report.events) == (1, 2)  # breached + escalation level 1
+    assert board["reason"] == "overdue: food-permit"
+    items = {i["code"]: i for i in services.queries.store.case_items(str(case_id))}
+    assert (items["food-permit"]["status"], items["food-permit"]["warning"]) == ("waiting", "red")

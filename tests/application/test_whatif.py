@@ -9,7 +9,7 @@ from tests.conftest import weekdays
 
 
 def run(**values):
-    base = dict(bundle="b", department="d", time_limit_days=5, accepted_on=date(2026, 3, 2),
+    base = dict(bundle="b", department="d", time_limit_days=5, clock_from=date(2026, 3, 2),
                 recorded_due=date(2026, 3, 9))
     return ItemRun(**{**base, **values})
 

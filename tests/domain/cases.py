@@ -14,12 +14,14 @@ from datetime import date
 import pytest
 
 from domain.case import Case
+from domain.deadlines import WorkClock
 from domain.definitions import BundleDef, ItemDef, MaterialDef, OutputDef
 from domain.errors import DomainError
 from domain.values import Applicant, Channel
 from tests.conftest import AMR, FOOD, INTAKE, VALID_CODE, restaurant_bundle, weekdays
 
 MONDAY = date(2026, 3, 2)
+CLOCK = WorkClock(MONDAY, weekdays)  # approvals on MONDAY (clocks they release start then)
 DIGEST = "ab" * 32
 LICENCE, FOOD_PERMIT = "business-licence", "food-permit"
 APPLICANT = Applicant("某某餐饮有限公司", VALID_CODE)
@@ -62,7 +64,7 @@ def in_review(number: str = "N-1") -> Case:
 def licence_issued(number: str = "N-1") -> Case:
     """In review, with the business licence approved and its certificate issued."""
     case = in_review(number)
-    case.approve_item(LICENCE, AMR)
+    case.approve_item(LICENCE, AMR, clock=CLOCK)
     case.issue_certificates(LICENCE, AMR)
     return case
 
@@ -71,7 +73,7 @@ def completed(number: str = "N-1") -> Case:
     """A restaurant case with both items approved and issued: completed."""
     case = licence_issued(number)
     case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
-    case.approve_item(FOOD_PERMIT, FOOD)
+    case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
     case.issue_certificates(FOOD_PERMIT, FOOD)
     return case
 

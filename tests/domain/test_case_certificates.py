@@ -12,6 +12,7 @@ from domain.errors import (
 from domain.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, INTAKE, weekdays
 from tests.domain.cases import (
+    CLOCK,
     FOOD_PERMIT,
     LICENCE,
     MONDAY,
@@ -28,7 +29,7 @@ from tests.domain.cases import (
 class TestIssueCertificates:
     def test_the_approved_item_gets_its_numbered_certificate_held(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         case.collect_events()
         issued = case.issue_certificates(LICENCE, AMR, "制证")
         expected = [
@@ -55,13 +56,13 @@ class TestIssueCertificates:
 
     def test_an_item_without_outputs_issues_nothing(self):
         case = shop_in_review()
-        case.approve_item("sign", AMR)
+        case.approve_item("sign", AMR, clock=CLOCK)
         with refused(case, NothingToIssue):
             case.issue_certificates("sign", AMR)
 
     def test_certificates_are_issued_once(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         case.issue_certificates(LICENCE, AMR)
         with refused(case, CertificatesAlreadyIssued):
             case.issue_certificates(LICENCE, AMR)
@@ -72,10 +73,10 @@ class TestIssueCertificates:
         case.accept_with_deficiency(["floor-plan"], date(2026, 3, 16), MONDAY, INTAKE)
         case.accept_item(LICENCE, MONDAY, weekdays, AMR)
         case.accept_item(FOOD_PERMIT, MONDAY, weekdays, FOOD)
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         case.issue_certificates(LICENCE, AMR)  # the licence does not need the floor plan
         case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
-        case.approve_item(FOOD_PERMIT, FOOD)
+        case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
         with refused(case, MaterialsMissing):
             case.issue_certificates(FOOD_PERMIT, FOOD)
         submit(case, "floor-plan")
@@ -106,7 +107,7 @@ class TestCompletion:
     def test_the_case_completes_when_every_item_is_decided_and_issued(self):
         case = licence_issued()
         case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
-        case.approve_item(FOOD_PERMIT, FOOD)
+        case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
         case.collect_events()
         case.issue_certificates(FOOD_PERMIT, FOOD)
         issued, done = case.collect_events()
@@ -119,7 +120,7 @@ class TestCompletion:
     def test_an_approved_item_without_its_certificate_keeps_the_case_open(self):
         case = licence_issued()
         case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
-        case.approve_item(FOOD_PERMIT, FOOD)
+        case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
         assert case.status == CaseStatus.OPEN
 
     def test_issued_certificates_are_held_until_the_case_completes(self):
@@ -133,8 +134,8 @@ class TestCompletion:
 
     def test_an_approved_item_without_outputs_counts_as_finished(self):
         case = shop_in_review()
-        case.approve_item("sign", AMR)
+        case.approve_item("sign", AMR, clock=CLOCK)
         assert case.status == CaseStatus.OPEN
-        case.approve_item("licence", AMR)
+        case.approve_item("licence", AMR, clock=CLOCK)
         case.issue_certificates("licence", AMR)
         assert case.status == CaseStatus.COMPLETED

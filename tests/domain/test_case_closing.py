@@ -9,6 +9,7 @@ from domain.errors import CaseClosed, CaseNotClosed, InvalidRating, ReasonRequir
 from domain.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, INTAKE, SUPERVISOR, weekdays
 from tests.domain.cases import (
+    CLOCK,
     DIGEST,
     FOOD_PERMIT,
     LICENCE,
@@ -34,7 +35,7 @@ class TestWithdraw:
 
     def test_undecided_items_are_withdrawn_and_decided_ones_kept(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         case.withdraw(INTAKE, "申请人不再开店")
         assert case.items[LICENCE].status == ItemStatus.APPROVED
         assert case.items[FOOD_PERMIT].status == ItemStatus.WITHDRAWN
@@ -53,8 +54,8 @@ COMMANDS_AFTER_CLOSING = {
     "accept_item": lambda c: c.accept_item(FOOD_PERMIT, MONDAY, weekdays, FOOD),
     "request_supplement": lambda c: c.request_supplement(FOOD_PERMIT, [], MONDAY, FOOD, "补正"),
     "record_inspection": lambda c: c.record_inspection(FOOD_PERMIT, "video", True, FOOD),
-    "approve_item": lambda c: c.approve_item(LICENCE, AMR),
-    "approve_on_commitment": lambda c: c.approve_on_commitment(FOOD_PERMIT, "承诺", FOOD),
+    "approve_item": lambda c: c.approve_item(LICENCE, AMR, clock=CLOCK),
+    "approve_on_commitment": lambda c: c.approve_on_commitment(FOOD_PERMIT, "承诺", FOOD, clock=CLOCK),
     "reject_item": lambda c: c.reject_item(LICENCE, AMR, "不予许可"),
     "issue_certificates": lambda c: c.issue_certificates(LICENCE, AMR),
     "withdraw": lambda c: c.withdraw(INTAKE, "再次撤回"),

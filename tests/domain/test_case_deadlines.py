@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from domain import case_events as ev
 from domain.case import Case
 from tests.conftest import AMR, SUPERVISOR, weekdays
-from tests.domain.cases import MONDAY, in_review, open_case, submit
+from tests.domain.cases import CLOCK, MONDAY, in_review, open_case, submit
 
 SYSTEM = SUPERVISOR
 
@@ -21,7 +21,7 @@ def food_accepted_monday() -> Case:
     """The food permit (5 working days) accepted Monday 2 March 2026: due Monday 9 March; the licence is
     decided, so the food permit's is the only clock running."""
     case = in_review()
-    case.approve_item("business-licence", AMR)
+    case.approve_item("business-licence", AMR, clock=CLOCK)
     case.issue_certificates("business-licence", AMR)
     case.collect_events()
     assert case.items["food-permit"].due == date(2026, 3, 9)

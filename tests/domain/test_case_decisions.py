@@ -15,6 +15,7 @@ from domain.errors import (
 from domain.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, SUPERVISOR, weekdays
 from tests.domain.cases import (
+    CLOCK,
     FOOD_PERMIT,
     LICENCE,
     MONDAY,
@@ -31,9 +32,9 @@ COMMITMENT = "本人承诺经营场所符合食品安全要求"
 class TestApproveOnCommitment:
     def test_the_item_is_approved_at_once_without_inspection(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         case.collect_events()
-        case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD, "告知承诺")
+        case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD, "告知承诺", clock=CLOCK)
         permit = case.items[FOOD_PERMIT]
         assert (permit.status, permit.on_commitment) == (ItemStatus.APPROVED, True)
         [event] = case.collect_events()
@@ -43,30 +44,30 @@ class TestApproveOnCommitment:
     def test_business_licence_does_not_allow_commitment(self):
         case = in_review()
         with refused(case, CommitmentNotAllowed):
-            case.approve_on_commitment(LICENCE, COMMITMENT, AMR)
+            case.approve_on_commitment(LICENCE, COMMITMENT, AMR, clock=CLOCK)
 
     @pytest.mark.parametrize("text", ["", "   "])
     def test_the_commitment_text_is_required(self, text):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         with refused(case, InvalidValue):
-            case.approve_on_commitment(FOOD_PERMIT, text, FOOD)
+            case.approve_on_commitment(FOOD_PERMIT, text, FOOD, clock=CLOCK)
 
     def test_prerequisites_still_apply(self):
         case = in_review()
         with refused(case, PrerequisiteNotMet):
-            case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD)
+            case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD, clock=CLOCK)
 
     def test_an_item_not_yet_accepted_is_refused(self):
         case = open_case()
         with refused(case, WrongItemStatus):
-            case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD)
+            case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD, clock=CLOCK)
 
 
 def approved_on_commitment():
     """Licence approved and issued, food permit approved on commitment (not issued)."""
     case = licence_issued()
-    case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD)
+    case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD, clock=CLOCK)
     return case
 
 
@@ -100,7 +101,7 @@ class TestRevokeCommitment:
 
     def test_an_approval_on_review_cannot_be_revoked(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         with refused(case, WrongItemStatus):
             case.revoke_commitment(LICENCE, SUPERVISOR, "核查")
 
@@ -161,7 +162,7 @@ class TestRejectItem:
 
     def test_an_approved_item_cannot_be_rejected(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         with refused(case, ItemAlreadyDecided):
             case.reject_item(LICENCE, AMR, "改变主意")
 
@@ -177,7 +178,7 @@ class TestRejectItem:
     def test_after_a_non_essential_rejection_the_case_still_completes(self):
         case = shop_in_review()
         case.reject_item("sign", AMR, "招牌位置不符合规划")
-        case.approve_item("licence", AMR)
+        case.approve_item("licence", AMR, clock=CLOCK)
         case.issue_certificates("licence", AMR)
         assert case.status == CaseStatus.COMPLETED
         assert case.items["sign"].status == ItemStatus.REJECTED

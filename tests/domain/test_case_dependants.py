@@ -6,7 +6,7 @@ from domain.case_events import CaseRejected, Completed, ItemRejected, ItemWithdr
 from domain.definitions import BundleDef, ItemDef, MaterialDef, OutputDef
 from domain.errors import InvalidValue
 from tests.conftest import AMR, weekdays
-from tests.domain.cases import MONDAY, open_case, refused, submit
+from tests.domain.cases import CLOCK, MONDAY, open_case, refused, submit
 
 OUT = (OutputDef("filing", "备案"),)
 
@@ -48,7 +48,7 @@ def test_rejecting_an_optional_prerequisite_withdraws_everything_that_waits_on_i
 def test_the_case_still_completes_after_optional_items_fell_away():
     case = accepted(chain_bundle())
     case.reject_item("power-scheme", AMR, "供电容量不足")
-    case.approve_item("licence", AMR)
+    case.approve_item("licence", AMR, clock=CLOCK)
     case.issue_certificates("licence", AMR)
     assert case.status == "completed"
     assert isinstance(case.collect_events()[-1], Completed)
@@ -88,7 +88,7 @@ def test_certificate_numbers_stay_unique_past_ninety_nine_items():
     numbers = []
     for item in case.items:
         case.accept_item(item, MONDAY, weekdays, AMR)
-        case.approve_item(item, AMR)
+        case.approve_item(item, AMR, clock=CLOCK)
         numbers += [c["number"] for c in case.issue_certificates(item, AMR)]
     assert len(numbers) == len(set(numbers)) == 121
     assert case.status == "completed"
@@ -103,11 +103,11 @@ def test_revoking_a_commitment_revokes_the_approved_items_that_waited_on_it():
     case = open_case(bundle, number="R-1")
     for code in ("design", "permit", "licence"):
         case.accept_item(code, MONDAY, weekdays, AMR)
-    case.approve_on_commitment("design", "本人承诺", AMR)
+    case.approve_on_commitment("design", "本人承诺", AMR, clock=CLOCK)
     case.issue_certificates("design", AMR)
-    case.approve_item("permit", AMR)
+    case.approve_item("permit", AMR, clock=CLOCK)
     case.issue_certificates("permit", AMR)
-    case.approve_item("licence", AMR)
+    case.approve_item("licence", AMR, clock=CLOCK)
     case.issue_certificates("licence", AMR)
     assert case.status == "completed"
     case.collect_events()

@@ -10,6 +10,7 @@ from domain.case import Case
 from domain.errors import DomainError
 from tests.conftest import AMR, FOOD, INTAKE, SUPERVISOR, weekdays
 from tests.domain.cases import (
+    CLOCK,
     DIGEST,
     FOOD_PERMIT,
     LICENCE,
@@ -25,7 +26,7 @@ def food_permit_approved() -> Case:
     """Licence issued, food permit inspected and approved: one issue away from completion."""
     case = licence_issued()
     case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
-    case.approve_item(FOOD_PERMIT, FOOD)
+    case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
     return case
 
 
@@ -92,7 +93,7 @@ def test_refused_commands_change_nothing_and_replay_rebuilds_the_case(start, com
     for name, *args in commands:
         before, pending = state(case), len(case.pending_events)
         try:
-            getattr(case, name)(*args)
+            getattr(case, name)(*args, **({"clock": CLOCK} if name.startswith("approve") else {}))
         except DomainError:
             assert state(case) == before
             assert len(case.pending_events) == pending

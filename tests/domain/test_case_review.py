@@ -19,6 +19,7 @@ from domain.errors import (
 from domain.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, weekdays
 from tests.domain.cases import (
+    CLOCK,
     FOOD_PERMIT,
     LICENCE,
     MONDAY,
@@ -94,11 +95,11 @@ class TestRequestSupplement:
 
     def test_an_item_waiting_for_a_supplement_cannot_be_approved(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
         case.request_supplement(FOOD_PERMIT, [], WEDNESDAY, FOOD, "补充说明")
         with refused(case, WrongItemStatus):
-            case.approve_item(FOOD_PERMIT, FOOD)
+            case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
 
     @pytest.mark.parametrize("reason", ["", "  "])
     def test_a_reason_is_required(self, reason):
@@ -171,7 +172,7 @@ class TestApproveItem:
     def test_the_item_is_approved_with_actor_and_reason(self):
         case = in_review()
         case.collect_events()
-        case.approve_item(LICENCE, AMR, "材料齐全")
+        case.approve_item(LICENCE, AMR, "材料齐全", clock=CLOCK)
         assert case.items[LICENCE].status == ItemStatus.APPROVED
         [event] = case.collect_events()  # not complete: the licence is not issued yet
         assert isinstance(event, ev.ItemApproved)
@@ -182,37 +183,37 @@ class TestApproveItem:
         case = in_review()
         case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
         with refused(case, PrerequisiteNotMet):
-            case.approve_item(FOOD_PERMIT, FOOD)
+            case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
 
     def test_food_permit_needs_a_video_inspection(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         with refused(case, InspectionRequired):
-            case.approve_item(FOOD_PERMIT, FOOD)
+            case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
 
     def test_a_failed_inspection_blocks_approval_until_one_passes(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         case.record_inspection(FOOD_PERMIT, "video", False, FOOD, "后厨不合格")
         with refused(case, InspectionRequired):
-            case.approve_item(FOOD_PERMIT, FOOD)
+            case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
         case.record_inspection(FOOD_PERMIT, "video", True, FOOD, "整改后复查")
-        case.approve_item(FOOD_PERMIT, FOOD)
+        case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
         assert case.items[FOOD_PERMIT].status == ItemStatus.APPROVED
 
     def test_an_item_is_not_approved_twice(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         with refused(case, ItemAlreadyDecided):
-            case.approve_item(LICENCE, AMR)
+            case.approve_item(LICENCE, AMR, clock=CLOCK)
 
     def test_a_rejected_item_cannot_be_approved(self):
         case = shop_in_review()
         case.reject_item("sign", AMR, "招牌位置不符合规划")
         with refused(case, ItemAlreadyDecided):
-            case.approve_item("sign", AMR)
+            case.approve_item("sign", AMR, clock=CLOCK)
 
     def test_an_item_not_yet_accepted_is_refused(self):
         case = open_case()
         with refused(case, WrongItemStatus):
-            case.approve_item(LICENCE, AMR)
+            case.approve_item(LICENCE, AMR, clock=CLOCK)

@@ -13,7 +13,7 @@ from domain.errors import (
 )
 from domain.values import CaseStatus
 from tests.conftest import AMR, INTAKE, SUPERVISOR
-from tests.domain.cases import FOOD_PERMIT, LICENCE, in_review, open_case, refused
+from tests.domain.cases import CLOCK, FOOD_PERMIT, LICENCE, in_review, open_case, refused
 
 
 class TestTransferItem:
@@ -39,7 +39,7 @@ class TestTransferItem:
 
     def test_a_decided_item_is_not_transferred(self):
         case = in_review()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         with refused(case, ItemAlreadyDecided):
             case.transfer_item(LICENCE, "psb", SUPERVISOR, "转办")
 
@@ -148,10 +148,10 @@ class TestResolveEscalation:
 
     def test_an_escalation_can_be_resolved_after_the_case_completed(self):
         case = self.escalated()
-        case.approve_item(LICENCE, AMR)
+        case.approve_item(LICENCE, AMR, clock=CLOCK)
         case.issue_certificates(LICENCE, AMR)
         case.record_inspection(FOOD_PERMIT, "video", True, INTAKE)
-        case.approve_item(FOOD_PERMIT, INTAKE)
+        case.approve_item(FOOD_PERMIT, INTAKE, clock=CLOCK)
         case.issue_certificates(FOOD_PERMIT, INTAKE)
         assert case.status == CaseStatus.COMPLETED
         case.resolve_escalation(1, SUPERVISOR, "已办结")

@@ -17,7 +17,7 @@ def test_a_case_round_trips_through_the_store(any_services):
     complete_restaurant(any_services, case_id)
     fresh = make_services(any_services.settings.database_url)  # new applications, nothing in memory
     case = fresh.cases.load(case_id)
-    assert case.status == "completed" and case.version == 11  # 10 commands + Completed
+    assert case.status == "completed" and case.version == 12  # 10 commands, the permit's clock, Completed
     assert [type(e).__name__ for e in fresh.cases.events.get(case_id)][:3] == [
         "Opened", "MaterialSubmitted", "MaterialSubmitted"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import date
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, request, url_for
@@ -70,7 +71,7 @@ def case_response(saved: Any, status: int = 200) -> Response:
     from web.api.schemas import CaseOut
 
     case = services().cases.load(saved.case_id, saved.version)
-    response = jsonify(CaseOut().dump(case_json(case)))
+    response = jsonify(CaseOut().dump(case_json(case, services().cases.case_due(case))))
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
     if status == 201:
@@ -78,13 +79,13 @@ def case_response(saved: Any, status: int = 200) -> Response:
     return response
 
 
-def case_json(case: Case) -> dict[str, Any]:
-    """A case as the API returns it (shared/API.md)."""
+def case_json(case: Case, due: date | None) -> dict[str, Any]:
+    """A case as the API returns it (shared/API.md); ``due`` is its due date following prerequisites."""
     return {
         "id": case.id, "number": case.number, "bundle": case.bundle, "bundle_version": case.bundle_version,
         "version": case.version, "status": str(case.status), "channel": case.channel,
         "applicant": case.applicant, "owner": case.owner, "opened_at": case.created_on,
-        "opened_on": case.opened_on, "closed_at": case.closed_at, "due": case.due,
+        "opened_on": case.opened_on, "closed_at": case.closed_at, "due": due,
         "items": [_item_json(item) for item in case.items.values()],
         "materials": [{"key": key, **value} for key, value in case.materials.items()],
         "deficiencies": {key: due.isoformat() for key, due in case.deficiencies.items()},
@@ -97,7 +98,8 @@ def _item_json(item: Any) -> dict[str, Any]:
     return {
         "code": item.code, "name": item.name, "department": item.department, "status": str(item.status),
         "essential": item.essential, "time_limit_days": item.time_limit_days,
-        "prerequisites": list(item.prerequisites), "accepted_on": item.accepted_on, "due": item.due,
+        "prerequisites": list(item.prerequisites), "accepted_on": item.accepted_on,
+        "clock_started_on": item.clock_start, "due": item.due,
         "due_provisional": item.due_provisional,
         "inspection": item.inspection, "on_commitment": item.on_commitment, "assignee": item.assignee,
         "certificate": released[0] if released else None, "certificates": list(item.certificates),

@@ -140,6 +140,7 @@ class ItemOut(Schema):
     time_limit_days = fields.Integer()
     prerequisites = fields.List(fields.String())
     accepted_on = fields.Date(allow_none=True)
+    clock_started_on = fields.Date(allow_none=True)
     due = fields.Date(allow_none=True)
     due_provisional = fields.Boolean()
     inspection = fields.String(allow_none=True)

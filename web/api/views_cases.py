@@ -73,7 +73,10 @@ def read_case(args: dict[str, Any], case_id: str) -> Response:
         case = cases.case_as_of(actor(), case_id, args["as_of"])
     else:
         case = cases.get_case(actor(), case_id, args.get("version"))
-    response = jsonify(CaseOut().dump(case_json(case)))
+    then = None  # a past state's due date is the one it had on its own last day
+    if "as_of" in args or "version" in args:
+        then = (args.get("as_of") or case.modified_on).astimezone(cases.clock.now().tzinfo).date()
+    response = jsonify(CaseOut().dump(case_json(case, cases.case_due(case, then))))
     response.headers["ETag"] = f'"{case.version}"'
     return response
 
