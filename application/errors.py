@@ -23,6 +23,10 @@ class CaseNotFound(NotFound):
     """Raised when no case has the given id."""
 
 
+class PetitionNotFound(NotFound):
+    """Raised when no petition has the given number."""
+
+
 class BundleNotFound(NotFound):
     """Raised when no published bundle has the given code (or version)."""
 

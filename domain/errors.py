@@ -128,3 +128,21 @@ class InvalidValue(DomainError):
     """Raised when a command argument is out of its allowed range."""
 
     code = "invalid_value"
+
+
+class PetitionClosed(DomainError):
+    """Raised when a command arrives after the petition (诉求) was closed."""
+
+    code = "petition_closed"
+
+
+class WrongPetitionStatus(DomainError):
+    """Raised when a petition is not in the status a command needs (e.g. answered before it was routed)."""
+
+    code = "wrong_petition_status"
+
+
+class EscalationAtHighestLevel(DomainError):
+    """Raised when a petition's supervision would rise above the highest level."""
+
+    code = "escalation_at_highest_level"

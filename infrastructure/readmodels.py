@@ -34,7 +34,7 @@ class UtcDateTime(TypeDecorator):
 
 
 metadata = MetaData()
-VERSION = 3  # raise when the tables change: `onething db init` then rebuilds them from the events
+VERSION = 4  # raise when the tables change: `onething db init` then rebuilds them from the events
 When = UtcDateTime()
 
 
@@ -150,6 +150,25 @@ users = _table(
     Column("username", String(128), primary_key=True), Column("display_name", Text, nullable=False),
     Column("role", String(32), nullable=False), Column("department", String(64)),
     Column("created_at", When, nullable=False),
+)
+
+petitions = _table(
+    "rm_petitions",
+    Column("petition_id", String(36), primary_key=True),
+    Column("number", String(64), nullable=False, unique=True),
+    Column("enterprise_name", Text, nullable=False), Column("credit_code", String(18)),
+    Column("subject", Text, nullable=False), Column("channel", String(32), nullable=False),
+    Column("related_case", String(64)), Column("status", String(16), nullable=False),
+    Column("department", String(64)), Column("submitted_by", String(128), nullable=False),
+    Column("submitted_at", When, nullable=False), Column("submitted_on", Date, nullable=False),
+    Column("routed_on", Date), Column("time_limit_days", Integer), Column("due", Date),
+    Column("due_provisional", Boolean, nullable=False),
+    Column("answers", Integer, nullable=False), Column("answered_on", Date),
+    Column("on_time", Boolean),  # the first answer came by its due date
+    Column("level", Integer, nullable=False), Column("max_level", Integer, nullable=False),
+    Column("round", Integer, nullable=False), Column("rating", Integer), Column("satisfied", Boolean),
+    Column("closed_on", Date), Column("version", Integer, nullable=False), Column("updated_at", When, nullable=False),
+    indexes=(("status", "due"), ("department", "status"), ("submitted_at",)),
 )
 
 VIEW_TABLES = {t.name: t for t in metadata.sorted_tables if t.name != "rm_tracking"}

@@ -147,7 +147,8 @@ def sla() -> None:
 def sla_tick() -> None:
     """Evaluate every deadline now: record the warnings, breaches and escalations that are due."""
     report = services().sla.tick()
-    click.echo(f"checked {report.cases_checked} cases, recorded {report.events} events")
+    click.echo(f"checked {report.cases_checked} cases and {report.petitions_checked} petitions, "
+               f"recorded {report.events} events")
 
 
 @sla.command("whatif")
@@ -272,6 +273,32 @@ def projections_status() -> None:
     """Show each read model's position and how many events it is behind."""
     for lag in services().runner.lag():
         click.echo(f"{lag.projection:<10} {lag.application:<10} position {lag.position:>8}  behind {lag.behind}")
+
+
+@main.group()
+def petitions() -> None:
+    """Petitions (诉求) from enterprises."""
+
+
+@petitions.command("list")
+@click.option("--status", default="", type=click.Choice(["", "submitted", "routed", "answered", "closed"]))
+@click.option("--department", default="", help="only petitions this department holds")
+@click.option("--overdue", is_flag=True, help="only petitions past their due date, unanswered")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 200))
+@fails_clearly
+def petitions_list(status: str, department: str, overdue: bool, limit: int) -> None:
+    """List petitions, the earliest due first, with counts per status."""
+    s = services()
+    s.runner.catch_up()
+    result = s.petition_queries.petition_list(command_line_actor(), status=status, department=department,
+                                              overdue=True if overdue else None, per_page=limit)
+    click.echo(f"{'number':<20}{'status':<10}{'department':<14}{'due':<12}{'level':>5}  {'rating':>6}  subject")
+    for row in result["items"]:
+        late = "!" if row["overdue"] else " "
+        click.echo(f"{row['number']:<20}{row['status']:<10}{row['department'] or '-':<14}{late}"
+                   f"{row['due'] or '-'!s:<11}{row['level']:>5}  {row['rating'] or '-'!s:>6}  {row['subject']}")
+    counts = ", ".join(f"{name} {count}" for name, count in sorted(result["counts"].items()))
+    click.echo(f"{len(result['items'])} of {result['total']} shown; {counts or 'none yet'}")
 
 
 @main.group()

@@ -14,24 +14,29 @@ from datetime import timedelta
 from application.cases import CaseApplication
 from application.catalogue import CatalogueApplication
 from application.clock import Clock, SystemClock
+from application.petition_queries import PetitionQueries
+from application.petitions import PetitionApplication
 from application.projections.audit import AuditProjection
 from application.projections.cases import CaseProjection
 from application.projections.directory import DirectoryProjection
+from application.projections.petitions import PetitionProjection
 from application.queries import Queries
 from application.roadmaps import Roadmaps
 from application.sla import SlaService
 from application.tokens import TokenService
 from application.users import UsersApplication
+from domain.case import Case
 from domain.values import Actor, Role
 from infrastructure.calendar import WorkingCalendar
 from infrastructure.idempotency import IdempotencyStore
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.persistence import application_env, database_url, init_schema, shared_datastore
+from infrastructure.read_petitions import SqlPetitionReadModels
 from infrastructure.read_queries import SqlReadModels
 from infrastructure.runner import ProjectionRunner
 
 # Every event store, and whether it keeps snapshots.
-EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True}
+EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True, "Petitions": False}
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class Services:
     idempotency: IdempotencyStore
     roadmaps: Roadmaps
     sla: SlaService
+    petitions: PetitionApplication
+    petition_queries: PetitionQueries
 
     def init_schema(self) -> list[str]:
         """Create every table (the explicit ``onething db init`` step): event stores, then read models."""
@@ -101,20 +108,26 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments)
     cases = CaseApplication(env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
                             find_actor=users.find_actor, knows=calendar.knows)
+    petitions = PetitionApplication(env=env, clock=clock, is_workday=calendar.is_workday, knows=calendar.knows,
+                                    departments=catalogue.departments,
+                                    case_exists=lambda number: Case.create_id(number) in cases.repository)
     runner = ProjectionRunner(
         engine=shared_datastore(settings.database_url).engine,  # type: ignore[arg-type]
-        sources={"Cases": cases, "Catalogue": catalogue, "Users": users},
+        sources={"Cases": cases, "Catalogue": catalogue, "Users": users, "Petitions": petitions},
         projections=[CaseProjection(calendar.working_days, calendar.after, settings.timezone), AuditProjection(),
-                     DirectoryProjection()],
+                     DirectoryProjection(), PetitionProjection()],
     )
     queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
+    petition_store = SqlPetitionReadModels(runner.engine)
     return Services(
         settings=settings, clock=clock, calendar=calendar, catalogue=catalogue, users=users, cases=cases,
         runner=runner, queries=queries, tokens=TokenService(users, clock, timedelta(hours=settings.token_hours)),
         idempotency=IdempotencyStore(runner.engine),
         roadmaps=Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows),
         sla=SlaService(cases, queries.store.cases_to_check, clock, calendar.is_workday, runner.catch_up,
-                       settings.raise_after_days),
+                       settings.raise_after_days, petitions=petitions,
+                       petition_candidates=petition_store.petitions_to_check),
+        petitions=petitions, petition_queries=PetitionQueries(petition_store, clock, runner.wait_until),
     )
 
 

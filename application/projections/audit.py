@@ -12,21 +12,20 @@ from application.projections.base import Change, Projection, ViewSession, actor_
 
 AUDIT_LOG = "rm_audit_log"
 CASE_EVENTS_MODULE = "domain.case_events"
+EVENT_MODULES = {CASE_EVENTS_MODULE: "Case", "domain.petition_events": "Petition"}  # events outside their class
 
 
 def aggregate_kind(event: Any) -> str:
-    """``Case``, ``Bundle``, ``Catalogue`` or ``User``: the aggregate an event belongs to."""
+    """``Case``, ``Petition``, ``Bundle``, ``Catalogue`` or ``User``: the aggregate an event belongs to."""
     cls = type(event)
-    if cls.__module__ == CASE_EVENTS_MODULE:
-        return "Case"
-    return cls.__qualname__.split(".")[0]
+    return EVENT_MODULES.get(cls.__module__) or cls.__qualname__.split(".")[0]
 
 
 class AuditProjection(Projection):
     """Every application → rm_audit_log (append-only)."""
 
     name = "audit"
-    applications = ("Cases", "Catalogue", "Users")
+    applications = ("Cases", "Catalogue", "Users", "Petitions")
     tables = (AUDIT_LOG,)
 
     def process(self, change: Change, view: ViewSession) -> None:

@@ -56,7 +56,26 @@ def _certificate(api):
     return item(case, "business-licence")["certificate"]["number"]
 
 
+def _petition(api):
+    body = {"enterprise": {"name": "泉城小馆"}, "subject": "园区停电", "text": "三天两次停电", "channel": "hotline"}
+    return ok(api.post("/petitions", body, "intake"), 201)["number"]
+
+
+def _routed_petition(api):
+    number = _petition(api)
+    ok(api.post(f"/petitions/{number}/route", {"department": "amr", "time_limit_days": 3}, "supervisor"))
+    return number
+
+
+def _answered_petition(api):
+    number = _routed_petition(api)
+    ok(api.post(f"/petitions/{number}/answer", {"answer": "已协调"}, "amr"))
+    return number
+
+
 APPLICANT = {"name": "泉城小馆", "credit_code": CODE}
+PETITION = {"enterprise": {"name": "泉城小馆", "credit_code": CODE}, "subject": "停电", "text": "停电",
+            "channel": "hotline"}
 SHA = "cd" * 32
 WRITES: dict[str, tuple[set[str], Prepare]] = {
     "open case": (INTAKE, lambda api: (
@@ -78,6 +97,18 @@ WRITES: dict[str, tuple[set[str], Prepare]] = {
     "users create": ({"admin"}, lambda api: (
         "POST", "/users", {"username": "newcomer", "password": "long-enough-pw", "role": "intake"})),
     "users disable": ({"admin"}, lambda api: ("POST", "/users/psb/disable", {"reason": "left"})),
+    "petition submit": (INTAKE, lambda api: ("POST", "/petitions", PETITION)),
+    "petition route": ({"supervisor"}, lambda api: (
+        "POST", f"/petitions/{_petition(api)}/route", {"department": "amr"})),
+    "petition reroute": ({"supervisor"}, lambda api: (
+        "POST", f"/petitions/{_routed_petition(api)}/reroute", {"department": "psb", "reason": "转办"})),
+    "petition answer": ({"amr"}, lambda api: (
+        "POST", f"/petitions/{_routed_petition(api)}/answer", {"answer": "已办"})),
+    "petition escalate": ({"supervisor"}, lambda api: (
+        "POST", f"/petitions/{_routed_petition(api)}/escalate", {"reason": "督办"})),
+    "petition return-visit": (INTAKE | {"supervisor"}, lambda api: (
+        "POST", f"/petitions/{_answered_petition(api)}/return-visit", {"rating": 5, "satisfied": True})),
+    "petition close": ({"supervisor"}, lambda api: ("POST", f"/petitions/{_petition(api)}/close", {"reason": "重复"})),
 }
 READS: dict[str, tuple[set[str], Prepare]] = {
     "case read": (READERS_OF_THE_CASE, lambda api: ("GET", f"/cases/{_open(api)}", {})),
@@ -89,6 +120,9 @@ READS: dict[str, tuple[set[str], Prepare]] = {
     "admin/projections": ({"admin"}, lambda api: ("GET", "/admin/projections", {})),
     "bundles": (EVERYONE, lambda api: ("GET", "/bundles", {})),
     "certificate": (EVERYONE | {None}, lambda api: ("GET", f"/certificates/{_certificate(api)}", {})),
+    "petition list": (EVERYONE, lambda api: ("GET", "/petitions", {})),
+    "petition read": (EVERYONE - {"food", "psb"}, lambda api: ("GET", f"/petitions/{_routed_petition(api)}", {})),
+    "petition figures": ({"supervisor", "auditor"}, lambda api: ("GET", "/petitions/figures", {})),
 }
 TABLE = {**WRITES, **READS}
 
@@ -112,7 +146,7 @@ def test_each_role_gets_exactly_what_the_table_allows(api, endpoint, who):
 
 def test_the_table_covers_every_user_and_the_contracts_write_and_read_endpoints():
     assert set(USERS) == {"intake", "intake2", "amr", "food", "psb", "supervisor", "auditor", "admin"}
-    assert len(WRITES) == 11 and len(READS) == 9
+    assert len(WRITES) == 18 and len(READS) == 12
 
 
 # A case id in the wrong hands ---------------------------------------------------------------------

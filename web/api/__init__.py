@@ -84,10 +84,19 @@ def register(app: Flask) -> None:
     )
     api = OneThingApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
-    from web.api import limits, views_admin, views_auth, views_boards, views_calendar, views_cases, views_public
+    from web.api import (
+        limits,
+        views_admin,
+        views_auth,
+        views_boards,
+        views_calendar,
+        views_cases,
+        views_petitions,
+        views_public,
+    )
 
     limits.init(app)
-    for module in (views_auth, views_public, views_cases, views_boards, views_admin, views_calendar):
+    for module in (views_auth, views_public, views_cases, views_boards, views_admin, views_calendar, views_petitions):
         api.register_blueprint(module.blp, url_prefix=PREFIX + (module.blp.url_prefix or ""))
 
     @app.before_request

@@ -57,8 +57,9 @@ def _keep(store: Any, user: str, key: str, response: Response) -> None:
 
 
 def _answer_saved(store: Any, user: str, key: str, saved: Any) -> None:
+    answer = g.get("onething_answer", case_response)  # how the view answers its write (a case, a petition)
     try:
-        _keep(store, user, key, case_response(saved))
+        _keep(store, user, key, answer(saved))
     except Exception:  # noqa: BLE001 - the claim stays; it can be taken over after CLAIM_TIMEOUT
         logging.getLogger(__name__).exception("could not store the answer of a written request")
 
