@@ -12,9 +12,11 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from application.access import may_view
+from application.case_diff import diff_cases, summarize_diff
 from application.catalogue import CatalogueApplication
 from application.clock import Clock
 from application.errors import ApplicationError, CaseNotFound, InvalidInput, NotAllowed, VersionConflict
+from application.event_text import describe_history
 from application.retry import with_retries
 from application.transcodings import OneThingApplication
 from application.write_cache import WriteCache
@@ -104,9 +106,41 @@ class CaseCore(OneThingApplication):
             raise CaseNotFound(f"case {case_id} did not exist yet at {moment.isoformat()}")
         return _replay(then)
 
+    def diff(self, actor: Actor, case_id: UUID | str, from_version: int, to_version: int) -> dict[str, Any]:
+        """What changed in the case from one of its versions to a later one (read as ``get_case`` reads)."""
+        for name, value in (("from_version", from_version), ("to_version", to_version)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidInput(f"{name}: a whole number from 1", {name: ["a whole number from 1"]})
+        if from_version > to_version:
+            raise InvalidInput("from_version comes after to_version", {"from_version": ["at most to_version"]})
+        current = self.get_case(actor, case_id)  # who may see it first: a refused caller learns no version
+        if to_version > current.version:
+            raise InvalidInput(f"case {current.number} is at version {current.version}",
+                               {"to_version": [f"at most {current.version}"]})
+        before = self.get_case(actor, case_id, from_version)
+        after = current if to_version == current.version else self.get_case(actor, case_id, to_version)
+        diff = diff_cases(before, after)
+        return {**diff, "summary": summarize_diff(diff)}
+
     def history(self, actor: Actor, case_id: UUID | str) -> list[dict[str, Any]]:
-        """Every event of the case in order: position, type, time, actor, reason and the rest as data."""
-        return [_history_entry(event) for event in self._visible_events(actor, case_id)]
+        """Every event of the case in order: position, type, time, actor, reason, the rest as data, the event
+        in words (``text``: zh and en) and its link in the hash chain (``hash``, ``prev_hash``: hex)."""
+        events = self._visible_events(actor, case_id)
+        entries = [_history_entry(event) for event in events]
+        links = {version: (digest, prev) for version, digest, prev in self.chain(events[0].originator_id)}
+        for entry, text in zip(entries, describe_history(entries), strict=True):
+            digest, prev = links.get(entry["position"], (None, None))
+            entry.update(text=text, hash=digest.hex() if digest else None, prev_hash=prev.hex() if prev else None)
+        return entries
+
+    def chain(self, case_id: UUID | str) -> list[tuple[int, bytes | None, bytes | None]]:
+        """(version, hash, prev_hash) of each stored event of the case, as the store holds them."""
+        return self.recorder.select_chain(_as_uuid(case_id))  # type: ignore[attr-defined]
+
+    def chain_head(self, case_id: UUID | str) -> str | None:
+        """The hash of the case's last stored event (hex): the head of its chain."""
+        links = self.chain(case_id)
+        return links[-1][1].hex() if links and links[-1][1] else None
 
     def _visible_events(self, actor: Actor, case_id: UUID | str) -> list[Any]:
         """The case's events, read once, if the actor may see the case as it is now."""

@@ -23,7 +23,7 @@ from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from infrastructure.recorders import FastAggregateRecorder, FastApplicationRecorder
+from infrastructure.recorders import FastAggregateRecorder, FastApplicationRecorder, OneThingDatastore
 
 DEFAULT_SQLITE_PATH = Path("instance") / "onething.sqlite3"
 SCHEMA_LOCK_KEY = 7_305_001  # PostgreSQL advisory lock id used while creating tables
@@ -57,7 +57,7 @@ def shared_datastore(url: str) -> SQLAlchemyDatastore:
     with _datastores_lock:
         datastore = _datastores.get(url)
         if datastore is None:
-            datastore = SQLAlchemyDatastore(url=url)
+            datastore = OneThingDatastore(url=url)
             if datastore.engine is not None and datastore.engine.dialect.name == "sqlite":
                 event.listen(datastore.engine, "connect", _sqlite_pragmas)
             _datastores[url] = datastore
@@ -113,6 +113,7 @@ def init_schema(url: str, stores: dict[str, bool], then: Callable[[], None] = la
             for name, has_snapshots in stores.items():
                 factory = OneThingFactory(Environment(name, application_env(url, True)))
                 recorders = [factory.application_recorder()]
+                recorders[0].adopt_chain()  # type: ignore[attr-defined]
                 if has_snapshots:
                     recorders.append(factory.aggregate_recorder(purpose="snapshots"))
                 tables += [t.name for r in recorders for t in r.tables]  # type: ignore[attr-defined]

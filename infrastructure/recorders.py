@@ -9,7 +9,7 @@ selects: most of the per-command Python overhead goes (see benchmarks/commands.p
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
@@ -18,12 +18,16 @@ from uuid import UUID
 import sqlalchemy.exc
 from eventsourcing import persistence as es
 from eventsourcing.persistence import StoredEvent
-from eventsourcing_sqlalchemy.datastore import transactions
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore, transactions
+from eventsourcing_sqlalchemy.models import StoredEventRecord
 from eventsourcing_sqlalchemy.recorders import (
     SQLAlchemyAggregateRecorder,
     SQLAlchemyApplicationRecorder,
 )
-from sqlalchemy import Connection, LargeBinary, insert, select, type_coerce
+from sqlalchemy import Column, Connection, LargeBinary, bindparam, insert, inspect, select, type_coerce
+from sqlalchemy.orm import Session
+
+from infrastructure.offline_verifier import GENESIS, event_hash
 
 LOCK_TIMEOUT = "5s"  # PostgreSQL: how long an insert waits for the events table's lock
 
@@ -88,8 +92,52 @@ class FastAggregateRecorder(CoreSelectMixin, SQLAlchemyAggregateRecorder):
     """Snapshots: Core selects."""
 
 
+class ChainedStoredEventRecord(StoredEventRecord):
+    """The extension's stored event, plus the hash chain (``infrastructure.offline_verifier``): ``hash`` of
+    the row's own stored content and ``prev_hash``, the hash of the aggregate's previous event."""
+
+    __abstract__ = True
+    __table_args__ = StoredEventRecord.__dict__["__table_args__"]
+
+    hash = Column(LargeBinary(), nullable=True)  # NULL only where a row was tampered with
+    prev_hash = Column(LargeBinary(), nullable=True)
+
+
+class OneThingDatastore(SQLAlchemyDatastore):
+    """The extension's datastore, with hash-chained event tables."""
+
+    base_stored_event_record_cls = ChainedStoredEventRecord
+    record_classes: dict[str, Any] = {}  # not the parent's: its classes lack the chain
+
+
+def chain(stored_events: Sequence[StoredEvent], previous: Callable[[list[tuple[Any, int]]], dict[Any, bytes]],
+          ) -> list[tuple[bytes, bytes]]:
+    """The (hash, prev_hash) of each new event, in order; ``previous`` gives the stored hash of each
+    (originator id, version) that precedes an aggregate's first new event (version 1 follows GENESIS)."""
+    firsts: dict[Any, int] = {}
+    for e in stored_events:
+        firsts.setdefault(e.originator_id, e.originator_version)
+    lookups = [(originator_id, version - 1) for originator_id, version in firsts.items() if version > 1]
+    known = previous(lookups) if lookups else {}
+    heads: dict[Any, tuple[int, bytes]] = {}
+    result = []
+    for e in stored_events:
+        head = heads.get(e.originator_id)
+        if head is not None and head[0] == e.originator_version - 1:
+            prev = head[1]
+        elif e.originator_version == 1:
+            prev = GENESIS
+        else:
+            prev = known.get(e.originator_id) or GENESIS  # a missing predecessor fails the insert or the verify
+        digest = event_hash(prev, e.originator_id, e.originator_version, e.topic, e.state)
+        heads[e.originator_id] = (e.originator_version, digest)
+        result.append((digest, prev))
+    return result
+
+
 class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
-    """Events: one multi-row insert per command on a Core connection; a lock timeout on PostgreSQL."""
+    """Events: one multi-row insert per command on a Core connection; a lock timeout on PostgreSQL;
+    each row hash-chained to its aggregate's previous one."""
 
     @cached_property
     def _insert_returning_ids(self) -> Any:
@@ -120,12 +168,77 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
             # One round trip: bound the wait for the table lock that keeps notification ids in
             # commit order (as the extension does), and queue the NOTIFY (sent on commit).
             connection.exec_driver_sql(self._postgres_preamble)
+        hashes = chain(stored_events, lambda wanted: self._hashes_of(connection, wanted))
         rows = [
             {"originator_id": e.originator_id, "originator_version": e.originator_version,
-             "topic": e.topic, "state": e.state}
-            for e in stored_events
+             "topic": e.topic, "state": e.state, "hash": digest, "prev_hash": prev}
+            for e, (digest, prev) in zip(stored_events, hashes, strict=True)
         ]
         return list(connection.execute(self._insert_returning_ids, rows).scalars())
+
+    def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any,
+                              ) -> Sequence[int]:
+        """The extension's ORM path (joining another transaction), with the chain."""
+        hashes = chain(stored_events, lambda wanted: self._hashes_of(session, wanted))
+        if self._has_autoincrementing_ids:
+            self._lock_table(session)
+        records = [
+            self.events_record_cls(originator_id=e.originator_id, originator_version=e.originator_version,
+                                   topic=e.topic, state=e.state, hash=digest, prev_hash=prev)
+            for e, (digest, prev) in zip(stored_events, hashes, strict=True)
+        ]
+        session.add_all(records)
+        session.flush()
+        self._notify_channel(session)
+        return [record.id for record in records]
+
+    def _hashes_of(self, connection: Connection | Session, wanted: list[tuple[Any, int]]) -> dict[Any, bytes]:
+        """The stored hash of each (originator id, version) in ``wanted``, by originator id."""
+        table = self.events_record_cls.__table__
+        found: dict[Any, bytes] = {}
+        for originator_id, version in wanted:
+            digest = connection.execute(select(table.c.hash).where(
+                table.c.originator_id == originator_id, table.c.originator_version == version)).scalar()
+            if digest is not None:
+                found[originator_id] = bytes(digest)
+        return found
+
+    def adopt_chain(self) -> int:
+        """Give an events table made before the chain existed its two columns, and hash its rows once
+        (``onething db init``); return how many rows were hashed. Later NULLs are tampering, not history."""
+        engine = self.datastore.engine
+        assert engine is not None
+        columns = {c["name"] for c in inspect(engine).get_columns(self.events_table_name, schema=self.schema_name)}
+        if {"hash", "prev_hash"} <= columns:
+            return 0
+        table = self.events_record_cls.__table__
+        blob = engine.dialect.type_descriptor(LargeBinary()).compile(dialect=engine.dialect)
+        with engine.begin() as connection:
+            for name in ("hash", "prev_hash"):
+                connection.exec_driver_sql(f"ALTER TABLE {self._qualified_name} ADD COLUMN {name} {blob}")
+            rows = connection.execute(select(table.c.id, table.c.originator_id, table.c.originator_version,
+                                             table.c.topic, table.c.state)
+                                      .order_by(table.c.originator_id, table.c.originator_version)).all()
+            updates, current, prev = [], None, GENESIS
+            for notification_id, originator_id, version, topic, state in rows:
+                if originator_id != current:
+                    current, prev = originator_id, GENESIS
+                digest = event_hash(prev, originator_id, version, topic, bytes(state))
+                updates.append({"row_id": notification_id, "h": digest, "p": prev})
+                prev = digest
+            if updates:
+                connection.execute(table.update().where(table.c.id == bindparam("row_id"))
+                                   .values(hash=bindparam("h"), prev_hash=bindparam("p")), updates)
+        return len(updates)
+
+    def select_chain(self, originator_id: UUID | str) -> list[tuple[int, bytes | None, bytes | None]]:
+        """(version, hash, prev_hash) of each of the aggregate's stored events, in version order."""
+        table = self.events_record_cls.__table__
+        query = select(table.c.originator_version, table.c.hash, table.c.prev_hash).where(
+            table.c.originator_id == originator_id).order_by(table.c.originator_version)
+        with self.transaction(commit=False) as session:
+            rows = session.execute(query).all()
+        return [(v, None if h is None else bytes(h), None if p is None else bytes(p)) for v, h, p in rows]
 
     def select_notifications(
         self, start: int | None, limit: int, stop: int | None = None, topics: Sequence[str] = (),

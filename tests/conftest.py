@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -102,7 +103,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 def make_services(url: str) -> Services:
     """Build services on ``url`` with the schema created."""
-    services = build_services(Settings(database_url=url, secret_key="test"))
+    key = Path(tempfile.gettempdir()) / f"onething-test-key-{uuid.uuid4().hex}.pem"  # none yet: tests make one
+    services = build_services(Settings(database_url=url, secret_key="test", audit_key=str(key)))
     services.init_schema()
     return services
 

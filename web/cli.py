@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -32,6 +33,8 @@ def fails_clearly(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except (ApplicationError, DomainError, BundleFileError) as error:
             _fail(str(error), getattr(error, "fields", None))
+        except (OSError, RuntimeError) as error:  # files (bundle, key, export) and a missing PDF renderer
+            _fail(str(error))
         except (PersistenceError, SQLAlchemyError) as error:
             text = str(error).lower()
             if any(hint in text for hint in MISSING_SCHEMA_HINTS):
@@ -84,6 +87,7 @@ def run(host: str, port: int, threads: int, projections: bool) -> None:
         stop = threading.Event()
         threading.Thread(target=s.runner.run_forever, args=(stop,), daemon=True, name="projections").start()
         every(s.settings.sla_interval, s.sla.tick, stop, "sla tick")
+        every(s.settings.audit_interval, s.keep_audit_log, stop, "audit log")
     app = create_app({"SERVICES": s})
     click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(s.settings.database_url)})")
     serve(app, host=host, port=port, threads=threads)
@@ -100,6 +104,9 @@ def db_init() -> None:
     """Create the schema once (before starting many processes on a new database)."""
     tables = services().init_schema()
     click.echo(f"schema ready on {describe_url(services().settings.database_url)}: {', '.join(tables)}")
+    logged = services().audit_log.follow()
+    if logged:
+        click.echo(f"audit log: {logged} events appended")
 
 
 @main.command()
@@ -263,6 +270,7 @@ def projections_run(interval: float) -> None:
     sla_interval = services().settings.sla_interval
     click.echo(f"projections: polling every {interval} s, deadlines every {sla_interval} s; Ctrl-C to stop")
     every(sla_interval, services().sla.tick, stop, "sla tick")
+    every(services().settings.audit_interval, services().keep_audit_log, stop, "audit log")
     services().runner.run_forever(stop, interval, log=lambda r: click.echo(
         f"processed {r.events} events ({r.rows} rows) in {r.seconds:.3f} s"))
 
@@ -333,3 +341,88 @@ def users_add(username: str, password: str, role: str, department: str | None, d
     """Create a user."""
     services().users.add_user(command_line_actor(), username, password, role, department, display_name)
     click.echo(f"user {username} added ({role}{', ' + department if department else ''})")
+
+
+@main.group()
+def audit() -> None:
+    """The auditor's tools: verify the record, checkpoints, exports, offline bundles."""
+
+
+@audit.command("keygen")
+@fails_clearly
+def audit_keygen() -> None:
+    """Create the Ed25519 checkpoint key at ONETHING_AUDIT_KEY (kept outside the database; never overwritten)."""
+    from infrastructure.offline_verifier import generate_key, key_id
+
+    path = Path(services().settings.audit_key)
+    if path.exists():
+        click.echo(f"{path} exists: keeping it")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = generate_key(path)
+    click.echo(f"checkpoint key written to {path} (key id {key_id(key.public_key())}); back it up, publish the id")
+
+
+@audit.command("verify")
+@click.option("--case", "case_id", default=None, help="check one case (its id) instead of everything")
+@fails_clearly
+def audit_verify(case_id: str | None) -> None:
+    """Check every hash chain, the audit log and the signed checkpoints; exit 1 naming what is broken."""
+    result = services().audit.verify(None, case_id)
+    for broken in result["broken"]:
+        click.echo(f"BROKEN {broken['application']} {broken['case']} at position {broken['position']}: "
+                   f"{broken['problem']}")
+    for problem in result["checkpoint_problems"]:
+        click.echo(f"BROKEN {problem}")
+    summary = (f"{result['events_checked']} events of {result['aggregates_checked']} aggregates "
+               f"({result['cases_checked']} cases), {result['checkpoints_checked']} checkpoints")
+    if not result["ok"]:
+        click.echo(f"FAILED: {summary}")
+        raise SystemExit(1)
+    click.echo(f"OK: {summary}" + (f"; {result['not_yet_logged']} events not yet logged"
+                                   if result["not_yet_logged"] else ""))
+
+
+@audit.command("checkpoint")
+@fails_clearly
+def audit_checkpoint() -> None:
+    """Append new events to the audit log and sign a checkpoint over it now."""
+    s = services()
+    if not s.audit_log.key.available:
+        _fail(f"no checkpoint key at {s.settings.audit_key}: run `onething audit keygen` first")
+    signed = s.audit.checkpoint(None)
+    if signed is None:
+        click.echo(f"nothing new since the last checkpoint (size {s.audit_log.size()})")
+    else:
+        click.echo(f"checkpoint: size {signed['size']}, root {signed['root']}, key {signed['key_id']}")
+
+
+@audit.command("export")
+@click.option("--case", "case_id", required=True, help="the case id")
+@click.option("--format", "fmt", default="json", show_default=True, type=click.Choice(["json", "csv", "pdf"]))
+@click.option("--output", "-o", default="-", help="file to write (default: standard output)")
+@fails_clearly
+def audit_export(case_id: str, fmt: str, output: str) -> None:
+    """Write one case's full history (who, when, what in words, why, hashes) and its verify result."""
+    body, _ = services().audit.export(None, case_id, fmt)
+    if output == "-":
+        if fmt == "pdf":
+            _fail("a PDF needs --output FILE")
+        click.echo(body.decode("utf-8-sig"), nl=False)
+    else:
+        Path(output).write_bytes(body)
+        click.echo(f"wrote {output} ({len(body):,} bytes)", err=True)
+
+
+@audit.command("bundle")
+@click.argument("out", type=click.Path(file_okay=False))
+@fails_clearly
+def audit_bundle(out: str) -> None:
+    """Write events, the audit log, signed checkpoints, the public key and the verifier into OUT."""
+    from infrastructure.audit_bundle import write_bundle
+
+    s = services()
+    with click.progressbar(length=max(1, s.runner.total_events()), label="events") as bar:
+        counts = write_bundle(out, s.event_recorders(), s.audit_log, progress=lambda n: bar.update(n - bar.pos))
+    click.echo(f"{out}: {counts['events']:,} events, {counts['log']:,} log entries, "
+               f"{counts['checkpoints']} checkpoints; check it with: python {out}/verifier.py {out}")

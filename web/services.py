@@ -10,7 +10,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+from application.audit import AuditPorts, AuditService
 from application.cases import CaseApplication
 from application.catalogue import CatalogueApplication
 from application.clock import Clock, SystemClock
@@ -27,6 +29,9 @@ from application.tokens import TokenService
 from application.users import UsersApplication
 from domain.case import Case
 from domain.values import Actor, Role
+from infrastructure.audit_log import AuditLog, SigningKey
+from infrastructure.audit_report import render_audit_pdf
+from infrastructure.audit_verify import ChainVerifier
 from infrastructure.calendar import WorkingCalendar
 from infrastructure.idempotency import IdempotencyStore
 from infrastructure.passwords import Argon2Hasher
@@ -51,6 +56,10 @@ class Settings:
     raise_after_days: int = 3
     sla_interval: float = 300.0
     proxy_hops: int = 0
+    audit_key: str = "instance/audit-key.pem"
+    checkpoint_events: int = 1_000
+    checkpoint_minutes: float = 60.0
+    audit_interval: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +75,10 @@ class Settings:
             raise_after_days=int(environ.get("ONETHING_ESCALATION_RAISE_DAYS", "3")),
             sla_interval=float(environ.get("ONETHING_SLA_INTERVAL", "300")),
             proxy_hops=int(environ.get("ONETHING_PROXY_HOPS", "0")),
+            audit_key=environ.get("ONETHING_AUDIT_KEY", "instance/audit-key.pem"),
+            checkpoint_events=int(environ.get("ONETHING_CHECKPOINT_EVENTS", "1000")),
+            checkpoint_minutes=float(environ.get("ONETHING_CHECKPOINT_MINUTES", "60")),
+            audit_interval=float(environ.get("ONETHING_AUDIT_INTERVAL", "10")),
         )
 
 
@@ -87,12 +100,25 @@ class Services:
     sla: SlaService
     petitions: PetitionApplication
     petition_queries: PetitionQueries
+    audit_log: AuditLog
+    audit: AuditService
+
+    def keep_audit_log(self) -> None:
+        """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
+        self.audit_log.follow()
+        self.audit_log.checkpoint()
+
+    def event_recorders(self) -> dict[str, Any]:
+        """Each event store's recorder, by application name."""
+        apps = {"Cases": self.cases, "Catalogue": self.catalogue, "Users": self.users, "Petitions": self.petitions}
+        return {name: app.recorder for name, app in apps.items()}
 
     def init_schema(self) -> list[str]:
         """Create every table (the explicit ``onething db init`` step): event stores, then read models."""
         def more_tables() -> None:
             self.runner.create_tables()
             self.idempotency.create_table()
+            self.audit_log.create_tables()
 
         tables = init_schema(self.settings.database_url, EVENT_STORES, then=more_tables)
         return tables + sorted(self.runner.table_names()) + ["api_idempotency"]
@@ -119,6 +145,16 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     )
     queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
     petition_store = SqlPetitionReadModels(runner.engine)
+    recorders = {"Cases": cases.recorder, "Catalogue": catalogue.recorder, "Users": users.recorder,
+                 "Petitions": petitions.recorder}
+    audit_log = AuditLog(runner.engine, recorders, SigningKey(settings.audit_key),  # type: ignore[arg-type]
+                         settings.checkpoint_events, settings.checkpoint_minutes)
+    key = audit_log.key
+    verifier = ChainVerifier(recorders, audit_log,  # type: ignore[arg-type]
+                             public_key=lambda: key.public_pem() if key.available else None)
+    audit = AuditService(cases, AuditPorts(verifier=verifier, follow=audit_log.follow,
+                                           checkpoint=lambda force: audit_log.checkpoint(force),
+                                           checkpoints=audit_log.checkpoints, render_pdf=render_audit_pdf))
     return Services(
         settings=settings, clock=clock, calendar=calendar, catalogue=catalogue, users=users, cases=cases,
         runner=runner, queries=queries, tokens=TokenService(users, clock, timedelta(hours=settings.token_hours)),
@@ -128,6 +164,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                        settings.raise_after_days, petitions=petitions,
                        petition_candidates=petition_store.petitions_to_check),
         petitions=petitions, petition_queries=PetitionQueries(petition_store, clock, runner.wait_until),
+        audit_log=audit_log, audit=audit,
     )
 
 

@@ -125,6 +125,8 @@ class CaseProjection(Projection):
 
     def on_CommitmentRevoked(self, change: Change, e: Any, view: ViewSession) -> None:
         self._item(change, e.item, view, status="rejected")
+        if self._case(change, view)["status"] == "open":  # a rejected item counts for nothing; a closed case keeps its date
+            self._refresh_due(change, view)
         for number in self._certificates(change, view):
             certificate = required(view.get(CERTIFICATES, (number,)), f"certificate {number}")
             if certificate["item"] == e.item:
@@ -228,8 +230,7 @@ class CaseProjection(Projection):
         on_time = None if item["due"] is None else decided_on <= item["due"]
         cycle = None if item["accepted_on"] is None else self.working_days(item["accepted_on"], decided_on)
         self._item(change, code, view, on_time=on_time, cycle_days=cycle)
-        if status == "rejected":  # a rejected item's deadline no longer counts
-            self._refresh_due(change, view)
+        self._refresh_due(change, view)  # a rejected item counts for nothing; an approved one holds up nobody
 
     def _close(self, change: Change, e: Any, status: str, held_become: str, view: ViewSession) -> None:
         for item in self._items(change, view):

@@ -87,6 +87,7 @@ def register(app: Flask) -> None:
     from web.api import (
         limits,
         views_admin,
+        views_audit,
         views_auth,
         views_boards,
         views_calendar,
@@ -96,7 +97,8 @@ def register(app: Flask) -> None:
     )
 
     limits.init(app)
-    for module in (views_auth, views_public, views_cases, views_boards, views_admin, views_calendar, views_petitions):
+    for module in (views_auth, views_public, views_cases, views_boards, views_admin, views_calendar, views_petitions,
+                   views_audit):
         api.register_blueprint(module.blp, url_prefix=PREFIX + (module.blp.url_prefix or ""))
 
     @app.before_request

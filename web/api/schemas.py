@@ -178,6 +178,10 @@ class HistoryEventOut(Schema):
     actor = fields.Dict()
     reason = fields.String()
     data = fields.Dict()
+    text = fields.Dict(keys=fields.String(), values=fields.String(),
+                       metadata={"description": "the event in words: zh, en"})
+    hash = fields.String(allow_none=True, metadata={"description": "SHA-256 of the stored event and its prev_hash"})
+    prev_hash = fields.String(allow_none=True, metadata={"description": "hash of the case's previous event"})
 
 
 class ErrorBody(Schema):
