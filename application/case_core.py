@@ -122,6 +122,18 @@ class CaseCore(OneThingApplication):
         diff = diff_cases(before, after)
         return {**diff, "summary": summarize_diff(diff)}
 
+    def context_then(self, case: Case, moment: datetime) -> dict[str, Any]:
+        """What applied to a past state of the case: its bundle definition version (time limits and
+        prerequisites of each item) and the calendar overrides recorded by ``moment``."""
+        definition, version = self.catalogue.definition(case.bundle, case.bundle_version)
+        return {
+            "at": moment.isoformat(), "version": case.version,
+            "bundle": {"code": definition.code, "version": version, "items": [
+                {"code": i.code, "department": i.department, "time_limit_days": i.time_limit_days,
+                 "prerequisites": list(i.prerequisites)} for i in definition.items]},
+            "calendar": self.catalogue.calendar_as_of(moment),
+        }
+
     def history(self, actor: Actor, case_id: UUID | str) -> list[dict[str, Any]]:
         """Every event of the case in order: position, type, time, actor, reason, the rest as data, the event
         in words (``text``: zh and en) and its link in the hash chain (``hash``, ``prev_hash``: hex)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -81,6 +81,22 @@ class CatalogueApplication(OneThingApplication):
         except AggregateNotFoundError:
             return 0, {}, set()
         return overrides.version, {date.fromisoformat(d): w for d, w in overrides.days.items()}, set(overrides.years)
+
+    def calendar_as_of(self, moment: datetime) -> dict[str, Any]:
+        """The calendar overrides recorded by ``moment``: each declared day with who declared it, when and why,
+        and the years declared complete — the calendar that applied then, beside chinesecalendar's."""
+        days: dict[str, dict[str, Any]] = {}
+        years: set[int] = set()
+        for event in self.events.get(CalendarOverrides.create_id()):
+            if event.timestamp > moment:
+                break
+            if isinstance(event, CalendarOverrides.DayDeclared):
+                days[event.day.isoformat()] = {"day": event.day.isoformat(), "workday": event.workday,
+                                               "reason": event.reason, "by": event.actor.user_id,
+                                               "recorded_at": event.timestamp.isoformat()}
+            elif isinstance(event, CalendarOverrides.YearDeclared):
+                years.add(event.year)
+        return {"overrides": sorted(days.values(), key=lambda d: d["day"]), "complete_years": sorted(years)}
 
     def _change_overrides(self, actor: Actor, change: Any) -> None:
         if actor.role != Role.ADMIN:

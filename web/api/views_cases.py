@@ -73,10 +73,12 @@ def read_case(args: dict[str, Any], case_id: str) -> Response:
         case = cases.case_as_of(actor(), case_id, args["as_of"])
     else:
         case = cases.get_case(actor(), case_id, args.get("version"))
-    then = None  # a past state's due date is the one it had on its own last day
+    then, body = None, {}  # a past state's due date is the one it had on its own last day
     if "as_of" in args or "version" in args:
-        then = (args.get("as_of") or case.modified_on).astimezone(cases.clock.now().tzinfo).date()
-    response = jsonify(CaseOut().dump(case_json(case, cases.case_due(case, then))))
+        moment = args.get("as_of") or case.modified_on
+        then = moment.astimezone(cases.clock.now().tzinfo).date()
+        body["then"] = cases.context_then(case, moment)
+    response = jsonify(CaseOut().dump({**case_json(case, cases.case_due(case, then)), **body}))
     response.headers["ETag"] = f'"{case.version}"'
     return response
 
