@@ -73,7 +73,10 @@ class CaseCore(OneThingApplication):
         return WorkClock(self.clock.today(), self.is_workday, self.knows)
 
     def case_due(self, case: Case, as_of: date | None = None) -> date | None:
-        """The case's due date as of a day (today unless told), following prerequisites (``domain.case_due``)."""
+        """The case's due date as of a day (today unless told; a closed case's closing day), following
+        prerequisites (``domain.case_due``)."""
+        if case.closed_at is not None:
+            as_of = datetime.fromisoformat(str(case.closed_at)).astimezone(self.clock.now().tzinfo).date()
         return case.due_as_of(as_of or self.clock.today(),
                               lambda start, days: add_working_days(start, days, self.is_workday))
 

@@ -200,10 +200,8 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
                                    reason=f"prerequisite {approved!r} approved")
 
     def due_as_of(self, as_of: date, add_days: AddWorkingDays) -> date | None:
-        """The case's due date as of a day, following prerequisites (``domain.case_due``); once closed,
-        the latest deadline its items had."""
-        if self.status != CaseStatus.OPEN:
-            return self.due
+        """The case's due date as of a day, following prerequisites (``domain.case_due``); a closed case's
+        is the one it had on the day it closed (its caller passes that day)."""
         return projected_due((ItemClock(i.code, i.status, i.due, i.time_limit_days, tuple(i.prerequisites))
                               for i in self.items.values()), as_of, add_days)
 

@@ -20,7 +20,20 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, Engine, Integer, LargeBinary, MetaData, String, Table, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+    text,
+)
 
 from infrastructure.offline_verifier import (
     consistency_proof,
@@ -47,6 +60,7 @@ audit_log = Table(
     Column("originator_id", String(36), nullable=False, index=True),
     Column("version", Integer, nullable=False),
     Column("event_hash", LargeBinary, nullable=False),
+    Index("ix_audit_log_notification", "application", "notification_id", unique=True),
 )
 audit_checkpoints = Table(
     "audit_checkpoints", metadata,

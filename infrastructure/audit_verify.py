@@ -12,15 +12,23 @@ its first bad version (its position in the case history).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
-from infrastructure.audit_log import AuditLog, LogEntry
-from infrastructure.offline_verifier import GENESIS, event_hash, load_public_key, prefix_roots, verify_checkpoint
+from infrastructure.audit_log import AuditLog, audit_log
+from infrastructure.offline_verifier import (
+    EVENT_DOMAIN,
+    GENESIS,
+    event_hash,
+    load_public_key,
+    prefix_roots,
+    verify_checkpoint,
+)
 from infrastructure.recorders import FastApplicationRecorder
 
 YIELD_PER = 10_000
@@ -55,7 +63,7 @@ class VerifyReport:
 
 
 class ChainVerifier:
-    """Checks the stores, the log and the checkpoints."""
+    """Checks the stores, the log and the checkpoints (one pass over each; see benchmarks/audit.py)."""
 
     def __init__(self, recorders: Mapping[str, FastApplicationRecorder], log: AuditLog,
                  public_key: Callable[[], bytes | None]):
@@ -65,13 +73,8 @@ class ChainVerifier:
         """Verify every aggregate (or one) and, for a full check, every checkpoint."""
         report = VerifyReport()
         one = None if originator_id is None else str(originator_id)
-        entries = self.log.entries(originator_id=one)
-        logged = {(e.application, e.originator_id, e.version): e for e in entries}
-        last_logged: dict[str, int] = {}
-        for entry in self.log.entries() if one is not None else entries:
-            last_logged[entry.application] = max(last_logged.get(entry.application, 0), entry.notification_id)
+        last_logged = self._last_logged()
         first_bad: dict[tuple[str, str], Broken] = {}
-        seen: set[tuple[str, str, int]] = set()
 
         def broken(application: str, aggregate: str, version: int, problem: str) -> None:
             known = first_bad.get((application, aggregate))
@@ -79,55 +82,95 @@ class ChainVerifier:
                 first_bad[(application, aggregate)] = Broken(application, aggregate, version, problem)
 
         for application, recorder in self.recorders.items():
-            self._check_store(application, recorder, one, logged, seen, last_logged.get(application, 0), report,
-                              broken)
-        for (application, aggregate, version), entry in logged.items():
-            if (application, aggregate, version) not in seen:
-                broken(application, aggregate, version, f"missing from the store (logged at position {entry.position})")
+            self._check_chains(application, recorder, one, report, broken)
+            self._check_against_log(application, recorder, one, last_logged.get(application, 0), report, broken)
         report.broken = sorted(first_bad.values(), key=lambda b: (b.application, b.originator_id))
         if one is None:
-            self._check_checkpoints(entries, report)
+            checkpoints = self.log.checkpoints()  # before the log: a checkpoint signed meanwhile is not "too long"
+            self._check_checkpoints(checkpoints, self._log_rows(), report)
         return report
 
-    def _check_store(self, application: str, recorder: FastApplicationRecorder, one: str | None,
-                     logged: dict[tuple[str, str, int], LogEntry], seen: set[tuple[str, str, int]],
-                     last_logged: int, report: VerifyReport,
-                     broken: Callable[[str, str, int, str], None]) -> None:
+    def _log_rows(self) -> list[Any]:
+        query = select(audit_log.c.application, audit_log.c.originator_id, audit_log.c.version,
+                       audit_log.c.event_hash).order_by(audit_log.c.position)
+        with self.log.engine.connect() as connection:
+            return connection.execute(query).all()
+
+    def _last_logged(self) -> dict[str, int]:
+        query = select(audit_log.c.application, func.max(audit_log.c.notification_id)).group_by(
+            audit_log.c.application)
+        with self.log.engine.connect() as connection:
+            return {application: last for application, last in connection.execute(query)}
+
+    def _check_chains(self, application: str, recorder: FastApplicationRecorder, one: str | None,
+                      report: VerifyReport, broken: Callable[[str, str, int, str], None]) -> None:
+        """Every aggregate's rows in version order: no hole, each linked to the one before, each hash right."""
         table = recorder.events_record_cls.__table__
         query = select(recorder._raw_originator_id, table.c.originator_version, table.c.topic, table.c.state,
-                       table.c.hash, table.c.prev_hash, table.c.id)
+                       table.c.hash, table.c.prev_hash)
         if one is not None:
             query = query.where(table.c.originator_id == UUID(one))
         query = query.order_by(table.c.originator_id, table.c.originator_version)
-        current, expected, prev, bad = None, 1, GENESIS, False
-        to_uuid = recorder._to_uuid
+        current, expected, prev, bad, uuid_bytes, uuid = None, 1, GENESIS, False, b"", UUID(int=0)
+        to_uuid, sha256, topics = recorder._to_uuid, hashlib.sha256, _TopicFraming()
+        events = aggregates = 0
         with recorder.datastore.engine.connect() as connection:  # type: ignore[union-attr]
-            rows = connection.execution_options(yield_per=YIELD_PER).execute(query)
-            for raw, version, topic, state, digest, prev_hash, notification_id in rows:
+            for raw, version, topic, state, digest, prev_hash in connection.execution_options(
+                    yield_per=YIELD_PER).execute(query):
                 if raw != current:
                     current, expected, prev, bad = raw, 1, GENESIS, False
                     uuid = to_uuid(raw)
-                    aggregate = str(uuid)
-                    report.aggregates_checked += 1
-                    report.cases_checked += application == "Cases"
-                report.events_checked += 1
-                entry = logged.get((application, aggregate, version))
-                if entry is not None:
-                    seen.add((application, aggregate, version))
+                    uuid_bytes = uuid.bytes
+                    aggregates += 1
+                events += 1
                 if bad:
                     continue
-                problem = self._problem(uuid, version, expected, topic, bytes(state), digest, prev_hash, prev)
-                if problem is None and entry is not None and entry.event_hash != bytes(digest):
-                    problem = f"differs from the audit log (position {entry.position})"
-                if problem is None and entry is None and notification_id <= last_logged:
-                    problem = "not in the audit log, although later events are"
-                if problem is not None:
-                    broken(application, aggregate, min(version, expected), problem)
-                    bad = True
+                if version != expected or digest is None or prev_hash is None or prev_hash != prev:
+                    problem = self._problem(uuid, version, expected, topic, bytes(state), digest, prev_hash, prev)
+                elif sha256(EVENT_DOMAIN + prev + uuid_bytes + version.to_bytes(8, "big") + topics[topic]
+                            + len(state).to_bytes(8, "big") + state).digest() != digest:  # format 1, inlined
+                    problem = "its stored content does not match its hash"
+                else:
+                    prev, expected = digest, version + 1
                     continue
-                if entry is None:
-                    report.not_yet_logged += 1
-                prev, expected = bytes(digest), version + 1
+                broken(application, str(uuid), min(version, expected), problem or "broken")
+                bad = True
+        report.events_checked += events
+        report.aggregates_checked += aggregates
+        if application == "Cases":
+            report.cases_checked += aggregates
+
+    def _check_against_log(self, application: str, recorder: FastApplicationRecorder, one: str | None,
+                           last_logged: int, report: VerifyReport,
+                           broken: Callable[[str, str, int, str], None]) -> None:
+        """The database compares each log entry with the row of its notification id: the row must still be
+        there with the logged version and hash; and every row the log has passed must be in it."""
+        events = recorder.events_record_cls.__table__
+        log = audit_log
+        joined = log.outerjoin(events, events.c.id == log.c.notification_id)
+        differs = select(log.c.position, log.c.originator_id, log.c.version, events.c.id, events.c.originator_version
+                         ).select_from(joined).where(log.c.application == application, or_(
+                             events.c.id.is_(None), events.c.hash.is_(None), events.c.hash != log.c.event_hash,
+                             events.c.originator_version != log.c.version))
+        unlogged = select(recorder._raw_originator_id, events.c.originator_version, events.c.id).select_from(
+            events.outerjoin(log, and_(log.c.application == application, log.c.notification_id == events.c.id))
+        ).where(log.c.position.is_(None))
+        pending = select(func.count()).select_from(events).where(events.c.id > last_logged)
+        if one is not None:
+            differs = differs.where(log.c.originator_id == one)
+            unlogged = unlogged.where(events.c.originator_id == UUID(one))
+            pending = pending.where(events.c.originator_id == UUID(one))
+        with self.log.engine.connect() as connection:
+            for position, aggregate, version, row_id, stored_version in connection.execute(differs):
+                problem = (f"missing from the store (logged at position {position})" if row_id is None else
+                           f"differs from the audit log (position {position})")
+                broken(application, aggregate, version if stored_version is None else min(version, stored_version),
+                       problem)
+            for raw, version, row_id in connection.execute(unlogged):
+                if row_id <= last_logged:
+                    broken(application, str(recorder._to_uuid(raw)), version,
+                           "not in the audit log, although later events are")
+            report.not_yet_logged += connection.execute(pending).scalar_one()
 
     @staticmethod
     def _problem(uuid: UUID, version: int, expected: int, topic: str, state: bytes, digest: Any,
@@ -142,8 +185,7 @@ class ChainVerifier:
             return "its stored content does not match its hash"
         return None
 
-    def _check_checkpoints(self, entries: list[LogEntry], report: VerifyReport) -> None:
-        checkpoints = self.log.checkpoints()
+    def _check_checkpoints(self, checkpoints: list[dict[str, Any]], rows: list[Any], report: VerifyReport) -> None:
         report.checkpoints_checked = len(checkpoints)
         if not checkpoints:
             return
@@ -152,14 +194,35 @@ class ChainVerifier:
             report.checkpoint_problems.append("no public key to check the checkpoints with")
             return
         key = load_public_key(pem)
-        roots = prefix_roots((e.leaf_hash for e in entries), [c["size"] for c in checkpoints])
+        sha256, prefixes = hashlib.sha256, _LeafPrefixes()
+        leaves = (sha256(prefixes[application, aggregate] + version.to_bytes(8, "big") + digest).digest()
+                  for application, aggregate, version, digest in rows)  # format 2 and RFC 6962, inlined
+        roots = prefix_roots(leaves, [c["size"] for c in checkpoints])
         for checkpoint in checkpoints:
             size = checkpoint["size"]
             if not verify_checkpoint(key, {**checkpoint, "log": "onething"}):
                 report.checkpoint_problems.append(f"checkpoint of size {size}: the signature does not verify")
             elif size not in roots:
-                report.checkpoint_problems.append(f"checkpoint of size {size}: the log has only {len(entries)} entries")
+                report.checkpoint_problems.append(f"checkpoint of size {size}: the log has only {len(rows)} entries")
             elif roots[size].hex() != checkpoint["root"]:
                 report.checkpoint_problems.append(
                     f"checkpoint of size {size}: the log's first {size} positions no longer give its root "
                     "(events and log entries were rewritten)")
+
+
+class _LeafPrefixes(dict):
+    """0x00 + application + newline + originator id bytes: the start of a leaf's hashed bytes (format 2)."""
+
+    def __missing__(self, key: tuple[str, str]) -> bytes:
+        application, aggregate = key
+        self[key] = prefix = b"\x00" + application.encode() + b"\n" + UUID(aggregate).bytes
+        return prefix
+
+
+class _TopicFraming(dict):
+    """A topic's length-prefixed UTF-8 bytes (format 1), made once per topic."""
+
+    def __missing__(self, topic: str) -> bytes:
+        encoded = topic.encode()
+        self[topic] = framed = len(encoded).to_bytes(4, "big") + encoded
+        return framed

@@ -125,7 +125,7 @@ class CaseProjection(Projection):
 
     def on_CommitmentRevoked(self, change: Change, e: Any, view: ViewSession) -> None:
         self._item(change, e.item, view, status="rejected")
-        if self._case(change, view)["status"] == "open":  # a rejected item counts for nothing; a closed case keeps its date
+        if self._case(change, view)["status"] == "open":  # it counts for nothing now; a closed case keeps its date
             self._refresh_due(change, view)
         for number in self._certificates(change, view):
             certificate = required(view.get(CERTIFICATES, (number,)), f"certificate {number}")
@@ -236,6 +236,7 @@ class CaseProjection(Projection):
         for item in self._items(change, view):
             if item["status"] in OPEN_ITEM_STATUSES:
                 view.put(ITEMS, {**item, "status": "withdrawn"})
+        self._refresh_due(change, view)  # as the case ended: its withdrawn items count for nothing
         for number in self._certificates(change, view):
             certificate = required(view.get(CERTIFICATES, (number,)), f"certificate {number}")
             if certificate["status"] == "held":

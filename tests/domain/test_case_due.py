@@ -135,10 +135,10 @@ def test_the_case_due_date_follows_prerequisites(items, as_of, expected):
     assert projected_due(items, as_of, add) == expected
 
 
-def test_a_closed_case_keeps_the_latest_deadline_its_items_had():
-    case = licence_approved_on(MONDAY, permit_accepted_on=MONDAY)
-    case.withdraw(FOOD, "申请人撤回")
-    assert case.due_as_of(date(2026, 6, 1), add) == date(2026, 3, 9)
+def test_a_closed_case_counts_only_its_approved_items_deadlines():
+    case = licence_approved_on(MONDAY, permit_accepted_on=MONDAY)  # licence due Tue 3, permit due Mon 9
+    case.withdraw(FOOD, "申请人撤回")  # the permit, undecided, is withdrawn with the case
+    assert case.due_as_of(date(2026, 6, 1), add) == date(2026, 3, 3)
 
 
 def test_an_open_case_projects_its_unstarted_items():
