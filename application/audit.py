@@ -38,6 +38,7 @@ class AuditPorts:
     follow: Callable[[], int]  # append new events to the audit log
     checkpoint: Callable[[bool], dict[str, Any] | None]  # sign a checkpoint (forced or if due)
     checkpoints: Callable[[], list[dict[str, Any]]]
+    case_proof: Callable[[str, str, int | None], dict[str, Any]]  # application, case id, checkpoint size
     render_pdf: Callable[[dict[str, Any]], bytes] | None = None
 
 
@@ -80,6 +81,19 @@ class AuditService:
         """Every signed checkpoint."""
         require_auditor(actor, "read checkpoints")
         return self.ports.checkpoints()
+
+    def case_proof(self, actor: Actor | None, case_id: str | UUID, size: int | None = None) -> dict[str, Any]:
+        """Inclusion proofs that every logged event of the case is in a signed checkpoint (the latest unless
+        ``size``); checkable offline with the public key (``python verifier.py KEY.pem --proof FILE``)."""
+        if actor is not None:
+            require_auditor(actor, "read inclusion proofs")
+        case = str(self._case_uuid(case_id))
+        self.cases.load(case)  # an unknown case is a 404, not an empty proof
+        try:
+            proof = self.ports.case_proof("Cases", case, size)
+        except LookupError as error:
+            raise InvalidInput(str(error), {"size": [str(error)]}) from None
+        return {"case": case, "application": "Cases", **proof}
 
     def report(self, actor: Actor | None, case_id: str | UUID) -> dict[str, Any]:
         """One case's audit report: its state, full history in words, chain head and verify result."""

@@ -152,9 +152,9 @@ class CaseCore(OneThingApplication):
         """(version, hash, prev_hash) of each stored event of the case, as the store holds them."""
         return self.recorder.select_chain(_as_uuid(case_id))  # type: ignore[attr-defined]
 
-    def chain_head(self, case_id: UUID | str) -> str | None:
-        """The hash of the case's last stored event (hex): the head of its chain."""
-        links = self.chain(case_id)
+    def chain_head(self, case_id: UUID | str, version: int | None = None) -> str | None:
+        """The hash (hex) of the case's last stored event, or of its event at ``version``: the head of its chain."""
+        links = [link for link in self.chain(case_id) if version is None or link[0] <= version]
         return links[-1][1].hex() if links and links[-1][1] else None
 
     def _visible_events(self, actor: Actor, case_id: UUID | str) -> list[Any]:

@@ -36,7 +36,6 @@ from sqlalchemy import (
 )
 
 from infrastructure.offline_verifier import (
-    consistency_proof,
     inclusion_proof,
     leaf_data,
     leaf_hash,
@@ -212,18 +211,18 @@ class AuditLog:
         old_enough = self.now() - datetime.fromisoformat(last["timestamp"]) >= timedelta(minutes=self.every_minutes)
         return size - last["size"] >= self.every_events or old_enough
 
-    def proof(self, application: str, originator_id: str, version: int, size: int) -> dict[str, Any]:
-        """An inclusion proof that the event is in the tree of a checkpoint's ``size``, revealing nothing
-        of other events but hashes."""
-        entries = self.entries(below=size)
-        entry = next((e for e in entries if (e.application, e.originator_id, e.version) ==
-                      (application, str(originator_id), version)), None)
-        if entry is None:
-            raise KeyError(f"{application} {originator_id} v{version} is not in the first {size} positions")
-        path = inclusion_proof(entry.position, [e.leaf_hash for e in entries])
-        return {"position": entry.position, "size": size, "leaf_hash": entry.leaf_hash.hex(),
-                "event_hash": entry.event_hash.hex(), "path": [h.hex() for h in path]}
-
-    def consistency(self, old_size: int, new_size: int) -> list[str]:
-        """The consistency proof between two sizes of the log."""
-        return [h.hex() for h in consistency_proof(old_size, self.leaf_hashes(new_size))]
+    def case_proof(self, application: str, originator_id: str, size: int | None = None) -> dict[str, Any]:
+        """Inclusion proofs of every logged event of one aggregate in a signed checkpoint (the latest unless
+        ``size``), with the checkpoint: they show the case is in the signed log and reveal nothing of other
+        cases but hashes."""
+        checkpoints = [c for c in self.checkpoints() if size is None or c["size"] == size]
+        if not checkpoints:
+            raise LookupError("no signed checkpoint" + (f" of size {size}" if size is not None else ""))
+        checkpoint = checkpoints[-1]
+        entries = self.entries(below=checkpoint["size"])
+        leaves = [e.leaf_hash for e in entries]
+        mine = [e for e in entries if (e.application, e.originator_id) == (application, str(originator_id))]
+        return {"checkpoint": {**checkpoint, "log": "onething"}, "events": [
+            {"version": e.version, "position": e.position, "event_hash": e.event_hash.hex(),
+             "leaf_hash": leaves[e.position].hex(), "path": [h.hex() for h in inclusion_proof(e.position, leaves)]}
+            for e in mine]}

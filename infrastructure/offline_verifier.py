@@ -463,11 +463,50 @@ def verify_bundle(path: str | os.PathLike) -> VerificationReport:
     return report
 
 
+def verify_case_proof(public_key: Ed25519PublicKey, proof: dict) -> list[str]:
+    """Problems with a case's inclusion proof (``GET /api/v1/audit/proof``): the checkpoint's signature, and
+    each event's leaf (recomputed from application, case id, version and event hash) and path to its root.
+    An empty list: every listed event is in the signed log; nothing of other cases is revealed but hashes."""
+    checkpoint, problems = proof.get("checkpoint") or {}, []
+    if not verify_checkpoint(public_key, checkpoint):
+        return ["the checkpoint's signature does not verify"]
+    try:
+        root, size = bytes.fromhex(checkpoint["root"]), int(checkpoint["size"])
+        case, application = uuid.UUID(str(proof["case"])), str(proof["application"])
+        events = list(proof["events"])
+    except (KeyError, TypeError, ValueError) as e:
+        return [f"the proof is malformed: {e}"]
+    for event in events:
+        try:
+            version, position = int(event["version"]), int(event["position"])
+            leaf = leaf_hash(leaf_data(application, case, version, bytes.fromhex(event["event_hash"])))
+            path = [bytes.fromhex(h) for h in event["path"]]
+        except (KeyError, TypeError, ValueError) as e:
+            problems.append(f"an event of the proof is malformed: {e}")
+            continue
+        if not verify_inclusion(leaf, position, size, path, root):
+            problems.append(f"{_name(application, case, version)}: not in the checkpoint of size {size}")
+    return problems
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: verify a bundle, print one line per problem; exit 0 ok, 1 problems, 2 unusable input."""
-    parser = argparse.ArgumentParser(description="Verify a OneThing audit bundle offline.")
-    parser.add_argument("bundle", help="the audit bundle directory")
+    """Command line: verify a bundle (or, with ``--proof``, a case's inclusion proof), print one line per
+    problem; exit 0 ok, 1 problems, 2 unusable input."""
+    parser = argparse.ArgumentParser(description="Verify a OneThing audit bundle, or a case's proof, offline.")
+    parser.add_argument("bundle", help="the audit bundle directory (with --proof: the public key PEM file)")
+    parser.add_argument("--proof", help="a case's inclusion proof (JSON) to check against the public key")
     args = parser.parse_args(argv)
+    if args.proof:
+        try:
+            problems = verify_case_proof(load_public_key(Path(args.bundle).read_bytes()),
+                                         json.loads(Path(args.proof).read_text(encoding="utf-8")))
+        except (OSError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        for line in problems:
+            print(f"PROBLEM: {line}")
+        print("FAILED" if problems else "OK: every event of the proof is in the signed checkpoint")
+        return 1 if problems else 0
     try:
         report = verify_bundle(args.bundle)
     except BundleError as e:

@@ -426,3 +426,14 @@ def audit_bundle(out: str) -> None:
         counts = write_bundle(out, s.event_recorders(), s.audit_log, progress=lambda n: bar.update(n - bar.pos))
     click.echo(f"{out}: {counts['events']:,} events, {counts['log']:,} log entries, "
                f"{counts['checkpoints']} checkpoints; check it with: python {out}/verifier.py {out}")
+
+
+@audit.command("proof")
+@click.option("--case", "case_id", required=True, help="the case id")
+@click.option("--size", type=int, default=None, help="a checkpoint's size (default: the latest)")
+@fails_clearly
+def audit_proof(case_id: str, size: int | None) -> None:
+    """Print inclusion proofs (JSON) that every event of the case is in a signed checkpoint."""
+    import json
+
+    click.echo(json.dumps(services().audit.case_proof(None, case_id, size), ensure_ascii=False, indent=2))

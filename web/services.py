@@ -154,7 +154,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                              public_key=lambda: key.public_pem() if key.available else None)
     audit = AuditService(cases, AuditPorts(verifier=verifier, follow=audit_log.follow,
                                            checkpoint=lambda force: audit_log.checkpoint(force),
-                                           checkpoints=audit_log.checkpoints, render_pdf=render_audit_pdf))
+                                           checkpoints=audit_log.checkpoints, case_proof=audit_log.case_proof,
+                                           render_pdf=render_audit_pdf))
     return Services(
         settings=settings, clock=clock, calendar=calendar, catalogue=catalogue, users=users, cases=cases,
         runner=runner, queries=queries, tokens=TokenService(users, clock, timedelta(hours=settings.token_hours)),

@@ -169,6 +169,8 @@ class CaseOut(Schema):
     deficiencies = fields.Dict()
     escalations = fields.List(fields.Dict())
     rating = fields.Dict(allow_none=True)
+    chain_head = fields.String(allow_none=True, metadata={"description": "on reads: the hash of the case's "
+                                                                     "last event at this version (its chain's head)"})
     then = fields.Dict(metadata={"description": "with ?version= or ?as_of=: the moment, the bundle definition "
                                                 "version and the calendar overrides that applied then"})
 

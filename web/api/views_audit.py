@@ -51,6 +51,12 @@ class CheckpointOut(Schema):
     signature = fields.String()
 
 
+class ProofArgs(Schema):
+    case = fields.UUID(required=True)
+    size = fields.Integer(validate=validate.Range(min=1), metadata={"description": "a checkpoint's size "
+                                                                                   "(default: the latest)"})
+
+
 class DiffArgs(Schema):
     from_version = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1))
     to_version = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1))
@@ -75,6 +81,16 @@ def verify(args: dict[str, Any]) -> dict[str, Any]:
 def checkpoints() -> list[dict[str, Any]]:
     """Every signed checkpoint of the audit log (size, Merkle root, time, key id, signature)."""
     return services().audit.checkpoints(actor())
+
+
+@blp.get("/audit/proof")
+@blp.arguments(ProofArgs, location="query", unknown=RAISE)
+@blp.response(200)
+@_document_errors
+def proof(args: dict[str, Any]) -> dict[str, Any]:
+    """Inclusion proofs that each event of one case is in a signed checkpoint, revealing no other case
+    (check offline: ``python verifier.py public_key.pem --proof proof.json``)."""
+    return services().audit.case_proof(actor(), args["case"], args.get("size"))
 
 
 @blp.get("/cases/<string:case_id>/diff")

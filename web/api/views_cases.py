@@ -78,6 +78,7 @@ def read_case(args: dict[str, Any], case_id: str) -> Response:
         moment = args.get("as_of") or case.modified_on
         then = moment.astimezone(cases.clock.now().tzinfo).date()
         body["then"] = cases.context_then(case, moment)
+    body["chain_head"] = cases.chain_head(case.id, case.version)
     response = jsonify(CaseOut().dump({**case_json(case, cases.case_due(case, then)), **body}))
     response.headers["ETag"] = f'"{case.version}"'
     return response
