@@ -39,7 +39,9 @@ class CatalogueApplication(OneThingApplication):
         self._definitions: dict[tuple[str, int], BundleDef] = {}  # versions never change
 
     def publish_file(self, data: Any, actor: Actor) -> PublishReport:
-        """Validate a whole bundle file and publish it; nothing is published if any part is invalid."""
+        """Validate a whole bundle file and publish it (admins); nothing is published if any part is invalid."""
+        if actor.role != Role.ADMIN:
+            raise NotAllowed("the catalogue is published by admins")
         departments, bundles = parse_bundle_file(data)
         return with_retries(
             lambda: self._publish(departments, bundles, actor),

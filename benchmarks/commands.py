@@ -52,6 +52,7 @@ from infrastructure.persistence import (  # noqa: E402
 )
 
 INTAKE = Actor("bench-window", Role.INTAKE)
+ADMIN = Actor("bench-admin", Role.ADMIN)
 SUPERVISOR = Actor("bench-supervisor", Role.SUPERVISOR)
 BUNDLE = "restaurant-opening"
 SQLITE_SYNCHRONOUS = ["FULL"]  # set from --synchronous; applied to every SQLite connection alike
@@ -77,7 +78,7 @@ def build(url: str, stock: bool) -> CaseApplication:
     if stock:
         env = {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url, "CREATE_TABLE": "y"}
     catalogue = CatalogueApplication(env=env)
-    catalogue.publish_file(sample_catalogue()[f"{BUNDLE}.json"], SUPERVISOR)
+    catalogue.publish_file(sample_catalogue()[f"{BUNDLE}.json"], ADMIN)
     return CaseApplication(env=env, catalogue=catalogue, clock=SystemClock(),
                            is_workday=WorkingCalendar().is_workday)
 

@@ -40,11 +40,12 @@ from infrastructure.readmodels import VIEW_TABLES  # noqa: E402
 from web.services import Settings, build_services  # noqa: E402
 
 INTAKE = Actor("bench-window", Role.INTAKE)
+ADMIN = Actor("bench-admin", Role.ADMIN)
 
 
 def record(services, events: int) -> int:
     """Record about ``events`` events of completed restaurant cases; return how many."""
-    services.catalogue.publish_file(sample_catalogue()["restaurant-opening.json"], INTAKE)
+    services.catalogue.publish_file(sample_catalogue()["restaurant-opening.json"], ADMIN)
     definition, version = services.catalogue.definition("restaurant-opening")
     order = prerequisite_order(definition)
     weekdays = services.calendar.is_workday

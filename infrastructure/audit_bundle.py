@@ -47,6 +47,10 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
     if not log.key.available:
         raise FileNotFoundError(f"no signing key at {log.key.path}: run `onething audit keygen` first")
     log.checkpoint(force=True)  # the bundle ends on a checkpoint covering everything logged
+    # Checkpoints, then the log, then the events: each read covers the one before it, however many events a
+    # running server stores, logs and signs meanwhile (those come out as "not yet logged", never as problems).
+    checkpoints = log.checkpoints()
+    entries = log.entries()
     target.mkdir(parents=True, exist_ok=True)
     counts = {"events": 0, "log": 0, "checkpoints": 0}
     with (target / "events.jsonl").open("w", encoding="utf-8") as events:
@@ -55,7 +59,6 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
             counts["events"] += 1
             if counts["events"] % 10_000 == 0:
                 progress(counts["events"])
-    entries = log.entries()
     with (target / "log.jsonl").open("w", encoding="utf-8") as out_log:
         for entry in entries:
             _line(out_log, {"position": entry.position, "application": entry.application,
@@ -66,7 +69,7 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
     leaves = [entry.leaf_hash for entry in entries]
     with (target / "checkpoints.jsonl").open("w", encoding="utf-8") as out_checkpoints:
         previous = None
-        for checkpoint in log.checkpoints():
+        for checkpoint in checkpoints:
             record = {**checkpoint, "log": "onething"}
             if previous is not None:
                 proof = offline_verifier.consistency_proof(previous, leaves[:checkpoint["size"]])

@@ -19,13 +19,26 @@ import sqlalchemy.exc
 from eventsourcing import persistence as es
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore, transactions
-from eventsourcing_sqlalchemy.models import StoredEventRecord
 from eventsourcing_sqlalchemy.recorders import (
     SQLAlchemyAggregateRecorder,
     SQLAlchemyApplicationRecorder,
 )
-from sqlalchemy import Column, Connection, LargeBinary, bindparam, insert, inspect, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    bindparam,
+    insert,
+    inspect,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy_utils.types.uuid import UUIDType
 
 from infrastructure.offline_verifier import GENESIS, event_hash
 
@@ -92,21 +105,48 @@ class FastAggregateRecorder(CoreSelectMixin, SQLAlchemyAggregateRecorder):
     """Snapshots: Core selects."""
 
 
-class ChainedStoredEventRecord(StoredEventRecord):
-    """The extension's stored event, plus the hash chain (``infrastructure.offline_verifier``): ``hash`` of
-    the row's own stored content and ``prev_hash``, the hash of the aggregate's previous event."""
+class _OwnBase:
+    __allow_unmapped__ = True
+
+
+# OneThing's record classes live on their own declarative base, so that the extension's stock classes
+# (which name the same tables) can exist in the same process, as benchmarks/commands.py needs.
+OneThingBase = declarative_base(cls=_OwnBase)
+Version = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ChainedStoredEventRecord(OneThingBase):
+    """The extension's stored event (same columns and unique index), plus the hash chain
+    (``infrastructure.offline_verifier``): ``hash`` of the row's own stored content and ``prev_hash``, the
+    hash of the aggregate's previous event."""
 
     __abstract__ = True
-    __table_args__ = StoredEventRecord.__dict__["__table_args__"]
+    __table_args__ = (Index("stored_aggregate_event_index", "originator_id", "originator_version", unique=True),)
 
+    id = Column(Version, primary_key=True, autoincrement=True)  # the notification id
+    originator_id = Column(UUIDType(), nullable=False)
+    originator_version = Column(Version, nullable=False)
+    topic = Column(Text(), nullable=False)
+    state = Column(LargeBinary(), nullable=False)
     hash = Column(LargeBinary(), nullable=True)  # NULL only where a row was tampered with
     prev_hash = Column(LargeBinary(), nullable=True)
+
+
+class SnapshotRecord(OneThingBase):
+    """The extension's snapshot record, on OneThing's base."""
+
+    __abstract__ = True
+    originator_id = Column(UUIDType(), primary_key=True)
+    originator_version = Column(Version, primary_key=True)
+    topic = Column(Text(), nullable=False)
+    state = Column(LargeBinary(), nullable=False)
 
 
 class OneThingDatastore(SQLAlchemyDatastore):
     """The extension's datastore, with hash-chained event tables."""
 
     base_stored_event_record_cls = ChainedStoredEventRecord
+    base_snapshot_record_cls = SnapshotRecord
     record_classes: dict[str, Any] = {}  # not the parent's: its classes lack the chain
 
 

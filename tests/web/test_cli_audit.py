@@ -1,0 +1,244 @@
+"""``onething audit``: keygen, verify, checkpoint, export and the offline bundle with its own verifier.
+
+On SQLite and PostgreSQL. Tampering is done with SQL (the store) or by editing the bundle (events.jsonl).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from infrastructure.offline_verifier import generate_key, load_private_key
+from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
+from tests.conftest import ADMIN, make_services, restaurant_file
+from web.cli import main
+
+
+@pytest.fixture
+def cli(database_url, tmp_path, monkeypatch):
+    """Run ``onething`` on a database with the restaurant bundle; the key path is ``run.key`` (absent at first)."""
+    key = tmp_path / "keys" / "audit-key.pem"
+    monkeypatch.setenv("ONETHING_DATABASE_URL", database_url)
+    monkeypatch.setenv("ONETHING_AUDIT_KEY", str(key))
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    assert run("db", "init").exit_code == 0
+    services = make_services(database_url)
+    services.catalogue.publish_file(restaurant_file(), ADMIN)
+    run.services = services  # type: ignore[attr-defined]
+    run.key = key  # type: ignore[attr-defined]
+    return run
+
+
+@pytest.fixture
+def two_cases(cli):
+    """A completed case and an open one with its materials."""
+    services = cli.services
+    done = open_restaurant(services)
+    complete_restaurant(services, done)
+    pending = open_restaurant(services)
+    submit_all(services, pending)
+    return done, pending
+
+
+def tamper(services, case_id: UUID, version: int) -> None:
+    """Change one byte of a stored event's data with SQL."""
+    table = services.cases.recorder.events_record_cls.__table__
+    where = (table.c.originator_id == case_id) & (table.c.originator_version == version)
+    with services.runner.engine.begin() as connection:
+        state = bytes(connection.execute(select(table.c.state).where(where)).scalar_one())
+        assert b".pdf" in state
+        connection.execute(update(table).where(where).values(state=state.replace(b".pdf", b".pdg", 1)))
+
+
+# keygen -------------------------------------------------------------------------------------------
+def test_keygen_writes_a_private_key_only_its_owner_reads(cli):
+    result = cli("audit", "keygen")
+    assert result.exit_code == 0, result.output
+    assert cli.key.is_file() and str(cli.key) in result.output and "key id" in result.output
+    assert stat.S_IMODE(os.stat(cli.key).st_mode) == 0o600
+    load_private_key(cli.key)  # an Ed25519 key the server can sign with
+
+
+def test_keygen_never_overwrites_a_key(cli):
+    assert cli("audit", "keygen").exit_code == 0
+    pem = cli.key.read_bytes()
+    again = cli("audit", "keygen")
+    assert again.exit_code == 0
+    assert "exists" in again.output and "keeping it" in again.output
+    assert cli.key.read_bytes() == pem
+
+
+# verify -------------------------------------------------------------------------------------------
+def test_verify_a_clean_store_exits_0(cli, two_cases):
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK:") and "2 cases" in result.output
+    assert f"{cli.services.runner.total_events()} events" in result.output
+    assert "BROKEN" not in result.output
+
+
+def test_verify_after_tampering_exits_1_naming_the_case_and_position(cli, two_cases):
+    done, pending = two_cases
+    tamper(cli.services, pending, 3)
+    result = cli("audit", "verify")
+    assert result.exit_code == 1
+    broken = [line for line in result.output.splitlines() if line.startswith("BROKEN")]
+    assert len(broken) == 1 and broken[0].startswith(f"BROKEN Cases {pending} at position 3")
+    assert "FAILED" in result.output and "OK:" not in result.output
+
+
+def test_verify_one_case(cli, two_cases):
+    done, pending = two_cases
+    tamper(cli.services, done, 2)
+    clean = cli("audit", "verify", "--case", str(pending))
+    assert clean.exit_code == 0 and "OK:" in clean.output and "1 cases" in clean.output
+    dirty = cli("audit", "verify", "--case", str(done))
+    assert dirty.exit_code == 1 and f"BROKEN Cases {done} at position 2" in dirty.output
+    bad = cli("audit", "verify", "--case", "nonsense")
+    assert bad.exit_code == 1 and "case" in bad.output and "Traceback" not in bad.output
+
+
+# checkpoint ---------------------------------------------------------------------------------------
+def test_checkpoint_without_a_key_fails_naming_keygen(cli, two_cases):
+    result = cli("audit", "checkpoint")
+    assert result.exit_code == 1
+    assert "onething audit keygen" in result.output and str(cli.key) in result.output
+    assert cli.services.audit_log.checkpoints() == []
+
+
+def test_checkpoint_with_a_key_signs_the_whole_log(cli, two_cases):
+    cli.key.parent.mkdir(parents=True)
+    generate_key(cli.key)
+    total = cli.services.runner.total_events()
+    result = cli("audit", "checkpoint")
+    assert result.exit_code == 0, result.output
+    assert f"checkpoint: size {total}," in result.output
+    assert [c["size"] for c in cli.services.audit_log.checkpoints()] == [total]
+    again = cli("audit", "checkpoint")
+    assert again.exit_code == 0 and f"nothing new since the last checkpoint (size {total})" in again.output
+
+
+# export -------------------------------------------------------------------------------------------
+def test_export_csv_to_standard_output(cli, two_cases):
+    done, _ = two_cases
+    result = cli("audit", "export", "--case", str(done), "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    version = cli.services.cases.load(done).version
+    assert rows[0][:3] == ["position", "at", "type"] and "hash" in rows[0]
+    assert [row[0] for row in rows[1:]] == [str(n) for n in range(1, version + 1)]
+    assert not result.output.startswith("\ufeff")  # the BOM is for files, not for a terminal
+
+
+def test_export_json_to_a_file(cli, two_cases, tmp_path):
+    done, _ = two_cases
+    out = tmp_path / "case.json"
+    result = cli("audit", "export", "--case", str(done), "--format", "json", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["case"]["id"] == str(done) and report["verify"]["ok"] is True
+    assert len(report["history"]) == cli.services.cases.load(done).version
+    assert report["chain_head"] == cli.services.cases.chain_head(done)
+    assert f"wrote {out}" in result.output
+
+
+def test_export_of_no_case_fails_clearly(cli):
+    result = cli("audit", "export", "--case", "00000000-0000-0000-0000-000000000000")
+    assert result.exit_code == 1 and "no case" in result.output
+
+
+# bundle -------------------------------------------------------------------------------------------
+def run_verifier(out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(out / "verifier.py"), str(out)], capture_output=True, text=True,
+                          timeout=120, cwd=out.parent)  # not from the project: the bundle stands alone
+
+
+def test_bundle_verifies_offline_and_a_changed_event_is_named(cli, two_cases, tmp_path):
+    done, _ = two_cases
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    result = cli("audit", "bundle", str(out))
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} >= {"events.jsonl", "log.jsonl", "checkpoints.jsonl", "public_key.pem",
+                                               "verifier.py", "README.txt"}
+    events = (out / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(events) == cli.services.runner.total_events()
+    clean = run_verifier(out)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    lines = [json.loads(line) for line in events]
+    index = next(i for i, e in enumerate(lines)
+                 if e["application"] == "Cases" and e["originator_id"] == str(done) and e["version"] == 4)
+    state = lines[index]["state_b64"]
+    middle = len(state) // 2
+    changed = state[:middle] + ("A" if state[middle] != "A" else "B") + state[middle + 1:]
+    assert base64.b64decode(changed) != base64.b64decode(state)
+    lines[index]["state_b64"] = changed
+    (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    tampered = run_verifier(out)
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+    problems = [line for line in tampered.stdout.splitlines() if line.startswith("PROBLEM")]
+    assert problems and all(f"Cases {done} version 4" in line for line in problems), problems
+
+
+def test_bundle_into_a_non_empty_directory_fails_clearly(cli, two_cases, tmp_path):
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "used"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    result = cli("audit", "bundle", str(out))
+    assert result.exit_code == 1 and "not empty" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_bundle_without_a_key_fails_naming_keygen(cli, two_cases, tmp_path):
+    result = cli("audit", "bundle", str(tmp_path / "bundle"))
+    assert result.exit_code == 1 and "onething audit keygen" in result.output
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_a_bundle_written_while_the_server_keeps_its_log_verifies(cli, two_cases, tmp_path, monkeypatch):
+    """The server logs new events and signs checkpoints every few seconds (``keep_audit_log``), also while a
+    bundle of a large store is being written: the bundle must still verify (later events: warnings at most)."""
+    from infrastructure import audit_bundle
+    from tests.conftest import SUPERVISOR
+    from web.services import Settings, build_services
+
+    done, pending = two_cases
+    assert cli("audit", "keygen").exit_code == 0
+    server = build_services(Settings(database_url=cli.services.settings.database_url, secret_key="test",
+                                     audit_key=str(cli.key)))
+    original = audit_bundle._events
+
+    def keep_the_log() -> None:
+        server.cases.escalate(SUPERVISOR, pending, "late")
+        server.audit_log.follow()
+        assert server.audit_log.checkpoint(force=True) is not None
+
+    def events_while_the_server_works(recorders):
+        keep_the_log()  # as the bundle starts reading the stores
+        yield from original(recorders)
+        keep_the_log()  # as it has read them
+
+    monkeypatch.setattr(audit_bundle, "_events", events_while_the_server_works)
+    out = tmp_path / "bundle"
+    result = cli("audit", "bundle", str(out))
+    assert result.exit_code == 0, result.output
+    checked = run_verifier(out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
