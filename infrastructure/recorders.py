@@ -9,6 +9,8 @@ selects: most of the per-command Python overhead goes (see benchmarks/commands.p
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -175,6 +177,31 @@ def chain(stored_events: Sequence[StoredEvent], previous: Callable[[list[tuple[A
     return result
 
 
+class ChainHeads:
+    """The hash of each aggregate's last event this process committed (bounded, most recent kept): the
+    next command on a case then needs no read of its previous hash. Safe across processes: an entry is used
+    only for the version right after it, and a version this process committed is nobody else's."""
+
+    def __init__(self, size: int = 10_000):
+        self.size, self.heads = size, OrderedDict[Any, tuple[int, bytes]]()
+        self.lock = threading.Lock()
+
+    def known(self, wanted: list[tuple[Any, int]]) -> dict[Any, bytes] | None:
+        """The hashes of every wanted (originator id, version), if all are known; else None."""
+        with self.lock:
+            found = {o: head[1] for o, v in wanted if (head := self.heads.get(o)) is not None and head[0] == v}
+        return found if len(found) == len(wanted) else None
+
+    def remember(self, stored_events: Sequence[StoredEvent], hashes: Sequence[tuple[bytes, bytes]]) -> None:
+        """Keep the last committed (version, hash) of each aggregate just written."""
+        with self.lock:
+            for event, (digest, _) in zip(stored_events, hashes, strict=True):
+                self.heads[event.originator_id] = (event.originator_version, digest)
+                self.heads.move_to_end(event.originator_id)
+            while len(self.heads) > self.size:
+                self.heads.popitem(last=False)
+
+
 class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
     """Events: one multi-row insert per command on a Core connection; a lock timeout on PostgreSQL;
     each row hash-chained to its aggregate's previous one."""
@@ -198,23 +225,30 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
             lock.acquire()  # SQLite: one writer per process at a time, as the extension does
         try:
             with as_persistence_errors(), self.datastore.engine.begin() as connection:  # type: ignore[union-attr]
-                return self._write(connection, stored_events)
+                ids, hashes = self._write(connection, stored_events)
+            self._heads.remember(stored_events, hashes)  # committed: these are the aggregates' heads now
+            return ids
         finally:
             if lock is not None:
                 lock.release()
 
-    def _write(self, connection: Connection, stored_events: Sequence[StoredEvent]) -> list[int]:
+    @cached_property
+    def _heads(self) -> ChainHeads:
+        return ChainHeads()
+
+    def _write(self, connection: Connection, stored_events: Sequence[StoredEvent],
+               ) -> tuple[list[int], list[tuple[bytes, bytes]]]:
         if self._is_postgres:
             # One round trip: bound the wait for the table lock that keeps notification ids in
             # commit order (as the extension does), and queue the NOTIFY (sent on commit).
             connection.exec_driver_sql(self._postgres_preamble)
-        hashes = chain(stored_events, lambda wanted: self._hashes_of(connection, wanted))
+        hashes = chain(stored_events, lambda wanted: self._heads.known(wanted) or self._hashes_of(connection, wanted))
         rows = [
             {"originator_id": e.originator_id, "originator_version": e.originator_version,
              "topic": e.topic, "state": e.state, "hash": digest, "prev_hash": prev}
             for e, (digest, prev) in zip(stored_events, hashes, strict=True)
         ]
-        return list(connection.execute(self._insert_returning_ids, rows).scalars())
+        return list(connection.execute(self._insert_returning_ids, rows).scalars()), hashes
 
     def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any,
                               ) -> Sequence[int]:
