@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from enum import Enum
+from typing import TypeVar
 
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
 from application.errors import InvalidInput
 from domain.values import Applicant, Channel
+
+E = TypeVar("E", bound=Enum)
 
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at the window
 
@@ -32,13 +36,18 @@ def check_applicant(name: str, credit_code: str) -> Applicant:
     return Applicant(name.strip(), code)
 
 
-def check_channel(channel: str) -> Channel:
-    """Return the channel, or raise ``InvalidInput`` listing the allowed ones."""
+def check_choice(choices: type[E], value: object, field: str = "channel") -> E:
+    """Return ``value`` as one of the enum ``choices``, or raise ``InvalidInput`` listing the allowed ones."""
     try:
-        return Channel(channel)
+        return choices(value)
     except ValueError:
-        allowed = ", ".join(c.value for c in Channel)
-        raise InvalidInput(f"channel: one of {allowed}", {"channel": [f"one of {allowed}"]}) from None
+        allowed = ", ".join(str(c.value) for c in choices)
+        raise InvalidInput(f"{field}: one of {allowed}", {field: [f"one of {allowed}"]}) from None
+
+
+def check_channel(channel: str) -> Channel:
+    """Return the case channel, or raise ``InvalidInput`` listing the allowed ones."""
+    return check_choice(Channel, channel)
 
 
 def new_case_number(today: date) -> str:

@@ -154,8 +154,8 @@ class CaseCore(OneThingApplication):
 
     def chain_head(self, case_id: UUID | str, version: int | None = None) -> str | None:
         """The hash (hex) of the case's last stored event, or of its event at ``version``: the head of its chain."""
-        links = [link for link in self.chain(case_id) if version is None or link[0] <= version]
-        return links[-1][1].hex() if links and links[-1][1] else None
+        digest = self.recorder.select_head(_as_uuid(case_id), version)  # type: ignore[attr-defined]
+        return digest.hex() if digest else None
 
     def _visible_events(self, actor: Actor, case_id: UUID | str) -> list[Any]:
         """The case's events, read once, if the actor may see the case as it is now."""

@@ -9,7 +9,7 @@ from datetime import date
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
-from application.applicants import NUMBER_ALPHABET
+from application.applicants import NUMBER_ALPHABET, check_choice
 from application.errors import InvalidInput
 from domain.petition_values import Enterprise, PetitionChannel
 
@@ -36,12 +36,8 @@ def check_enterprise(name: object, credit_code: object = None) -> Enterprise:
 
 
 def check_petition_channel(channel: object) -> PetitionChannel:
-    """Return the channel, or raise ``InvalidInput`` listing the allowed ones."""
-    try:
-        return PetitionChannel(channel)
-    except ValueError:
-        allowed = ", ".join(c.value for c in PetitionChannel)
-        raise InvalidInput(f"channel: one of {allowed}", {"channel": [f"one of {allowed}"]}) from None
+    """Return the petition channel, or raise ``InvalidInput`` listing the allowed ones."""
+    return check_choice(PetitionChannel, channel)
 
 
 def check_number(value: object, field: str) -> str:

@@ -305,6 +305,17 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
                                    .values(hash=bindparam("h"), prev_hash=bindparam("p")), updates)
         return len(updates)
 
+    def select_head(self, originator_id: UUID | str, version: int | None = None) -> bytes | None:
+        """The stored hash of the aggregate's event at ``version`` (default: its last)."""
+        table = self.events_record_cls.__table__
+        query = select(table.c.hash).where(table.c.originator_id == originator_id)
+        if version is not None:
+            query = query.where(table.c.originator_version <= version)
+        query = query.order_by(table.c.originator_version.desc()).limit(1)
+        with self.transaction(commit=False) as session:
+            digest = session.execute(query).scalar()
+        return None if digest is None else bytes(digest)
+
     def select_chain(self, originator_id: UUID | str) -> list[tuple[int, bytes | None, bytes | None]]:
         """(version, hash, prev_hash) of each of the aggregate's stored events, in version order."""
         table = self.events_record_cls.__table__

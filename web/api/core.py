@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -71,7 +72,9 @@ def case_response(saved: Any, status: int = 200) -> Response:
     from web.api.schemas import CaseOut
 
     case = services().cases.load(saved.case_id, saved.version)
-    response = jsonify(CaseOut().dump(case_json(case, services().cases.case_due(case))))
+    cases = services().cases
+    response = jsonify(CaseOut().dump({**case_json(case, cases.case_due(case)),
+                                       "chain_head": cases.chain_head(case.id, case.version)}))
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
     if status == 201:
@@ -104,3 +107,15 @@ def _item_json(item: Any) -> dict[str, Any]:
         "inspection": item.inspection, "on_commitment": item.on_commitment, "assignee": item.assignee,
         "certificate": released[0] if released else None, "certificates": list(item.certificates),
     }
+
+
+def error_docs(blp: Any, statuses: tuple[int, ...]) -> Callable[[Any], Any]:
+    """A decorator documenting the error answers (``ErrorOut``) a blueprint's views may give."""
+    from web.api.schemas import ErrorOut
+
+    def document(view: Any) -> Any:
+        for status in statuses:
+            view = blp.alt_response(status, schema=ErrorOut)(view)
+        return view
+
+    return document

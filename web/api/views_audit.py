@@ -8,17 +8,13 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
-from web.api.core import actor, services
-from web.api.schemas import ErrorOut
+from web.api.core import actor, error_docs, services
 
 blp = Blueprint("audit", __name__, description="Verify the record, checkpoints, diffs and exports (auditors)")
 ERRORS = (400, 401, 403, 404, 422)
 
 
-def _document_errors(view: Any) -> Any:
-    for status in ERRORS:
-        view = blp.alt_response(status, schema=ErrorOut)(view)
-    return view
+_document_errors = error_docs(blp, ERRORS)
 
 
 class VerifyArgs(Schema):

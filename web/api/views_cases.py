@@ -10,13 +10,12 @@ from marshmallow import RAISE
 
 from application.case_core import Saved
 from application.errors import InvalidInput, NotFound
-from web.api.core import actor, case_json, case_response, if_match, last_writes, services
+from web.api.core import actor, case_json, case_response, error_docs, if_match, last_writes, services
 from web.api.idempotency import idempotent
 from web.api.schemas import (
     CaseOut,
     CaseReadArgs,
     DeficiencyRequest,
-    ErrorOut,
     EscalationRequest,
     HistoryEventOut,
     ItemActionRequest,
@@ -31,10 +30,7 @@ blp = Blueprint("cases", __name__, url_prefix="/cases", description="Cases and t
 ERRORS = (400, 401, 403, 404, 409, 422)
 
 
-def _document_errors(view: Any) -> Any:
-    for status in ERRORS:
-        view = blp.alt_response(status, schema=ErrorOut)(view)
-    return view
+_document_errors = error_docs(blp, ERRORS)
 
 
 def _write(status: int) -> Any:

@@ -10,7 +10,7 @@ from marshmallow import RAISE
 
 from application.petitions import PetitionSaved
 from domain.petition import Petition
-from web.api.core import LastWrites, actor, if_match, services
+from web.api.core import LastWrites, actor, error_docs, if_match, services
 from web.api.idempotency import idempotent
 from web.api.schemas import ErrorOut, ReasonRequest
 from web.api.schemas_petitions import (
@@ -29,10 +29,7 @@ blp = Blueprint("petitions", __name__, url_prefix="/petitions", description="Pet
 ERRORS = (400, 401, 403, 404, 409, 422)
 
 
-def _document_errors(view: Any) -> Any:
-    for status in ERRORS:
-        view = blp.alt_response(status, schema=ErrorOut)(view)
-    return view
+_document_errors = error_docs(blp, ERRORS)
 
 
 def _write(status: int) -> Any:
