@@ -15,6 +15,7 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
+	$(BIN)/pybabel -q compile -d web/translations
 
 run: install
 	$(BIN)/onething db init

@@ -38,9 +38,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     if "SERVICES" not in app.config:
         app.config["SERVICES"] = build_services(settings)
-    from web import api, errors, public
+    from web import api, errors, public, ui
 
     errors.register(app)
+    ui.init_ui(app)  # before public.bp: the UI's home page answers "/"
     app.register_blueprint(public.bp)
     api.register(app)
     return app

@@ -1,0 +1,46 @@
+"""Small helpers of the UI's views: the services, where a redirect may go, pagination links."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, request, url_for
+
+from web.services import Services
+
+
+def services() -> Services:
+    """The application services of this app."""
+    return current_app.config["SERVICES"]  # type: ignore[no-any-return]
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """``target`` if it is a path on this site, else ``default`` (no open redirects)."""
+    if not target or not isinstance(target, str):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if any(ord(ch) < 32 or ch == "\\" for ch in target):
+        return default
+    return target
+
+
+def same_site_path(url: str | None) -> str | None:
+    """The path and query of ``url`` if it points to this site (a Referer, htmx's HX-Current-URL), else None."""
+    parts = urlsplit(url or "")
+    if parts.netloc != request.host:
+        return None
+    return local_path(parts.path + (f"?{parts.query}" if parts.query else ""), "") or None
+
+
+def page_url(page: int) -> str:
+    """This page's URL with its query asking for page number ``page`` (filters kept)."""
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(page)]
+    return url_for(request.endpoint or "ui.home", **(request.view_args or {}), **args)
+
+
+def is_htmx() -> bool:
+    """Whether htmx sent this request (answer with the fragment it swaps in, not the whole page)."""
+    return request.headers.get("HX-Request") == "true"
