@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install demo bench clean
+.PHONY: run test install demo bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+screenshots: install
+	ONETHING_SCREENSHOTS=screenshots $(BIN)/python -m pytest -q tests/browser
+	@echo "PNG files of the main pages are in ./screenshots/"
 
 bench: install
 	$(BIN)/python benchmarks/commands.py

@@ -1,0 +1,117 @@
+"""Browser tests: a real OneThing server (waitress, demo data, a projection worker) driven by Playwright in
+Debian's Chromium (``/usr/bin/chromium``; `.ci/run` installs it).
+
+Without Chromium or the ``playwright`` package the tests are skipped, unless ``ONETHING_REQUIRE_BROWSER=1``
+(set by `.ci/run`) makes them fail. ``ONETHING_SCREENSHOTS=DIR`` (`make screenshots`) saves a PNG of each
+main page the flows visit.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from application.demo import DEMO_PASSWORD, load_demo
+from infrastructure.catalogue_files import sample_catalogue
+from infrastructure.offline_verifier import generate_key
+from infrastructure.persistence import dispose_datastores
+from web import create_app
+from web.services import Settings, build_services, command_line_actor
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _require_browser() -> Any:
+    required = os.environ.get("ONETHING_REQUIRE_BROWSER") == "1"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            raise
+        pytest.skip("the playwright package is not installed")
+    if not Path(CHROMIUM).exists():
+        if required:
+            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing")
+    return sync_playwright
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A served OneThing with the demo loaded; yields an object with ``url`` and ``services``."""
+    _require_browser()
+    from waitress.server import create_server
+
+    folder = tmp_path_factory.mktemp("browser")
+    key = folder / "audit-key.pem"
+    generate_key(key)
+    settings = Settings(database_url=f"sqlite:///{folder / 'onething.sqlite3'}", secret_key="browser-tests",
+                        audit_key=str(key))
+    services = build_services(settings)
+    services.init_schema()
+    load_demo(command_line_actor(), services.catalogue, services.users, services.cases,
+              list(sample_catalogue().values()))
+    services.runner.catch_up()
+    stop = threading.Event()
+    threading.Thread(target=services.runner.run_forever, args=(stop, 0.2), daemon=True).start()
+    app = create_app({"SERVICES": services, "RATELIMIT_ENABLED": False})
+    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=httpd.run, daemon=True).start()
+
+    class Served:
+        url = f"http://127.0.0.1:{httpd.effective_port}"
+
+    Served.services = services  # type: ignore[attr-defined]
+    yield Served
+    stop.set()
+    httpd.close()
+    dispose_datastores()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    sync_playwright = _require_browser()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the form as a person does."""
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def sign_out(page: Any) -> None:
+    page.locator("form[action$='/logout'] button").click()
+    page.wait_for_load_state()
+
+
+def shot(page: Any, name: str) -> None:
+    """Save a PNG of the page when ``ONETHING_SCREENSHOTS`` names a directory (`make screenshots`)."""
+    folder = os.environ.get("ONETHING_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
