@@ -26,6 +26,7 @@ class ReadModelStore(Protocol):
     """What the queries need of the read-model tables (``infrastructure.read_queries``)."""
 
     def case_list(self, **filters: Any) -> Any: ...
+    def case_items(self, case_id: str) -> list[Row]: ...
     def queue(self, department: str) -> list[Row]: ...
     def queue_counts(self, department: str) -> dict[str, int]: ...
     def escalations(self, state: str = "") -> list[Row]: ...
@@ -103,6 +104,18 @@ class Queries:
     def departments(self) -> dict[str, Row]:
         """Known departments by code (public)."""
         return {row["code"]: row for row in self.store.departments()}
+
+    def case_progress(self, number: str, credit_code: str) -> Row | None:
+        """A case's status and its items (name, department, status, due date), for the applicant (public):
+        only when number and credit code both match, and alike whichever of the two is wrong."""
+        page = self.store.case_list(today=self.clock.today(), number=number, credit_code=credit_code, per_page=1)
+        if not page.rows:
+            return None
+        case = page.rows[0]
+        items = sorted(self.store.case_items(case["case_id"]), key=lambda item: (item["opened_at"], item["code"]))
+        return {"number": case["number"], "status": case["status"], "due": case["due"],
+                "items": [{"name": item["name"], "department_code": item["department"], "status": item["status"],
+                           "due": item["due"], "accepted_on": item["accepted_on"]} for item in items]}
 
     def certificate(self, number: str) -> Row:
         """Whether a certificate number is genuine: holder, type, case, date and status (public)."""

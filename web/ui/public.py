@@ -67,19 +67,12 @@ def progress() -> Any:
 
 
 def case_progress(number: str, credit_code: str) -> dict[str, Any] | None:
-    """The case's status and its items (name, department, status, due date) if number and code both match.
-
-    One query with both conditions, so a wrong number and a wrong code look alike.
-    TODO(application): belongs in ``application.queries.Queries`` as a public query like ``certificate``.
-    """
-    store: Any = services().queries.store
-    page = store.case_list(today=services().clock.today(), number=number, credit_code=credit_code, per_page=1)
-    if not page.rows:
+    """The case's status and items if number and code both match (``Queries.case_progress``), with each
+    item's department named."""
+    progress = services().queries.case_progress(number, credit_code)
+    if progress is None:
         return None
-    case = page.rows[0]
     departments = services().queries.departments()
-    items = sorted(store.case_items(case["case_id"]), key=lambda item: (item["opened_at"], item["code"]))
-    return {"number": case["number"], "status": case["status"], "due": case["due"],
-            "items": [{"name": item["name"], "department": departments.get(item["department"]),
-                       "department_code": item["department"], "status": item["status"], "due": item["due"],
-                       "accepted_on": item["accepted_on"]} for item in items]}
+    for item in progress["items"]:
+        item["department"] = departments.get(item["department_code"])
+    return progress

@@ -1,0 +1,122 @@
+"""Server time of the busiest UI pages with many cases in the store (target: median under 100 ms).
+
+Not a test: it prints figures. Usage::
+
+    python benchmarks/web.py [--cases 100000] [--rounds 30] [--postgres URL]
+
+It records ``--cases`` restaurant cases (opened, materials in, the business licence accepted: four events
+each, saved many aggregates per transaction), brings the read models up to date, signs in through the
+form as a reviewer, a supervisor and an auditor, and times each page through the WSGI app (Flask's test
+client: the server's own time, no network): median and 95th percentile over ``--rounds`` requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from support import fresh_postgres  # noqa: E402
+
+from application.demo import DEMO_PASSWORD, demo_credit_code  # noqa: E402
+from domain.case import Case  # noqa: E402
+from domain.values import Actor, Applicant, Channel, Role  # noqa: E402
+from infrastructure.catalogue_files import sample_catalogue  # noqa: E402
+from infrastructure.persistence import dispose_datastores  # noqa: E402
+from web import create_app  # noqa: E402
+from web.services import Settings, build_services  # noqa: E402
+
+ADMIN = Actor("bench-admin", Role.ADMIN)
+INTAKE = Actor("bench-window", Role.INTAKE)
+AMR = Actor("reviewer-amr", Role.REVIEWER, "amr")
+PAGES = {  # page: (who, path)
+    "queue (amr)": ("reviewer-amr", "/queue"),
+    "queue, overdue filter": ("reviewer-amr", "/queue?overdue=1"),
+    "case list (auditor search)": ("auditor", "/audit"),
+    "case list, by applicant": ("auditor", "/audit?applicant=基准餐饮7"),
+    "escalations and overdue (supervisor)": ("supervisor", "/supervision"),
+}
+
+
+def record(services, count: int) -> None:
+    """Open ``count`` restaurant cases with their materials and the licence accepted."""
+    services.catalogue.publish_file(sample_catalogue()["restaurant-opening.json"], ADMIN)
+    definition, version = services.catalogue.definition("restaurant-opening")
+    pending = []
+    for n in range(1, count + 1):
+        day = date(2026, 3, 2) + timedelta(days=n % 200)
+        case = Case.open(number=f"W-{n:07d}", bundle=definition, bundle_version=version,
+                         applicant=Applicant(f"基准餐饮{n}", demo_credit_code(n % 9000 + 1)),
+                         channel=Channel.WINDOW, opened_on=day, actor=INTAKE)
+        for material in definition.materials:
+            case.submit_material(material.key, f"{material.key}.pdf", "ab" * 32, INTAKE)
+        case.accept_item("business-licence", day, services.calendar.is_workday, AMR)
+        pending.append(case)
+        if len(pending) == 500:
+            services.cases.save(*pending)
+            pending = []
+        if n % 10_000 == 0:
+            print(f"  {n} cases", flush=True)
+    if pending:
+        services.cases.save(*pending)
+
+
+def sign_in(app, username: str):
+    client = app.test_client()
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert response.status_code in (302, 303), response.status_code
+    return client
+
+
+def measure(label: str, url: str, cases: int, rounds: int) -> None:
+    services = build_services(Settings(database_url=url, secret_key="bench"))
+    services.init_schema()
+    print(f"\n{label}: recording {cases} cases …", flush=True)
+    record(services, cases)
+    for username, role, department in (("reviewer-amr", Role.REVIEWER, "amr"), ("supervisor", Role.SUPERVISOR, None),
+                                       ("auditor", Role.AUDITOR, None)):
+        services.users.add_user(ADMIN, username, DEMO_PASSWORD, role, department)
+    started = time.perf_counter()
+    report = services.runner.catch_up()
+    print(f"  read models: {report.events} events in {time.perf_counter() - started:.1f} s")
+    app = create_app({"SERVICES": services, "RATELIMIT_ENABLED": False})
+    clients = {}
+    print(f"  {'page':<40}{'median ms':>10}{'p95 ms':>9}")
+    for name, (who, path) in PAGES.items():
+        client = clients.get(who) or clients.setdefault(who, sign_in(app, who))
+        times = []
+        for _ in range(rounds):
+            began = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+        times.sort()
+        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        print(f"  {name:<40}{statistics.median(times):>10.1f}{p95:>9.1f}")
+    dispose_datastores()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--postgres", default="", help="a PostgreSQL URL (a fresh database is made on it)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        measure("SQLite", f"sqlite:///{folder}/web.sqlite3", args.cases, args.rounds)
+    if args.postgres:
+        with fresh_postgres(args.postgres) as url_for:
+            measure("PostgreSQL", url_for("web"), args.cases, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
