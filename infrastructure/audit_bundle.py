@@ -18,7 +18,7 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from infrastructure import offline_verifier
-from infrastructure.audit_log import AuditLog
+from infrastructure.audit_log import AuditLog, CheckpointRefused
 from infrastructure.recorders import FastApplicationRecorder
 
 README = """OneThing audit bundle
@@ -46,7 +46,10 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
         raise FileExistsError(f"{target} is not empty: choose a new directory")
     if not log.key.available:
         raise FileNotFoundError(f"no signing key at {log.key.path}: run `onething audit keygen` first")
-    log.checkpoint(force=True)  # the bundle ends on a checkpoint covering everything logged
+    try:
+        log.checkpoint(force=True)  # the bundle ends on a checkpoint covering everything logged
+    except CheckpointRefused:
+        pass  # the log was rewritten: the bundle carries the evidence, and the verifier names it
     # Checkpoints, then the log, then the events: each read covers the one before it, however many events a
     # running server stores, logs and signs meanwhile (those come out as "not yet logged", never as problems).
     checkpoints = log.checkpoints()
@@ -66,13 +69,13 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
                             "event_hash": entry.event_hash.hex()})
         _line(out_log, {"note": f"events stored after log position {len(entries) - 1} were not yet logged"})
     counts["log"] = len(entries)
-    leaves = [entry.leaf_hash for entry in entries]
+    tree = offline_verifier.MerkleTree([entry.leaf_hash for entry in entries])  # one tree for every proof
     with (target / "checkpoints.jsonl").open("w", encoding="utf-8") as out_checkpoints:
         previous = None
         for checkpoint in checkpoints:
             record = {**checkpoint, "log": "onething"}
-            if previous is not None:
-                proof = offline_verifier.consistency_proof(previous, leaves[:checkpoint["size"]])
+            if previous is not None:  # none past the log's end (rows deleted): the verifier names that checkpoint
+                proof = tree.consistency_proof(previous, checkpoint["size"]) if checkpoint["size"] <= tree.size else []
                 record["consistency"] = [h.hex() for h in proof]
             _line(out_checkpoints, record)
             previous = checkpoint["size"]

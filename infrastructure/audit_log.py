@@ -6,14 +6,18 @@ per store). Each position is a leaf of an RFC 6962 Merkle tree (``infrastructure
 Every ``every_events`` new events or ``every_minutes`` minutes, and on demand, it writes a checkpoint —
 log size and root — signed with an Ed25519 key kept in a file outside the database. Someone who can
 write to the database can rewrite a whole hash chain consistently, and the log rows too; they cannot
-sign a checkpoint over the result. One follower at a time: a PostgreSQL advisory lock (or SQLite's
-single writer) serialises them, and a unique position makes a lost race fail instead of doubling rows.
+sign a checkpoint over the result, and the server signs nothing over a log that no longer gives the root
+of a checkpoint it signed before (``CheckpointRefused``). One follower at a time: a PostgreSQL advisory
+lock serialises them (and the signers); on SQLite a follower that lost a race fails on the unique position
+and reads again. The next position is one past the last, never ``count(*)``: a deleted row leaves a hole
+that verify names, not a position every later append collides with.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +27,7 @@ from uuid import UUID
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Engine,
     Index,
     Integer,
@@ -34,20 +39,24 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import IntegrityError
 
 from infrastructure.offline_verifier import (
-    inclusion_proof,
+    LOG_NAME,
+    MerkleTree,
     leaf_data,
     leaf_hash,
     load_private_key,
-    merkle_root,
+    prefix_roots,
     public_key_pem,
     sign_checkpoint,
 )
 from infrastructure.recorders import FastApplicationRecorder
 
-LOG_LOCK_KEY = 7_305_002  # PostgreSQL advisory lock id held while appending to the log
+LOG_LOCK_KEY = 7_305_002  # PostgreSQL advisory lock id held while appending to the log or signing
 BATCH = 5_000
+RACES = 5  # a follower that lost this many races in a row (SQLite: no advisory lock) gives up for this round
+YIELD_PER = 10_000
 
 metadata = MetaData()
 Position = BigInteger().with_variant(Integer(), "sqlite")
@@ -129,16 +138,24 @@ class AuditLog:
     # Following ---------------------------------------------------------------------------------
     def follow(self, batch: int = BATCH) -> int:
         """Append every event not logged yet; return how many were appended."""
-        total = 0
-        while (appended := self._append_batch(batch)) > 0:
-            total += appended
-        return total
+        total, lost = 0, 0
+        while True:
+            try:
+                appended = self._append_batch(batch)
+            except IntegrityError:  # another process's follower took these positions first: read again
+                lost += 1
+                if lost > RACES:
+                    raise
+                continue
+            if appended == 0:
+                return total
+            total, lost = total + appended, 0
 
     def _append_batch(self, batch: int) -> int:
         with self._lock, self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOG_LOCK_KEY})
-            size = connection.execute(select(func.count()).select_from(audit_log)).scalar_one()
+            size = next_position(connection)  # not count(*): a deleted row must not make positions collide
             rows = []
             for application, recorder in self.recorders.items():
                 last = connection.execute(select(func.max(audit_log.c.notification_id)).where(
@@ -188,22 +205,35 @@ class AuditLog:
 
     # Checkpoints -------------------------------------------------------------------------------
     def checkpoint(self, force: bool = False) -> dict[str, Any] | None:
-        """Follow the stores, then sign a checkpoint if one is due (or ``force``); return it, if written."""
+        """Follow the stores, then sign a checkpoint if one is due (or ``force``); return it, if written.
+        Raises ``CheckpointRefused`` rather than sign over a log that no longer gives the roots signed before."""
         if not self.key.available:
             return None
         self.follow()
-        leaves = self.leaf_hashes()
-        last = (self.checkpoints() or [None])[-1]
-        if last is not None and last["size"] == len(leaves):
-            return None  # nothing new to sign
-        if not force and not self._due(last, len(leaves)):
-            return None
-        signed = sign_checkpoint(self.key.private, len(leaves), merkle_root(leaves).hex(),
-                                 self.now().astimezone(UTC).isoformat())
-        row = {k: signed[k] for k in ("size", "root", "timestamp", "key_id", "signature")}
-        with self.engine.begin() as connection:
-            connection.execute(audit_checkpoints.insert(), row)
-        return row
+        try:
+            with self._lock, self.engine.begin() as connection:
+                if self.engine.dialect.name == "postgresql":  # one signer (and no follower) at a time
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOG_LOCK_KEY})
+                size = next_position(connection)
+                signed = [dict(row._mapping) for row in connection.execute(
+                    select(audit_checkpoints).order_by(audit_checkpoints.c.size))]
+                last = signed[-1] if signed else None
+                if last is not None and last["size"] == size:
+                    return None  # nothing new to sign
+                if not force and not self._due(last, size):
+                    return None  # decided before reading the log: this runs every few seconds
+                roots = prefix_roots(log_leaf_hashes(connection, size), [c["size"] for c in signed] + [size])
+                for old in signed:
+                    if old["size"] not in roots or roots[old["size"]].hex() != old["root"]:
+                        raise CheckpointRefused(
+                            f"the audit log no longer gives the root of the checkpoint of size {old['size']}: "
+                            "nothing more is signed over it (run `onething audit verify`)")
+                row = {k: v for k, v in sign_checkpoint(self.key.private, size, roots[size].hex(),
+                                                        self.now().astimezone(UTC).isoformat()).items() if k != "log"}
+                connection.execute(audit_checkpoints.insert(), row)
+            return row
+        except IntegrityError:
+            return None  # another process signed a checkpoint of this size meanwhile
 
     def _due(self, last: dict[str, Any] | None, size: int) -> bool:
         if last is None:
@@ -219,10 +249,61 @@ class AuditLog:
         if not checkpoints:
             raise LookupError("no signed checkpoint" + (f" of size {size}" if size is not None else ""))
         checkpoint = checkpoints[-1]
-        entries = self.entries(below=checkpoint["size"])
-        leaves = [e.leaf_hash for e in entries]
-        mine = [e for e in entries if (e.application, e.originator_id) == (application, str(originator_id))]
-        return {"checkpoint": {**checkpoint, "log": "onething"}, "events": [
+        mine = [e for e in self.entries(str(originator_id), below=checkpoint["size"]) if e.application == application]
+        with self.engine.connect() as connection:  # one tree for every event's proof, not one pass per event
+            tree = MerkleTree(list(log_leaf_hashes(connection, checkpoint["size"], dense=False)))
+        return {"checkpoint": {**checkpoint, "log": LOG_NAME}, "events": [
             {"version": e.version, "position": e.position, "event_hash": e.event_hash.hex(),
-             "leaf_hash": leaves[e.position].hex(), "path": [h.hex() for h in inclusion_proof(e.position, leaves)]}
+             "leaf_hash": e.leaf_hash.hex(), "path": [h.hex() for h in tree.inclusion_proof(e.position)]}
             for e in mine]}
+
+
+class CheckpointRefused(RuntimeError):
+    """The log no longer gives a signed root (it was rewritten): the server signs nothing over it."""
+
+
+def next_position(connection: Connection) -> int:
+    """The position the next log entry takes: one past the last (0 for an empty log)."""
+    return connection.execute(select(func.coalesce(func.max(audit_log.c.position) + 1, 0))).scalar_one()
+
+
+def log_leaf_hashes(connection: Connection, size: int | None = None, dense: bool = True) -> Iterator[bytes]:
+    """The leaf hash of each log position below ``size`` (all unless told) in order, streamed; ``dense``:
+    raise ``CheckpointRefused`` at a missing position."""
+    query = select(audit_log.c.position, audit_log.c.application, audit_log.c.originator_id, audit_log.c.version,
+                   audit_log.c.event_hash).order_by(audit_log.c.position)
+    if size is not None:
+        query = query.where(audit_log.c.position < size)
+    sha256, prefixes, expected = hashlib.sha256, _Prefixes(), 0
+    for rows in connection.execute(query, execution_options={"yield_per": YIELD_PER}).partitions():
+        for position, application, aggregate, version, digest in rows:
+            if dense and position != expected:
+                raise CheckpointRefused(f"the audit log has no entry at position {expected}")
+            expected += 1
+            yield sha256(prefixes[application, aggregate] + version.to_bytes(8, "big") + digest).digest()
+
+
+class _Prefixes(dict):
+    """0x00 + application + newline + aggregate id bytes: the start of a leaf's hashed bytes (format 2 and RFC
+    6962), made once per aggregate while no more than ``LIMIT`` are kept."""
+
+    LIMIT = 16_384
+
+    def __missing__(self, key: tuple[str, str]) -> bytes:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        application, aggregate = key
+        self[key] = prefix = b"\x00" + application.encode() + b"\n" + uuid_bytes(aggregate)
+        return prefix
+
+
+def uuid_bytes(text: str) -> bytes:
+    """``UUID(text).bytes``, five times faster for the canonical form the log writes."""
+    if len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-":
+        try:
+            raw = bytes.fromhex(text.replace("-", ""))
+        except ValueError:
+            raw = b""
+        if len(raw) == 16:  # 32 hex digits: no other dash, no blank
+            return raw
+    return UUID(text).bytes

@@ -2,9 +2,10 @@
 
 For each aggregate of each event store, in version order: versions run 1, 2, 3 … without a hole; each
 row's ``prev_hash`` is the previous row's hash (``GENESIS`` for version 1) and its ``hash`` recomputes
-from its stored bytes; each row agrees with its audit-log entry, and every event the log has seen is in
-the log. Then every log entry must still have its event (a deleted last event leaves a consistent
-chain behind, but not a consistent log), and every signed checkpoint must verify with the public key
+from its stored bytes; each row agrees with its audit-log entry (aggregate, version, hash), and every event
+the log has seen is in the log. Then every log entry must still have its event (a deleted last event leaves
+a consistent chain behind, but not a consistent log), the log's positions must run 0, 1, 2 … without a
+hole, and every signed checkpoint must verify with the public key
 and equal the Merkle root of the log's first ``size`` positions — the one check an insider who rewrote
 a whole chain and its log entries consistently cannot pass. Each broken aggregate is named once, with
 its first bad version (its position in the case history).
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import LargeBinary, Text, and_, cast, func, or_, select, type_coerce
 
-from infrastructure.audit_log import AuditLog, audit_log
+from infrastructure.audit_log import AuditLog, audit_log, log_leaf_hashes, next_position
 from infrastructure.offline_verifier import (
     EVENT_DOMAIN,
     GENESIS,
@@ -87,14 +88,25 @@ class ChainVerifier:
         report.broken = sorted(first_bad.values(), key=lambda b: (b.application, b.originator_id))
         if one is None:
             checkpoints = self.log.checkpoints()  # before the log: a checkpoint signed meanwhile is not "too long"
-            self._check_checkpoints(checkpoints, self._log_rows(), report)
+            with self.log.engine.connect() as connection:  # the log streamed, never held in memory
+                self._check_positions(connection, report)
+                self._check_checkpoints(checkpoints, connection, report)
         return report
 
-    def _log_rows(self) -> list[Any]:
-        query = select(audit_log.c.application, audit_log.c.originator_id, audit_log.c.version,
-                       audit_log.c.event_hash).order_by(audit_log.c.position)
-        with self.log.engine.connect() as connection:
-            return connection.execute(query).all()
+    @staticmethod
+    def _check_positions(connection: Any, report: VerifyReport) -> None:
+        """The log's positions are 0, 1, 2, … without a hole (the follower never leaves one)."""
+        count = connection.execute(select(func.count()).select_from(audit_log)).scalar_one()
+        if count == next_position(connection):
+            return
+        after = audit_log.alias("after")
+        first = connection.execute(select(func.min(audit_log.c.position + 1)).select_from(
+            audit_log.outerjoin(after, after.c.position == audit_log.c.position + 1)).where(
+            after.c.position.is_(None))).scalar_one()
+        has_zero = connection.execute(select(audit_log.c.position).where(audit_log.c.position == 0)).first()
+        report.checkpoint_problems.append(
+            f"audit log: no entry at position {0 if has_zero is None else first} "
+            f"({count} entries, positions up to {next_position(connection) - 1}): log rows were deleted or moved")
 
     def _last_logged(self) -> dict[str, int]:
         query = select(audit_log.c.application, func.max(audit_log.c.notification_id)).group_by(
@@ -148,24 +160,38 @@ class ChainVerifier:
         events = recorder.events_record_cls.__table__
         log = audit_log
         joined = log.outerjoin(events, events.c.id == log.c.notification_id)
-        differs = select(log.c.position, log.c.originator_id, log.c.version, events.c.id, events.c.originator_version
-                         ).select_from(joined).where(log.c.application == application, or_(
+        differs = select(log.c.position, log.c.originator_id, log.c.version, events.c.id, recorder._raw_originator_id,
+                         events.c.originator_version).select_from(joined).where(log.c.application == application, or_(
                              events.c.id.is_(None), events.c.hash.is_(None), events.c.hash != log.c.event_hash,
-                             events.c.originator_version != log.c.version))
+                             events.c.originator_version != log.c.version,
+                             _stored_id(recorder, events.c.originator_id) != _logged_id(recorder, log.c.originator_id)))
         unlogged = select(recorder._raw_originator_id, events.c.originator_version, events.c.id).select_from(
             events.outerjoin(log, and_(log.c.application == application, log.c.notification_id == events.c.id))
         ).where(log.c.position.is_(None))
         pending = select(func.count()).select_from(events).where(events.c.id > last_logged)
         if one is not None:
-            differs = differs.where(log.c.originator_id == one)
+            differs = differs.where(or_(log.c.originator_id == one, events.c.originator_id == UUID(one)))
             unlogged = unlogged.where(events.c.originator_id == UUID(one))
             pending = pending.where(events.c.originator_id == UUID(one))
         with self.log.engine.connect() as connection:
-            for position, aggregate, version, row_id, stored_version in connection.execute(differs):
-                problem = (f"missing from the store (logged at position {position})" if row_id is None else
+            for position, aggregate, version, row_id, raw, stored_version in connection.execute(differs):
+                if row_id is None:
+                    broken(application, aggregate, version, f"missing from the store (logged at position {position})")
+                    continue
+                stored = str(recorder._to_uuid(raw))
+                if stored == aggregate:
+                    broken(application, aggregate, min(version, stored_version),
                            f"differs from the audit log (position {position})")
-                broken(application, aggregate, version if stored_version is None else min(version, stored_version),
-                       problem)
+                    continue
+                # The row of the logged notification id is another aggregate's: the logged event is gone (or
+                # the entry was re-attributed), and the row that is there was never logged as itself.
+                for name, at, problem in (
+                        (aggregate, version, f"missing from the store (logged at position {position}, whose row "
+                                             f"is now {stored} version {stored_version})"),
+                        (stored, stored_version, f"not in the audit log (log position {position} names "
+                                                 f"{aggregate} version {version} for its row)")):
+                    if one is None or name == one:
+                        broken(application, name, at, problem)
             for raw, version, row_id in connection.execute(unlogged):
                 if row_id <= last_logged:
                     broken(application, str(recorder._to_uuid(raw)), version,
@@ -185,7 +211,7 @@ class ChainVerifier:
             return "its stored content does not match its hash"
         return None
 
-    def _check_checkpoints(self, checkpoints: list[dict[str, Any]], rows: list[Any], report: VerifyReport) -> None:
+    def _check_checkpoints(self, checkpoints: list[dict[str, Any]], connection: Any, report: VerifyReport) -> None:
         report.checkpoints_checked = len(checkpoints)
         if not checkpoints:
             return
@@ -194,29 +220,31 @@ class ChainVerifier:
             report.checkpoint_problems.append("no public key to check the checkpoints with")
             return
         key = load_public_key(pem)
-        sha256, prefixes = hashlib.sha256, _LeafPrefixes()
-        leaves = (sha256(prefixes[application, aggregate] + version.to_bytes(8, "big") + digest).digest()
-                  for application, aggregate, version, digest in rows)  # format 2 and RFC 6962, inlined
-        roots = prefix_roots(leaves, [c["size"] for c in checkpoints])
+        roots = prefix_roots(log_leaf_hashes(connection, dense=False), [c["size"] for c in checkpoints])
+        entries = connection.execute(select(func.count()).select_from(audit_log)).scalar_one()
         for checkpoint in checkpoints:
             size = checkpoint["size"]
             if not verify_checkpoint(key, {**checkpoint, "log": "onething"}):
                 report.checkpoint_problems.append(f"checkpoint of size {size}: the signature does not verify")
             elif size not in roots:
-                report.checkpoint_problems.append(f"checkpoint of size {size}: the log has only {len(rows)} entries")
+                report.checkpoint_problems.append(f"checkpoint of size {size}: the log has only {entries} entries")
             elif roots[size].hex() != checkpoint["root"]:
                 report.checkpoint_problems.append(
                     f"checkpoint of size {size}: the log's first {size} positions no longer give its root "
                     "(events and log entries were rewritten)")
 
 
-class _LeafPrefixes(dict):
-    """0x00 + application + newline + originator id bytes: the start of a leaf's hashed bytes (format 2)."""
+def _logged_id(recorder: FastApplicationRecorder, column: Any) -> Any:
+    """The log's aggregate id (``str(UUID)``) in the form ``_stored_id`` gives, in SQL."""
+    return column if recorder._is_postgres else func.upper(func.replace(column, "-", ""))
 
-    def __missing__(self, key: tuple[str, str]) -> bytes:
-        application, aggregate = key
-        self[key] = prefix = b"\x00" + application.encode() + b"\n" + UUID(aggregate).bytes
-        return prefix
+
+def _stored_id(recorder: FastApplicationRecorder, column: Any) -> Any:
+    """A stored aggregate id, comparable in SQL with ``_logged_id``: PostgreSQL's uuid as text (lower case, with
+    dashes, as ``str(UUID)``); SQLite's 16 bytes as upper-case hex."""
+    if recorder._is_postgres:
+        return cast(column, Text)
+    return func.hex(type_coerce(column, LargeBinary))
 
 
 class _TopicFraming(dict):

@@ -133,16 +133,82 @@ def _split(n: int) -> int:
 
 def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     """RFC 6962 audit path PATH(index, D[n]) of leaf ``index``, from the leaf's sibling upwards."""
-    if not 0 <= index < len(leaf_hashes):
-        raise ValueError(f"index {index} outside a tree of {len(leaf_hashes)} leaves")
-    path: list[bytes] = []
-    leaves = list(leaf_hashes)
-    while len(leaves) > 1:  # descend towards the leaf; each step's sibling subtree goes in front
-        k = _split(len(leaves))
-        left, right = leaves[:k], leaves[k:]
-        path.insert(0, merkle_root(right if index < k else left))
-        leaves, index = (left, index) if index < k else (right, index - k)
-    return path
+    return MerkleTree(leaf_hashes).inclusion_proof(index)
+
+
+class MerkleTree:
+    """The RFC 6962 tree over leaf hashes with the hash of every complete subtree kept (fewer than n more
+    hashes, made once): then the root of any prefix and each inclusion or consistency proof cost O(log² n),
+    so many proofs over one log cost one pass over it, not one pass each."""
+
+    def __init__(self, leaf_hashes: Sequence[bytes]):
+        level = list(leaf_hashes)
+        self.size, self.levels = len(level), [level]  # levels[h][j]: the subtree of leaves j·2^h .. (j+1)·2^h - 1
+        while len(level) > 1:
+            level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            self.levels.append(level)
+
+    def _mth(self, start: int, end: int) -> bytes:
+        """MTH(D[start:end]) for a range of the RFC's recursion (``start`` a multiple of a power of two at
+        least ``end - start``): its complete subtrees, largest first, folded from the right."""
+        if start == end:
+            return EMPTY_ROOT
+        parts = []
+        while start < end:
+            height = (end - start).bit_length() - 1
+            parts.append(self.levels[height][start >> height])
+            start += 1 << height
+        root = parts[-1]
+        for left in reversed(parts[:-1]):
+            root = node_hash(left, root)
+        return root
+
+    def _size(self, size: int | None) -> int:
+        if size is None:
+            return self.size
+        if not 0 <= size <= self.size:
+            raise ValueError(f"size {size} outside a tree of {self.size} leaves")
+        return size
+
+    def root(self, size: int | None = None) -> bytes:
+        """The Merkle root of the first ``size`` leaves (all unless told)."""
+        return self._mth(0, self._size(size))
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """PATH(index, D[size]), from the leaf's sibling upwards."""
+        size = self._size(size)
+        if not 0 <= index < size:
+            raise ValueError(f"index {index} outside a tree of {size} leaves")
+        path, start, end = [], 0, size
+        while end - start > 1:  # descend towards the leaf; each step's sibling is a level further from it
+            k = _split(end - start)
+            if index < start + k:
+                path.append(self._mth(start + k, end))
+                end = start + k
+            else:
+                path.append(self._mth(start, start + k))
+                start += k
+        return path[::-1]
+
+    def consistency_proof(self, old_size: int, size: int | None = None) -> list[bytes]:
+        """PROOF(old_size, D[size]); [] when old_size is 0 or size."""
+        size = self._size(size)
+        if not 0 <= old_size <= size:
+            raise ValueError(f"old size {old_size} outside 0..{size}")
+        if old_size in (0, size):
+            return []
+        proof, start, end, m, complete = [], 0, size, old_size, True
+        while m != end - start:  # SUBPROOF(m, D[start:end], complete)
+            k = _split(end - start)
+            if m <= k:
+                proof.append(self._mth(start + k, end))
+                end = start + k
+            else:
+                proof.append(self._mth(start, start + k))
+                start, m, complete = start + k, m - k, False
+        if not complete:
+            proof.append(self._mth(start, end))
+        return proof[::-1]
 
 
 def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
@@ -168,18 +234,7 @@ def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes
     n = len(leaf_hashes)
     if not 0 <= old_size <= n:
         raise ValueError(f"old size {old_size} outside 0..{n}")
-    if old_size in (0, n):
-        return []
-    proof: list[bytes] = []
-    leaves, m, complete = list(leaf_hashes), old_size, True
-    while m != len(leaves):  # SUBPROOF(m, leaves, complete); each step's sibling goes in front
-        k = _split(len(leaves))
-        left, right = leaves[:k], leaves[k:]
-        proof.insert(0, merkle_root(right if m <= k else left))
-        leaves, m, complete = (left, m, complete) if m <= k else (right, m - k, False)
-    if not complete:
-        proof.insert(0, merkle_root(leaves))
-    return proof
+    return MerkleTree(leaf_hashes).consistency_proof(old_size)
 
 
 def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
@@ -358,9 +413,14 @@ def _check_events(rows: list[tuple[int, dict]], report: VerificationReport) -> d
     """Each event's hash, then each aggregate's chain; returns {(app, id, version): (hash, prev_hash)}."""
     events: dict[tuple[str, uuid.UUID, int], tuple[bytes, bytes]] = {}
     for row in rows:
-        app, oid, version, topic, state, stored, prev = _fields(
-            row, "events.jsonl", "application", "originator_id", "version", "topic", "state_b64", "hash", "prev_hash")
-        if event_hash(prev, oid, version, topic, state) != stored:
+        app, oid, version, topic, state = _fields(
+            row, "events.jsonl", "application", "originator_id", "version", "topic", "state_b64")
+        missing = [name for name in ("hash", "prev_hash") if row[1].get(name) is None]  # NULL in the store
+        if missing:
+            report.problems.append(f"{_name(app, oid, version)}: has no {' and no '.join(missing)}")
+        stored, prev = (b"" if name in missing else _fields(row, "events.jsonl", name)[0]
+                        for name in ("hash", "prev_hash"))
+        if not missing and event_hash(prev, oid, version, topic, state) != stored:
             report.problems.append(f"{_name(app, oid, version)}: hash does not match the event's contents")
         if (app, oid, version) in events or version < 1:
             report.problems.append(f"{_name(app, oid, version)}: stored twice or not a version (1, 2, ...)")
@@ -374,6 +434,8 @@ def _check_events(rows: list[tuple[int, dict]], report: VerificationReport) -> d
             key, before = (app, oid, version), (app, oid, version - 1)
             if key not in events:
                 report.problems.append(f"{_name(*key)}: missing from the chain")
+            elif not events[key][1] or (before in events and not events[before][0]):
+                continue  # reported above: no hash to compare
             elif version == 1 and events[key][1] != GENESIS:
                 report.problems.append(f"{_name(*key)}: prev_hash is not GENESIS")
             elif before in events and events[key][1] != events[before][0]:

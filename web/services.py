@@ -16,6 +16,7 @@ from application.audit import AuditPorts, AuditService
 from application.cases import CaseApplication
 from application.catalogue import CatalogueApplication
 from application.clock import Clock, SystemClock
+from application.desk_queries import DeskQueries
 from application.petition_queries import PetitionQueries
 from application.petitions import PetitionApplication
 from application.projections.audit import AuditProjection
@@ -23,8 +24,10 @@ from application.projections.cases import CaseProjection
 from application.projections.directory import DirectoryProjection
 from application.projections.petitions import PetitionProjection
 from application.queries import Queries
+from application.queue_queries import QueueQueries
 from application.roadmaps import Roadmaps
 from application.sla import SlaService
+from application.supervision_queries import SupervisionQueries
 from application.tokens import TokenService
 from application.users import UsersApplication
 from domain.case import Case
@@ -36,8 +39,11 @@ from infrastructure.calendar import WorkingCalendar
 from infrastructure.idempotency import IdempotencyStore
 from infrastructure.passwords import Argon2Hasher
 from infrastructure.persistence import application_env, database_url, init_schema, shared_datastore
+from infrastructure.read_desk import SqlDeskReadModels
 from infrastructure.read_petitions import SqlPetitionReadModels
 from infrastructure.read_queries import SqlReadModels
+from infrastructure.read_queue import SqlReadQueue
+from infrastructure.read_supervision import SqlSupervisionReadModels
 from infrastructure.runner import ProjectionRunner
 
 # Every event store, and whether it keeps snapshots.
@@ -102,6 +108,9 @@ class Services:
     petition_queries: PetitionQueries
     audit_log: AuditLog
     audit: AuditService
+    desk_queries: DeskQueries
+    queue_queries: QueueQueries
+    supervision_queries: SupervisionQueries
 
     def keep_audit_log(self) -> None:
         """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
@@ -165,7 +174,10 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                        settings.raise_after_days, petitions=petitions,
                        petition_candidates=petition_store.petitions_to_check),
         petitions=petitions, petition_queries=PetitionQueries(petition_store, clock, runner.wait_until),
-        audit_log=audit_log, audit=audit,
+        audit_log=audit_log, audit=audit, desk_queries=DeskQueries(SqlDeskReadModels(runner.engine)),
+        queue_queries=QueueQueries(SqlReadQueue(runner.engine), clock, runner.wait_until),
+        supervision_queries=SupervisionQueries(SqlSupervisionReadModels(runner.engine), clock, runner.wait_until,
+                                               calendar.after),
     )
 
 

@@ -19,7 +19,7 @@ from flask_babel import Babel, format_date
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from web.ui import auth, public
+from web.ui import audit, auth, case_page, desk, public, queue, supervision
 from web.ui.deadlines import deadline_colour
 from web.ui.errors import UI_BLUEPRINTS, init_error_pages
 from web.ui.i18n import (
@@ -39,7 +39,8 @@ from web.ui.qr import qr_svg
 from web.ui.session import init_session
 from web.ui.urls import is_htmx, page_url, services
 
-BLUEPRINTS = (auth.bp, public.bp)  # add each new area of the UI here
+# Each area of the UI (add a new one here).
+BLUEPRINTS = (auth.bp, public.bp, desk.bp, audit.bp, queue.bp, case_page.bp, supervision.bp)
 API_PREFIX = "/api/"
 log = logging.getLogger(__name__)
 

@@ -196,15 +196,16 @@ def test_htmx_requests_of_anonymous_users_load_the_sign_in_page_whole(guarded):
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/login?next=/test/queue?page%3D3"
 
 
-def test_signed_in_users_start_on_the_first_page_of_their_role(guarded):
-    guarded.login_as("reviewer")
-    assert guarded.client.get("/").headers["Location"] == "/test/queue"
-    assert 'href="/test/queue"' in guarded.page("/home")
-    guarded.logout()
-    guarded.login_as("intake")  # no page of its own yet: the dashboard says so
-    assert guarded.client.get("/").headers["Location"] == "/home"
-    page = guarded.page("/home")
-    assert "您的角色暂无可用页面" in page and "/test/queue" not in page
+def test_signed_in_users_start_on_the_first_page_of_their_role(ui):
+    for role, start in (("reviewer", "/queue"), ("intake", "/desk"), ("supervisor", "/supervision"),
+                        ("auditor", "/audit")):
+        ui.login_as(role)
+        assert ui.client.get("/").headers["Location"] == start, role
+        assert f'href="{start}"' in ui.page("/home")
+        ui.logout()
+    ui.login_as("admin")  # no page of its own yet: the dashboard says so
+    assert ui.client.get("/").headers["Location"] == "/home"
+    assert "您的角色暂无可用页面" in ui.page("/home")
 
 
 def test_anonymous_visitors_see_the_public_landing_page(ui):
