@@ -12,8 +12,8 @@ from eventsourcing.persistence import IntegrityError, OperationalError
 from application.errors import Busy, VersionConflict
 
 T = TypeVar("T")
-MAX_ATTEMPTS = 8
-BACKOFF_SECONDS = 0.002  # doubled after each conflict, with full jitter
+MAX_ATTEMPTS = 10
+BACKOFF_SECONDS = 0.004  # doubled after each conflict, with full jitter: at most about 4 s in all
 
 
 LOCK_MESSAGES = ("lock timeout", "locknotavailable", "database is locked")
