@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -89,8 +89,12 @@ def parse_moment(text: str, end_of_day: bool = False) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone())
-    if end_of_day and DATE_ONLY.match(text):
-        moment += timedelta(days=1)
+    try:
+        if end_of_day and DATE_ONLY.match(text):
+            moment += timedelta(days=1)
+        moment.astimezone(UTC)  # the store compares in UTC: 0001-01-01 in UTC+8 has no UTC instant
+    except OverflowError as error:
+        raise ValueError(f"{text!r} is outside the calendar") from error
     return moment
 
 
