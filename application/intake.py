@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -26,9 +27,11 @@ class IntakeCommands(CommandsBase):
 
     def open_case(
         self, actor: Actor, bundle: str, applicant_name: str, credit_code: str, channel: str,
-        reason: str = "", number: str | None = None,
+        reason: str = "", number: str | None = None, then: Callable[[Case], None] | None = None,
     ) -> Saved:
-        """Open a case for the latest version of ``bundle``; the caller becomes its owner."""
+        """Open a case for the latest version of ``bundle``; the caller becomes its owner. ``then`` may do
+        more to the new case (the desk records the materials received and the deficiency excused) before
+        it is saved: all its events in one transaction, or — if any is refused — none."""
         require_role(actor, "opening a case", Role.INTAKE)
         if number is not None and not (isinstance(number, str) and CASE_NUMBER.fullmatch(number)):
             raise InvalidInput("number: letters, digits and '-' only", {"number": ["letters, digits and '-'"]})
@@ -42,6 +45,8 @@ class IntakeCommands(CommandsBase):
                 bundle_version=version, applicant=applicant, channel=chosen_channel,
                 opened_on=self.clock.today(), actor=actor, reason=reason,
             )
+            if then is not None:
+                then(case)
             return self.saved(case)
 
         def on_conflict() -> None:

@@ -10,7 +10,7 @@ from freezegun import freeze_time
 from application.errors import BundleNotFound, CaseNotFound, InvalidInput
 from domain.errors import PrerequisiteNotMet, UnknownItem
 from tests.application.helpers import complete_restaurant, event_count, open_restaurant, submit_all
-from tests.conftest import ADMIN, AMR, FOOD, INTAKE, restaurant_file
+from tests.conftest import ADMIN, AMR, FOOD, INTAKE, VALID_CODE, restaurant_file
 
 
 class TestOpenCase:
@@ -124,3 +124,19 @@ class TestReview:
         submit_all(services, case_id)
         assert services.cases.get_case(INTAKE, case_id, version=1).materials == {}
         assert set(services.cases.get_case(INTAKE, case_id).materials) == {"id-card", "floor-plan"}
+
+
+def test_opening_with_materials_records_all_in_one_save_or_nothing(services):
+    from domain.errors import DomainError
+
+    def receive(case):
+        case.submit_material("id-card", "id.pdf", "ab" * 32, INTAKE)
+        case.submit_material("no-such-material", "x.pdf", "ab" * 32, INTAKE)  # refused: nothing at all is saved
+
+    before = services.runner.total_events()
+    with pytest.raises(DomainError):
+        services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window", then=receive)
+    assert services.runner.total_events() == before
+    saved = services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window",
+                                     then=lambda case: case.submit_material("id-card", "id.pdf", "ab" * 32, INTAKE))
+    assert (saved.version, services.runner.total_events()) == (2, before + 2)

@@ -94,16 +94,16 @@ def open_case(code: str) -> Any:
     if entered.errors or problem:
         return render_template("ui/desk/open.html", form=entered, channels=CHANNELS, problem=problem,
                                **context), 422
-    cases = services().cases
-    saved = cases.open_case(actor, code, entered.applicant_name, entered.credit_code, entered.channel,
-                            entered.reason)
+    def receive(case: Any) -> None:  # recorded with the opening, in one transaction
+        for key, received in entered.received.items():
+            case.submit_material(key, received.filename,
+                                 received.sha256 or text_digest(case.number, received.filename), actor)
+        if entered.excused and entered.due_date is not None:
+            case.accept_with_deficiency(list(entered.excused), entered.due_date, today, actor, entered.reason)
+
+    saved = services().cases.open_case(actor, code, entered.applicant_name, entered.credit_code, entered.channel,
+                                       entered.reason, then=receive)
     case_id = str(saved.case_id)
-    for key, received in entered.received.items():
-        saved = cases.submit_material(actor, case_id, key, received.filename,
-                                      received.sha256 or text_digest(saved.number, received.filename))
-    if entered.excused and entered.due_date is not None:
-        saved = cases.accept_with_deficiency(actor, case_id, list(entered.excused), entered.due_date,
-                                             entered.reason)
     session[LAST_WRITE] = saved.notification_id  # lists read from the read models wait until they show it
     flash(_("Case %(number)s is open.", number=saved.number), "success")
     return redirect(url_for("ui_desk.receipt", case_id=case_id), 303)
