@@ -33,8 +33,8 @@ class Page:
     per_page: int
 
 
-class SqlReadModels:
-    """Reads the projected tables."""
+class SqlReader:
+    """What every reader of the projected tables shares: its engine, all rows of a query, one page of them."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -48,6 +48,10 @@ class SqlReadModels:
             total = connection.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
             rows = connection.execute(query.limit(per_page).offset((page - 1) * per_page)).mappings()
             return Page([dict(r) for r in rows], total, page, per_page)
+
+
+class SqlReadModels(SqlReader):
+    """Reads the projected tables."""
 
     # Cases ------------------------------------------------------------------------------------
     def case_list(self, *, today: date, text: str = "", number: str = "", credit_code: str = "",

@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
-from infrastructure.read_queries import Page
+from infrastructure.read_queries import Page, SqlReader
 from infrastructure.readmodels import case_items, cases, departments, escalations, users
 
 Row = dict[str, Any]
@@ -28,21 +28,8 @@ ITEM_COLUMNS = (case_items.c.case_id, case_items.c.code, case_items.c.case_numbe
                 cases.c.applicant_name, cases.c.owner, cases.c.open_escalations)
 
 
-class SqlSupervisionReadModels:
+class SqlSupervisionReadModels(SqlReader):
     """Reads the projected tables for the supervision pages."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-
-    def _all(self, query: Any) -> list[Row]:
-        with self.engine.connect() as connection:
-            return [dict(r) for r in connection.execute(query).mappings()]
-
-    def _page(self, query: Any, page: int, per_page: int) -> Page:
-        with self.engine.connect() as connection:
-            total = connection.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-            rows = connection.execute(query.limit(per_page).offset((page - 1) * per_page)).mappings()
-            return Page([dict(r) for r in rows], total, page, per_page)
 
     def _item_page(self, where: Any, page: int, per_page: int) -> Page:
         """Items matching ``where``, soonest due first, with their case's columns.
