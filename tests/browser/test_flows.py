@@ -47,7 +47,7 @@ class Journey(dict):
 
     def need(self, key: str) -> Any:
         if key not in self:
-            pytest.skip(f"needs {key!r} from an earlier flow of this module (run the whole file)")
+            pytest.fail(f"needs {key!r} from an earlier flow of this module: that flow failed, or this one ran alone")
         return self[key]
 
 
