@@ -66,7 +66,16 @@ class Settings:
     checkpoint_events: int = 1_000
     checkpoint_minutes: float = 60.0
     audit_interval: float = 10.0
+    environment: str = "development"  # ONETHING_ENV: "production" hardens the defaults (see README)
+    session_idle_minutes: float = 30.0
+    cipher_key: str = ""  # base64 AES key for stored event state; empty: stored in clear
+    cipher_old_keys: str = ""  # comma-separated earlier keys, still read after a rotation
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        """Whether this is a production start (``ONETHING_ENV=production``)."""
+        return self.environment == "production"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +94,10 @@ class Settings:
             checkpoint_events=int(environ.get("ONETHING_CHECKPOINT_EVENTS", "1000")),
             checkpoint_minutes=float(environ.get("ONETHING_CHECKPOINT_MINUTES", "60")),
             audit_interval=float(environ.get("ONETHING_AUDIT_INTERVAL", "10")),
+            environment=environ.get("ONETHING_ENV", "development").strip().lower() or "development",
+            session_idle_minutes=float(environ.get("ONETHING_SESSION_IDLE_MINUTES", "30")),
+            cipher_key=environ.get("ONETHING_CIPHER_KEY", ""),
+            cipher_old_keys=environ.get("ONETHING_CIPHER_OLD_KEYS", ""),
         )
 
 
