@@ -17,6 +17,7 @@ from application.catalogue import CatalogueApplication
 from application.clock import Clock
 from application.errors import ApplicationError, CaseNotFound, InvalidInput, NotAllowed, VersionConflict
 from application.event_text import describe_history
+from application.idempotency import earlier_result
 from application.retry import with_retries
 from application.transcodings import OneThingApplication
 from application.write_cache import WriteCache
@@ -49,6 +50,7 @@ class CommandsBase:
     find_actor: Callable[[str], Actor | None]
     work_clock: Callable[[], WorkClock]  # CaseCore.work_clock
     change: Callable[..., Saved]  # CaseCore.change
+    replayed: Callable[[bool], Saved | None]  # CaseCore.replayed
     saved: Callable[..., Saved]  # CaseCore.saved
 
 
@@ -203,7 +205,15 @@ class CaseCore(OneThingApplication):
             if expected_version is not None:
                 raise VersionConflict(f"{doing}: the case changed meanwhile; nothing was saved")
 
-        return with_retries(attempt, on_conflict, doing)
+        return with_retries(attempt, on_conflict, doing, self.replayed)
+
+    def replayed(self, look_again: bool) -> Saved | None:
+        """What this request committed already, if it is a retry of one (``application.idempotency``)."""
+        earlier = earlier_result(self.recorder, self.recorder.events_table_name, look_again)  # type: ignore[arg-type]
+        if earlier is None:
+            return None
+        case = self.load(earlier.aggregate_id, earlier.version)
+        return Saved(case.id, case.number, case.version, earlier.notification_id)
 
     def _run(self, case: Case, expected_version: int | None, command: Callable[[Case], Any],
              authorize: Callable[[Case], None]) -> Saved:

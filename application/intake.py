@@ -53,7 +53,7 @@ class IntakeCommands(CommandsBase):
             if number is not None:
                 raise AlreadyExists(f"case {number} exists already")
 
-        return with_retries(attempt, on_conflict, "opening a case")
+        return with_retries(attempt, on_conflict, "opening a case", self.replayed)
 
     def submit_material(
         self, actor: Actor, case_id: str, key: str, filename: str, sha256: str, reason: str = "",

@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 from application.access import require_role
 from application.clock import Clock
 from application.errors import AlreadyExists, InvalidInput, NotAllowed, PetitionNotFound, VersionConflict
+from application.idempotency import earlier_result
 from application.petition_inputs import check_enterprise, check_number, check_petition_channel, new_petition_number
 from application.retry import with_retries
 from application.transcodings import OneThingApplication
@@ -108,7 +109,7 @@ class PetitionApplication(OneThingApplication):
             if number is not None:
                 raise AlreadyExists(f"petition {number} exists already")
 
-        return with_retries(attempt, on_conflict, "submitting a petition")
+        return with_retries(attempt, on_conflict, "submitting a petition", self._replayed)
 
     def route(self, actor: Actor, number: str, department: str, time_limit_days: int = DEFAULT_TIME_LIMIT_DAYS,
               reason: str = "", expected_version: int | None = None) -> PetitionSaved:
@@ -189,7 +190,15 @@ class PetitionApplication(OneThingApplication):
             if expected_version is not None:
                 raise VersionConflict(f"{doing}: the petition changed meanwhile; nothing was saved")
 
-        return with_retries(attempt, on_conflict, doing)
+        return with_retries(attempt, on_conflict, doing, self._replayed)
+
+    def _replayed(self, look_again: bool) -> PetitionSaved | None:
+        """What this request committed already, if it is a retry of one (``application.idempotency``)."""
+        earlier = earlier_result(self.recorder, self.recorder.events_table_name, look_again)  # type: ignore[arg-type]
+        if earlier is None:
+            return None
+        petition = self.load(UUID(earlier.aggregate_id), earlier.version)
+        return PetitionSaved(petition.id, petition.number, petition.version, earlier.notification_id)
 
     def _saved(self, petition: Petition, result: Any = None) -> PetitionSaved:
         recordings = self.save(petition)

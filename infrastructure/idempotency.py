@@ -1,81 +1,123 @@
-"""Stored answers to writes sent with an ``Idempotency-Key``: a client's retry gets the first answer.
+"""The ledger of requests sent with an ``Idempotency-Key`` (``application.idempotency``).
 
-A key is claimed (a row without an answer) before the write runs, so two copies of one request
-arriving at once cannot both write: the second sees the claim and is told to retry later.
+A row is inserted by the event store in the same transaction as the request's events
+(``infrastructure.recorders``), so it exists exactly when the write committed: no claim is taken before a
+command runs, and none is left behind by a crash. The answer sent to the client is added to the row
+afterwards, as a convenience for the retry (the answer can always be made again from the row's aggregate
+and version, which is what happens when a crash came between the commit and the answer).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, and_, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    select,
+    update,
+)
 
+from application.idempotency import Earlier, Request
 from infrastructure.readmodels import UtcDateTime
 
 metadata = MetaData()
-answers = Table(
-    "api_idempotency", metadata,
+requests = Table(
+    "api_requests", metadata,
     Column("user_id", String(128), primary_key=True), Column("key", String(128), primary_key=True),
     Column("request", String(64), nullable=False),  # a digest of method, path and body
-    Column("status", Integer), Column("body", Text), Column("headers", Text),
+    Column("events_table", String(64), nullable=False),  # which event store the write went to
+    Column("aggregate_id", String(36), nullable=False),  # its aggregate and version after the write
+    Column("aggregate_version", Integer, nullable=False),
+    Column("notification_id", BigInteger().with_variant(Integer(), "sqlite")),
+    Column("status", Integer), Column("body", Text), Column("headers", Text),  # the answer, once sent
     Column("created_at", UtcDateTime(), nullable=False),
 )
+EARLIER_TABLES = ("api_idempotency",)  # the claims table of releases before the ledger: dropped by db init
 KEEP_FOR = timedelta(hours=24)
-CLAIM_TIMEOUT = timedelta(seconds=60)  # an unanswered claim older than this was abandoned (a crash)
+PURGE_EVERY_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
 class Stored:
-    """What a key holds: the request digest and, once written, the answer."""
+    """What the ledger holds for a key: the request's digest, what it wrote and, once sent, its answer."""
 
     request: str
+    earlier: Earlier
     status: int | None
     body: str | None
     headers: str | None
 
 
+def record_request(connection: Connection, request: Request, events_table: str, aggregate_id: str,
+                   version: int, notification_id: int | None) -> None:
+    """Insert the request's row in the transaction that writes its events (a second copy collides here)."""
+    connection.execute(requests.insert().values(
+        user_id=request.user, key=request.key, request=request.digest, events_table=events_table,
+        aggregate_id=aggregate_id, aggregate_version=version, notification_id=notification_id,
+        created_at=datetime.now(UTC)))
+
+
+def committed_request(connection: Connection, user: str, key: str) -> Earlier | None:
+    """What the request with this key wrote, if it committed."""
+    row = connection.execute(select(requests).where(
+        and_(requests.c.user_id == user, requests.c.key == key))).first()
+    return None if row is None else _earlier(row)
+
+
+def _earlier(row: object) -> Earlier:
+    return Earlier(row.events_table, row.aggregate_id, row.aggregate_version,  # type: ignore[attr-defined]
+                   row.notification_id)  # type: ignore[attr-defined]
+
+
 class IdempotencyStore:
-    """Claims keys and keeps answers, per user."""
+    """Reads the ledger for the web layer, keeps the answers sent, and forgets keys after ``KEEP_FOR``."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._purged_at = 0.0
+        self._lock = threading.Lock()
 
     def create_table(self) -> None:
         metadata.create_all(self.engine)
-
-    def claim(self, user: str, key: str, request: str) -> Stored | None:
-        """Claim ``key`` for this request; return what it holds if it was claimed before."""
-        now = datetime.now(UTC)
         with self.engine.begin() as connection:
-            connection.execute(delete(answers).where(answers.c.created_at < now - KEEP_FOR))
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(answers.insert().values(user_id=user, key=key, request=request, created_at=now))
+            for name in EARLIER_TABLES:
+                connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+    def lookup(self, user: str, key: str) -> Stored | None:
+        """What the ledger holds for this user's key (nothing if its request never committed)."""
+        self._purge_now_and_then()
+        with self.engine.connect() as connection:
+            row = connection.execute(select(requests).where(
+                and_(requests.c.user_id == user, requests.c.key == key))).first()
+        if row is None:
             return None
-        except IntegrityError:
-            with self.engine.connect() as connection:
-                row = connection.execute(select(answers).where(
-                    and_(answers.c.user_id == user, answers.c.key == key))).first()
-            if row is None:
-                return self.claim(user, key, request)  # purged meanwhile: claim it afresh
-            if row.status is None and row.request == request and row.created_at < now - CLAIM_TIMEOUT:
-                with self.engine.begin() as connection:  # take over an abandoned claim, once
-                    taken = connection.execute(update(answers).where(and_(
-                        answers.c.user_id == user, answers.c.key == key, answers.c.status.is_(None),
-                        answers.c.created_at == row.created_at)).values(created_at=now))
-                if taken.rowcount == 1:
-                    return None
-            return Stored(row.request, row.status, row.body, row.headers)
+        return Stored(row.request, _earlier(row), row.status, row.body, row.headers)
 
     def answer(self, user: str, key: str, status: int, body: str, headers: str) -> None:
-        """Keep the answer to a claimed key."""
+        """Keep the answer sent for a committed request (the first one kept stays)."""
         with self.engine.begin() as connection:
-            connection.execute(update(answers).where(and_(answers.c.user_id == user, answers.c.key == key))
-                               .values(status=status, body=body, headers=headers))
+            connection.execute(update(requests).where(and_(
+                requests.c.user_id == user, requests.c.key == key, requests.c.status.is_(None)))
+                .values(status=status, body=body, headers=headers))
 
-    def release(self, user: str, key: str) -> None:
-        """Give a claim up (the write failed unexpectedly: a retry may run it)."""
+    def _purge_now_and_then(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._purged_at < PURGE_EVERY_SECONDS:
+                return
+            self._purged_at = now
         with self.engine.begin() as connection:
-            connection.execute(delete(answers).where(and_(answers.c.user_id == user, answers.c.key == key)))
+            connection.execute(delete(requests).where(requests.c.created_at < datetime.now(UTC) - KEEP_FOR))

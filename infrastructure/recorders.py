@@ -42,6 +42,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, declarative_base
 from sqlalchemy_utils.types.uuid import UUIDType
 
+from application.idempotency import Earlier, Request, current_request
+from infrastructure.idempotency import committed_request, record_request
 from infrastructure.offline_verifier import GENESIS, event_hash
 
 LOCK_TIMEOUT = "5s"  # PostgreSQL: how long an insert waits for the events table's lock
@@ -224,9 +226,13 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
         if lock is not None:
             lock.acquire()  # SQLite: one writer per process at a time, as the extension does
         try:
+            request = current_request()
             with as_persistence_errors(), self.datastore.engine.begin() as connection:  # type: ignore[union-attr]
                 ids, hashes = self._write(connection, stored_events)
+                self._record_request(connection, request, stored_events, ids)
             self._heads.remember(stored_events, hashes)  # committed: these are the aggregates' heads now
+            if request is not None:
+                request.written = True
             return ids
         finally:
             if lock is not None:
@@ -263,8 +269,28 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
         ]
         session.add_all(records)
         session.flush()
+        ids = [record.id for record in records]
+        request = current_request()
+        self._record_request(session.connection(), request, stored_events, ids)
+        if request is not None:
+            request.written = True  # with the surrounding transaction: if it fails, so does the request
         self._notify_channel(session)
-        return [record.id for record in records]
+        return ids
+
+    def _record_request(self, connection: Connection, request: Request | None,
+                        stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> None:
+        """Record a request sent with an ``Idempotency-Key`` in the transaction of its events, once: a second
+        copy of the request collides here, and a crash loses either both or neither."""
+        if request is None or request.written or not stored_events:
+            return
+        last = stored_events[-1]
+        record_request(connection, request, self.events_table_name, str(last.originator_id),
+                       last.originator_version, ids[-1] if ids else None)
+
+    def committed_request(self, user: str, key: str) -> Earlier | None:
+        """What the request with this key committed, if it did (``application.idempotency``)."""
+        with self.datastore.engine.connect() as connection:  # type: ignore[union-attr]
+            return committed_request(connection, user, key)
 
     def _hashes_of(self, connection: Connection | Session, wanted: list[tuple[Any, int]]) -> dict[Any, bytes]:
         """The stored hash of each (originator id, version) in ``wanted``, by originator id."""

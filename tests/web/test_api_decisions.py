@@ -124,32 +124,65 @@ def test_a_write_that_failed_only_in_answering_is_not_repeated_by_the_retry(api,
     with pytest.raises(RuntimeError):  # the test client re-raises what a server would answer with 500
         api.post(f"/cases/{case['id']}/escalations", {"reason": "slow"}, "supervisor", **headers)
     retry = api.post(f"/cases/{case['id']}/escalations", {"reason": "slow"}, "supervisor", **headers)
-    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"  # the first answer's
     assert len(api.services.cases.load(case["id"]).escalations) == 1  # written once
 
 
-def test_an_abandoned_claim_can_be_taken_over_after_a_minute(api):
-    from datetime import UTC, datetime, timedelta
-
-    from infrastructure.idempotency import answers
+def test_a_retry_whose_first_answer_was_lost_after_the_commit_is_answered_from_the_ledger(api):
+    from infrastructure.idempotency import requests
 
     case = api.open_case()
-    body = {"reason": "slow"}
-    path = f"/cases/{case['id']}/escalations"
-    store = api.services.idempotency
-    assert store.claim("supervisor", "crashed", "digest") is None  # a process claimed, then died
-    with store.engine.begin() as connection:
-        connection.execute(answers.delete())
-    import hashlib
-    import json
+    path, body = f"/cases/{case['id']}/escalations", {"reason": "slow"}
+    first = api.post(path, body, "supervisor", **{"Idempotency-Key": "lost"})
+    assert first.status_code == 201
+    with api.services.idempotency.engine.begin() as connection:  # the process died before keeping the answer
+        connection.execute(requests.update().values(status=None, body=None, headers=None))
+    retry = api.post(path, body, "supervisor", **{"Idempotency-Key": "lost"})
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json()["version"] == first.get_json()["version"]
+    assert len(api.services.cases.load(case["id"]).escalations) == 1
 
-    digest = hashlib.sha256(b"\n".join([b"POST", f"/api/v1{path}".encode(),
-                                        json.dumps(body).encode()])).hexdigest()
-    with store.engine.begin() as connection:
-        connection.execute(answers.insert().values(user_id="supervisor", key="crashed", request=digest,
-                                                   created_at=datetime.now(UTC) - timedelta(minutes=5)))
-    response = api.post(path, body, "supervisor", **{"Idempotency-Key": "crashed"})
-    assert response.status_code == 201  # taken over and run, not "in progress" for a day
+
+def test_a_request_that_never_committed_leaves_no_key_behind_so_its_retry_runs_at_once(api, monkeypatch):
+    from application.errors import Busy
+
+    case = api.open_case()
+    path, body = f"/cases/{case['id']}/materials", {"key": "id-card", "filename": "id.pdf", "sha256": "a" * 64}
+
+    def refuse(*args, **kwargs):
+        raise Busy("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(api.services.cases, "submit_material", refuse)
+        assert api.post(path, body, "intake", **{"Idempotency-Key": "m-1"}).status_code == 503
+    assert api.services.idempotency.lookup("intake", "m-1") is None
+    retry = api.post(path, body, "intake", **{"Idempotency-Key": "m-1"})
+    assert retry.status_code == 200 and "Idempotent-Replayed" not in retry.headers
+
+
+def test_two_copies_of_one_request_at_once_write_once_and_both_get_the_answer(api):
+    import threading
+
+    case = api.open_case()
+    path, body = f"/cases/{case['id']}/escalations", {"reason": "twice"}
+    token = api.tokens["supervisor"]
+    answers: list = []
+    start = threading.Barrier(2)
+
+    def send() -> None:
+        client = api.client.application.test_client()
+        start.wait()
+        answers.append(client.post(f"/api/v1{path}", json=body, headers={
+            "Authorization": f"Bearer {token}", "Idempotency-Key": "twins"}))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [201, 201]
+    assert answers[0].get_json()["version"] == answers[1].get_json()["version"]
+    assert len(api.services.cases.load(case["id"]).escalations) == 1
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit(services):

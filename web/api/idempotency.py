@@ -1,4 +1,9 @@
-"""``Idempotency-Key`` on writes: a retry with the same key by the same user returns the first answer."""
+"""``Idempotency-Key`` on writes: a retry with the same key by the same user returns the first answer.
+
+The key is recorded with the write's events in one transaction (``application.idempotency``), so this holds
+through crashes: a retry whose first attempt committed gets the first answer — stored, or made again from
+the case or petition as that write left it — and one whose first attempt never committed simply runs.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, g, make_response, request
+from flask import Response, current_app, make_response, request
 
-from web.api.core import actor, case_response, services
+from application.idempotency import Request, requested
+from web.api.core import actor, services
 from web.errors import error_response
 
 HEADERS_KEPT = ("Location", "ETag", "Content-Type")
+log = logging.getLogger(__name__)
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run the write once per (user, key); answer repeats from the stored first answer."""
+    """Run the write once per (user, key); answer repeats with the first answer."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -31,21 +38,20 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         digest = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(),
                                             request.get_data()])).hexdigest()
         store = services().idempotency
-        stored = store.claim(user, key, digest)
-        if stored is not None:
-            return _repeat(stored, digest)
-        try:
+        stored = store.lookup(user, key)
+        if stored is not None and stored.request != digest:
+            return error_response(422, "idempotency_key_reused", "this Idempotency-Key was used for another request")
+        if stored is not None and stored.status is not None:
+            return _replayed(Response(stored.body, status=stored.status, headers=json.loads(stored.headers or "{}")))
+        # Not committed yet, or committed without its answer kept (a crash in between): the view runs, and its
+        # command returns the earlier result instead of acting again.
+        with requested(Request(user, key, digest, earlier=stored.earlier if stored else None)) as this:
             response = make_response(current_app.ensure_sync(view)(*args, **kwargs))
-        except Exception:
-            if "onething_saved" not in g:
-                store.release(user, key)  # nothing was written: a retry may run it
-            else:  # written, then failed answering: the retry must get the written case, not a second write
-                _answer_saved(store, user, key, g.onething_saved)
-            raise
-        if response.status_code >= 500 and "onething_saved" not in g:
-            store.release(user, key)
-        else:
-            _keep(store, user, key, response)
+        if this.written or this.replayed:
+            if response.status_code < 500:
+                _keep(store, user, key, response)
+            if this.replayed:
+                _replayed(response)
         return response
 
     return wrapper
@@ -53,22 +59,12 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def _keep(store: Any, user: str, key: str, response: Response) -> None:
     kept = {h: response.headers[h] for h in HEADERS_KEPT if h in response.headers}
-    store.answer(user, key, response.status_code, response.get_data(as_text=True), json.dumps(kept))
-
-
-def _answer_saved(store: Any, user: str, key: str, saved: Any) -> None:
-    answer = g.get("onething_answer", case_response)  # how the view answers its write (a case, a petition)
     try:
-        _keep(store, user, key, answer(saved))
-    except Exception:  # noqa: BLE001 - the claim stays; it can be taken over after CLAIM_TIMEOUT
-        logging.getLogger(__name__).exception("could not store the answer of a written request")
+        store.answer(user, key, response.status_code, response.get_data(as_text=True), json.dumps(kept))
+    except Exception:  # noqa: BLE001 - the write committed; a retry makes the answer again from the ledger
+        log.exception("could not keep the answer of a committed request")
 
 
-def _repeat(stored: Any, digest: str) -> Response:
-    if stored.request != digest:
-        return error_response(422, "idempotency_key_reused", "this Idempotency-Key was used for another request")
-    if stored.status is None:
-        return error_response(409, "in_progress", "the first request with this Idempotency-Key is still running")
-    response = Response(stored.body, status=stored.status, headers=json.loads(stored.headers or "{}"))
+def _replayed(response: Response) -> Response:
     response.headers["Idempotent-Replayed"] = "true"
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, jsonify
+from flask import Response, jsonify
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
@@ -40,7 +40,6 @@ def _write(status: int) -> Any:
 
 def _answer(saved: Saved, status: int = 200) -> Response:
     """The case after a write, with its version as ETag; remembered for read-your-writes."""
-    g.onething_saved = saved  # the write happened, whatever comes next (see idempotency)
     last_writes().record(actor().user_id, saved.notification_id)
     return case_response(saved, status)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, url_for
+from flask import Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
@@ -69,8 +69,7 @@ def petition_response(saved: PetitionSaved, status: int = 200) -> Response:
 
 
 def _answer(saved: PetitionSaved, status: int = 200) -> Response:
-    """The petition after a write; remembered for read-your-writes and for a retried Idempotency-Key."""
-    g.onething_saved, g.onething_answer = saved, petition_response  # the write happened, whatever comes next
+    """The petition after a write; remembered for read-your-writes."""
     petition_writes().record(actor().user_id, saved.notification_id)
     return petition_response(saved, status)
 
