@@ -9,7 +9,8 @@ from typing import TypeVar
 
 from eventsourcing.persistence import IntegrityError, OperationalError
 
-from application.errors import Busy, VersionConflict
+from application.errors import ApplicationError, Busy, VersionConflict
+from domain.errors import DomainError
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 10
@@ -36,8 +37,8 @@ def with_retries(attempt: Callable[[], T], on_conflict: Callable[[], None], what
     ``attempt`` must load fresh state each time; ``on_conflict`` may raise to stop retrying.
     Writers that collided wait a random, growing moment so they do not collide again in step.
     ``replay(look_again)`` gives the result a retried request (``application.idempotency``) committed
-    already: asked before the first attempt, and after each collision — the write that won may have been
-    this request's own first attempt, in another process or before a crash.
+    already: asked before the first attempt, and after each collision or refusal — the write that won may
+    have been this request's own first attempt, in another process or before a crash.
     """
     if replay is not None and (done := replay(False)) is not None:
         return done
@@ -50,6 +51,12 @@ def with_retries(attempt: Callable[[], T], on_conflict: Callable[[], None], what
             if replay is not None and (done := replay(True)) is not None:
                 return done
             on_conflict()
+        except (DomainError, ApplicationError):
+            # Refused ("decided already", "no such case yet"…) — perhaps because this request's own first
+            # attempt committed meanwhile, in another process: then its result is the answer.
+            if replay is not None and (done := replay(True)) is not None:
+                return done
+            raise
         except OperationalError as error:
             if not is_lock_timeout(error):
                 raise
