@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain.case_guards import is_storable_text
 from web.api.core import actor
+from web.api.json_body import MalformedBody, read_json
 from web.errors import error_response
 
 PREFIX = "/api/v1"
@@ -51,16 +52,21 @@ def _fields(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def _unstorable_input() -> str | None:
-    """The name of the first request part holding text no database can store, if any."""
+    """The name of the first part of the path, query or headers holding text no database can store, if any."""
     parts: list[tuple[str, Any]] = [("path", request.path), ("Idempotency-Key",
                                                              request.headers.get("Idempotency-Key", ""))]
     parts += [(f"query.{k}", [k, *request.args.getlist(k)]) for k in request.args]
-    if request.is_json:
-        parts.append(("body", request.get_json(silent=True)))
     for name, value in parts:
         if not _storable(value):
             return name
     return None
+
+
+def _refuse_unstorable(where: str | None) -> Response | None:
+    if not where:
+        return None
+    return error_response(422, "invalid_input", f"{where}: control characters are not allowed",
+                          {where: ["control characters are not allowed"]})
 
 
 def _storable(value: Any) -> bool:
@@ -103,16 +109,22 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def guard() -> Response | None:
-        """Refuse text no database can store, then authenticate, before any body is even validated."""
+        """Refuse text no database can store, authenticate, and read a JSON body strictly, before any view runs."""
         if not request.path.startswith(PREFIX):
             return None
-        where = _unstorable_input()
-        if where:
-            return error_response(422, "invalid_input", f"{where}: control characters are not allowed",
-                                  {where: ["control characters are not allowed"]})
+        refused = _refuse_unstorable(_unstorable_input())
+        if refused:
+            return refused
         if not any(request.path.startswith(PREFIX + p) for p in OPEN_PATHS):
-            actor()  # 401 now if there is no valid token
-        return None
+            actor()  # 401 now if there is no valid token: an anonymous body is never read
+        raw = request.get_data(cache=True) if request.is_json else b""  # what webargs would parse later
+        if not raw:
+            return None
+        try:
+            body = read_json(raw)
+        except MalformedBody as problem:
+            return error_response(400, "malformed", f"body: {problem}", {"body": [str(problem)]})
+        return _refuse_unstorable("body" if not _storable(body) else None)
 
     @app.get(f"{PREFIX}/docs/assets/<path:name>")
     def swagger_assets(name: str) -> Response:

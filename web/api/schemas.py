@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from marshmallow import RAISE, Schema, fields, validate
 
 TEXT = validate.Length(max=2000)
+# An instant a case can be read at: past this range, date arithmetic (due dates) leaves Python's calendar.
+INSTANTS = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC), max=datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC),
+                          error="an instant from 2000-01-01 to 2100-12-31")
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error="lower-case letters, digits and '-'")
 
 
@@ -100,7 +105,7 @@ class CalendarYearRequest(Strict):
 
 class CaseReadArgs(Strict):
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    as_of = fields.AwareDateTime()
+    as_of = fields.AwareDateTime(validate=INSTANTS)
 
 
 class CaseListArgs(Strict):
