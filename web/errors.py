@@ -1,10 +1,19 @@
-"""One place that maps application and domain errors to HTTP statuses and JSON bodies."""
+"""One place that maps application and domain errors to HTTP statuses and JSON bodies.
+
+A database that cannot be reached (stopped, restarting, a dropped connection, an exhausted pool) or that
+stayed locked is an outage, not a fault of the request: it is answered 503 with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
+import logging
+
+import sqlalchemy.exc as sa_errors
+from eventsourcing import persistence as es_errors
 from flask import Flask, Response, jsonify
 
 from application import errors as app_errors
+from application.retry import is_lock_timeout
 from application.tokens import Unauthenticated
 from domain import errors as domain_errors
 from domain.errors import DomainError
@@ -26,6 +35,31 @@ STATUS = {  # the first matching class wins: specific ones first
     domain_errors.InvalidBundle: 422,
     DomainError: 409,  # a rule of the case forbids it now
 }
+
+
+RETRY_AFTER_BUSY = 1  # seconds: another writer's lock is usually gone by then
+RETRY_AFTER_UNAVAILABLE = 3  # seconds: a restarting database takes a few
+OUTAGES: tuple[type[Exception], ...] = (  # eventsourcing's recorders and SQLAlchemy (read models, pool)
+    es_errors.OperationalError, es_errors.InterfaceError, sa_errors.OperationalError, sa_errors.InterfaceError,
+    sa_errors.DisconnectionError, sa_errors.TimeoutError,
+)
+NOT_OUTAGES = ("no such table", "no such column", "does not exist", "undefinedtable", "syntax error")
+UNAVAILABLE_MESSAGE = ("the database cannot be reached just now; try again in a few seconds "
+                       "(a retry with the same Idempotency-Key never writes twice)")
+BUSY_MESSAGE = "the database is busy with other writes; nothing was saved, try again in a moment"
+log = logging.getLogger(__name__)
+
+
+def is_outage(error: Exception) -> bool:
+    """Whether a database error says it is unreachable or locked for now (not that schema or SQL are wrong)."""
+    text = f"{error} {getattr(error, 'orig', '')}".lower()
+    return isinstance(error, OUTAGES) and not any(hint in text for hint in NOT_OUTAGES)
+
+
+def with_retry_after(response: Response, seconds: int) -> Response:
+    """``response`` with ``Retry-After: seconds``."""
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def status_of(error: Exception) -> int:
@@ -61,5 +95,20 @@ def register(app: Flask) -> None:
         fields = getattr(error, "fields", None)
         if not fields and getattr(error, "field", None):
             fields = {error.field: [str(error)]}  # type: ignore[attr-defined]
-        return error_response(status_of(error), getattr(error, "code", "error"), str(error), fields,
-                              current_version=getattr(error, "current_version", None))
+        status = status_of(error)
+        response = error_response(status, getattr(error, "code", "error"), str(error), fields,
+                                  current_version=getattr(error, "current_version", None))
+        return with_retry_after(response, RETRY_AFTER_BUSY) if status == 503 else response
+
+    for kind in OUTAGES:
+        app.register_error_handler(kind, unavailable)
+
+
+def unavailable(error: Exception) -> Response:
+    """Answer a database outage 503 with ``Retry-After``; any other database error stays a logged 500."""
+    if not is_outage(error):
+        raise error
+    log.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__)
+    if is_lock_timeout(error):
+        return with_retry_after(error_response(503, "busy", BUSY_MESSAGE), RETRY_AFTER_BUSY)
+    return with_retry_after(error_response(503, "unavailable", UNAVAILABLE_MESSAGE), RETRY_AFTER_UNAVAILABLE)

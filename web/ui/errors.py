@@ -18,8 +18,9 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from application.errors import ApplicationError
+from application.retry import is_lock_timeout
 from domain.errors import DomainError
-from web.errors import status_of
+from web.errors import OUTAGES, RETRY_AFTER_BUSY, RETRY_AFTER_UNAVAILABLE, is_outage, status_of, with_retry_after
 
 log = logging.getLogger(__name__)
 UI_BLUEPRINTS = "onething_ui_blueprints"
@@ -85,6 +86,8 @@ def init_error_pages(app: Flask) -> None:
         app.register_error_handler(code, _http_error)
     for kind in (ApplicationError, DomainError):
         app.register_error_handler(kind, _known_error(app.error_handler_spec[None][None].get(kind)))
+    for outage in OUTAGES:
+        app.register_error_handler(outage, _outage(app.error_handler_spec[None][None].get(outage)))
 
 
 def _http_error(error: HTTPException) -> Any:
@@ -107,6 +110,22 @@ def _known_error(previous: Any) -> Any:
         if not wants_html() and previous is not None:
             return previous(error)
         status = status_of(error)
-        return error_page(status, detail=str(error) if status in (409, 422) else None)
+        response = error_page(status, detail=str(error) if status in (409, 422) else None)
+        return with_retry_after(response, RETRY_AFTER_BUSY) if status == 503 else response
+
+    return handle
+
+
+def _outage(previous: Any) -> Any:
+    """The "busy, try again" page (503, ``Retry-After``) while the database cannot be reached or stays locked."""
+
+    def handle(error: Exception) -> Any:
+        if not wants_html() and previous is not None:
+            return previous(error)
+        if not is_outage(error):
+            raise error  # a fault, not an outage: Flask logs it and shows the 500 page
+        log.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__)
+        seconds = RETRY_AFTER_BUSY if is_lock_timeout(error) else RETRY_AFTER_UNAVAILABLE
+        return with_retry_after(error_page(503), seconds)
 
     return handle
