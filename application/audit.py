@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +23,11 @@ from domain.values import Actor, Role
 EXPORT_FORMATS = ("json", "csv")
 CSV_COLUMNS = ("position", "at", "type", "text_zh", "text_en", "actor_id", "actor_role", "actor_department",
                "reason", "data", "hash", "prev_hash")
+# A spreadsheet may run a cell that starts with one of these as a formula (OWASP "CSV injection": = + - @ TAB
+# CR). Also caught, because quoting costs nothing: blanks before a sign (spreadsheets differ in trimming them),
+# a leading line feed, and the full-width signs a Chinese input method types.
+FORMULA_START = re.compile(r"[\t\r\n]|[ \u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20]")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 class Verifier(Protocol):
@@ -127,17 +133,26 @@ class AuditService:
             raise InvalidInput("case: a case id (UUID)", {"case": ["a UUID"]}) from None
 
 
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell no spreadsheet runs as a formula: a cell that would start one gets a leading
+    apostrophe (shown as text, the rest unchanged); plain numbers such as ``-5`` stay as they are."""
+    text = "" if value is None else str(value)
+    if FORMULA_START.match(text) and not NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv(history: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_ALL)
     writer.writeheader()
     for entry in history:
-        writer.writerow({
+        writer.writerow({column: csv_cell(value) for column, value in {
             "position": entry["position"], "at": entry["at"].isoformat(), "type": entry["type"],
             "text_zh": entry["text"]["zh"], "text_en": entry["text"]["en"], "actor_id": entry["actor"]["user_id"],
             "actor_role": entry["actor"]["role"], "actor_department": entry["actor"].get("department") or "",
             "reason": entry["reason"], "data": json.dumps(entry["data"], ensure_ascii=False, default=str),
             "hash": entry["hash"], "prev_hash": entry["prev_hash"],
-        })
+        }.items()})
     return out.getvalue()
 
