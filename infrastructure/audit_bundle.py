@@ -4,13 +4,17 @@ The directory gets the stored events of every event store (bytes as stored, base
 signed checkpoints with the consistency proof from each to the next, the public key, and the verifier
 itself (``infrastructure/offline_verifier.py``, standard library + ``cryptography``), so that
 ``python verifier.py OUT`` needs nothing else — no server, no database, no decryption key.
+
+Credentials never leave: events that hold a password hash or an API token's hash
+(``offline_verifier.CREDENTIAL_EVENTS``) are written without their state, with their hashes and links only.
+The directory is created 0700 and every file 0600: the bundle holds personal data.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import shutil
+import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -25,7 +29,8 @@ README = """OneThing audit bundle
 =====================
 
 events.jsonl       every stored event: application, originator_id, version, topic, state_b64 (bytes as
-                   stored), hash and prev_hash (hex)
+                   stored), hash and prev_hash (hex). Events holding a credential (a user's password hash,
+                   an API token's hash) are redacted: "redacted": "credentials" and no state_b64
 log.jsonl          the audit log: position, application, originator_id, version, event_hash
 checkpoints.jsonl  signed checkpoints (size, root, timestamp, key_id, signature) with the consistency
                    proof from the previous checkpoint
@@ -34,6 +39,9 @@ verifier.py        the verifier: needs Python 3.11+ and the `cryptography` packa
 
 Check it:   python verifier.py .
 Exit 0: every chain, the log and every checkpoint verify. Exit 1: each problem on its own line.
+Redacted events: their links, versions and log entries are checked like any other's, but their hashes
+cannot be recomputed without their contents (the verifier says how many there were); the server's
+`onething audit verify` recomputes them. Only credential events of the Users store may be redacted.
 Compare public_key.pem's fingerprint with the one the operator published before trusting it.
 """
 
@@ -54,15 +62,17 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
     # running server stores, logs and signs meanwhile (those come out as "not yet logged", never as problems).
     checkpoints = log.checkpoints()
     entries = log.entries()
-    target.mkdir(parents=True, exist_ok=True)
-    counts = {"events": 0, "log": 0, "checkpoints": 0}
-    with (target / "events.jsonl").open("w", encoding="utf-8") as events:
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(target, 0o700)  # also an empty directory that was there, whatever the umask
+    counts = {"events": 0, "redacted": 0, "log": 0, "checkpoints": 0}
+    with _private(target / "events.jsonl") as events:
         for record in _events(recorders):
             _line(events, record)
             counts["events"] += 1
+            counts["redacted"] += "state_b64" not in record
             if counts["events"] % 10_000 == 0:
                 progress(counts["events"])
-    with (target / "log.jsonl").open("w", encoding="utf-8") as out_log:
+    with _private(target / "log.jsonl") as out_log:
         for entry in entries:
             _line(out_log, {"position": entry.position, "application": entry.application,
                             "originator_id": entry.originator_id, "version": entry.version,
@@ -70,7 +80,7 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
         _line(out_log, {"note": f"events stored after log position {len(entries) - 1} were not yet logged"})
     counts["log"] = len(entries)
     tree = offline_verifier.MerkleTree([entry.leaf_hash for entry in entries])  # one tree for every proof
-    with (target / "checkpoints.jsonl").open("w", encoding="utf-8") as out_checkpoints:
+    with _private(target / "checkpoints.jsonl") as out_checkpoints:
         previous = None
         for checkpoint in checkpoints:
             record = {**checkpoint, "log": "onething"}
@@ -80,10 +90,19 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
             _line(out_checkpoints, record)
             previous = checkpoint["size"]
             counts["checkpoints"] += 1
-    (target / "public_key.pem").write_bytes(log.key.public_pem())
-    shutil.copyfile(offline_verifier.__file__, target / "verifier.py")
-    (target / "README.txt").write_text(README, encoding="utf-8")
+    with _private(target / "public_key.pem") as pem:
+        pem.write(log.key.public_pem().decode("ascii"))
+    with _private(target / "verifier.py") as verifier:
+        verifier.write(Path(offline_verifier.__file__).read_text(encoding="utf-8"))
+    with _private(target / "README.txt") as readme:
+        readme.write(README)
     return counts
+
+
+def _private(path: Path) -> IO[str]:
+    """A new text file only its owner may read (0600 from the start, never widened afterwards)."""
+    return open(path, "x", encoding="utf-8", newline="",  # noqa: SIM115 - the caller closes it
+                opener=lambda name, flags: os.open(name, flags, 0o600))
 
 
 def _events(recorders: Mapping[str, FastApplicationRecorder]) -> Iterator[dict[str, Any]]:
@@ -94,9 +113,10 @@ def _events(recorders: Mapping[str, FastApplicationRecorder]) -> Iterator[dict[s
         with recorder.datastore.engine.connect() as connection:  # type: ignore[union-attr]
             for raw, version, topic, state, digest, prev in connection.execution_options(yield_per=10_000).execute(
                     query):
+                content = ({"redacted": offline_verifier.REDACTED} if offline_verifier.is_credential_event(
+                    application, topic) else {"state_b64": base64.b64encode(bytes(state)).decode("ascii")})
                 yield {"application": application, "originator_id": str(recorder._to_uuid(raw)), "version": version,
-                       "topic": topic, "state_b64": base64.b64encode(bytes(state)).decode("ascii"),
-                       "hash": bytes(digest).hex() if digest is not None else None,
+                       "topic": topic, **content, "hash": bytes(digest).hex() if digest is not None else None,
                        "prev_hash": bytes(prev).hex() if prev is not None else None}
 
 

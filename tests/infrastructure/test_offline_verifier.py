@@ -628,3 +628,132 @@ def test_the_copied_file_runs_standalone(key, tmp_path):
     run = subprocess.run([sys.executable, "-I", "verifier.py", "."], cwd=bundle, capture_output=True, text=True)
     assert run.returncode == 1 and "PROBLEM:" in run.stdout
 
+
+
+# ---------------------------------------------------------------- redacted credential events
+
+USER = ("Users", uuid.UUID(int=4))
+USER_TOPICS = ["domain.users:User.Registered", "domain.users:User.PasswordChanged", "domain.users:User.Disabled",
+               "domain.users:User.PasswordChanged"]
+
+
+def make_users_bundle(key: Ed25519PrivateKey) -> Bundle:
+    """A case and a user, 4 events each, logged and checkpointed; the user's credential events redacted as
+    ``onething audit bundle`` writes them (hashes and links kept, state left out)."""
+    events = [{"application": app, "originator_id": str(oid), "version": v,
+               "topic": USER_TOPICS[v - 1] if app == "Users" else f"domain.cases:Event{v}",
+               "state_b64": base64.b64encode(json.dumps({"n": v, "password_hash": "$argon2id$v=19$secret"}
+                                                        ).encode()).decode()}
+              for v in range(1, 5) for app, oid in (CASE_A, USER)]
+    rechain(events)
+    bundle = Bundle(key, events)
+    bundle.log = [{"position": p, "application": e["application"], "originator_id": e["originator_id"],
+                   "version": e["version"], "event_hash": e["hash"]} for p, e in enumerate(events)]
+    bundle.checkpoints = checkpoint(bundle, [3, len(bundle.log)])
+    for event in bundle.events:
+        if ov.is_credential_event(event["application"], event["topic"]):
+            del event["state_b64"]
+            event["redacted"] = ov.REDACTED
+    return bundle
+
+
+def test_credential_events_are_the_password_and_token_events_of_the_users_store():
+    assert ov.is_credential_event("Users", "domain.users:User.Registered")
+    assert ov.is_credential_event("Users", "domain.users:User.PasswordChanged")
+    assert ov.is_credential_event("Users", "domain.tokens:ApiToken.Issued")
+    assert not ov.is_credential_event("Users", "domain.users:User.Disabled")
+    assert not ov.is_credential_event("Cases", "domain.users:User.Registered")
+
+
+def test_a_bundle_with_redacted_credential_events_verifies_and_says_how_many(key, tmp_path, capsys):
+    bundle = make_users_bundle(key)
+    assert sum("state_b64" not in e for e in bundle.events) == 3
+    path = bundle.write(tmp_path / "b")
+    report = ov.verify_bundle(path)
+    assert report.ok, report.problems
+    assert (report.events, report.redacted, report.log_entries) == (8, 3, 8)
+    assert ov.main([str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK: 8 events in 2 aggregates") and "3 events redacted (credentials)" in out
+    assert "cannot be recomputed" in out
+
+
+def test_a_redacted_event_with_a_changed_hash_fails(key, tmp_path):
+    bundle = make_users_bundle(key)
+    event = bundle.event(*USER, 2)
+    event["hash"] = flip(bytes.fromhex(event["hash"])).hex()
+    report = ov.verify_bundle(bundle.write(tmp_path / "b"))
+    assert not report.ok
+    assert f"log position 3 (Users {USER[1]} version 2): logged hash differs from the stored event's hash" in (
+        report.problems)
+    assert f"Users {USER[1]} version 3: prev_hash is not the hash of version 2" in report.problems
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_redacted_event_with_a_broken_link_fails(key, tmp_path, version):
+    bundle = make_users_bundle(key)
+    bundle.event(*USER, version)["prev_hash"] = sha(b"spliced").hex()
+    report = ov.verify_bundle(bundle.write(tmp_path / "b"))
+    link = "prev_hash is not GENESIS" if version == 1 else "prev_hash is not the hash of version 1"
+    assert report.problems == [f"Users {USER[1]} version {version}: {link}"]
+
+
+def test_a_deleted_redacted_event_fails(key, tmp_path):
+    bundle = make_users_bundle(key)
+    bundle.events.remove(bundle.event(*USER, 2))
+    report = ov.verify_bundle(bundle.write(tmp_path / "b"))
+    assert named(report) == {(*USER, 2)}
+
+
+def test_a_case_event_cannot_pass_as_redacted(key, tmp_path):
+    """Redacting hides an event's contents from the check: only credential events of Users may be redacted,
+    and the application is bound to the signed log, so relabelling the topic does not help."""
+    bundle = make_users_bundle(key)
+    event = bundle.event(*CASE_A, 3)
+    del event["state_b64"]
+    event["redacted"], event["topic"] = ov.REDACTED, "domain.users:User.Registered"
+    report = ov.verify_bundle(bundle.write(tmp_path / "b"))
+    assert report.problems == [f"cases {CASE_A[1]} version 3: redacted, but it is not a credential event"]
+
+
+CREDENTIAL_FIELD = re.compile(r"password|token|secret|session|credential", re.IGNORECASE)
+
+
+def domain_events() -> dict[str, type]:
+    """Every event class the domain defines (nested in aggregates or not), by topic."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from eventsourcing.domain import DomainEvent
+    from eventsourcing.utils import get_topic
+
+    import domain
+
+    found: dict[str, type] = {}
+    pending = [importlib.import_module(f"domain.{m.name}") for m in pkgutil.iter_modules(domain.__path__)]
+    while pending:
+        owner = pending.pop()
+        for _, cls in inspect.getmembers(owner, inspect.isclass):
+            if cls.__module__.startswith("domain.") and cls not in found.values():
+                if issubclass(cls, DomainEvent):
+                    found[get_topic(cls)] = cls
+                pending.append(cls)
+    return found
+
+
+def test_every_domain_event_holding_a_credential_is_redacted_from_bundles():
+    """A new event with a password, token or secret field must be listed in CREDENTIAL_EVENTS (and every
+    listed topic must still name a real event), or bundles would carry the credential."""
+    from eventsourcing.utils import resolve_topic
+
+    events = domain_events()
+    assert "domain.case_events:ItemApproved" in events  # the walk finds events outside aggregates too
+    holding = {topic for topic, cls in events.items()
+               if any(CREDENTIAL_FIELD.search(name) for klass in cls.__mro__
+                      for name in getattr(klass, "__annotations__", {}))}
+    listed = set().union(*ov.CREDENTIAL_EVENTS.values())
+    assert holding <= listed, f"credential events missing from CREDENTIAL_EVENTS: {sorted(holding - listed)}"
+    assert {"domain.users:User.Registered", "domain.tokens:ApiToken.Issued"} <= holding
+    for topic in listed:
+        resolve_topic(topic)

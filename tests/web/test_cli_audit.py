@@ -197,6 +197,75 @@ def test_bundle_verifies_offline_and_a_changed_event_is_named(cli, two_cases, tm
     assert problems and all(f"Cases {done} version 4" in line for line in problems), problems
 
 
+def credentials(services) -> list[str]:
+    """Two users (one with a changed password) and a token each; every password hash and token hash stored,
+    and the tokens themselves."""
+    from application.tokens import token_hash
+
+    secrets, password = [], "Tr1cky-horse-battery-staple"
+    for name in ("auditor-a", "auditor-b"):
+        services.users.add_user(ADMIN, name, password, "auditor")
+        secrets.append(services.users.user(name).password_hash)
+        issued = services.tokens.sign_in(name, password)
+        secrets += [token_hash(issued.token), issued.token]
+    user = services.users.user("auditor-b")
+    user.change_password(services.users.hasher.hash("an-0ther-long-passphrase"), ADMIN)
+    services.users.save(user)
+    secrets.append(services.users.user("auditor-b").password_hash)
+    assert len(set(secrets)) == 7 and all(len(secret) >= 40 for secret in secrets)
+    return secrets
+
+
+def test_a_bundle_carries_no_password_or_token_hash_and_still_verifies(cli, two_cases, tmp_path):
+    secrets = credentials(cli.services)
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    assert cli("audit", "bundle", str(out)).exit_code == 0
+    contents = [path.read_bytes() for path in out.iterdir()]
+    contents += [base64.b64decode(json.loads(line)["state_b64"])  # the stored bytes each event carries
+                 for line in (out / "events.jsonl").read_text(encoding="utf-8").splitlines()
+                 if "state_b64" in json.loads(line)]
+    for secret in secrets:
+        assert not [data for data in contents if secret.encode() in data], f"{secret[:12]}… left the server"
+    redacted = [json.loads(line) for line in (out / "events.jsonl").read_text(encoding="utf-8").splitlines()
+                if "state_b64" not in json.loads(line)]
+    assert sorted(e["topic"] for e in redacted) == ["domain.tokens:ApiToken.Issued"] * 2 + [
+        "domain.users:User.PasswordChanged"] + ["domain.users:User.Registered"] * 2
+    checked = run_verifier(out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "5 events redacted (credentials)" in checked.stdout and "cannot be recomputed" in checked.stdout
+    assert "redacted" in (out / "README.txt").read_text(encoding="utf-8")
+
+
+def test_a_bundle_is_readable_by_its_owner_only(cli, two_cases, tmp_path):
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    old_umask = os.umask(0o022)  # a usual umask: new files world-readable unless made otherwise
+    try:
+        assert cli("audit", "bundle", str(out)).exit_code == 0
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in out.iterdir()}
+    assert len(modes) == 6 and set(modes.values()) == {0o600}, modes
+
+
+@pytest.mark.parametrize("change", ["hash", "prev_hash"])
+def test_a_tampered_redacted_event_in_a_bundle_fails_offline(cli, two_cases, tmp_path, change):
+    credentials(cli.services)
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    assert cli("audit", "bundle", str(out)).exit_code == 0
+    lines = [json.loads(line) for line in (out / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    event = next(e for e in lines if e["topic"] == "domain.users:User.PasswordChanged")
+    event[change] = "00" * 32
+    (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    tampered = run_verifier(out)
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+    problems = [line for line in tampered.stdout.splitlines() if line.startswith("PROBLEM")]
+    assert problems and all(f"Users {event['originator_id']} version" in line for line in problems), problems
+
+
 def test_bundle_into_a_non_empty_directory_fails_clearly(cli, two_cases, tmp_path):
     assert cli("audit", "keygen").exit_code == 0
     out = tmp_path / "used"
