@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema, fields
 
+from application.disclosure import check_certificate
 from web.api.core import actor, services
-from web.api.schemas import BundleOut, CertificateOut, ErrorOut, RoadmapArgs, RoadmapOut
+from web.api.schemas import BundleOut, ErrorOut, RoadmapArgs, RoadmapOut
+from web.public_limits import certificate_check
 
 blp = Blueprint("catalogue", __name__, description="Bundles and certificate verification")
 
@@ -36,12 +38,31 @@ def roadmap(args: dict[str, Any], code: str) -> Any:
     return services().roadmaps.roadmap(code, args.get("start"))
 
 
+class CertificateHolderOut(Schema):
+    name = fields.String(metadata={"description": "the holder's name"})
+    credit_code_masked = fields.String(metadata={"description": "the holder's unified social credit code with "
+                                                                "all but its first and last four characters "
+                                                                "hidden, e.g. 9111**********341L"})
+
+
+class CertificateCheckOut(Schema):
+    number = fields.String()
+    genuine = fields.Boolean()
+    status = fields.String(metadata={"description": "valid or revoked"})
+    type = fields.String()
+    name = fields.String()
+    holder = fields.Nested(CertificateHolderOut)
+    issued_on = fields.Date()
+
+
 @blp.get("/certificates/<string:number>")
-@blp.response(200, CertificateOut)
+@certificate_check()
+@blp.response(200, CertificateCheckOut)
 @blp.alt_response(404, schema=ErrorOut)
+@blp.alt_response(429, schema=ErrorOut, description="Too many checks from this address: wait a minute.")
 def certificate(number: str) -> dict[str, Any]:
-    """Whether a certificate is genuine: holder, type, case, date and status (valid / revoked). No token."""
-    row = services().queries.certificate(number)
-    return {"number": row["number"], "genuine": True, "status": row["status"], "type": row["type"],
-            "name": row["name"], "holder": {"name": row["holder_name"], "credit_code": row["holder_code"]},
-            "case": row["case_number"], "issued_on": row["issued_on"].isoformat()}
+    """Whether a certificate is genuine: its holder, type, date and status (valid / revoked). No token.
+
+    Never the case number nor the holder's full credit code (together they open the case's progress); checks
+    are limited per client address, shared with the web page's check."""
+    return check_certificate(services().queries, number)

@@ -8,16 +8,17 @@ from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from stdnum.cn import uscc
 
+from application.disclosure import check_certificate
 from application.errors import NotFound
-from web.api.limits import limiter
+from web.public_limits import certificate_check, progress_lookup
 from web.ui.urls import services
 
 bp = Blueprint("ui_public", __name__)
-LOOKUP_LIMIT = "20 per minute"  # per client address: guessing case numbers should be slow
 MAX_FIELD = 96  # the longest certificate or case number there is
 
 
 @bp.get("/verify")
+@certificate_check(only_with_number=True)  # per client address, one counter with the API's check
 def verify() -> Any:
     """The certificate check form; with ``?number=`` also its result."""
     number = request.args.get("number", "")[:MAX_FIELD].strip()
@@ -30,6 +31,7 @@ def verify() -> Any:
 
 
 @bp.get("/verify/<string:number>")
+@certificate_check()
 def verify_number(number: str) -> Any:
     """The result of checking ``number`` (the address a certificate's QR code holds)."""
     return _verify_result(number[:MAX_FIELD].strip())
@@ -37,7 +39,7 @@ def verify_number(number: str) -> Any:
 
 def _verify_result(number: str) -> Any:
     try:
-        certificate = services().queries.certificate(number)
+        certificate = check_certificate(services().queries, number)  # never the case number or full code
     except NotFound:
         certificate = None
     link = url_for("ui_public.verify_number", number=number, _external=True)
@@ -46,7 +48,7 @@ def _verify_result(number: str) -> Any:
 
 
 @bp.route("/progress", methods=["GET", "POST"])
-@limiter.limit(LOOKUP_LIMIT, methods=["POST"])
+@progress_lookup()  # per client address: guessing case numbers or credit codes should be slow
 def progress() -> Any:
     """Look up a case by its number and the applicant's credit code: its status and its items' only."""
     if request.method == "GET":
