@@ -6,6 +6,7 @@ Each builder returns the template's context and the form's errors (field → mes
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,6 +20,8 @@ from web.ui.session import current_actor
 from web.ui.urls import services
 
 Errors = dict[str, str]
+# The instants a case can be replayed at: past them, its due dates would leave Python's calendar (as the API's as_of).
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 def timeline(case_id: str) -> dict[str, Any]:
@@ -49,6 +52,8 @@ def replay(case_id: str, args: Mapping[str, str]) -> tuple[dict[str, Any], Error
     if as_of_text:
         try:
             moment = parse_moment(as_of_text)
+            if not EARLIEST <= moment <= LATEST:
+                raise ValueError(f"{as_of_text!r} is outside {EARLIEST.year}–{LATEST.year}")
         except ValueError:
             return base, {"as_of": _("Enter a date and time, for example 2025-03-05 14:30.")}
         if moment < current.created_on:

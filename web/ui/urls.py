@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app, request, url_for
 
@@ -18,8 +18,8 @@ def local_path(target: str | None, default: str = "/") -> str:
     """``target`` if it is a path on this site, else ``default`` (no open redirects)."""
     if not target or not isinstance(target, str):
         return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+    parts = _split(target)
+    if parts is None or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
         return default
     if any(ord(ch) < 32 or ch == "\\" for ch in target):
         return default
@@ -28,10 +28,18 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 def same_site_path(url: str | None) -> str | None:
     """The path and query of ``url`` if it points to this site (a Referer, htmx's HX-Current-URL), else None."""
-    parts = urlsplit(url or "")
-    if parts.netloc != request.host:
+    parts = _split(url or "")
+    if parts is None or parts.netloc != request.host:
         return None
     return local_path(parts.path + (f"?{parts.query}" if parts.query else ""), "") or None
+
+
+def _split(url: str) -> SplitResult | None:
+    """``url`` split into its parts, or None if it cannot be (``http://[::1`` makes urlsplit raise)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
 
 
 def page_url(page: int) -> str:
