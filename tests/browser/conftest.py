@@ -86,11 +86,21 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, server: Any) -> Iterator[Any]:
+    """A browser tab on the server. It fails its test if Chromium refused anything under the
+    Content-Security-Policy (Chromium says so on the console): the pages must work under it as they are."""
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    page.csp_violations = []
+    page.on("console", lambda message: _note_csp_violation(page, message))
     yield page
     context.close()
+    assert page.csp_violations == [], "refused under the Content-Security-Policy:\n" + "\n".join(page.csp_violations)
+
+
+def _note_csp_violation(page: Any, message: Any) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        page.csp_violations.append(f"{message.location.get('url') or page.url}: {message.text}")
 
 
 def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD) -> None:
