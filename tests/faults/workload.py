@@ -1,0 +1,163 @@
+"""Clients that write through the API with an ``Idempotency-Key`` each and retry every unanswered request
+with the same key and body until it is answered — as an operator's clients do while a server is killed.
+
+Each client drives whole restaurant cases (open, every material, each department's accept, inspect,
+approve, issue); the command's reason is its key, so the store shows which request wrote which event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.faults.server import Answer, Server, call
+
+VALID_CODE = "91110000600037341L"
+MATERIALS = ("applicant-id", "registration-application", "articles-of-association", "premises-proof",
+             "food-permit-application", "floor-plan", "food-safety-rules", "food-safety-manager",
+             "staff-health-certificates", "commitment-letter", "seal-application", "agent-authorization")
+REVIEWS = (  # (user, item, actions) in an order the case's prerequisites allow
+    ("reviewer-amr", "business-licence", ("accept", "approve", "issue")),
+    ("reviewer-amr-food", "food-permit", ("accept", "inspect", "approve", "issue")),
+    ("reviewer-psb", "seal-engraving", ("accept", "approve", "issue")),
+)
+USERS = {"window1": ("intake", None), "reviewer-amr": ("reviewer", "amr"),
+         "reviewer-amr-food": ("reviewer", "amr-food"), "reviewer-psb": ("reviewer", "psb")}
+PASSWORD = "fault-tests-Qu4nch3ng-Xiaoguan"
+RETRY_LATER = {"in_progress", "unavailable", "busy"}  # error codes that ask the client to send again
+
+
+class Unanswered(Exception):
+    """Raised when a request got no final answer before the test's deadline."""
+
+
+@dataclass
+class Write:
+    """One write request, sent (and perhaps re-sent) with one key and one body."""
+
+    key: str
+    user: str
+    path: str
+    body: dict[str, Any]
+    expected: int
+    answer: Answer | None = None  # the final answer of the first sending (after retries)
+    attempts: int = 0  # requests sent until it was answered
+    unanswered: int = 0  # of those: no answer (refused, cut, timed out) or "try again later"
+
+
+@dataclass
+class Ledger:
+    """Every write of a run and the figures the test prints."""
+
+    prefix: str
+    writes: list[Write] = field(default_factory=list)
+    resent: int = 0
+    resent_different: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def new(self, user: str, path: str, body: dict[str, Any], expected: int) -> Write:
+        key = f"{self.prefix}-{uuid.uuid4().hex[:16]}"
+        write = Write(key, user, path, {**body, "reason": key}, expected)
+        with self.lock:
+            self.writes.append(write)
+        return write
+
+    def acknowledged(self) -> list[Write]:
+        with self.lock:
+            return [w for w in self.writes if w.answer is not None and w.answer.status == w.expected]
+
+
+class Client:
+    """Sends writes to whichever port the server has now, retrying until answered or ``deadline``."""
+
+    def __init__(self, server: Server, tokens: dict[str, str], ledger: Ledger, deadline: float):
+        self.server, self.tokens, self.ledger, self.deadline = server, tokens, ledger, deadline
+
+    def send(self, write: Write) -> Answer:
+        """Send ``write`` until it is answered (other than "try again"); count what it took."""
+        headers = {"Authorization": f"Bearer {self.tokens[write.user]}", "Idempotency-Key": write.key}
+        pause = 0.05
+        while time.monotonic() < self.deadline:
+            write.attempts += 1
+            try:
+                answer = call(self.server.port, "POST", write.path, write.body, headers, timeout=30)
+            except OSError:
+                answer = None
+            if answer is not None and not (answer.status == 503 or answer.error_code in RETRY_LATER):
+                return answer
+            write.unanswered += 1
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        raise Unanswered(f"{write.path} ({write.key}) was not answered in time")
+
+    def do(self, user: str, path: str, body: dict[str, Any], expected: int = 200) -> Answer:
+        """A new write, sent until answered; its answer is kept."""
+        write = self.ledger.new(user, path, body, expected)
+        write.answer = self.send(write)  # an unexpected answer is reported by the checks (``judge``)
+        return write.answer
+
+    def run_case(self, name: str) -> None:
+        """One restaurant case from opening to completion."""
+        opened = self.do("window1", "/api/v1/cases", {
+            "bundle": "restaurant-opening", "channel": "window", "applicant": {"name": name, "credit_code": VALID_CODE},
+        }, 201)
+        if opened.status != 201:
+            raise AssertionError(f"opening a case answered {opened.status}: {opened.body[:300]!r}")
+        case = f"/api/v1/cases/{opened.json()['id']}"
+        for material in MATERIALS:
+            self.do("window1", f"{case}/materials", {
+                "key": material, "filename": f"{material}.pdf",
+                "sha256": hashlib.sha256(f"{name}:{material}".encode()).hexdigest()})
+        for user, item, actions in REVIEWS:
+            for action in actions:
+                body = {"method": "video", "passed": True} if action == "inspect" else {}
+                self.do(user, f"{case}/items/{item}/{action}", body)
+
+
+def run_clients(count: int, server: Server, tokens: dict[str, str], ledger: Ledger, stop: threading.Event,
+                deadline: float) -> tuple[list[threading.Thread], list[BaseException]]:
+    """Start ``count`` client threads that open and complete cases until ``stop`` (each ends its case)."""
+    failures: list[BaseException] = []
+
+    def work(number: int) -> None:
+        client, serial = Client(server, tokens, ledger, deadline), 0
+        try:
+            while not stop.is_set():
+                serial += 1
+                client.run_case(f"{ledger.prefix}-{number}-{serial} 餐饮有限公司")
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,), daemon=True, name=f"client-{n}") for n in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads, failures
+
+
+def resend_some(server: Server, tokens: dict[str, str], ledger: Ledger, rng: random.Random, count: int,
+                deadline: float) -> None:
+    """Send ``count`` acknowledged writes again with their key and body: each must get its first answer."""
+    done = ledger.acknowledged()
+    client = Client(server, tokens, ledger, deadline)
+    for write in rng.sample(done, min(count, len(done))):
+        again = client.send(Write(write.key, write.user, write.path, write.body, write.expected))
+        ledger.resent += 1
+        first = write.answer
+        assert first is not None
+        if not (again.replayed and again.status == first.status and again.json() == first.json()):
+            ledger.resent_different.append(f"{write.path} {write.key}: {again.status} {again.body[:200]!r}")
+
+
+def sign_in(server: Server) -> dict[str, str]:
+    """A bearer token for each user of the workload."""
+    tokens = {}
+    for username in USERS:
+        answer = call(server.port, "POST", "/api/v1/auth/token", {"username": username, "password": PASSWORD})
+        assert answer.status == 200, answer.body
+        tokens[username] = answer.json()["token"]
+    return tokens
