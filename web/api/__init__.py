@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 from domain.case_guards import is_storable_text
 from web.api.core import actor
 from web.api.json_body import MalformedBody, read_json
+from web.api.openapi import CommonAnswers
+from web.api.schemas import ErrorOut
 from web.errors import error_response
 
 PREFIX = "/api/v1"
@@ -20,7 +22,9 @@ MAX_BODY_BYTES = 64 * 1024  # no request body of this API needs more
 
 
 class OneThingApi(Api):
-    """flask-smorest's Api, answering every HTTP error in the contract's error model."""
+    """flask-smorest's Api, answering every HTTP error in the contract's error model (and documenting it so)."""
+
+    ERROR_SCHEMA = ErrorOut
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         data = getattr(error, "data", None) or {}
@@ -33,7 +37,11 @@ class OneThingApi(Api):
             error.code or 500, error.name.lower().replace(" ", "_"))
         if error.code == 422:
             code = "invalid_input"
-        return error_response(error.code or 500, code, message, fields or None)
+        response = error_response(error.code or 500, code, message, fields or None)
+        for name, value in error.get_headers():  # Allow of a 405, WWW-Authenticate, Retry-After …
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
 
 def _fields(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -89,7 +97,7 @@ def register(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL=f"{PREFIX}/docs/assets/",
     )
     api = OneThingApi(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}})
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "extra_plugins": [CommonAnswers(PREFIX, OPEN_PATHS)]})
     from web.api import (
         limits,
         views_admin,

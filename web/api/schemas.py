@@ -194,14 +194,16 @@ class HistoryEventOut(Schema):
 
 
 class ErrorBody(Schema):
-    code = fields.String()
-    message = fields.String()
+    code = fields.String(required=True, metadata={"description": "what went wrong, for programs"})
+    message = fields.String(required=True, metadata={"description": "what went wrong, in words"})
     current_version = fields.Integer()
     bad_fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), data_key="fields")
 
 
 class ErrorOut(Schema):
-    error = fields.Nested(ErrorBody)
+    """Every error answer of the API: ``{"error": {"code", "message", "fields"?, "current_version"?}}``."""
+
+    error = fields.Nested(ErrorBody, required=True)
 
 
 class CertificateOut(Schema):
