@@ -90,7 +90,7 @@ def run(host: str, port: int, threads: int, projections: bool) -> None:
         every(s.settings.audit_interval, s.keep_audit_log, stop, "audit log")
     app = create_app({"SERVICES": s})
     click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(s.settings.database_url)})")
-    serve(app, host=host, port=port, threads=threads)
+    serve(app, host=host, port=port, threads=threads, ident="")  # ident "": no Server header names the software
 
 
 @main.group()
@@ -437,3 +437,71 @@ def audit_proof(case_id: str, size: int | None) -> None:
     import json
 
     click.echo(json.dumps(services().audit.case_proof(None, case_id, size), ensure_ascii=False, indent=2))
+
+
+@main.command("backup")
+@click.argument("out", type=click.Path())
+@fails_clearly
+def backup(out: str) -> None:
+    """Back up the database into the new directory OUT, also while the server runs (SQLite, PostgreSQL)."""
+    from infrastructure.backup import back_up
+
+    s = services()
+    with click.progressbar(length=1, label="backup", file=sys.stderr) as bar:
+        manifest = back_up(s.settings.database_url, out, _event_tables(s), progress=_advance(bar))
+    click.echo(f"{out}: {manifest['database']} backup of {manifest['source']}, {manifest['bytes']:,} bytes; "
+               + _described(manifest))
+    click.echo("not in it (keep them safe separately): the audit key file and the cipher keys")
+
+
+@main.command("restore")
+@click.argument("backup_dir", metavar="IN", type=click.Path(exists=True, file_okay=False))
+@click.option("--to", "target", default=None,
+              help="database URL to restore into (default: ONETHING_DATABASE_URL): a new SQLite file, "
+                   "or an empty PostgreSQL database")
+@click.option("--force", is_flag=True, help="SQLite: replace an existing file (stop every OneThing process first)")
+@fails_clearly
+def restore(backup_dir: str, target: str | None, force: bool) -> None:
+    """Restore the backup IN, then check it: counts against its manifest, and `audit verify`."""
+    from dataclasses import replace
+
+    from infrastructure import backup as backups
+    from web.services import Settings
+
+    settings = Settings.from_env()
+    url = target or settings.database_url
+    with click.progressbar(length=1, label="restore", file=sys.stderr) as bar:
+        manifest = backups.restore(backup_dir, url, force, progress=_advance(bar))
+    restored = build_services(replace(settings, database_url=url))
+    click.echo(f"restored the {manifest['database']} backup of {manifest['created']} into {describe_url(url)}")
+    differences = backups.differences(manifest, backups.contents(url, _event_tables(restored)))
+    for difference in differences:
+        click.echo(f"DIFFERS {difference}")
+    if not differences:
+        click.echo("as in the manifest: " + _described(manifest))
+    click.get_current_context().obj = restored  # `audit verify` on the restored database
+    click.get_current_context().invoke(audit_verify, case_id=None)
+    if differences:
+        _fail("the restored database differs from the backup's manifest")
+
+
+def _event_tables(s: Services) -> dict[str, str]:
+    return {name: recorder.events_record_cls.__table__.name for name, recorder in s.event_recorders().items()}
+
+
+def _advance(bar: Any) -> Callable[[int, int], None]:
+    """A progress callback ``(done, total)`` for a click progress bar whose total is learnt as it goes."""
+
+    def advance(done: int, total: int) -> None:
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+
+    return advance
+
+
+def _described(manifest: dict[str, Any]) -> str:
+    events = ", ".join(f"{app} {count:,}" for app, count in manifest["events"].items())
+    checkpoint = manifest["latest_checkpoint"]
+    signed = (f"checkpoint size {checkpoint['size']:,} root {checkpoint['root'][:16]}…" if checkpoint
+              else "no checkpoint")
+    return f"events: {events}; audit log {manifest['audit_log_size']:,}; {signed}"
