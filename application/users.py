@@ -1,20 +1,30 @@
-"""Users: creating them, and checking a password to find who acts."""
+"""Users: creating them, checking a password to find who acts, changing passwords, disabling.
+
+Usernames are compared in their canonical form (``domain.users.canonical_username``): a new name must
+already be written that way, and one whose canonical form another user has is taken. Users stored by
+earlier releases under other spellings keep their names and sign in with them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
 from typing import Protocol
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from application.errors import AlreadyExists, InvalidInput, NotAllowed, UserNotFound
+from application.password_rule import SAME_AS_BEFORE, WRONG_CURRENT, WeakPassword, check_password
 from application.transcodings import OneThingApplication
 from domain.case_guards import is_storable_text
-from domain.users import User
+from domain.users import User, canonical_username
 from domain.values import Actor, Role
 
-MIN_PASSWORD_LENGTH = 8
+MAX_USERNAME_LENGTH = 64
+CHANGED_OWN_PASSWORD = "changed their own password"
 
 
 class PasswordHasher(Protocol):
@@ -25,6 +35,12 @@ class PasswordHasher(Protocol):
     def verify(self, password_hash: str, password: str) -> bool: ...
 
 
+class Sessions(Protocol):
+    """The UI sessions kept on the server (infrastructure supplies a table)."""
+
+    def end_all(self, username: str) -> int: ...
+
+
 class UsersApplication(OneThingApplication):
     """The people who use OneThing, their roles and departments."""
 
@@ -32,11 +48,14 @@ class UsersApplication(OneThingApplication):
 
     def __init__(
         self, env: dict[str, str] | None = None, *, hasher: PasswordHasher,
-        known_departments: Callable[[], Iterable[str]],
+        known_departments: Callable[[], Iterable[str]], is_common_password: Callable[[str], bool],
+        sessions: Sessions | None = None,
     ):
         super().__init__(env)
         self.hasher = hasher
         self.known_departments = known_departments
+        self.is_common_password = is_common_password
+        self.sessions = sessions
 
     def add_user(
         self, actor: Actor, username: str, password: str, role: str, department: str | None = None,
@@ -60,8 +79,8 @@ class UsersApplication(OneThingApplication):
         if not isinstance(username, str) or not isinstance(display_name, str) or not username.strip() \
                 or username != username.strip() or not is_storable_text(username + display_name):
             problems["username"] = ["a username is required, without surrounding spaces"]
-        if len(password or "") < MIN_PASSWORD_LENGTH:
-            problems["password"] = [f"at least {MIN_PASSWORD_LENGTH} characters"]
+        elif len(username) > MAX_USERNAME_LENGTH:
+            problems["username"] = [f"at most {MAX_USERNAME_LENGTH} characters"]
         if role not in {r.value for r in Role}:
             problems["role"] = [f"one of {', '.join(r.value for r in Role)}"]
         elif role == Role.REVIEWER and not department:
@@ -71,13 +90,24 @@ class UsersApplication(OneThingApplication):
         if problems:
             field, messages = next(iter(problems.items()))
             raise InvalidInput(f"{field}: {messages[0]}", problems)
+        canonical = canonical_username(username)
+        taken = next((name for name, _ in self._registered() if canonical_username(name) == canonical), None)
+        if taken is not None:
+            raise AlreadyExists(f"user {username!r} exists already" if taken == username
+                                else f"{username!r} looks the same as the existing user {taken!r}")
+        if username != canonical:
+            raise InvalidInput(f"username: write it as {canonical!r} (lower case, normal width)",
+                               {"username": [f"write it as {canonical!r} (lower case, normal width)"]})
+        check_password(password, username, self.is_common_password)
 
     def user(self, username: str) -> User:
-        """Return the user with ``username``."""
-        try:
-            return self.repository.get(User.create_id(username))
-        except AggregateNotFoundError:
-            raise UserNotFound(f"no user {username!r}") from None
+        """Return the user with ``username`` (as stored, or in its canonical form)."""
+        for name in dict.fromkeys((username, canonical_username(username) if isinstance(username, str) else "")):
+            try:
+                return self.repository.get(User.create_id(name))
+            except AggregateNotFoundError:
+                continue
+        raise UserNotFound(f"no user {username!r}")
 
     def find_actor(self, username: str) -> Actor | None:
         """Return the actor of an existing user, else None."""
@@ -91,18 +121,50 @@ class UsersApplication(OneThingApplication):
         return User.create_id(username) in self.repository
 
     def authenticate(self, username: str, password: str) -> Actor | None:
-        """Return the actor for a correct username and password, else None."""
+        """Return the actor for a correct username and password, else None.
+
+        Every attempt verifies one Argon2 hash — a stand-in for an unknown or disabled user — so the time
+        an answer takes does not tell whether the user exists.
+        """
         try:
-            user = self.user(username)
+            user: User | None = self.user(username)
         except UserNotFound:
-            return None
-        if user.disabled or not self.hasher.verify(user.password_hash, password):
-            return None
-        return user.as_actor()
+            user = None
+        usable = user is not None and not user.disabled
+        password_hash = user.password_hash if usable and user else self._stand_in_hash
+        matches = self.hasher.verify(password_hash, password if isinstance(password, str) else "")
+        return user.as_actor() if usable and matches and user else None
+
+    @cached_property
+    def _stand_in_hash(self) -> str:
+        return self.hasher.hash(secrets.token_urlsafe(24))
+
+    def change_password(self, actor: Actor, current_password: str, new_password: str,
+                        reason: str = CHANGED_OWN_PASSWORD) -> User:
+        """Replace the actor's own password; their UI sessions and earlier API tokens end."""
+        user = self.user(actor.user_id)
+        if not isinstance(current_password, str) or not self.hasher.verify(user.password_hash, current_password):
+            raise WeakPassword("current_password", WRONG_CURRENT)
+        check_password(new_password, user.username, self.is_common_password, field="new_password")
+        if new_password == current_password:
+            raise WeakPassword("new_password", SAME_AS_BEFORE)
+        user.change_password(self.hasher.hash(new_password), actor, reason)
+        self.save(user)
+        self._end_sessions(user.username)
+        return user
 
     def disable(self, actor: Actor, username: str, reason: str) -> User:
-        """Stop ``username`` from signing in (admins only); their tokens stop working too."""
-        return self._admin_change(actor, username, lambda user: user.disable(actor, reason))
+        """Stop ``username`` from signing in (admins; not oneself, not the last enabled admin).
+
+        Their tokens and UI sessions stop working at once.
+        """
+        def disable(user: User) -> None:
+            admins = self._enabled_admins() if user.role == Role.ADMIN else 0
+            user.disable(actor, reason, enabled_admins=admins)
+
+        user = self._admin_change(actor, username, disable)
+        self._end_sessions(user.username)
+        return user
 
     def enable(self, actor: Actor, username: str, reason: str) -> User:
         """Let ``username`` sign in again (admins only)."""
@@ -115,3 +177,24 @@ class UsersApplication(OneThingApplication):
         change(user)
         self.save(user)
         return user
+
+    def _end_sessions(self, username: str) -> None:
+        if self.sessions is not None:
+            self.sessions.end_all(username)
+
+    def _enabled_admins(self) -> int:
+        admins = (name for name, role in self._registered() if role == Role.ADMIN)
+        return sum(not self.user(name).disabled for name in admins)
+
+    def _registered(self, page: int = 500) -> Iterator[tuple[str, str]]:
+        """Every user's name and role as registered (tokens share the store: read the registrations only)."""
+        topics, start = [get_topic(User.Registered)], None
+        while True:
+            notifications = self.recorder.select_notifications(start, page, topics=topics,
+                                                               inclusive_of_start=False)
+            for notification in notifications:
+                event = self.mapper.to_domain_event(notification)
+                yield event.username, str(event.role)  # type: ignore[attr-defined]
+            if len(notifications) < page:
+                return
+            start = notifications[-1].id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -9,9 +10,26 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.catalogue import CATALOGUE_NAMESPACE
-from domain.errors import InvalidValue
+from domain.errors import DomainError, InvalidValue
 from domain.recorded import Created, Recorded
 from domain.values import Actor, Role
+
+
+class CannotDisableSelf(DomainError):
+    """Raised when an admin tries to disable their own account."""
+
+    code = "cannot_disable_self"
+
+
+class LastAdmin(DomainError):
+    """Raised when disabling a user would leave no enabled admin."""
+
+    code = "last_admin"
+
+
+def canonical_username(name: str) -> str:
+    """The form in which usernames are compared: Unicode NFKC, case-folded (``Ｗindow1`` → ``window1``)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
 class User(Aggregate):
@@ -27,12 +45,13 @@ class User(Aggregate):
         password_hash: str
 
     class PasswordChanged(Recorded):
-        """The user's password was replaced (only its hash is kept)."""
+        """The user's password was replaced (only its hash is kept); earlier tokens and sessions end."""
 
         password_hash: str
 
         def apply(self, user: User) -> None:
             user.password_hash = self.password_hash
+            user.tokens_valid_after = self.timestamp
 
     @staticmethod
     def create_id(username: str, **_: Any) -> UUID:
@@ -78,19 +97,24 @@ class User(Aggregate):
         def apply(self, user: User) -> None:
             user.disabled = False
 
-    def disable(self, actor: Actor, reason: str) -> None:
-        """Stop the user from signing in (idempotent)."""
-        if not self.disabled:
-            self.trigger_event(self.Disabled, actor=actor, reason=reason)
+    def disable(self, actor: Actor, reason: str, *, enabled_admins: int) -> None:
+        """Stop the user from signing in (idempotent); never oneself, never the last of ``enabled_admins``."""
+        if self.disabled:
+            return
+        if actor.user_id == self.username:
+            raise CannotDisableSelf("you cannot disable your own account: ask another admin")
+        if self.role == Role.ADMIN and enabled_admins <= 1:
+            raise LastAdmin(f"{self.username!r} is the last enabled admin: enable or add another admin first")
+        self.trigger_event(self.Disabled, actor=actor, reason=reason)
 
     def enable(self, actor: Actor, reason: str) -> None:
         """Let the user sign in again (idempotent)."""
         if self.disabled:
             self.trigger_event(self.Enabled, actor=actor, reason=reason)
 
-    def change_password(self, password_hash: str, actor: Actor) -> None:
+    def change_password(self, password_hash: str, actor: Actor, reason: str = "password changed") -> None:
         """Replace the password hash."""
-        self.trigger_event(self.PasswordChanged, password_hash=password_hash, actor=actor, reason="")
+        self.trigger_event(self.PasswordChanged, password_hash=password_hash, actor=actor, reason=reason)
 
     def as_actor(self) -> Actor:
         """Return the actor this user acts as."""

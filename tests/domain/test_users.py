@@ -3,7 +3,7 @@
 import pytest
 
 from domain.errors import InvalidValue
-from domain.users import User
+from domain.users import CannotDisableSelf, LastAdmin, User, canonical_username
 from domain.values import Actor, Role
 from tests.conftest import ADMIN
 
@@ -46,3 +46,35 @@ def test_changing_the_password_keeps_only_the_new_hash():
     [event] = user.collect_events()
     assert isinstance(event, User.PasswordChanged)
     assert (event.password_hash, event.actor.user_id) == ("new-hash", "window1")
+
+
+def test_a_password_change_makes_earlier_tokens_and_sessions_invalid():
+    user = User.register("window1", Role.INTAKE, None, "old-hash", ADMIN)
+    user.change_password("new-hash", user.as_actor(), "changed their own password")
+    [*_, event] = user.collect_events()
+    assert user.tokens_valid_after == event.timestamp
+    assert event.reason == "changed their own password"
+
+
+@pytest.mark.parametrize("name, canonical", [
+    ("window1", "window1"), ("Window1", "window1"), ("ＷＩＮＤＯＷ１", "window1"), ("ｗｉｎｄｏｗ１", "window1"),
+    ("Straße", "strasse"), ("reviewer-amr", "reviewer-amr"), ("王受理", "王受理"),
+])
+def test_usernames_compare_in_one_canonical_form(name, canonical):
+    assert canonical_username(name) == canonical
+
+
+def test_an_admin_may_not_disable_themselves():
+    user = User.register("root", Role.ADMIN, None, "hash", ADMIN)
+    with pytest.raises(CannotDisableSelf):
+        user.disable(Actor("root", Role.ADMIN), "leaving", enabled_admins=2)
+    assert not user.disabled
+
+
+def test_the_last_enabled_admin_may_not_be_disabled_but_other_users_may():
+    root = User.register("root", Role.ADMIN, None, "hash", ADMIN)
+    with pytest.raises(LastAdmin):
+        root.disable(ADMIN, "by mistake", enabled_admins=1)
+    clerk = User.register("clerk", Role.INTAKE, None, "hash", ADMIN)
+    clerk.disable(ADMIN, "left", enabled_admins=1)
+    assert clerk.disabled and not root.disabled
