@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from application.clock import Clock
 from application.errors import InvalidInput, NotAllowed
+from application.sign_in import SignIns
 from application.users import UsersApplication
 from domain.tokens import ApiToken
 from domain.values import Actor, Role
@@ -41,20 +42,31 @@ def token_hash(token: str) -> str:
 class TokenService:
     """Issues, checks and revokes API tokens (kept in the Users event store)."""
 
-    def __init__(self, users: UsersApplication, clock: Clock, lifetime: timedelta = DEFAULT_LIFETIME):
+    def __init__(self, users: UsersApplication, clock: Clock, lifetime: timedelta = DEFAULT_LIFETIME,
+                 sign_ins: SignIns | None = None):
         self.users, self.clock, self.lifetime = users, clock, lifetime
+        self.sign_ins = sign_ins or SignIns(users, _NoCounts(), clock)
 
-    def sign_in(self, username: str, password: str) -> IssuedToken:
-        """Check the password and issue a token; the same answer for every kind of failure."""
+    def sign_in(self, username: str, password: str, address: str = "", limited: bool = True) -> IssuedToken:
+        """Check the password (within the sign-in limits) and issue a token; one answer for every failure."""
         if not isinstance(username, str) or not isinstance(password, str):
             raise InvalidInput("username and password are text", {"username": ["text"], "password": ["text"]})
-        actor = self.users.authenticate(username, password)
+        actor = self.sign_ins.authenticate(username, password, address, limited)
         if actor is None:
             raise Unauthenticated("wrong username or password, or the user is disabled")
+        return self.issue(actor)
+
+    def issue(self, actor: Actor) -> IssuedToken:
+        """Issue a new token for ``actor`` (after signing in, or after changing the password)."""
         token = secrets.token_urlsafe(32)
         expires_at = self.clock.now() + self.lifetime
-        self.users.save(ApiToken.issue(token_hash(token), username, expires_at, actor))
+        self.users.save(ApiToken.issue(token_hash(token), actor.user_id, expires_at, actor))
         return IssuedToken(token, expires_at, actor)
+
+    def change_password(self, actor: Actor, current_password: str, new_password: str) -> IssuedToken:
+        """Change the actor's own password: every token issued before stops; answer a fresh one."""
+        self.users.change_password(actor, current_password, new_password)
+        return self.issue(actor)
 
     def actor_for(self, token: str) -> Actor:
         """Return who presents ``token``, or raise ``Unauthenticated``."""
@@ -85,3 +97,16 @@ class TokenService:
             return self.users.repository.get(ApiToken.create_id(token_hash(token)))
         except AggregateNotFoundError:
             return None
+
+
+class _NoCounts:
+    """No sign-in limit (a TokenService built without one)."""
+
+    def counts(self, keys: object) -> dict[str, tuple[int, float]]:
+        return {}
+
+    def add_failure(self, keys: object, now: float, window_seconds: float) -> None:
+        return None
+
+    def clear(self, key: str) -> None:
+        return None

@@ -194,3 +194,83 @@ def test_creating_a_user_refuses_duplicates_and_bad_fields(api, body, status, fi
     if field:
         assert field in response.get_json()["error"]["fields"]
     assert api.events() == before
+
+
+# Changing one's own password ----------------------------------------------------------------------
+NEW_PASSWORD = "a-fresh-passphrase-7"
+
+
+def change_password(api, who: str, current: str = PASSWORD, new: str = NEW_PASSWORD):
+    return api.post("/auth/password", {"current_password": current, "new_password": new}, who)
+
+
+def test_a_user_changes_their_password_and_gets_a_fresh_token_while_older_ones_stop(api):
+    other = sign_in(api, "food").get_json()["token"]
+    response = change_password(api, "food")
+    assert response.status_code == 200
+    fresh = response.get_json()["token"]
+    assert me(api, fresh).status_code == 200
+    assert me(api, other).status_code == 401 and api.get("/auth/me", "food").status_code == 401
+    assert sign_in(api, "food").status_code == 401
+    assert sign_in(api, "food", NEW_PASSWORD).status_code == 200
+
+
+def test_changing_the_password_is_recorded_with_who_when_and_why(api):
+    change_password(api, "psb")
+    user = api.services.users.user("psb")
+    [*_, last] = api.services.users.recorder.select_events(user.id)
+    event = api.services.users.mapper.to_domain_event(last)
+    assert type(event).__name__ == "PasswordChanged"
+    assert event.actor.user_id == "psb" and event.reason and event.timestamp
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"current_password": "not-the-password", "new_password": NEW_PASSWORD}, "current_password"),
+    ({"current_password": PASSWORD, "new_password": "password"}, "new_password"),
+    ({"current_password": PASSWORD, "new_password": "12345678"}, "new_password"),
+    ({"current_password": PASSWORD, "new_password": "1234567890"}, "new_password"),
+    ({"current_password": PASSWORD, "new_password": "supervisor-2026"}, "new_password"),
+    ({"current_password": PASSWORD}, "new_password"),
+    ({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "extra": 1}, "extra"),
+])
+def test_a_refused_password_change_is_422_in_chinese_and_english_and_writes_nothing(api, body, field):
+    before = api.events()
+    response = api.post("/auth/password", body, "supervisor")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert field in error["fields"]
+    if field == "new_password" and len(body) == 2:
+        assert "密码" in error["message"] and "password" in error["message"].lower()
+    assert api.events() == before
+    assert api.get("/auth/me", "supervisor").status_code == 200
+
+
+def test_changing_a_password_needs_a_signed_in_user(api):
+    assert api.post("/auth/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}).status_code == 401
+
+
+# The password rule on user creation ----------------------------------------------------------------
+@pytest.mark.parametrize("password", ["password", "12345678", "1234567890", "newcomer", "newcomer-2026"])
+def test_an_admin_cannot_create_a_user_with_a_weak_password(api, password):
+    before = api.events()
+    response = api.post("/users", {"username": "newcomer", "password": password, "role": "intake"}, "admin")
+    assert response.status_code == 422 and "password" in response.get_json()["error"]["fields"]
+    assert api.events() == before
+
+
+@pytest.mark.parametrize("username", ["Intake", "ＩＮＴＡＫＥ", "ｉｎｔａｋｅ"])
+def test_a_look_alike_of_a_taken_username_is_409(api, username):
+    before = api.events()
+    response = api.post("/users", {"username": username, "password": "long-enough-pw", "role": "intake"}, "admin")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "already_exists"
+    assert api.events() == before
+
+
+# Admins --------------------------------------------------------------------------------------------
+def test_an_admin_cannot_disable_themselves_but_may_disable_another_admin(api):
+    before = api.events()
+    response = api.post("/users/admin/disable", {"reason": "going home"}, "admin")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "cannot_disable_self"
+    assert api.events() == before and api.get("/auth/me", "admin").status_code == 200
+    api.post("/users", {"username": "root2", "password": "long-enough-pw", "role": "admin"}, "admin")
+    assert api.post("/users/root2/disable", {"reason": "second thoughts"}, "admin").status_code == 200

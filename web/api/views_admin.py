@@ -24,7 +24,7 @@ def _user(user: Any) -> dict[str, Any]:
 @blp.alt_response(409, schema=ErrorOut)
 @blp.alt_response(422, schema=ErrorOut)
 def add_user(body: dict[str, Any]) -> dict[str, Any]:
-    """Create a user."""
+    """Create a user: a new name in lower case and normal width, unlike every other; a password of the rule."""
     return _user(services().users.add_user(actor(), body["username"], body["password"], body["role"],
                                            body["department"], body["display_name"]))
 
@@ -34,8 +34,9 @@ def add_user(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, UserOut)
 @blp.alt_response(403, schema=ErrorOut)
 @blp.alt_response(404, schema=ErrorOut)
+@blp.alt_response(409, schema=ErrorOut, description="Yourself, or the last enabled admin")
 def disable(body: dict[str, Any], username: str) -> dict[str, Any]:
-    """Stop a user from signing in; their tokens stop working at once."""
+    """Stop a user from signing in (not yourself, not the last enabled admin); their tokens and sessions end."""
     return _user(services().users.disable(actor(), username, body["reason"]))
 
 
