@@ -1,17 +1,20 @@
-"""Signing in and out, choosing the language, and the home page."""
+"""Signing in and out, changing one's password, choosing the language, and the home page."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from application.password_rule import WeakPassword, Words
+from application.sign_in import TooManySignIns
 from web.api.limits import SIGN_IN_LIMIT, limiter
-from web.ui.i18n import LOCALES
+from web.ui.i18n import LOCALES, is_english
 from web.ui.nav import links_for, start_endpoint
-from web.ui.session import requires, sign_in, sign_out
+from web.ui.session import current_actor, requires, sign_in, sign_out, start_session
 from web.ui.urls import local_path, same_site_path, services
 
 bp = Blueprint("ui", __name__)
@@ -25,7 +28,7 @@ def login() -> Any:
     target = local_path(request.values.get("next"), "")
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(target or url_for("ui.home"))
-    username, errors, failed = "", {}, False
+    username, errors, failed, wait = "", {}, False, 0
     if request.method == "POST":
         username = request.form.get("username", "")[:MAX_FIELD].strip()
         password = request.form.get("password", "")[:MAX_FIELD]
@@ -34,12 +37,16 @@ def login() -> Any:
         if not password:
             errors["password"] = _("Enter your password.")
         if not errors:
-            if sign_in(username, password):
-                return redirect(target or url_for("ui.home"))
-            failed = True  # the same words whether the user exists, is disabled or typed a wrong password
-    status = 422 if errors or failed else 200  # the UI's rule: a form shown again with its errors is a 422
-    return render_template("ui/login.html", username=username, errors=errors, failed=failed,
-                           next=target), status
+            try:
+                if sign_in(username, password):
+                    return redirect(target or url_for("ui.home"))
+                failed = True  # the same words whether the user exists, is disabled or typed a wrong password
+            except TooManySignIns as error:
+                wait = error.retry_after
+    status = 429 if wait else 422 if errors or failed else 200  # a form shown again with its errors is a 422
+    page = render_template("ui/login.html", username=username, errors=errors, failed=failed,
+                           wait_minutes=math.ceil(wait / 60), next=target)
+    return page, status, ({"Retry-After": str(wait)} if wait else {})
 
 
 @bp.post("/logout")
@@ -49,6 +56,32 @@ def logout() -> Any:
         sign_out()
         flash(_("You have signed out."), "info")
     return redirect(url_for("ui.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires()
+def password() -> Any:
+    """Change your own password: this session goes on, your other sessions and API tokens end."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        current = request.form.get("current_password", "")[:MAX_FIELD]
+        new = request.form.get("new_password", "")[:MAX_FIELD + 1]  # one more: too long is said, not cut
+        if new != request.form.get("confirm_password", "")[:MAX_FIELD + 1]:
+            errors["confirm_password"] = _("The two new passwords differ.")
+        else:
+            try:
+                user = services().users.change_password(current_actor(), current, new)
+            except WeakPassword as error:
+                errors[error.field] = _in_language(error.words)
+            else:
+                start_session(user)  # a new session id, begun after the change: the only one left
+                flash(_("Your password has been changed. Your other sessions have been signed out."), "success")
+                return redirect(url_for("ui.dashboard"))
+    return render_template("ui/account_password.html", errors=errors), 422 if errors else 200
+
+
+def _in_language(words: Words) -> str:
+    return words.en if is_english() else words.zh
 
 
 @bp.route("/lang/<code>", methods=["GET", "POST"])

@@ -1,43 +1,46 @@
 """Who is signed in to the UI (Flask-Login), and the ``requires`` decorator that guards pages.
 
-The session cookie holds the username, the time of signing in and a keyed fingerprint of the password
-hash (never the hash itself). Every request reloads the user from the Users event store: a disabled
-user, a changed password, a user disabled (even if enabled again) after signing in, or a sign-in older
-than ``ONETHING_TOKEN_HOURS`` ends the session.
+Sessions are kept on the server (``infrastructure.sessions``): the cookie carries only a random session
+id, the database the SHA-256 of it. A session ends, in every process at once, when its row is gone —
+signing out, a password change, disabling the user — or when it was idle longer than
+``ONETHING_SESSION_IDLE_MINUTES``. Every request also reloads the user from the Users event store: a
+disabled user, a password changed or a user disabled (even if enabled again) after the session began,
+or a session older than ``ONETHING_TOKEN_HOURS`` ends it too. The last use is written at most once a
+minute (``TOUCH_EVERY``), so a session may end up to a minute before its idle time counted from the last
+request.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, make_response, redirect, request, session, url_for
+from flask import Flask, make_response, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from application.errors import UserNotFound
 from domain.users import User
 from domain.values import Actor, Role
+from web.api.limits import sign_in_limits_on
 from web.ui.errors import error_page
 from web.ui.urls import is_htmx, same_site_path, services
 
 F = TypeVar("F", bound=Callable[..., Any])
-SIGNED_IN_AT, PASSWORD_MARK = "signed_in_at", "password_mark"
+TOUCH_EVERY = 60.0  # seconds: how stale the stored last use may be before a request writes it again
 
 login_manager = LoginManager()
 
 
 class SessionUser(UserMixin):
-    """A signed-in user: the actor every command needs, and the words the header shows."""
+    """A signed-in user: the actor every command needs, the words the header shows, and the session's id."""
 
-    def __init__(self, actor: Actor, display_name: str):
-        self.actor, self.display_name = actor, display_name
+    def __init__(self, actor: Actor, display_name: str, session_id: str):
+        self.actor, self.display_name, self.session_id = actor, display_name, session_id
 
     def get_id(self) -> str:
-        return self.actor.user_id
+        return self.session_id  # what Flask-Login keeps in the cookie: the random id, nothing else
 
     @property
     def role(self) -> Role:
@@ -55,42 +58,52 @@ def init_session(app: Flask) -> None:
     login_manager.unauthorized_handler(_to_sign_in)
 
 
-def load_user(username: str) -> SessionUser | None:
+def load_user(session_id: str) -> SessionUser | None:
     """The user of this session, if the session still stands (see the module's docstring)."""
-    try:
-        user = services().users.user(username)
-    except UserNotFound:
+    store, settings = services().sessions, services().settings
+    row = store.find(session_id) if isinstance(session_id, str) and session_id else None
+    if row is None:
         return None
-    if user.disabled or not hmac.compare_digest(session.get(PASSWORD_MARK, ""), _password_mark(user)):
+    now = _now()
+    user = _user(row.username)
+    ended = (user is None or user.disabled or now - row.last_seen > settings.session_idle_minutes * 60
+             or now - row.created_at > settings.token_hours * 3600
+             or (user.tokens_valid_after is not None and row.created_at <= user.tokens_valid_after.timestamp()))
+    if ended or user is None:
+        store.end(session_id)
         return None
-    since = session.get(SIGNED_IN_AT, 0.0)
-    now = datetime.now(UTC).timestamp()
-    if user.tokens_valid_after is not None and since <= user.tokens_valid_after.timestamp():
-        return None
-    if now - since > services().settings.token_hours * 3600:
-        return None
-    return SessionUser(user.as_actor(), user.display_name)
+    if now - row.last_seen >= TOUCH_EVERY:
+        store.touch(session_id, now)
+    return SessionUser(user.as_actor(), user.display_name, session_id)
 
 
 def sign_in(username: str, password: str) -> bool:
-    """Check the password and start a fresh session (keeping only the chosen language)."""
-    actor = services().users.authenticate(username, password)
+    """Check the password (within the sign-in limits: ``TooManySignIns``) and start a fresh session."""
+    actor = services().sign_ins.authenticate(username, password, request.remote_addr or "", sign_in_limits_on())
     if actor is None:
         return False
-    user = services().users.user(username)
+    return start_session(services().users.user(actor.user_id))
+
+
+def start_session(user: User) -> bool:
+    """Start a new session for ``user`` in place of this one (keeping only the chosen language)."""
     language = session.get("lang")
+    if current_user.is_authenticated:
+        services().sessions.end(current_user.session_id)
     session.clear()  # no session fixation: nothing from before signing in carries over
     if language:
         session["lang"] = language
-    # Real time, not the services' clock: it is compared with event timestamps, which the system clock stamps.
-    session[SIGNED_IN_AT] = datetime.now(UTC).timestamp()
-    session[PASSWORD_MARK] = _password_mark(user)
-    return bool(login_user(SessionUser(actor, user.display_name)))
+    settings, now = services().settings, _now()
+    forget_before = now - max(settings.session_idle_minutes * 60, settings.token_hours * 3600)
+    session_id = services().sessions.start(user.username, now, forget_before)
+    return bool(login_user(SessionUser(user.as_actor(), user.display_name, session_id)))
 
 
 def sign_out() -> None:
-    """End the session (keeping the chosen language)."""
+    """End the session here and everywhere its cookie was copied (keeping the chosen language)."""
     language = session.get("lang")
+    if current_user.is_authenticated:
+        services().sessions.end(current_user.session_id)
     logout_user()
     session.clear()
     if language:
@@ -133,6 +146,13 @@ def _to_sign_in() -> Any:
     return redirect(url_for("ui.login", next=target))
 
 
-def _password_mark(user: User) -> str:
-    key = str(current_app.secret_key or "").encode()
-    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+def _user(username: str) -> User | None:
+    try:
+        return services().users.user(username)
+    except UserNotFound:
+        return None
+
+
+def _now() -> float:
+    # Real time, not the services' clock: it is compared with event timestamps, which the system clock stamps.
+    return datetime.now(UTC).timestamp()
