@@ -13,18 +13,13 @@ import os
 import random
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from infrastructure.catalogue_files import sample_catalogue
-from infrastructure.offline_verifier import generate_key
 from infrastructure.persistence import dispose_datastores
-from tests.conftest import ADMIN
 from tests.faults.checks import differences_after_rebuild, judge, store_facts
-from tests.faults.server import Server, onething, server_env
-from tests.faults.workload import PASSWORD, USERS, Ledger, resend_some, run_clients, sign_in
-from web.services import Settings, build_services
+from tests.faults.server import Server, onething
+from tests.faults.workload import Ledger, prepare_database, resend_some, run_clients, sign_in
 
 pytestmark = pytest.mark.slow
 ROUNDS = int(os.environ.get("ONETHING_CRASH_ROUNDS", "5"))
@@ -34,22 +29,8 @@ UP_SECONDS = (0.5, 3.0)  # how long the server runs before each SIGKILL (seeded)
 RESENT_PER_ROUND = 5
 
 
-def prepared(database_url: str, folder: Path) -> tuple[dict[str, str], object]:
-    """``onething db init``, the audit key, the restaurant catalogue and the workload's users."""
-    env = server_env(database_url, folder)
-    result = onething(env, "db", "init")
-    assert result.returncode == 0, result.stderr
-    generate_key(folder / "audit-key.pem")
-    services = build_services(Settings(database_url=database_url, secret_key="fault-tests",
-                                       audit_key=str(folder / "audit-key.pem")))
-    services.catalogue.publish_file(sample_catalogue()["restaurant-opening.json"], ADMIN)
-    for username, (role, department) in USERS.items():
-        services.users.add_user(ADMIN, username, PASSWORD, role, department)
-    return env, services
-
-
 def test_sigkill_rounds_lose_nothing_and_write_nothing_twice(database_url, tmp_path):
-    env, services = prepared(database_url, tmp_path)
+    env, services = prepare_database(database_url, tmp_path)
     rng, ledger = random.Random(SEED), Ledger(prefix=f"crash{SEED % 10_000}")
     server = Server(env, tmp_path / "server.log")
     server.start()

@@ -12,10 +12,12 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from tests.faults.server import Answer, Server, call
+from tests.faults.server import Answer, Server, call, onething, server_env
 
 VALID_CODE = "91110000600037341L"
 MATERIALS = ("applicant-id", "registration-application", "articles-of-association", "premises-proof",
@@ -30,6 +32,7 @@ USERS = {"window1": ("intake", None), "reviewer-amr": ("reviewer", "amr"),
          "reviewer-amr-food": ("reviewer", "amr-food"), "reviewer-psb": ("reviewer", "psb")}
 PASSWORD = "fault-tests-Qu4nch3ng-Xiaoguan"
 RETRY_LATER = {"in_progress", "unavailable", "busy"}  # error codes that ask the client to send again
+Observer = Callable[[float, float, "Answer | None"], None]  # (sent at, seconds taken, answer or None)
 
 
 class Unanswered(Exception):
@@ -75,8 +78,10 @@ class Ledger:
 class Client:
     """Sends writes to whichever port the server has now, retrying until answered or ``deadline``."""
 
-    def __init__(self, server: Server, tokens: dict[str, str], ledger: Ledger, deadline: float):
+    def __init__(self, server: Server, tokens: dict[str, str], ledger: Ledger, deadline: float,
+                 observe: Observer | None = None):
         self.server, self.tokens, self.ledger, self.deadline = server, tokens, ledger, deadline
+        self.observe = observe
 
     def send(self, write: Write) -> Answer:
         """Send ``write`` until it is answered (other than "try again"); count what it took."""
@@ -84,10 +89,13 @@ class Client:
         pause = 0.05
         while time.monotonic() < self.deadline:
             write.attempts += 1
+            sent = time.monotonic()
             try:
                 answer = call(self.server.port, "POST", write.path, write.body, headers, timeout=30)
             except OSError:
                 answer = None
+            if self.observe is not None:
+                self.observe(sent, time.monotonic() - sent, answer)
             if answer is not None and not (answer.status == 503 or answer.error_code in RETRY_LATER):
                 return answer
             write.unanswered += 1
@@ -120,12 +128,13 @@ class Client:
 
 
 def run_clients(count: int, server: Server, tokens: dict[str, str], ledger: Ledger, stop: threading.Event,
-                deadline: float) -> tuple[list[threading.Thread], list[BaseException]]:
+                deadline: float, observe: Observer | None = None,
+                ) -> tuple[list[threading.Thread], list[BaseException]]:
     """Start ``count`` client threads that open and complete cases until ``stop`` (each ends its case)."""
     failures: list[BaseException] = []
 
     def work(number: int) -> None:
-        client, serial = Client(server, tokens, ledger, deadline), 0
+        client, serial = Client(server, tokens, ledger, deadline, observe), 0
         try:
             while not stop.is_set():
                 serial += 1
@@ -161,3 +170,23 @@ def sign_in(server: Server) -> dict[str, str]:
         assert answer.status == 200, answer.body
         tokens[username] = answer.json()["token"]
     return tokens
+
+
+def prepare_database(database_url: str, folder: Path) -> tuple[dict[str, str], Any]:
+    """``onething db init``, the audit key, the restaurant catalogue and the workload's users; return the
+    servers' environment and services on the database (for the checks)."""
+    from infrastructure.catalogue_files import sample_catalogue
+    from infrastructure.offline_verifier import generate_key
+    from tests.conftest import ADMIN
+    from web.services import Settings, build_services
+
+    env = server_env(database_url, folder)
+    result = onething(env, "db", "init")
+    assert result.returncode == 0, result.stderr
+    generate_key(folder / "audit-key.pem")
+    services = build_services(Settings(database_url=database_url, secret_key="fault-tests",
+                                       audit_key=str(folder / "audit-key.pem")))
+    services.catalogue.publish_file(sample_catalogue()["restaurant-opening.json"], ADMIN)
+    for username, (role, department) in USERS.items():
+        services.users.add_user(ADMIN, username, PASSWORD, role, department)
+    return env, services
