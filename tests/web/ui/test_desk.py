@@ -275,7 +275,7 @@ def test_the_receipt_shows_the_number_items_materials_and_a_qr_code(ui):
     case = opened_case(ui, response)
     page = ui.page(response.headers["Location"])
     assert case.number in page and "泉城小馆餐饮有限公司" in page and "开餐馆一件事" in page
-    assert "<svg" in page and "http://localhost/progress" in page and "window.print()" in page
+    assert "<svg" in page and "http://localhost/progress" in page and "data-print" in page
     assert "营业执照" in page and "食品经营许可" in page and "食品经营许可科" in page
     assert "身份证复印件.pdf" in page and due.isoformat() in page and "王受理" in page
     case_due = ui.services.cases.case_due(case)
