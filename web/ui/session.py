@@ -64,15 +64,14 @@ def load_user(session_id: str) -> SessionUser | None:
     row = store.find(session_id) if isinstance(session_id, str) and session_id else None
     if row is None:
         return None
-    now = _now()
-    user = _user(row.username)
-    ended = (user is None or user.disabled or now - row.last_seen > settings.session_idle_minutes * 60
-             or now - row.created_at > settings.token_hours * 3600
-             or (user.tokens_valid_after is not None and row.created_at <= user.tokens_valid_after.timestamp()))
-    if ended or user is None:
+    now, user = _now(), _user(row.username)
+    idle, age = now - row.last_seen, now - row.created_at
+    if user is None or user.disabled or idle > settings.session_idle_minutes * 60 \
+            or age > settings.token_hours * 3600 \
+            or (user.tokens_valid_after is not None and row.created_at <= user.tokens_valid_after.timestamp()):
         store.end(session_id)
         return None
-    if now - row.last_seen >= TOUCH_EVERY:
+    if idle >= TOUCH_EVERY:
         store.touch(session_id, now)
     return SessionUser(user.as_actor(), user.display_name, session_id)
 
