@@ -98,7 +98,6 @@ class IdempotencyStore:
 
     def lookup(self, user: str, key: str) -> Stored | None:
         """What the ledger holds for this user's key (nothing if its request never committed)."""
-        self._purge_now_and_then()
         with self.engine.connect() as connection:
             row = connection.execute(select(requests).where(
                 and_(requests.c.user_id == user, requests.c.key == key))).first()
@@ -107,7 +106,9 @@ class IdempotencyStore:
         return Stored(row.request, _earlier(row), row.status, row.body, row.headers)
 
     def answer(self, user: str, key: str, status: int, body: str, headers: str) -> None:
-        """Keep the answer sent for a committed request (the first one kept stays)."""
+        """Keep the answer sent for a committed request (the first one kept stays); forget old keys now and then
+        (here, after a write, not on a read that may meet a locked database)."""
+        self._purge_now_and_then()
         with self.engine.begin() as connection:
             connection.execute(update(requests).where(and_(
                 requests.c.user_id == user, requests.c.key == key, requests.c.status.is_(None)))
