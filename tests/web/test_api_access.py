@@ -1,25 +1,14 @@
 """JSON API v1: who may do and see what (shared/API.md's "who" column and application/access.py).
 
-The table below is the contract: for every user of the fixture (and nobody, without a token) and
-every endpoint, the allowed users get a 2xx answer, everybody else 403 (401 without a token) with
-nothing written.
+The table of every route × identity is ``tests/web/test_route_access_table.py`` (built from the url map);
+this module holds the requests it prepares and the cases a table cannot show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from tests.web.conftest import USERS
 from tests.web.test_api_cases import CODE, act, completed_case, item, material, ok
-
-INTAKE = {"intake", "intake2"}
-EVERYONE = set(USERS)
-READERS_OF_THE_CASE = EVERYONE - {"psb"}  # psb reviews no item of the restaurant bundle
-
-# endpoint: (who may, how to prepare it -> (method, path, body))
-Prepare = Callable[..., tuple[str, str, dict]]
 
 
 def _open(api):
@@ -77,78 +66,6 @@ APPLICANT = {"name": "泉城小馆", "credit_code": CODE}
 PETITION = {"enterprise": {"name": "泉城小馆", "credit_code": CODE}, "subject": "停电", "text": "停电",
             "channel": "hotline"}
 SHA = "cd" * 32
-WRITES: dict[str, tuple[set[str], Prepare]] = {
-    "open case": (INTAKE, lambda api: (
-        "POST", "/cases", {"bundle": "restaurant-opening", "channel": "window", "applicant": APPLICANT})),
-    "materials": (INTAKE, lambda api: (
-        "POST", f"/cases/{_open(api)}/materials", {"key": "id-card", "filename": "id.pdf", "sha256": SHA})),
-    "deficiency": (INTAKE, lambda api: (
-        "POST", f"/cases/{_open(api)}/deficiency", {"missing": ["floor-plan"], "supplement_due": "2099-01-05"})),
-    "accept business-licence": ({"amr"}, lambda api: (
-        "POST", f"/cases/{_with_id_card(api)}/items/business-licence/accept", {})),
-    "approve business-licence": ({"amr"}, lambda api: (
-        "POST", f"/cases/{_accepted(api)}/items/business-licence/approve", {})),
-    "escalate": ({"supervisor"}, lambda api: (
-        "POST", f"/cases/{_open(api)}/escalations", {"reason": "late", "level": 1})),
-    "resolve": ({"supervisor"}, lambda api: (
-        "POST", f"/cases/{_escalated(api)}/escalations/1/resolve", {"reason": "done"})),
-    "withdraw": (INTAKE, lambda api: ("POST", f"/cases/{_open(api)}/withdraw", {"reason": "changed plans"})),
-    "rate": (INTAKE, lambda api: ("POST", f"/cases/{_withdrawn(api)}/rating", {"score": 5})),
-    "users create": ({"admin"}, lambda api: (
-        "POST", "/users", {"username": "newcomer", "password": "long-enough-pw", "role": "intake"})),
-    "users disable": ({"admin"}, lambda api: ("POST", "/users/psb/disable", {"reason": "left"})),
-    "petition submit": (INTAKE, lambda api: ("POST", "/petitions", PETITION)),
-    "petition route": ({"supervisor"}, lambda api: (
-        "POST", f"/petitions/{_petition(api)}/route", {"department": "amr"})),
-    "petition reroute": ({"supervisor"}, lambda api: (
-        "POST", f"/petitions/{_routed_petition(api)}/reroute", {"department": "psb", "reason": "转办"})),
-    "petition answer": ({"amr"}, lambda api: (
-        "POST", f"/petitions/{_routed_petition(api)}/answer", {"answer": "已办"})),
-    "petition escalate": ({"supervisor"}, lambda api: (
-        "POST", f"/petitions/{_routed_petition(api)}/escalate", {"reason": "督办"})),
-    "petition return-visit": (INTAKE | {"supervisor"}, lambda api: (
-        "POST", f"/petitions/{_answered_petition(api)}/return-visit", {"rating": 5, "satisfied": True})),
-    "petition close": ({"supervisor"}, lambda api: ("POST", f"/petitions/{_petition(api)}/close", {"reason": "重复"})),
-}
-READS: dict[str, tuple[set[str], Prepare]] = {
-    "case read": (READERS_OF_THE_CASE, lambda api: ("GET", f"/cases/{_open(api)}", {})),
-    "history": (READERS_OF_THE_CASE, lambda api: ("GET", f"/cases/{_open(api)}/history", {})),
-    "queue amr": ({"amr", "supervisor"}, lambda api: ("GET", "/queues/amr", {})),
-    "escalations": ({"supervisor", "auditor"}, lambda api: ("GET", "/escalations?state=open", {})),
-    "kpis": ({"supervisor", "auditor"}, lambda api: ("GET", "/kpis", {})),
-    "case list": (EVERYONE, lambda api: ("GET", "/cases", {})),
-    "admin/projections": ({"admin"}, lambda api: ("GET", "/admin/projections", {})),
-    "bundles": (EVERYONE, lambda api: ("GET", "/bundles", {})),
-    "certificate": (EVERYONE | {None}, lambda api: ("GET", f"/certificates/{_certificate(api)}", {})),
-    "petition list": (EVERYONE, lambda api: ("GET", "/petitions", {})),
-    "petition read": (EVERYONE - {"food", "psb"}, lambda api: ("GET", f"/petitions/{_routed_petition(api)}", {})),
-    "petition figures": ({"supervisor", "auditor"}, lambda api: ("GET", "/petitions/figures", {})),
-}
-TABLE = {**WRITES, **READS}
-
-
-@pytest.mark.parametrize("who", [*USERS, None], ids=[*USERS, "no-token"])
-@pytest.mark.parametrize("endpoint", list(TABLE))
-def test_each_role_gets_exactly_what_the_table_allows(api, endpoint, who):
-    allowed, prepare = TABLE[endpoint]
-    method, path, body = prepare(api)
-    before = api.events()
-    response = api.post(path, body, who) if method == "POST" else api.get(path, who)
-    if who in allowed:
-        assert 200 <= response.status_code < 300, (endpoint, who, response.get_json())
-        return
-    expected = 401 if who is None else 403
-    assert response.status_code == expected, (endpoint, who, response.get_json())
-    error = response.get_json()["error"]
-    assert error["code"] == ("unauthenticated" if who is None else "not_allowed") and error["message"]
-    assert api.events() == before, "a refused request wrote an event"
-
-
-def test_the_table_covers_every_user_and_the_contracts_write_and_read_endpoints():
-    assert set(USERS) == {"intake", "intake2", "amr", "food", "psb", "supervisor", "auditor", "admin"}
-    assert len(WRITES) == 18 and len(READS) == 12
-
-
 # A case id in the wrong hands ---------------------------------------------------------------------
 def test_a_reviewer_without_an_item_in_the_case_never_sees_it(api):
     case = api.open_case()
