@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from datetime import date
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, g, request
 from flask_babel import Babel, format_date
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
@@ -52,41 +51,42 @@ def init_ui(app: Flask) -> None:
     secure = os.environ.get("ONETHING_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes", "on")
     app.config.update(SESSION_COOKIE_HTTPONLY=True,  # Flask has defaults for these: only a stricter value stays
                       SESSION_COOKIE_SAMESITE=app.config.get("SESSION_COOKIE_SAMESITE") or "Lax",
-                      SESSION_COOKIE_SECURE=bool(app.config.get("SESSION_COOKIE_SECURE")) or secure)
+                      SESSION_COOKIE_SECURE=bool(app.config.get("SESSION_COOKIE_SECURE")) or secure
+                      or app.config["SERVICES"].settings.production)
     for key, value in (("WTF_CSRF_CHECK_DEFAULT", False), ("WTF_CSRF_TIME_LIMIT", None),
                        ("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE), ("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))):
         app.config.setdefault(key, value)
     if "SERVICES" in app.config:
         app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["SERVICES"].settings.timezone)
-    if not app.config.get("SECRET_KEY"):  # sessions need one: a random key signs everyone out on restart
-        log.warning("ONETHING_SECRET_KEY is not set: using a random key, sessions end when the process stops")
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    if not app.config.get("SECRET_KEY"):  # production refuses to start; development keeps a key file
+        from web.secret_key import secret_key_for
+
+        app.config["SECRET_KEY"] = secret_key_for(app.config["SERVICES"].settings)
     compile_catalogues()
     Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
     init_session(app)
     init_error_pages(app)
     app.before_request(_check_csrf)
-    app.after_request(_page_headers)
     app.jinja_env.globals.update(_template_helpers())
     app.extensions[UI_BLUEPRINTS] = {bp.name for bp in BLUEPRINTS}
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
 
 
-def _check_csrf() -> None:
-    """Every form sent to the UI carries the CSRF token; the JSON API (bearer tokens) is exempt."""
+def _check_csrf() -> Any:
+    """Every form sent to the UI carries the CSRF token; the JSON API (bearer tokens) is exempt.
+
+    Reading the token parses the body, so a body nobody needs is refused first, unread (``request_limits``).
+    """
+    from web.ui.request_limits import refuse_unread_body  # here: the module imports the UI's blueprints
+
     if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not request.path.startswith(API_PREFIX):
+        refused = refuse_unread_body()
+        if refused is not None:
+            return refused
         csrf.protect()
-
-
-def _page_headers(response: Response) -> Response:
-    """No framing of the UI's forms by other sites, no sniffing, and no case numbers in other sites' logs."""
-    if not request.path.startswith(API_PREFIX):
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+    return None
 
 
 def _template_helpers() -> dict[str, Any]:
