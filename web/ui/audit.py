@@ -24,7 +24,7 @@ from web.ui.errors import error_page
 from web.ui.i18n import localized_name, status_label
 from web.ui.nav import nav_link
 from web.ui.session import current_actor, requires
-from web.ui.urls import is_htmx, services
+from web.ui.urls import is_htmx, services, whole_number
 
 bp = Blueprint("ui_audit", __name__)
 nav_link(bp, "ui_audit.index", _l("Audit"), Role.AUDITOR, order=10)
@@ -179,4 +179,4 @@ def _case_id(text: str) -> str | None:
 
 def _page_number() -> int:
     text = request.args.get("page", "1")
-    return min(int(text), MAX_PAGE) if text.isdigit() and int(text) >= 1 else 1
+    return min(whole_number(text, 1) or 1, MAX_PAGE)

@@ -17,7 +17,7 @@ from web.ui.audit_state import case_state, diff_rows, names_of
 from web.ui.audit_words import actor_words, parse_moment, problem_words, when
 from web.ui.i18n import is_english, localized_name
 from web.ui.session import current_actor
-from web.ui.urls import services
+from web.ui.urls import services, whole_number
 
 Errors = dict[str, str]
 # The instants a case can be replayed at: past them, its due dates would leave Python's calendar (as the API's as_of).
@@ -117,7 +117,4 @@ def _clip(text: str, length: int = 40) -> str:
 
 def _whole(text: str, low: int, high: int) -> int | None:
     """``text`` as a whole number from ``low`` to ``high``, else None."""
-    if not text.isdigit():
-        return None
-    number = int(text)
-    return number if low <= number <= high else None
+    return whole_number(text, low, high)

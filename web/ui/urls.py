@@ -42,6 +42,15 @@ def _split(url: str) -> SplitResult | None:
         return None
 
 
+def whole_number(text: str | None, low: int = 1, high: int = 2**31 - 1) -> int | None:
+    """``text`` as a whole number from ``low`` to ``high``, else None (``"²".isdigit()`` is true, and Python
+    reads no more than 4,300 digits: only up to ten ASCII digits are read here)."""
+    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
 def page_url(page: int) -> str:
     """This page's URL with its query asking for page number ``page`` (filters kept)."""
     args = request.args.to_dict(flat=False)

@@ -23,6 +23,12 @@ def prod_ui(ui_users):
 
 
 @pytest.fixture
+def app_for_table(ui_users):
+    """The UI as in production (a 500 is an answer), rate limits off: many identities sign in."""
+    return make_ui(ui_users, TESTING=False, RATELIMIT_ENABLED=False).app
+
+
+@pytest.fixture
 def form_reads(monkeypatch):
     """The paths whose body Flask parsed as a form during the test."""
     paths: list[str] = []
@@ -152,3 +158,45 @@ def test_an_instant_at_the_edge_of_the_calendar_is_a_field_error_of_the_replay(p
     response = prod_ui.client.get(f"/audit/cases/{case_id}/replay", query_string={"as_of": as_of})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and not TRACEBACK.search(page), page[-2000:]
+
+
+# Numbers no page can use, in every page's query and in the forms -----------------------------------------
+HOSTILE_NUMBERS = ["²", "٣", "9" * 5000, "-1", "0x10"]  # isdigit() is true for the first three
+QUERY_NAMES = ["page", "version", "from", "to", "as_of", "since", "until", "start", "per_page"]
+
+
+def test_no_page_answers_a_hostile_number_in_its_query_with_a_500(app_for_table, ui_users):
+    from tests.web.ui.test_page_access_table import TABLE, as_identity
+
+    setup, failures, pages = as_identity(app_for_table, ui_users, None), [], 0
+    for endpoint, methods in TABLE.items():
+        if "GET" not in methods or endpoint == "static":
+            continue
+        allowed, prepare = methods["GET"]
+        who = min(allowed - {None}) if allowed - {None} else None
+        browser, path = as_identity(app_for_table, ui_users, who), prepare(setup)[0].split("?")[0]
+        for name in QUERY_NAMES:
+            for value in HOSTILE_NUMBERS:
+                response = browser.client.get(path, query_string={name: value})
+                if response.status_code >= 500 or TRACEBACK.search(response.get_data(as_text=True)):
+                    failures.append((who, path, name, value[:12], response.status_code))
+        pages += 1
+    assert failures == [] and pages >= 25
+
+
+@pytest.mark.parametrize("value", HOSTILE_NUMBERS)
+def test_a_hostile_version_or_level_in_a_form_is_no_500(prod_ui, value):
+    from tests.web.ui.test_supervision import open_case as accepted_case
+
+    case_id = accepted_case(prod_ui.services, "YJS-HOSTILE")
+    prod_ui.login_as("supervisor")
+    supervise = f"/supervision/cases/{case_id}"
+    escalate, urge = f"{supervise}/escalate", f"{supervise}/items/business-licence/urge"
+    for path, form in [(escalate, {"level": value, "reason": "x", "version": "5"}),
+                       (urge, {"reason": "x", "version": value})]:
+        response = prod_ui.post(path, form)
+        assert response.status_code in (409, 422), (path, response.status_code)
+    prod_ui.logout()
+    prod_ui.login_as("reviewer")
+    response = prod_ui.post(f"/cases/{case_id}/items/business-licence/approve", {"version": value})
+    assert response.status_code in (409, 422), response.status_code
