@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from sqlalchemy.engine import make_url
 
 from domain.case import Case
+from infrastructure import persistence
 from tests.application.helpers import SHA, complete_restaurant, open_restaurant
 from tests.conftest import ADMIN, INTAKE, make_services, restaurant_file
 
@@ -96,3 +102,39 @@ def test_postgres_listeners_are_notified_when_events_commit(postgres_url):
         open_restaurant(services)
         channels = [n.channel for n in listener.notifies(timeout=5, stop_after=1)]
     assert channels == ["cases_events"]
+
+
+@pytest.fixture
+def usual_umask():
+    """The umask most machines have (022): files are created readable by everyone unless made otherwise."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path, usual_umask):
+    path = tmp_path / "onething.sqlite3"
+    services = make_services(f"sqlite:///{path}")
+    services.catalogue.publish_file(restaurant_file(), ADMIN)
+    open_restaurant(services)
+    files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+    assert all(f.exists() for f in files)
+    assert {f.name: mode(f) for f in files} == {f.name: 0o600 for f in files}
+
+
+def test_an_existing_world_readable_sqlite_database_is_narrowed_when_opened(tmp_path, usual_umask):
+    path = tmp_path / "onething.sqlite3"
+    sqlite3.connect(path).execute("CREATE TABLE earlier (x)").connection.commit()  # as an earlier release left it
+    assert mode(path) == 0o644
+    make_services(f"sqlite:///{path}")
+    assert mode(path) == 0o600
+
+
+def test_the_default_instance_folder_is_private(tmp_path, monkeypatch, usual_umask):
+    monkeypatch.chdir(tmp_path)
+    url = persistence.database_url({})
+    assert url.endswith("instance/onething.sqlite3") and mode(tmp_path / "instance") == 0o700
