@@ -12,7 +12,6 @@ from infrastructure.readmodels import (
     audit_log,
     bundles,
     case_items,
-    case_materials,
     cases,
     certificates,
     departments,
@@ -82,10 +81,6 @@ class SqlReadModels(SqlReader):
     def case_items(self, case_id: str) -> list[Row]:
         """A case's items."""
         return self._all(select(case_items).where(case_items.c.case_id == case_id))
-
-    def case_materials(self, case_id: str) -> list[Row]:
-        """A case's submitted materials."""
-        return self._all(select(case_materials).where(case_materials.c.case_id == case_id))
 
     # Queues and boards ------------------------------------------------------------------------
     def queue(self, department: str) -> list[Row]:

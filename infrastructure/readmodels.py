@@ -1,4 +1,8 @@
-"""Read-model tables (SQLAlchemy Core) and the tracking table that makes them exactly-once."""
+"""Read-model tables (SQLAlchemy Core) and the tracking table that makes them exactly-once.
+
+The read models keep what lists, searches and boards show, and no more: they are not encrypted (they are
+searched in SQL), so a detail that only one page shows is read from the aggregate instead.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    event,
     func,
     literal_column,
 )
@@ -36,7 +41,7 @@ class UtcDateTime(TypeDecorator):
 
 
 metadata = MetaData()
-VERSION = 5  # raise when the tables change: `onething db init` then rebuilds them from the events
+VERSION = 6  # raise when the tables change: `onething db init` then rebuilds them from the events
 When = UtcDateTime()
 
 
@@ -68,7 +73,7 @@ cases = _table(
     Column("supplements", Integer, nullable=False), Column("commitments", Integer, nullable=False),
     Column("escalations", Integer, nullable=False), Column("open_escalations", Integer, nullable=False),
     Column("materials", Integer, nullable=False),
-    Column("rating", Integer), Column("rating_comment", Text),
+    Column("rating", Integer),
     Column("cycle_days", Integer), Column("on_time", Boolean),
     Column("items", Text, nullable=False), Column("certificates", Text, nullable=False),
     Column("material_keys", Text, nullable=False),
@@ -96,13 +101,6 @@ case_items = _table(
 # index so that a page of a department with 100,000 open items reads 25 of them, not all.
 DUE_KEY = func.coalesce(case_items.c.due, literal_column("'9999-12-31'"))
 Index("ix_rm_case_items_department_due_key", case_items.c.department, DUE_KEY)
-
-case_materials = _table(
-    "rm_case_materials",
-    Column("case_id", String(36), primary_key=True), Column("key", String(64), primary_key=True),
-    Column("filename", Text, nullable=False), Column("sha256", String(64), nullable=False),
-    Column("submitted_at", When, nullable=False), Column("submitted_by", String(128), nullable=False),
-)
 
 certificates = _table(
     "rm_certificates",
@@ -177,5 +175,16 @@ petitions = _table(
     Column("closed_on", Date), Column("version", Integer, nullable=False), Column("updated_at", When, nullable=False),
     indexes=(("status", "due"), ("department", "status"), ("submitted_at",)),
 )
+
+# Tables of earlier versions that no version has any more (rm_case_materials: file names, which no list
+# showed; the case page reads materials from the case). Dropped with the others when the version changes.
+RETIRED_TABLES = ("rm_case_materials",)
+
+
+@event.listens_for(metadata, "before_drop")
+def _drop_retired(target: MetaData, connection: Any, **_: Any) -> None:
+    for name in RETIRED_TABLES:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
 
 VIEW_TABLES = {t.name: t for t in metadata.sorted_tables if t.name != "rm_tracking"}

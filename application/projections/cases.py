@@ -1,5 +1,8 @@
 """The case list, department queues, certificate register and escalations board.
 
+Rows keep what those lists show and search (the applicant's name and credit code are searched and listed);
+what only a case's own page shows — material file names, a rating's comment — is read from the case.
+
 One projection keeps these four tables because they change together and share what they know
 of a case (its number, applicant, items); each handler touches only the rows its event changes.
 """
@@ -14,7 +17,7 @@ from zoneinfo import ZoneInfo
 from application.projections.base import Change, Projection, Row, ViewSession, required
 from domain.case_due import AddWorkingDays, ItemClock, projected_due
 
-CASES, ITEMS, MATERIALS = "rm_cases", "rm_case_items", "rm_case_materials"
+CASES, ITEMS = "rm_cases", "rm_case_items"
 CERTIFICATES, ESCALATIONS = "rm_certificates", "rm_escalations"
 OPEN_ITEM_STATUSES = ("waiting", "in_review", "supplement_requested")
 
@@ -30,11 +33,11 @@ def split(column: str) -> list[str]:
 
 
 class CaseProjection(Projection):
-    """Cases → rm_cases, rm_case_items, rm_case_materials, rm_certificates, rm_escalations."""
+    """Cases → rm_cases, rm_case_items, rm_certificates, rm_escalations."""
 
     name = "cases"
     applications = ("Cases",)
-    tables = (CASES, ITEMS, MATERIALS, CERTIFICATES, ESCALATIONS)
+    tables = (CASES, ITEMS, CERTIFICATES, ESCALATIONS)
 
     def __init__(self, working_days: Callable[[date, date], int], add_days: AddWorkingDays,
                  timezone: str = "Asia/Shanghai"):
@@ -62,7 +65,7 @@ class CaseProjection(Projection):
             "channel": e.channel, "owner": e.actor.user_id, "status": "open", "opened_at": e.timestamp,
             "opened_on": e.opened_on, "closed_at": None, "closed_on": None, "due": None, "version": 1,
             "updated_at": e.timestamp, "supplements": 0, "commitments": 0, "open_escalations": 0,
-            "escalations": 0, "rating": None, "rating_comment": None, "cycle_days": None, "on_time": None,
+            "escalations": 0, "rating": None, "cycle_days": None, "on_time": None,
             "materials": 0, "items": join([i["code"] for i in e.items]), "certificates": "",
             "material_keys": "",
         })
@@ -78,15 +81,9 @@ class CaseProjection(Projection):
         self._refresh_due(change, view)
 
     def on_MaterialSubmitted(self, change: Change, e: Any, view: ViewSession) -> None:
-        case = self._case(change, view)
-        keys = split(case["material_keys"])
-        values = {"filename": e.filename, "sha256": e.sha256, "submitted_at": e.timestamp,
-                  "submitted_by": e.actor.user_id}
-        if e.key in keys:  # the case row knows which materials have rows: no lookup needed
-            view.update(MATERIALS, (change.key, e.key), **values)
-        else:
+        keys = split(self._case(change, view)["material_keys"])
+        if e.key not in keys:  # a material submitted again counts once
             view.update(CASES, (change.key,), materials=len(keys) + 1, material_keys=join(keys + [e.key]))
-            view.insert(MATERIALS, {"case_id": change.key, "key": e.key, **values})
 
     # Review ------------------------------------------------------------------------------------
     def on_ItemAccepted(self, change: Change, e: Any, view: ViewSession) -> None:
@@ -165,7 +162,7 @@ class CaseProjection(Projection):
         self._close(change, e, "withdrawn", "void", view)
 
     def on_Rated(self, change: Change, e: Any, view: ViewSession) -> None:
-        view.put(CASES, {**self._case(change, view), "rating": e.score, "rating_comment": e.comment})
+        view.put(CASES, {**self._case(change, view), "rating": e.score})
 
     # Supervision --------------------------------------------------------------------------------
     def on_OwnerReassigned(self, change: Change, e: Any, view: ViewSession) -> None:
