@@ -26,6 +26,7 @@ from application.projections.petitions import PetitionProjection
 from application.queries import Queries
 from application.queue_queries import QueueQueries
 from application.roadmaps import Roadmaps
+from application.sign_in import SignIns
 from application.sla import SlaService
 from application.supervision_queries import SupervisionQueries
 from application.tokens import TokenService
@@ -37,7 +38,7 @@ from infrastructure.audit_report import render_audit_pdf
 from infrastructure.audit_verify import ChainVerifier
 from infrastructure.calendar import WorkingCalendar
 from infrastructure.idempotency import IdempotencyStore
-from infrastructure.passwords import Argon2Hasher
+from infrastructure.passwords import Argon2Hasher, is_common_password
 from infrastructure.persistence import application_env, database_url, init_schema, shared_datastore
 from infrastructure.read_desk import SqlDeskReadModels
 from infrastructure.read_petitions import SqlPetitionReadModels
@@ -45,6 +46,8 @@ from infrastructure.read_queries import SqlReadModels
 from infrastructure.read_queue import SqlReadQueue
 from infrastructure.read_supervision import SqlSupervisionReadModels
 from infrastructure.runner import ProjectionRunner
+from infrastructure.sessions import TABLES as SESSION_TABLES
+from infrastructure.sessions import FailureCounter, SessionStore
 
 # Every event store, and whether it keeps snapshots.
 EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True, "Petitions": False}
@@ -68,6 +71,7 @@ class Settings:
     audit_interval: float = 10.0
     environment: str = "development"  # ONETHING_ENV: "production" hardens the defaults (see README)
     session_idle_minutes: float = 30.0
+    secret_key_file: str = "instance/secret-key"  # development only: the key made once when none is set
     cipher_key: str = ""  # base64 AES key for stored event state; empty: stored in clear
     cipher_old_keys: str = ""  # comma-separated earlier keys, still read after a rotation
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -96,6 +100,7 @@ class Settings:
             audit_interval=float(environ.get("ONETHING_AUDIT_INTERVAL", "10")),
             environment=environ.get("ONETHING_ENV", "development").strip().lower() or "development",
             session_idle_minutes=float(environ.get("ONETHING_SESSION_IDLE_MINUTES", "30")),
+            secret_key_file=environ.get("ONETHING_SECRET_KEY_FILE", "instance/secret-key"),
             cipher_key=environ.get("ONETHING_CIPHER_KEY", ""),
             cipher_old_keys=environ.get("ONETHING_CIPHER_OLD_KEYS", ""),
         )
@@ -124,6 +129,8 @@ class Services:
     desk_queries: DeskQueries
     queue_queries: QueueQueries
     supervision_queries: SupervisionQueries
+    sessions: SessionStore
+    sign_ins: SignIns
 
     def keep_audit_log(self) -> None:
         """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
@@ -141,19 +148,24 @@ class Services:
             self.runner.create_tables()
             self.idempotency.create_table()
             self.audit_log.create_tables()
+            self.sessions.create_table()
 
         tables = init_schema(self.settings.database_url, EVENT_STORES, then=more_tables)
-        return tables + sorted(self.runner.table_names()) + ["api_idempotency"]
+        return tables + sorted(self.runner.table_names()) + ["api_requests"] + list(SESSION_TABLES)
 
 
 def build_services(settings: Settings | None = None, clock: Clock | None = None) -> Services:
     """Build the applications on the configured database (tables must exist: see ``init_schema``)."""
     settings = settings or Settings.from_env()
-    env = application_env(settings.database_url)
+    env = application_env(settings.database_url, cipher_key=settings.cipher_key,
+                          cipher_old_keys=settings.cipher_old_keys, production=settings.production)
     clock = clock or SystemClock(settings.timezone)
     catalogue = CatalogueApplication(env=env)
     calendar = WorkingCalendar.from_file(settings.calendar_overrides, recorded=catalogue.calendar_overrides)
-    users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments)
+    sessions = SessionStore(shared_datastore(settings.database_url).engine)  # type: ignore[arg-type]
+    users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments,
+                             is_common_password=is_common_password, sessions=sessions)
+    sign_ins = SignIns(users, FailureCounter(sessions.engine), clock)
     cases = CaseApplication(env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
                             find_actor=users.find_actor, knows=calendar.knows)
     petitions = PetitionApplication(env=env, clock=clock, is_workday=calendar.is_workday, knows=calendar.knows,
@@ -180,7 +192,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                                            render_pdf=render_audit_pdf))
     return Services(
         settings=settings, clock=clock, calendar=calendar, catalogue=catalogue, users=users, cases=cases,
-        runner=runner, queries=queries, tokens=TokenService(users, clock, timedelta(hours=settings.token_hours)),
+        runner=runner, queries=queries,
+        tokens=TokenService(users, clock, timedelta(hours=settings.token_hours), sign_ins=sign_ins),
         idempotency=IdempotencyStore(runner.engine),
         roadmaps=Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows),
         sla=SlaService(cases, queries.store.cases_to_check, clock, calendar.is_workday, runner.catch_up,
@@ -191,6 +204,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         queue_queries=QueueQueries(SqlReadQueue(runner.engine), clock, runner.wait_until),
         supervision_queries=SupervisionQueries(SqlSupervisionReadModels(runner.engine), clock, runner.wait_until,
                                                calendar.after),
+        sessions=sessions, sign_ins=sign_ins,
     )
 
 
