@@ -34,6 +34,11 @@ def same_site_path(url: str | None) -> str | None:
     return local_path(parts.path + (f"?{parts.query}" if parts.query else ""), "") or None
 
 
+def malformed_url(url: str | None) -> bool:
+    """Whether ``url`` (a header's value) is there but cannot be read as an address."""
+    return url is not None and _split(url) is None
+
+
 def _split(url: str) -> SplitResult | None:
     """``url`` split into its parts, or None if it cannot be (``http://[::1`` makes urlsplit raise)."""
     try:

@@ -8,6 +8,7 @@ import io
 import flask
 import pytest
 
+from tests.web.conftest import PASSWORD
 from tests.web.ui.conftest import make_ui
 from tests.web.ui.test_foundation import TRACEBACK
 from tests.web.ui.test_queue import open_case
@@ -139,6 +140,13 @@ def test_a_malformed_referer_on_the_language_switch_is_ignored(prod_ui):
 def test_a_malformed_hx_current_url_of_an_anonymous_htmx_request_is_ignored(prod_ui):
     response = prod_ui.client.get("/queue", headers={"HX-Request": "true", "HX-Current-URL": MALFORMED_URL})
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/login?next=/queue"
+
+
+def test_a_malformed_referer_on_a_form_sent_over_https_is_a_csrf_refusal_not_a_500(prod_ui):
+    token = prod_ui.csrf_token("/login")  # over HTTPS, Flask-WTF also checks that the Referer is this site
+    response = prod_ui.client.post("/login", data={"username": "amr", "password": PASSWORD, "csrf_token": token},
+                                   base_url="https://localhost", headers={"Referer": MALFORMED_URL})
+    assert response.status_code == 400 and "表单已过期" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("target", [MALFORMED_URL, "/x?y=[::1", "http://[", "//[::1]:99999/"])
