@@ -79,12 +79,17 @@ def _check_csrf() -> Any:
 
     Reading the token parses the body, so a body nobody needs is refused first, unread (``request_limits``).
     """
+    from flask_wtf.csrf import CSRFError
+
     from web.ui.request_limits import refuse_unread_body  # here: the module imports the UI's blueprints
+    from web.ui.urls import malformed_url
 
     if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not request.path.startswith(API_PREFIX):
         refused = refuse_unread_body()
         if refused is not None:
             return refused
+        if request.is_secure and malformed_url(request.referrer):  # Flask-WTF's Referer check would raise
+            raise CSRFError("The referrer header is malformed.")
         csrf.protect()
     return None
 

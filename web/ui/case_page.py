@@ -23,7 +23,7 @@ from web.ui.case_page_actions import ACTIONS, INVALID, STALE, holds, read_form, 
 from web.ui.case_page_view import case_view
 from web.ui.queue import LAST_WRITE
 from web.ui.session import current_actor, requires
-from web.ui.urls import services
+from web.ui.urls import services, whole_number
 
 bp = Blueprint("ui_case", __name__)
 
@@ -91,4 +91,4 @@ def _failed(code: str, action: str, values: dict[str, Any], problems: dict[str, 
 def _version(value: str | None) -> int | None:
     """The case version a form was sent from, if it is a whole number."""
     text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return whole_number(text, 0)

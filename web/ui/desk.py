@@ -22,7 +22,7 @@ from web.ui.desk_pages import bundle_context, receipt_context, roadmap_context
 from web.ui.nav import nav_link
 from web.ui.queue import LAST_WRITE
 from web.ui.session import current_actor, requires
-from web.ui.urls import is_htmx, services
+from web.ui.urls import is_htmx, services, whole_number
 
 bp = Blueprint("ui_desk", __name__, url_prefix="/desk")
 nav_link(bp, "ui_desk.index", _l("Intake desk"), Role.INTAKE, order=10)
@@ -53,8 +53,7 @@ def index() -> Any:
     """The published bundles, searched by code or name (the table alone when htmx asks for it)."""
     text = request.args.get("q", "")[:100].strip()
     number = request.args.get("page", "1")
-    page = desk_queries().bundles(text, int(number) if number.isdigit() and 0 < int(number) < 100_000 else 1,
-                                  PER_PAGE)
+    page = desk_queries().bundles(text, whole_number(number, 1, 99_999) or 1, PER_PAGE)
     template = "ui/desk/_bundles.html" if is_htmx() else "ui/desk/index.html"
     return render_template(template, page=page, text=text)
 

@@ -17,7 +17,7 @@ from domain.values import Role
 from web.ui.i18n import status_label
 from web.ui.nav import nav_link
 from web.ui.session import current_actor, requires
-from web.ui.urls import is_htmx, services
+from web.ui.urls import is_htmx, services, whole_number
 
 bp = Blueprint("ui_queue", __name__)
 nav_link(bp, "ui_queue.index", _l("My queue"), Role.REVIEWER, order=10)
@@ -44,7 +44,7 @@ def chosen_filter() -> QueueFilter:
         mine=args.get("mine") == "1",
         sort=sort if sort in QUEUE_SORTS else "due",
         descending=args.get("order") == "desc",
-        page=int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1,
+        page=whole_number(page, 1, 999_999) or 1,
         per_page=PER_PAGE,
     )
 

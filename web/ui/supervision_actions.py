@@ -25,7 +25,7 @@ from web.ui.errors import error_page
 from web.ui.session import current_actor, requires
 from web.ui.supervision_data import case_link, record_write
 from web.ui.supervision_forms import ACTIONS, Action, build_form, choices
-from web.ui.urls import local_path, services
+from web.ui.urls import local_path, services, whole_number
 
 PREFIX = "/supervision/cases/<case_id>"
 FIELD_WORDS = {
@@ -101,13 +101,13 @@ def read_form(action: Action) -> tuple[dict[str, Any], dict[str, Any]]:
             errors[name] = TOO_LONG
     if "level" in values and "level" not in errors:
         level = values["level"]
-        if not level.isdigit() or not 1 <= int(level) <= MAX_ESCALATION_LEVEL:
+        if whole_number(level, 1, MAX_ESCALATION_LEVEL) is None:
             errors["level"] = FIELD_WORDS["level"]
         else:
             values["level"] = int(level)
-    version = request.form.get("version", "")
-    if version.isdigit():
-        values["version"] = int(version)
+    version = whole_number(request.form.get("version", ""), 0)
+    if version is not None:
+        values["version"] = version
     else:
         errors["_form"] = NO_VERSION
     return values, errors
