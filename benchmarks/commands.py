@@ -2,7 +2,7 @@
 
 Not a test: it prints figures. Usage::
 
-    python benchmarks/commands.py [--cases N] [--postgres URL] [--no-stock]
+    python benchmarks/commands.py [--cases N] [--postgres URL] [--no-stock] [--cipher]
 
 For each database it runs the same workload three ways, in one process, one after another:
 
@@ -11,6 +11,9 @@ For each database it runs the same workload three ways, in one process, one afte
   accept, (inspect,) approve and issue every item until the case completes.
 * ``stock``: the same, with eventsourcing-sqlalchemy's own recorder (``PERSISTENCE_MODULE=
   eventsourcing_sqlalchemy``) instead of OneThing's faster one: the "before" figure.
+* with ``--cipher``, the cost of encryption at rest: the ``onething`` workload on two more fresh
+  databases, one in clear and one with stored state encrypted (``ONETHING_CIPHER_KEY``,
+  ``infrastructure.cipher``), in alternating rounds so that both see the same machine load.
 * ``raw``: the very event rows the first run stored, inserted with plain SQLAlchemy Core into an
   identical table, one transaction per command: the ceiling.
 
@@ -44,6 +47,7 @@ from domain.definitions import prerequisite_order  # noqa: E402
 from domain.values import Actor, Role  # noqa: E402
 from infrastructure.calendar import WorkingCalendar  # noqa: E402
 from infrastructure.catalogue_files import sample_catalogue  # noqa: E402
+from infrastructure.cipher import new_key  # noqa: E402
 from infrastructure.persistence import (  # noqa: E402
     application_env,
     dispose_datastores,
@@ -72,9 +76,10 @@ class Run:
         return self.commands / self.seconds
 
 
-def build(url: str, stock: bool) -> CaseApplication:
-    """The applications on ``url``; ``stock`` uses eventsourcing-sqlalchemy's own recorder."""
-    env = application_env(url)
+def build(url: str, stock: bool, cipher_key: str = "") -> CaseApplication:
+    """The applications on ``url``; ``stock`` uses eventsourcing-sqlalchemy's own recorder; ``cipher_key``
+    encrypts stored state."""
+    env = application_env(url, cipher_key=cipher_key)
     if stock:
         env = {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url, "CREATE_TABLE": "y"}
     catalogue = CatalogueApplication(env=env)
@@ -108,15 +113,20 @@ def workload(cases: CaseApplication, count: int) -> int:
     return commands
 
 
-def measure(label: str, url: str, count: int, stock: bool = False,
-            capture: list[list[tuple]] | None = None) -> Run:
-    """Run the workload once on a fresh database at ``url``."""
+def prepare(url: str, stock: bool = False, cipher_key: str = "") -> CaseApplication:
+    """The applications on a fresh database at ``url``, with its schema."""
     if url.startswith("sqlite"):
         engine = shared_datastore(url).engine
         sqlalchemy.event.listen(engine, "connect", _wal)
     if not stock:
         init_schema(url, {"Catalogue": False, "Users": False, "Cases": True})
-    cases = build(url, stock)
+    return build(url, stock, cipher_key)
+
+
+def measure(label: str, url: str, count: int, stock: bool = False,
+            capture: list[list[tuple]] | None = None) -> Run:
+    """Run the workload once on a fresh database at ``url``."""
+    cases = prepare(url, stock)
     if capture is not None:
         recorder = cases.recorder
         original = recorder.insert_events
@@ -169,7 +179,27 @@ def _wal(dbapi_connection: Any, _: Any) -> None:
     dbapi_connection.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS[0]}")
 
 
-def compare(name: str, url_for: Callable[[str], str], count: int, stock: bool) -> None:
+def cipher_cost(url_for: Callable[[str], str], count: int, rounds: int = 10) -> tuple[Run, Run, dict[str, float]]:
+    """The workload in clear and encrypted, on two fresh databases, in alternating rounds; also the
+    process's CPU seconds of each (steadier than wall time on a busy machine)."""
+    apps = {"clear": prepare(url_for("clear")), "aes": prepare(url_for("aes"), cipher_key=new_key())}
+    totals = {label: Run(label, 0, 0, 0.0) for label in apps}
+    cpu = dict.fromkeys(apps, 0.0)
+    for cases in apps.values():
+        workload(cases, 2)  # warm up
+    for _ in range(rounds):
+        for label, cases in apps.items():
+            before = cases.recorder.max_notification_id() or 0
+            started, cpu_started = time.perf_counter(), time.process_time()
+            totals[label].commands += workload(cases, max(1, count // rounds))
+            totals[label].seconds += time.perf_counter() - started
+            cpu[label] += time.process_time() - cpu_started
+            totals[label].events += (cases.recorder.max_notification_id() or 0) - before
+    dispose_datastores()
+    return totals["clear"], totals["aes"], cpu
+
+
+def compare(name: str, url_for: Callable[[str], str], count: int, stock: bool, cipher: bool = False) -> None:
     """Measure and print one database's figures."""
     batches: list[list[tuple]] = []
     runs = [measure("onething", url_for("onething"), count, capture=batches)]
@@ -183,6 +213,12 @@ def compare(name: str, url_for: Callable[[str], str], count: int, stock: bool) -
     print(f"  {'run':<10}{'commands/s':>12}{'events/s':>12}{'vs raw':>9}")
     for run in runs:
         print(f"  {run.label:<10}{run.rate:>12.0f}{run.events / run.seconds:>12.0f}{run.rate / base:>9.2f}")
+    if cipher:
+        clear, aes, cpu = cipher_cost(url_for, count)
+        print(f"  encryption at rest, alternating rounds: clear {clear.rate:.0f} commands/s, "
+              f"encrypted {aes.rate:.0f} commands/s: {aes.rate / clear.rate:.2f}; CPU per command "
+              f"{cpu['clear'] / clear.commands * 1000:.3f} ms clear, {cpu['aes'] / aes.commands * 1000:.3f} ms "
+              f"encrypted: {cpu['clear'] / clear.commands / (cpu['aes'] / aes.commands):.2f}")
 
 
 def main() -> None:
@@ -190,16 +226,17 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=150)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL (a fresh database is made on it)")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock recorder run")
+    parser.add_argument("--cipher", action="store_true", help="also run with stored state encrypted (AES-GCM)")
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"],
                         help="SQLite's synchronous pragma for every run (FULL: OneThing's default)")
     args = parser.parse_args()
     SQLITE_SYNCHRONOUS[0] = args.synchronous
     with tempfile.TemporaryDirectory() as folder:
         compare(f"SQLite (WAL, synchronous={args.synchronous})", lambda n: f"sqlite:///{folder}/{n}.sqlite3",
-                args.cases, not args.no_stock)
+                args.cases, not args.no_stock, args.cipher)
     if args.postgres:
         with fresh_postgres(args.postgres) as url_for:
-            compare("PostgreSQL", url_for, args.cases, not args.no_stock)
+            compare("PostgreSQL", url_for, args.cases, not args.no_stock, args.cipher)
 
 
 if __name__ == "__main__":
