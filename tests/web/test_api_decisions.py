@@ -194,7 +194,7 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit(services):
     app = create_app({"SERVICES": services, "SETTINGS": settings, "TESTING": True, "RATELIMIT_ENABLED": True})
     limiter.reset()
     client = app.test_client()
-    answers = [client.post("/api/v1/auth/token", json={"username": "x", "password": "y"},
+    answers = [client.post("/api/v1/auth/token", json={"username": f"x{n}", "password": "y"},
                            headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code for n in range(12)]
     assert 429 not in answers
     limiter.reset()

@@ -317,7 +317,7 @@ def test_the_history_downloads_as_json_and_csv(recorded):
     assert report["case"]["number"] == number and report["verify"]["ok"] is True
     csv = ui.client.get(f"/audit/cases/{done}/export.csv")
     assert csv.mimetype == "text/csv" and "attachment" in csv.headers["Content-Disposition"]
-    assert csv.get_data(as_text=True).lstrip("\ufeff").startswith("position,at,type")
+    assert csv.get_data(as_text=True).lstrip("\ufeff").startswith('"position","at","type"')  # every cell quoted
     assert ui.client.get(f"/audit/cases/{done}/export.xml").status_code == 404
 
 
