@@ -505,3 +505,33 @@ def _described(manifest: dict[str, Any]) -> str:
     signed = (f"checkpoint size {checkpoint['size']:,} root {checkpoint['root'][:16]}…" if checkpoint
               else "no checkpoint")
     return f"events: {events}; audit log {manifest['audit_log_size']:,}; {signed}"
+
+
+@main.group()
+def cipher() -> None:
+    """Encryption of stored event state at rest (ONETHING_CIPHER_KEY, ONETHING_CIPHER_OLD_KEYS)."""
+
+
+@cipher.command("keygen")
+def cipher_keygen() -> None:
+    """Print a new AES-256 key for ONETHING_CIPHER_KEY (nothing is stored: keep it outside the database)."""
+    from infrastructure.cipher import new_key
+
+    click.echo(new_key())
+
+
+@cipher.command("status")
+@fails_clearly
+def cipher_status() -> None:
+    """Count stored rows in clear and per key id, per store; exit 1 if a row's key is not configured."""
+    from infrastructure.cipher import key_usage, usage_report
+
+    built = services()
+    snapshots = built.cases.snapshots.recorder  # type: ignore[union-attr]
+    recorders = {**built.event_recorders(), "Cases snapshots": snapshots}
+    lines, unreadable = usage_report(key_usage(recorders), built.cases.mapper.cipher)  # type: ignore[arg-type]
+    for line in lines:
+        click.echo(line)
+    if unreadable:
+        _fail(f"{unreadable} rows are encrypted with a key that is neither ONETHING_CIPHER_KEY nor in "
+              "ONETHING_CIPHER_OLD_KEYS")
