@@ -2,13 +2,14 @@
 
 A row is inserted by the event store in the same transaction as the request's events
 (``infrastructure.recorders``), so it exists exactly when the write committed: no claim is taken before a
-command runs, and none is left behind by a crash. The answer sent to the client is added to the row
-afterwards, as a convenience for the retry (the answer can always be made again from the row's aggregate
-and version, which is what happens when a crash came between the commit and the answer).
+command runs, and none is left behind by a crash. The answer itself is not kept: a retry makes it again
+from the row's aggregate and version (so no case or petition text lies here in clear, whatever the event
+store's encryption, and a keyed write costs no second transaction).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -23,12 +24,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     and_,
     delete,
     select,
-    update,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from application.idempotency import Earlier, Request
 from infrastructure.readmodels import UtcDateTime
@@ -42,23 +42,20 @@ requests = Table(
     Column("aggregate_id", String(36), nullable=False),  # its aggregate and version after the write
     Column("aggregate_version", Integer, nullable=False),
     Column("notification_id", BigInteger().with_variant(Integer(), "sqlite")),
-    Column("status", Integer), Column("body", Text), Column("headers", Text),  # the answer, once sent
     Column("created_at", UtcDateTime(), nullable=False),
 )
 EARLIER_TABLES = ("api_idempotency",)  # the claims table of releases before the ledger: dropped by db init
 KEEP_FOR = timedelta(hours=24)
+log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
 class Stored:
-    """What the ledger holds for a key: the request's digest, what it wrote and, once sent, its answer."""
+    """What the ledger holds for a key: the request's digest and what it wrote."""
 
     request: str
     earlier: Earlier
-    status: int | None
-    body: str | None
-    headers: str | None
 
 
 def record_request(connection: Connection, request: Request, events_table: str, aggregate_id: str,
@@ -83,7 +80,7 @@ def _earlier(row: object) -> Earlier:
 
 
 class IdempotencyStore:
-    """Reads the ledger for the web layer, keeps the answers sent, and forgets keys after ``KEEP_FOR``."""
+    """Reads the ledger for the web layer, and forgets keys after ``KEEP_FOR``."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -98,27 +95,23 @@ class IdempotencyStore:
 
     def lookup(self, user: str, key: str) -> Stored | None:
         """What the ledger holds for this user's key (nothing if its request never committed)."""
+        self._purge_now_and_then()
         with self.engine.connect() as connection:
             row = connection.execute(select(requests).where(
                 and_(requests.c.user_id == user, requests.c.key == key))).first()
-        if row is None:
-            return None
-        return Stored(row.request, _earlier(row), row.status, row.body, row.headers)
-
-    def answer(self, user: str, key: str, status: int, body: str, headers: str) -> None:
-        """Keep the answer sent for a committed request (the first one kept stays); forget old keys now and then
-        (here, after a write, not on a read that may meet a locked database)."""
-        self._purge_now_and_then()
-        with self.engine.begin() as connection:
-            connection.execute(update(requests).where(and_(
-                requests.c.user_id == user, requests.c.key == key, requests.c.status.is_(None)))
-                .values(status=status, body=body, headers=headers))
+        return None if row is None else Stored(row.request, _earlier(row))
 
     def _purge_now_and_then(self) -> None:
+        """Forget keys older than ``KEEP_FOR``, at most every ``PURGE_EVERY_SECONDS`` per process; a purge that
+        fails (a locked database) is tried again next time and never fails the request."""
         now = time.monotonic()
         with self._lock:
             if now - self._purged_at < PURGE_EVERY_SECONDS:
                 return
             self._purged_at = now
-        with self.engine.begin() as connection:
-            connection.execute(delete(requests).where(requests.c.created_at < datetime.now(UTC) - KEEP_FOR))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(delete(requests).where(requests.c.created_at < datetime.now(UTC) - KEEP_FOR))
+        except SQLAlchemyError:
+            log.warning("could not forget old idempotency keys now; will try again", exc_info=True)
+            self._purged_at = 0.0

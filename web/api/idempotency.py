@@ -1,27 +1,22 @@
 """``Idempotency-Key`` on writes: a retry with the same key by the same user returns the first answer.
 
 The key is recorded with the write's events in one transaction (``application.idempotency``), so this holds
-through crashes: a retry whose first attempt committed gets the first answer — stored, or made again from
-the case or petition as that write left it — and one whose first attempt never committed simply runs.
+through crashes: a retry whose first attempt committed gets the first answer — made again by the same view
+from the case or petition as that write left it — and one whose first attempt never committed simply runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, make_response, request
+from flask import current_app, make_response, request
 
 from application.idempotency import Request, requested
 from web.api.core import actor, services
 from web.errors import error_response
-
-HEADERS_KEPT = ("Location", "ETag", "Content-Type")
-log = logging.getLogger(__name__)
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,30 +36,12 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         stored = store.lookup(user, key)
         if stored is not None and stored.request != digest:
             return error_response(422, "idempotency_key_reused", "this Idempotency-Key was used for another request")
-        if stored is not None and stored.status is not None:
-            return _replayed(Response(stored.body, status=stored.status, headers=json.loads(stored.headers or "{}")))
-        # Not committed yet, or committed without its answer kept (a crash in between): the view runs, and its
-        # command returns the earlier result instead of acting again.
+        # The view runs either way; if the request committed before, its command returns that result instead of
+        # acting again, and the view answers as it answered then.
         with requested(Request(user, key, digest, earlier=stored.earlier if stored else None)) as this:
             response = make_response(current_app.ensure_sync(view)(*args, **kwargs))
-        if this.written or this.replayed:
-            if response.status_code < 500:
-                _keep(store, user, key, response)
-            if this.replayed:
-                _replayed(response)
+        if this.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
         return response
 
     return wrapper
-
-
-def _keep(store: Any, user: str, key: str, response: Response) -> None:
-    kept = {h: response.headers[h] for h in HEADERS_KEPT if h in response.headers}
-    try:
-        store.answer(user, key, response.status_code, response.get_data(as_text=True), json.dumps(kept))
-    except Exception:  # noqa: BLE001 - the write committed; a retry makes the answer again from the ledger
-        log.exception("could not keep the answer of a committed request")
-
-
-def _replayed(response: Response) -> Response:
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
