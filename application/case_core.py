@@ -17,7 +17,7 @@ from application.catalogue import CatalogueApplication
 from application.clock import Clock
 from application.errors import ApplicationError, CaseNotFound, InvalidInput, NotAllowed, VersionConflict
 from application.event_text import describe_history
-from application.idempotency import earlier_result
+from application.idempotency import Earlier, earlier_result
 from application.retry import with_retries
 from application.transcodings import OneThingApplication
 from application.write_cache import WriteCache
@@ -210,8 +210,12 @@ class CaseCore(OneThingApplication):
     def replayed(self, look_again: bool) -> Saved | None:
         """What this request committed already, if it is a retry of one (``application.idempotency``)."""
         earlier = earlier_result(self.recorder, self.recorder.events_table_name, look_again)  # type: ignore[arg-type]
-        if earlier is None:
-            return None
+        return None if earlier is None else self.saved_of(earlier)
+
+    def saved_of(self, earlier: Earlier) -> Saved:
+        """What an earlier command returned, from what it committed."""
+        if earlier.events_table != self.recorder.events_table_name:
+            raise CaseNotFound(f"that request wrote no case (it wrote to {earlier.events_table})")
         case = self.load(earlier.aggregate_id, earlier.version)
         return Saved(case.id, case.number, case.version, earlier.notification_id)
 

@@ -71,3 +71,9 @@ class InvalidInput(ApplicationError):
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.fields = fields or {}
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """Raised when an ``Idempotency-Key`` already stands for another request (method, path or body)."""
+
+    code = "idempotency_key_reused"

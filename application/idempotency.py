@@ -20,16 +20,19 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.errors import IdempotencyKeyReused
+
 
 @dataclass(frozen=True)
 class Earlier:
-    """What a committed request wrote: the last event of its command (which store, aggregate, version) and
-    where that event landed in the store's notification log."""
+    """What a committed request wrote: the last event of its command (which store, aggregate, version),
+    where that event landed in the store's notification log, and the digest of the request that wrote it."""
 
     events_table: str
     aggregate_id: str
     version: int
     notification_id: int | None
+    digest: str = ""
 
 
 @dataclass
@@ -74,6 +77,7 @@ def earlier_result(ledger: RequestLedger, events_table: str, look_again: bool) -
 
     Before the first attempt the web layer's finding is used as it is (no read); after a collision the
     ledger is read again (``look_again``), since the colliding write may have been this very request's.
+    A key that another request (another method, path or body) committed is refused, never answered with.
     """
     request = _current.get()
     if request is None:
@@ -81,7 +85,12 @@ def earlier_result(ledger: RequestLedger, events_table: str, look_again: bool) -
     if look_again and request.earlier is None:
         request.earlier = ledger.committed_request(request.user, request.key)
     earlier = request.earlier
-    if earlier is None or earlier.events_table != events_table:
+    if earlier is None:
+        return None
+    if earlier.digest != request.digest:
+        raise IdempotencyKeyReused(f"Idempotency-Key {request.key!r} was used for another request",
+                                   {"Idempotency-Key": ["used for another request"]})
+    if earlier.events_table != events_table:
         return None
     request.replayed = True
     return earlier

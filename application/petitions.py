@@ -19,7 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 from application.access import require_role
 from application.clock import Clock
 from application.errors import AlreadyExists, InvalidInput, NotAllowed, PetitionNotFound, VersionConflict
-from application.idempotency import earlier_result
+from application.idempotency import Earlier, earlier_result
 from application.petition_inputs import check_enterprise, check_number, check_petition_channel, new_petition_number
 from application.retry import with_retries
 from application.transcodings import OneThingApplication
@@ -195,8 +195,12 @@ class PetitionApplication(OneThingApplication):
     def _replayed(self, look_again: bool) -> PetitionSaved | None:
         """What this request committed already, if it is a retry of one (``application.idempotency``)."""
         earlier = earlier_result(self.recorder, self.recorder.events_table_name, look_again)  # type: ignore[arg-type]
-        if earlier is None:
-            return None
+        return None if earlier is None else self.saved_of(earlier)
+
+    def saved_of(self, earlier: Earlier) -> PetitionSaved:
+        """What an earlier command returned, from what it committed."""
+        if earlier.events_table != self.recorder.events_table_name:
+            raise PetitionNotFound(f"that request wrote no petition (it wrote to {earlier.events_table})")
         petition = self.load(UUID(earlier.aggregate_id), earlier.version)
         return PetitionSaved(petition.id, petition.number, petition.version, earlier.notification_id)
 

@@ -76,7 +76,7 @@ def committed_request(connection: Connection, user: str, key: str) -> Earlier | 
 
 def _earlier(row: object) -> Earlier:
     return Earlier(row.events_table, row.aggregate_id, row.aggregate_version,  # type: ignore[attr-defined]
-                   row.notification_id)  # type: ignore[attr-defined]
+                   row.notification_id, row.request)  # type: ignore[attr-defined]
 
 
 class IdempotencyStore:

@@ -90,3 +90,13 @@ def test_the_same_key_of_two_users_are_two_requests(any_services):
     with requested(Request("intake-2", "shared", "digest")) as request:
         other = any_services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window")
     assert not request.replayed and other.case_id != first.case_id
+
+
+def test_a_key_another_request_committed_is_refused_not_answered_with_its_result(any_services):
+    from application.errors import IdempotencyKeyReused
+
+    _open(any_services, "k")  # request A opened a case with key k
+    other_case = open_restaurant(any_services)
+    with pytest.raises(IdempotencyKeyReused), requested(Request(INTAKE.user_id, "k", "another digest")):
+        any_services.cases.submit_material(INTAKE, other_case, "id-card", "id.pdf", SHA)  # B collides with A's key
+    assert event_count(any_services, other_case) == 1  # B wrote nothing, and was not told A's case

@@ -216,3 +216,22 @@ def test_admins_declare_calendar_days_and_years_over_the_api(api):
     assert api.post("/calendar/days", {"day": "2026-03-04", "workday": False, "reason": "x"},
                     "supervisor").status_code == 403
     assert api.services.catalogue.calendar_overrides()[2] == {2027}
+
+
+def test_a_retry_is_answered_as_first_even_when_the_caller_may_no_longer_act(api):
+    from tests.conftest import ADMIN
+    from tests.web.conftest import PASSWORD
+
+    api.services.users.add_user(ADMIN, "amr-b", PASSWORD, "reviewer", "amr")
+    case = api.open_case()
+    api.post(f"/cases/{case['id']}/materials", {"key": "id-card", "filename": "id.pdf", "sha256": "a" * 64}, "intake")
+    path = f"/cases/{case['id']}/items/business-licence/accept"
+    first = api.post(path, {}, "amr", **{"Idempotency-Key": "acc"})
+    assert first.status_code == 200
+    assign = api.post(f"/cases/{case['id']}/items/business-licence/assign", {"reviewer": "amr-b", "reason": "load"},
+                      "supervisor")
+    assert assign.status_code == 200, assign.get_json()
+    assert api.post(path, {}, "amr", **{"Idempotency-Key": "other"}).status_code in (403, 409)  # a new request may not
+    retry = api.post(path, {}, "amr", **{"Idempotency-Key": "acc"})  # the lost answer of the first may be had
+    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json()["version"] == first.get_json()["version"]

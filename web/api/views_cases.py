@@ -10,6 +10,7 @@ from marshmallow import RAISE
 
 from application.case_core import Saved
 from application.errors import InvalidInput, NotFound
+from application.idempotency import Earlier
 from web.api.core import actor, case_json, case_response, error_docs, if_match, last_writes, services
 from web.api.idempotency import idempotent
 from web.api.schemas import (
@@ -38,6 +39,15 @@ def _write(status: int) -> Any:
     return blp.alt_response(status, schema=CaseOut, description="the case after the write (ETag: its version)")
 
 
+def _keyed(status: int) -> Any:
+    """Honour ``Idempotency-Key``: a repeat gets the case as the first write left it, with its status."""
+    return idempotent(lambda earlier, status: case_response(_saved_of(earlier), status), status)
+
+
+def _saved_of(earlier: Earlier) -> Saved:
+    return services().cases.saved_of(earlier)
+
+
 def _answer(saved: Saved, status: int = 200) -> Response:
     """The case after a write, with its version as ETag; remembered for read-your-writes."""
     last_writes().record(actor().user_id, saved.notification_id)
@@ -48,7 +58,7 @@ def _answer(saved: Saved, status: int = 200) -> Response:
 @blp.arguments(OpenCaseRequest)
 @_write(201)
 @_document_errors
-@idempotent
+@_keyed(201)
 def open_case(body: dict[str, Any]) -> Response:
     """Open a case at the single window (intake); the caller becomes its first-contact owner."""
     applicant = body["applicant"]
@@ -91,7 +101,7 @@ def history(case_id: str) -> list[dict[str, Any]]:
 @blp.arguments(MaterialRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def submit_material(body: dict[str, Any], case_id: str) -> Response:
     """Record a submitted material (intake)."""
     return _answer(services().cases.submit_material(
@@ -102,7 +112,7 @@ def submit_material(body: dict[str, Any], case_id: str) -> Response:
 @blp.arguments(DeficiencyRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def accept_with_deficiency(body: dict[str, Any], case_id: str) -> Response:
     """Accept the case although excusable materials are missing (容缺受理, intake)."""
     return _answer(services().cases.accept_with_deficiency(
@@ -131,7 +141,7 @@ ITEM_ACTIONS = {
 @blp.arguments(ItemActionRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def item_action(body: dict[str, Any], case_id: str, item: str, action: str) -> Response:
     """A reviewer's command on an item: accept, request-supplement, supplement, inspect, approve, commit,
     reject, issue, revoke, transfer (supervisors may also revoke and transfer, urge: 催办, and assign to a
@@ -148,7 +158,7 @@ def item_action(body: dict[str, Any], case_id: str, item: str, action: str) -> R
 @blp.arguments(EscalationRequest)
 @_write(201)
 @_document_errors
-@idempotent
+@_keyed(201)
 def escalate(body: dict[str, Any], case_id: str) -> Response:
     """Put the case under supervision (supervisor)."""
     return _answer(services().cases.escalate(actor(), case_id, body["reason"], body["level"], if_match()), 201)
@@ -158,7 +168,7 @@ def escalate(body: dict[str, Any], case_id: str) -> Response:
 @blp.arguments(ReasonRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def resolve(body: dict[str, Any], case_id: str, number: int) -> Response:
     """Close escalation ``number`` (supervisor)."""
     return _answer(services().cases.resolve_escalation(actor(), case_id, number, body["reason"], if_match()))
@@ -168,7 +178,7 @@ def resolve(body: dict[str, Any], case_id: str, number: int) -> Response:
 @blp.arguments(ReasonRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def raise_escalation(body: dict[str, Any], case_id: str, number: int) -> Response:
     """Take an open escalation a level up (提级督办, supervisor)."""
     return _answer(services().cases.raise_escalation(actor(), case_id, number, body["reason"], if_match()))
@@ -178,7 +188,7 @@ def raise_escalation(body: dict[str, Any], case_id: str, number: int) -> Respons
 @blp.arguments(ReasonRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def withdraw(body: dict[str, Any], case_id: str) -> Response:
     """Withdraw the case (intake)."""
     return _answer(services().cases.withdraw(actor(), case_id, body["reason"], if_match()))
@@ -188,7 +198,7 @@ def withdraw(body: dict[str, Any], case_id: str) -> Response:
 @blp.arguments(OwnerRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def reassign(body: dict[str, Any], case_id: str) -> Response:
     """Hand the case to another first-contact owner (the owner or a supervisor)."""
     return _answer(services().cases.reassign_owner(actor(), case_id, body["owner"], body["reason"], if_match()))
@@ -198,7 +208,7 @@ def reassign(body: dict[str, Any], case_id: str) -> Response:
 @blp.arguments(RatingRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def rate(body: dict[str, Any], case_id: str) -> Response:
     """Record the applicant's rating of a closed case (intake)."""
     return _answer(services().cases.rate(actor(), case_id, body["score"], body["comment"], if_match()))

@@ -8,6 +8,7 @@ from flask import Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from application.idempotency import Earlier
 from application.petitions import PetitionSaved
 from domain.petition import Petition
 from web.api.core import LastWrites, actor, error_docs, if_match, services
@@ -68,6 +69,15 @@ def petition_response(saved: PetitionSaved, status: int = 200) -> Response:
     return response
 
 
+def _keyed(status: int) -> Any:
+    """Honour ``Idempotency-Key``: a repeat gets the petition as the first write left it, with its status."""
+    return idempotent(lambda earlier, status: petition_response(_saved_of(earlier), status), status)
+
+
+def _saved_of(earlier: Earlier) -> PetitionSaved:
+    return services().petitions.saved_of(earlier)
+
+
 def _answer(saved: PetitionSaved, status: int = 200) -> Response:
     """The petition after a write; remembered for read-your-writes."""
     petition_writes().record(actor().user_id, saved.notification_id)
@@ -78,7 +88,7 @@ def _answer(saved: PetitionSaved, status: int = 200) -> Response:
 @blp.arguments(SubmitPetitionRequest)
 @_write(201)
 @_document_errors
-@idempotent
+@_keyed(201)
 def submit(body: dict[str, Any]) -> Response:
     """Receive an enterprise's petition (提报, intake); it waits for a supervisor to route it."""
     enterprise = body["enterprise"]
@@ -122,7 +132,7 @@ def read_petition(number: str) -> Response:
 @blp.arguments(RouteRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def route(body: dict[str, Any], number: str) -> Response:
     """Send the petition to a department with an answer time limit in working days (流转, supervisor)."""
     return _answer(services().petitions.route(actor(), number, body["department"], body["time_limit_days"],
@@ -133,7 +143,7 @@ def route(body: dict[str, Any], number: str) -> Response:
 @blp.arguments(RerouteRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def reroute(body: dict[str, Any], number: str) -> Response:
     """Pass the petition to another department (转办, supervisor); the due date stays."""
     return _answer(services().petitions.reroute(actor(), number, body["department"], body["reason"], if_match()))
@@ -143,7 +153,7 @@ def reroute(body: dict[str, Any], number: str) -> Response:
 @blp.arguments(AnswerRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def answer(body: dict[str, Any], number: str) -> Response:
     """Answer the petition (反馈; reviewers of the department holding it)."""
     return _answer(services().petitions.answer(actor(), number, body["answer"], body["reason"], if_match()))
@@ -153,7 +163,7 @@ def answer(body: dict[str, Any], number: str) -> Response:
 @blp.arguments(ReasonRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def escalate(body: dict[str, Any], number: str) -> Response:
     """Take the unanswered petition a supervision level up (督办, 提级督办; supervisor)."""
     return _answer(services().petitions.escalate(actor(), number, body["reason"], if_match()))
@@ -163,7 +173,7 @@ def escalate(body: dict[str, Any], number: str) -> Response:
 @blp.arguments(ReturnVisitRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def return_visit(body: dict[str, Any], number: str) -> Response:
     """Record the return visit and rating (回访, 好差评; intake, supervisor): closes it, or re-opens it once
     for a second answer after a rating of 1 or 2."""
@@ -175,7 +185,7 @@ def return_visit(body: dict[str, Any], number: str) -> Response:
 @blp.arguments(ReasonRequest)
 @_write(200)
 @_document_errors
-@idempotent
+@_keyed(200)
 def close(body: dict[str, Any], number: str) -> Response:
     """Close the petition before its loop ends, with the reason (supervisor)."""
     return _answer(services().petitions.close_petition(actor(), number, body["reason"], if_match()))
