@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -409,8 +410,11 @@ def audit_export(case_id: str, fmt: str, output: str) -> None:
         if fmt == "pdf":
             _fail("a PDF needs --output FILE")
         click.echo(body.decode("utf-8-sig"), nl=False)
-    else:
-        Path(output).write_bytes(body)
+    else:  # personal data: readable by its owner only, from the first byte
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT: narrow it
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(body)
         click.echo(f"wrote {output} ({len(body):,} bytes)", err=True)
 
 

@@ -158,6 +158,15 @@ def test_export_json_to_a_file(cli, two_cases, tmp_path):
     assert f"wrote {out}" in result.output
 
 
+def test_an_exported_history_is_readable_by_its_owner_only(cli, two_cases, tmp_path):
+    done, _ = two_cases
+    out = tmp_path / "case.csv"
+    out.write_text("old")
+    out.chmod(0o644)  # an existing file others could read
+    assert cli("audit", "export", "--case", str(done), "--format", "csv", "-o", str(out)).exit_code == 0
+    assert out.stat().st_mode & 0o777 == 0o600 and "position" in out.read_text(encoding="utf-8-sig")
+
+
 def test_export_of_no_case_fails_clearly(cli):
     result = cli("audit", "export", "--case", "00000000-0000-0000-0000-000000000000")
     assert result.exit_code == 1 and "no case" in result.output
