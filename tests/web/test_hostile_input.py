@@ -71,6 +71,15 @@ def test_a_5000_digit_score_is_refused_and_writes_nothing(prod):
 
 
 # Ambiguous and malformed bodies ------------------------------------------------------------------------
+def test_an_unclosed_string_of_escaped_quotes_is_refused_at_once_without_signing_in(prod):
+    import time
+
+    body = ('"' + '\\"' * 32_000).encode()  # 64 KiB: a pattern that restarts at every quote took 15 s of CPU
+    started = time.perf_counter()
+    response = prod.client.post("/api/v1/auth/token", data=body, content_type="application/json")
+    assert response.status_code == 400 and time.perf_counter() - started < 1.0
+
+
 def test_a_duplicate_key_is_refused_not_silently_read_as_its_last_value(prod):
     before = prod.events()
     body = '{"bundle": "restaurant-opening", "channel": "window", "channel": "online", "applicant": ' \

@@ -40,9 +40,12 @@ def malformed_url(url: str | None) -> bool:
 
 
 def _split(url: str) -> SplitResult | None:
-    """``url`` split into its parts, or None if it cannot be (``http://[::1`` makes urlsplit raise)."""
+    """``url`` split into its parts, or None if it cannot be (``http://[::1`` makes urlsplit raise; a port
+    such as ``:abc`` or ``:99999`` raises only when read, as Flask-WTF's Referer check reads it)."""
     try:
-        return urlsplit(url)
+        parts = urlsplit(url)
+        parts.port, parts.hostname  # noqa: B018 - read to raise now, not in a later reader
+        return parts
     except ValueError:
         return None
 

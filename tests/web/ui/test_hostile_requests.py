@@ -142,10 +142,12 @@ def test_a_malformed_hx_current_url_of_an_anonymous_htmx_request_is_ignored(prod
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/login?next=/queue"
 
 
-def test_a_malformed_referer_on_a_form_sent_over_https_is_a_csrf_refusal_not_a_500(prod_ui):
+@pytest.mark.parametrize("referer", [MALFORMED_URL, "https://localhost:abc/", "https://localhost:99999/",
+                                     "https://localhost:-1/"])
+def test_a_malformed_referer_on_a_form_sent_over_https_is_a_csrf_refusal_not_a_500(prod_ui, referer):
     token = prod_ui.csrf_token("/login")  # over HTTPS, Flask-WTF also checks that the Referer is this site
     response = prod_ui.client.post("/login", data={"username": "amr", "password": PASSWORD, "csrf_token": token},
-                                   base_url="https://localhost", headers={"Referer": MALFORMED_URL})
+                                   base_url="https://localhost", headers={"Referer": referer})
     assert response.status_code == 400 and "表单已过期" in response.get_data(as_text=True)
 
 
