@@ -29,9 +29,14 @@ Formats (the contract; integers are unsigned big-endian, hashes SHA-256, hex in 
    - ``events.jsonl``: one object per stored event, any order: ``{"application", "originator_id", "version",
      "topic", "state_b64", "hash", "prev_hash"}``. An event that holds a credential (``CREDENTIAL_EVENTS``: a
      password hash, an API token's hash) is shipped redacted: ``"redacted": "credentials"`` and no
-     ``state_b64``. Its hash cannot be recomputed without its state; its links, version and log entry are
-     checked like any other's, and only those applications' credential topics may be redacted (the
-     application is bound to the signed log, so a case event cannot pass as redacted).
+     ``state_b64``, and ``"attestation"``: the server's signature (format 6) over its application, id, version,
+     topic, hash and prev_hash, made after recomputing that hash from the stored state. Its hash cannot be
+     recomputed here; its links, version and log entry are checked like any other's, only those
+     applications' credential topics may be redacted (the application is bound to the signed log, so a case
+     event cannot pass as redacted), and its attestation must verify with the bundle's key (so no other
+     event of the store can pass as redacted under a credential topic). A redacted event whose stored hash
+     did not recompute on the server is shipped without an attestation and ``"unattested": "hash-mismatch"``:
+     it fails, as does one with no attestation at all.
    - ``log.jsonl``: ``{"position", "application", "originator_id", "version", "event_hash"}`` in position order,
      positions 0..n-1. A last line ``{"note": "... not yet logged ..."}`` declares that events stored after the
      last log position were not yet appended: such events are then warnings, not problems.
@@ -44,7 +49,13 @@ Formats (the contract; integers are unsigned big-endian, hashes SHA-256, hex in 
    log positions are dense; every log entry names a stored event with the same hash, and every event is in
    the log; an aggregate's logged versions are 1..k in increasing log position (only a tail k+1.. may be "not
    yet logged"); every checkpoint's signature verifies with the public key, its root is the Merkle root of
-   the log's first ``size`` leaves, and its consistency proof from the previous checkpoint verifies.
+   the log's first ``size`` leaves, and its consistency proof from the previous checkpoint verifies;
+   every redacted event is a credential event with an attestation that verifies; ``FIRST_EVENTS`` (an
+   aggregate's creation: ``User.Registered``, ``ApiToken.Issued``) are at version 1 only.
+6. Attestation of a redacted event: hex Ed25519 signature, with the checkpoint key, of the canonical JSON
+   (as in 4) of exactly ``{"attests": "onething.redacted-event.v1", "application", "originator_id"`` (the
+   UUID's lower-case hyphenated form), ``"version", "topic", "hash", "prev_hash"`` (lower-case hex)``}``.
+   The server signs it only for a stored event whose hash recomputes (format 1) from its stored state.
 """
 
 from __future__ import annotations
@@ -78,6 +89,14 @@ CREDENTIAL_EVENTS: dict[str, frozenset[str]] = {
                         "domain.tokens:ApiToken.Issued"}),     # token_hash
 }
 REDACTED = "credentials"
+ATTESTS = "onething.redacted-event.v1"
+# An aggregate's creation event, so its version is always 1 (checked for redacted and shipped events alike).
+FIRST_EVENTS: dict[str, frozenset[str]] = {
+    "Users": frozenset({"domain.users:User.Registered", "domain.tokens:ApiToken.Issued"}),
+}
+UNATTESTED = {  # why the server shipped a redacted event without an attestation ("unattested": code)
+    "hash-mismatch": "its stored hash does not recompute from its stored contents (the store was changed)",
+}
 
 
 def is_credential_event(application: str, topic: str) -> bool:
@@ -351,6 +370,33 @@ def verify_checkpoint(public_key: Ed25519PublicKey, cp: dict) -> bool:
         return False
 
 
+def attestation_message(application: str, originator_id: uuid.UUID | str, version: int, topic: str,
+                        event_hash: bytes, prev_hash: bytes) -> bytes:
+    """The signed bytes of a redacted event's attestation (format 6)."""
+    fields = {"attests": ATTESTS, "application": application, "originator_id": str(uuid.UUID(str(originator_id))),
+              "version": version, "topic": topic, "hash": event_hash.hex(), "prev_hash": prev_hash.hex()}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def attest(private_key: Ed25519PrivateKey, application: str, originator_id: uuid.UUID | str, version: int,
+           topic: str, event_hash: bytes, prev_hash: bytes) -> str:
+    """The hex attestation of a redacted event; the caller has recomputed ``event_hash`` from its state."""
+    return private_key.sign(attestation_message(application, originator_id, version, topic, event_hash,
+                                                prev_hash)).hex()
+
+
+def verify_attestation(public_key: Ed25519PublicKey, signature: object, application: str,
+                       originator_id: uuid.UUID, version: int, topic: str, event_hash: bytes,
+                       prev_hash: bytes) -> bool:
+    """Whether ``signature`` (hex) attests this redacted event with this key (False on any malformed field)."""
+    try:
+        public_key.verify(bytes.fromhex(signature),  # type: ignore[arg-type]
+                          attestation_message(application, originator_id, version, topic, event_hash, prev_hash))
+        return True
+    except (InvalidSignature, TypeError, ValueError):
+        return False
+
+
 class BundleError(Exception):
     """The bundle cannot be read: a file is missing or a line is malformed."""
 
@@ -427,8 +473,9 @@ def _name(application: str, originator_id: uuid.UUID, version: int) -> str:
     return f"{application} {originator_id} version {version}"
 
 
-def _check_events(rows: list[tuple[int, dict]], report: VerificationReport) -> dict:
-    """Each event's hash, then each aggregate's chain; returns {(app, id, version): (hash, prev_hash)}."""
+def _check_events(rows: list[tuple[int, dict]], public_key: Ed25519PublicKey, report: VerificationReport) -> dict:
+    """Each event's hash (a redacted one's attestation), then each aggregate's chain; returns
+    {(app, id, version): (hash, prev_hash)}."""
     events: dict[tuple[str, uuid.UUID, int], tuple[bytes, bytes]] = {}
     for row in rows:
         app, oid, version, topic = _fields(row, "events.jsonl", "application", "originator_id", "version", "topic")
@@ -443,8 +490,17 @@ def _check_events(rows: list[tuple[int, dict]], report: VerificationReport) -> d
             report.redacted += 1
             if not is_credential_event(app, topic):
                 report.problems.append(f"{_name(app, oid, version)}: redacted, but it is not a credential event")
+            elif "attestation" not in row[1]:
+                why = UNATTESTED.get(str(row[1].get("unattested")), "the bundle carries none")
+                report.problems.append(f"{_name(app, oid, version)}: redacted without the server's attestation: {why}")
+            elif missing or not verify_attestation(public_key, row[1]["attestation"], app, oid, version, topic,
+                                                   stored, prev):
+                report.problems.append(f"{_name(app, oid, version)}: redacted, and its attestation does not verify "
+                                       "with public_key.pem (its topic, hash, prev_hash or version was changed)")
         elif not missing and event_hash(prev, oid, version, topic, state) != stored:
             report.problems.append(f"{_name(app, oid, version)}: hash does not match the event's contents")
+        if topic in FIRST_EVENTS.get(app, ()) and version != 1:
+            report.problems.append(f"{_name(app, oid, version)}: {topic} can only be an aggregate's version 1")
         if (app, oid, version) in events or version < 1:
             report.problems.append(f"{_name(app, oid, version)}: stored twice or not a version (1, 2, ...)")
         else:
@@ -542,7 +598,7 @@ def verify_bundle(path: str | os.PathLike) -> VerificationReport:
         public_key = load_public_key((bundle / "public_key.pem").read_bytes())
     except (OSError, ValueError) as e:
         raise BundleError(f"public_key.pem unusable: {e}") from None
-    events = _check_events(_read_jsonl(bundle / "events.jsonl"), report)
+    events = _check_events(_read_jsonl(bundle / "events.jsonl"), public_key, report)
     leaves = _check_log(_read_jsonl(bundle / "log.jsonl"), events, report)
     _check_checkpoints(_read_jsonl(bundle / "checkpoints.jsonl"), leaves, public_key, report)
     return report
@@ -604,8 +660,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts = (f"{report.events} events in {report.aggregates} aggregates, "
               f"{report.log_entries} log entries, {report.checkpoints} checkpoints")
     if report.redacted:
-        counts += (f"; {report.redacted} events redacted (credentials): their links, versions and log entries "
-                   "verify, their contents cannot be recomputed here")
+        counts += (f"; {report.redacted} events redacted (credentials): their links, versions, log entries and "
+                   "the server's attestations verify, their contents cannot be recomputed here")
     print(f"OK: {counts}" if report.ok else f"FAILED: {len(report.problems)} problems; {counts}")
     return 0 if report.ok else 1
 

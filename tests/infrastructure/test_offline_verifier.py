@@ -633,15 +633,17 @@ def test_the_copied_file_runs_standalone(key, tmp_path):
 # ---------------------------------------------------------------- redacted credential events
 
 USER = ("Users", uuid.UUID(int=4))
+ATTESTATION_FAILS = ("redacted, and its attestation does not verify with public_key.pem (its topic, hash, prev_hash "
+                     "or version was changed)")
 USER_TOPICS = ["domain.users:User.Registered", "domain.users:User.PasswordChanged", "domain.users:User.Disabled",
                "domain.users:User.PasswordChanged"]
 
 
-def make_users_bundle(key: Ed25519PrivateKey) -> Bundle:
+def make_users_bundle(key: Ed25519PrivateKey, topics: list[str] = USER_TOPICS) -> Bundle:
     """A case and a user, 4 events each, logged and checkpointed; the user's credential events redacted as
-    ``onething audit bundle`` writes them (hashes and links kept, state left out)."""
+    ``onething audit bundle`` writes them (hashes and links kept, state left out, the server's attestation)."""
     events = [{"application": app, "originator_id": str(oid), "version": v,
-               "topic": USER_TOPICS[v - 1] if app == "Users" else f"domain.cases:Event{v}",
+               "topic": topics[v - 1] if app == "Users" else f"domain.cases:Event{v}",
                "state_b64": base64.b64encode(json.dumps({"n": v, "password_hash": "$argon2id$v=19$secret"}
                                                         ).encode()).decode()}
               for v in range(1, 5) for app, oid in (CASE_A, USER)]
@@ -654,6 +656,9 @@ def make_users_bundle(key: Ed25519PrivateKey) -> Bundle:
         if ov.is_credential_event(event["application"], event["topic"]):
             del event["state_b64"]
             event["redacted"] = ov.REDACTED
+            event["attestation"] = ov.attest(key, event["application"], event["originator_id"], event["version"],
+                                             event["topic"], bytes.fromhex(event["hash"]),
+                                             bytes.fromhex(event["prev_hash"]))
     return bundle
 
 
@@ -695,7 +700,8 @@ def test_a_redacted_event_with_a_broken_link_fails(key, tmp_path, version):
     bundle.event(*USER, version)["prev_hash"] = sha(b"spliced").hex()
     report = ov.verify_bundle(bundle.write(tmp_path / "b"))
     link = "prev_hash is not GENESIS" if version == 1 else "prev_hash is not the hash of version 1"
-    assert report.problems == [f"Users {USER[1]} version {version}: {link}"]
+    assert report.problems == [f"Users {USER[1]} version {version}: {ATTESTATION_FAILS}",
+                               f"Users {USER[1]} version {version}: {link}"]
 
 
 def test_a_deleted_redacted_event_fails(key, tmp_path):
@@ -757,3 +763,117 @@ def test_every_domain_event_holding_a_credential_is_redacted_from_bundles():
     assert {"domain.users:User.Registered", "domain.tokens:ApiToken.Issued"} <= holding
     for topic in listed:
         resolve_topic(topic)
+
+
+def test_the_reviewers_attack_a_disabled_user_passed_off_as_a_password_change_fails(key, tmp_path, capsys):
+    """A User.Disabled event ("fired for fraud") shipped without its state, relabelled User.PasswordChanged:
+    its topic is bound to nothing but the server's attestation, which no forger can make without the key."""
+    bundle = make_users_bundle(key)
+    event = bundle.event(*USER, 3)
+    assert event["topic"] == "domain.users:User.Disabled" and "state_b64" in event
+    del event["state_b64"]
+    event["redacted"], event["topic"] = ov.REDACTED, "domain.users:User.PasswordChanged"
+    path = bundle.write(tmp_path / "b")
+    report = ov.verify_bundle(path)
+    assert not report.ok and named(report) == {(*USER, 3)}, report.problems
+    assert ov.main([str(path)]) == 1
+    assert f"PROBLEM: Users {USER[1]} version 3: " in capsys.readouterr().out
+
+
+def test_every_redacted_event_of_a_genuine_bundle_carries_an_attestation_that_verifies(key, tmp_path):
+    bundle = make_users_bundle(key)
+    redacted = [e for e in bundle.events if "state_b64" not in e]
+    assert len(redacted) == 3 and all("attestation" in e for e in redacted)
+    assert ov.verify_bundle(bundle.write(tmp_path / "b")).problems == []
+    public = key.public_key()
+    for e in redacted:
+        assert ov.verify_attestation(public, e["attestation"], "Users", USER[1], e["version"], e["topic"],
+                                     bytes.fromhex(e["hash"]), bytes.fromhex(e["prev_hash"]))
+
+
+def test_an_attestation_binds_every_field_and_the_key(key):
+    fields = ("Users", USER[1], 2, "domain.users:User.PasswordChanged", sha(b"h"), sha(b"p"))
+    signature = ov.attest(key, *fields)
+    assert ov.verify_attestation(key.public_key(), signature, *fields)
+    for i, other in enumerate(("Cases", uuid.UUID(int=5), 3, "domain.users:User.Registered", sha(b"x"), sha(b"y"))):
+        changed = fields[:i] + (other,) + fields[i + 1:]
+        assert not ov.verify_attestation(key.public_key(), signature, *changed), i
+    assert not ov.verify_attestation(Ed25519PrivateKey.generate().public_key(), signature, *fields)
+    for bad in (None, 7, "zz", "", signature[:-2]):
+        assert not ov.verify_attestation(key.public_key(), bad, *fields)
+
+
+@pytest.mark.parametrize("version, topic", [(1, "domain.users:User.PasswordChanged"),
+                                            (2, "domain.tokens:ApiToken.Issued"),
+                                            (4, "domain.users:User.Registered")])
+def test_a_redacted_event_with_a_changed_topic_fails(key, tmp_path, version, topic):
+    bundle = make_users_bundle(key)
+    bundle.event(*USER, version)["topic"] = topic
+    report = ov.verify_bundle(bundle.write(tmp_path / "b"))
+    assert f"Users {USER[1]} version {version}: {ATTESTATION_FAILS}" in report.problems
+    assert named(report) == {(*USER, version)}
+
+
+def test_a_redacted_event_with_a_changed_hash_fails_its_attestation(key, tmp_path):
+    bundle = make_users_bundle(key)
+    event = bundle.event(*USER, 4)  # the last one: no later link names its hash
+    event["hash"] = sha(b"another password hash").hex()
+    report = ov.verify_bundle(bundle.write(tmp_path / "b"))
+    assert f"Users {USER[1]} version 4: {ATTESTATION_FAILS}" in report.problems
+
+
+def test_redacted_events_with_swapped_versions_fail(key, tmp_path):
+    bundle = make_users_bundle(key)
+    second, fourth = bundle.event(*USER, 2), bundle.event(*USER, 4)  # both User.PasswordChanged
+    second["version"], fourth["version"] = 4, 2
+    report = ov.verify_bundle(bundle.write(tmp_path / "b"))
+    for version in (2, 4):
+        assert f"Users {USER[1]} version {version}: {ATTESTATION_FAILS}" in report.problems
+
+
+def test_an_attestation_copied_from_another_redacted_event_fails(key, tmp_path):
+    bundle = make_users_bundle(key)
+    bundle.event(*USER, 4)["attestation"] = bundle.event(*USER, 2)["attestation"]
+    report = ov.verify_bundle(bundle.write(tmp_path / "b"))
+    assert report.problems == [f"Users {USER[1]} version 4: {ATTESTATION_FAILS}"]
+
+
+def test_an_attestation_signed_by_another_key_fails(key, tmp_path):
+    bundle = make_users_bundle(key)
+    e = bundle.event(*USER, 2)
+    e["attestation"] = ov.attest(Ed25519PrivateKey.generate(), "Users", USER[1], 2, e["topic"],
+                                 bytes.fromhex(e["hash"]), bytes.fromhex(e["prev_hash"]))
+    report = ov.verify_bundle(bundle.write(tmp_path / "b"))
+    assert report.problems == [f"Users {USER[1]} version 2: {ATTESTATION_FAILS}"]
+
+
+@pytest.mark.parametrize("unattested, why", [
+    ("hash-mismatch", "its stored hash does not recompute from its stored contents (the store was changed)"),
+    ("anything-else", "the bundle carries none"),
+    (None, "the bundle carries none")])
+def test_a_redacted_event_without_an_attestation_fails_saying_why(key, tmp_path, capsys, unattested, why):
+    bundle = make_users_bundle(key)
+    e = bundle.event(*USER, 2)
+    del e["attestation"]
+    if unattested:
+        e["unattested"] = unattested
+    path = bundle.write(tmp_path / "b")
+    assert ov.verify_bundle(path).problems == [
+        f"Users {USER[1]} version 2: redacted without the server's attestation: {why}"]
+    assert ov.main([str(path)]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"PROBLEM: Users {USER[1]} version 2: redacted without the server's attestation: {why}")
+
+
+@pytest.mark.parametrize("topic", ["domain.users:User.Registered", "domain.tokens:ApiToken.Issued"])
+def test_a_creation_event_past_version_1_fails_redacted_and_attested_or_not(key, tmp_path, topic):
+    """Checked apart from the attestation: even an attested creation event (a key holder's forgery) cannot
+    stand in the middle of an aggregate's history, and neither can one shipped with its state."""
+    attested = make_users_bundle(key, [*USER_TOPICS[:2], topic, USER_TOPICS[3]])
+    assert "attestation" in attested.event(*USER, 3)
+    shipped = make_users_bundle(key)
+    shipped.event(*USER, 3)["topic"] = topic  # the Disabled event, state and all
+    for name, bundle in (("attested", attested), ("shipped", shipped)):
+        report = ov.verify_bundle(bundle.write(tmp_path / name))
+        assert f"Users {USER[1]} version 3: {topic} can only be an aggregate's version 1" in report.problems, name
+        assert named(report) == {(*USER, 3)}, name

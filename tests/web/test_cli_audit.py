@@ -309,9 +309,9 @@ def test_a_bundle_written_while_the_server_keeps_its_log_verifies(cli, two_cases
         server.audit_log.follow()
         assert server.audit_log.checkpoint(force=True) is not None
 
-    def events_while_the_server_works(recorders):
+    def events_while_the_server_works(recorders, *key):
         keep_the_log()  # as the bundle starts reading the stores
-        yield from original(recorders)
+        yield from original(recorders, *key)
         keep_the_log()  # as it has read them
 
     monkeypatch.setattr(audit_bundle, "_events", events_while_the_server_works)
@@ -320,3 +320,103 @@ def test_a_bundle_written_while_the_server_keeps_its_log_verifies(cli, two_cases
     assert result.exit_code == 0, result.output
     checked = run_verifier(out)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+
+def bundle_lines(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def rewrite(out: Path, lines: list[dict]) -> None:
+    (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+
+
+def test_a_disabled_user_passed_off_as_a_redacted_password_change_fails_offline(cli, two_cases, tmp_path):
+    """The review's attack: hide why a user was disabled by shipping the event without its state under a
+    credential topic. The redacted event has no server attestation, so the bundle fails."""
+    credentials(cli.services)
+    cli.services.users.disable(ADMIN, "auditor-a", "fired for fraud")
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    assert cli("audit", "bundle", str(out)).exit_code == 0
+    assert run_verifier(out).returncode == 0
+    lines = bundle_lines(out)
+    event = next(e for e in lines if e["topic"] == "domain.users:User.Disabled")
+    assert b"fired for fraud" in base64.b64decode(event["state_b64"])
+    del event["state_b64"]
+    event["redacted"], event["topic"] = "credentials", "domain.users:User.PasswordChanged"
+    rewrite(out, lines)
+    tampered = run_verifier(out)
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+    problems = [line for line in tampered.stdout.splitlines() if line.startswith("PROBLEM")]
+    assert problems == [f"PROBLEM: Users {event['originator_id']} version {event['version']}: redacted without the "
+                        "server's attestation: the bundle carries none"], problems
+
+
+def test_every_redacted_event_of_a_bundle_is_attested_with_the_bundles_key(cli, two_cases, tmp_path):
+    from infrastructure.offline_verifier import load_public_key, verify_attestation
+
+    credentials(cli.services)
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    assert cli("audit", "bundle", str(out)).exit_code == 0
+    public = load_public_key((out / "public_key.pem").read_bytes())
+    lines = bundle_lines(out)
+    redacted = [e for e in lines if "state_b64" not in e]
+    assert len(redacted) == 5 and not [e for e in lines if "state_b64" in e and "attestation" in e]
+    for e in redacted:
+        assert e["redacted"] == "credentials" and "unattested" not in e
+        assert verify_attestation(public, e["attestation"], e["application"], UUID(e["originator_id"]),
+                                  e["version"], e["topic"], bytes.fromhex(e["hash"]), bytes.fromhex(e["prev_hash"]))
+    checked = run_verifier(out)
+    assert checked.returncode == 0 and "5 events redacted (credentials)" in checked.stdout
+    assert "attestations verify" in checked.stdout
+
+
+@pytest.mark.parametrize("change", ["topic", "version"])
+def test_a_redacted_event_with_a_changed_topic_or_version_fails_offline(cli, two_cases, tmp_path, change):
+    credentials(cli.services)
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    assert cli("audit", "bundle", str(out)).exit_code == 0
+    lines = bundle_lines(out)
+    if change == "topic":  # a password change shown as a token's issue (or the other way round)
+        event = next(e for e in lines if e["topic"] == "domain.tokens:ApiToken.Issued")
+        event["topic"] = "domain.users:User.PasswordChanged"
+    else:  # a password change moved to another place in the user's history
+        event = next(e for e in lines if e["topic"] == "domain.users:User.PasswordChanged")
+        event["version"] += 1
+    rewrite(out, lines)
+    tampered = run_verifier(out)
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+    assert (f"PROBLEM: Users {event['originator_id']} version {event['version']}: redacted, and its attestation "
+            "does not verify") in tampered.stdout
+
+
+def test_a_stored_credential_event_whose_hash_does_not_recompute_is_shipped_redacted_and_unattested(
+        cli, two_cases, tmp_path):
+    """The server never vouches for a changed row, and never ships a credential either: the row goes out
+    without its state, marked unattested, and the offline check fails on it."""
+    secrets = credentials(cli.services)
+    recorder = cli.services.users.recorder
+    table = recorder.events_record_cls.__table__
+    changed = secrets[-1].encode()  # the last password hash, in the PasswordChanged event's state
+    with cli.services.runner.engine.begin() as connection:
+        rows = connection.execute(select(table.c.id, table.c.state).where(
+            table.c.topic == "domain.users:User.PasswordChanged")).all()
+        assert len(rows) == 1 and changed in bytes(rows[0].state)
+        connection.execute(update(table).where(table.c.id == rows[0].id).values(
+            state=bytes(rows[0].state).replace(b"$argon2", b"$argon3", 1)))
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    result = cli("audit", "bundle", str(out))
+    assert result.exit_code == 0, result.output
+    contents = [path.read_bytes() for path in out.iterdir()]
+    assert not [data for data in contents if changed[8:] in data]  # neither the hash nor the changed row's
+    event = next(e for e in bundle_lines(out) if e["topic"] == "domain.users:User.PasswordChanged")
+    assert "state_b64" not in event and "attestation" not in event and event["unattested"] == "hash-mismatch"
+    checked = run_verifier(out)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert [line for line in checked.stdout.splitlines() if line.startswith("PROBLEM")] == [
+        f"PROBLEM: Users {event['originator_id']} version {event['version']}: redacted without the server's "
+        "attestation: its stored hash does not recompute from its stored contents (the store was changed)"]
