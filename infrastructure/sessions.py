@@ -2,7 +2,8 @@
 
 ``ui_sessions`` holds one row per signed-in browser, keyed by the SHA-256 of the random session id its
 cookie carries (the id itself is never stored): deleting the row ends the session in every process at once.
-``sign_in_failures`` counts failed sign-ins per hashed account or address (``application.sign_in``).
+``sign_in_failures`` counts sign-in attempts per hashed key — an account, an address, an account from one
+address — and notes the addresses each account signed in from (``application.sign_in``).
 Both are created by ``onething db init``; times are epoch seconds.
 """
 
@@ -97,7 +98,11 @@ class SessionStore:
 
 
 class FailureCounter:
-    """Failed sign-ins per key, in the database (``application.sign_in.FailureCounts``)."""
+    """Attempts per key, in the database (``application.sign_in.FailureCounts``).
+
+    A row with ``failures`` above 0 counts attempts in the window that began at ``window_start``; a row with
+    ``failures`` 0 notes a success (``remember``) at ``window_start``. Keys of the two kinds never meet.
+    """
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -105,30 +110,70 @@ class FailureCounter:
     def counts(self, keys: Sequence[str]) -> dict[str, tuple[int, float]]:
         """Each known key's failures and the start of its window."""
         with self.engine.connect() as connection:
-            rows = connection.execute(select(sign_in_failures).where(sign_in_failures.c.key.in_(list(keys))))
+            rows = connection.execute(select(sign_in_failures).where(sign_in_failures.c.key.in_(list(keys)),
+                                                                     sign_in_failures.c.failures > 0))
             return {row.key: (row.failures, row.window_start) for row in rows}
 
     def add_failure(self, keys: Sequence[str], now: float, window_seconds: float) -> None:
         """Count one failure per key, atomically (a window that has passed starts again at ``now``)."""
-        table, stale = sign_in_failures, sign_in_failures.c.window_start <= now - window_seconds
+        self.reserve(keys, now, window_seconds)
+
+    def reserve(self, keys: Sequence[str], now: float, window_seconds: float) -> dict[str, tuple[int, float]]:
+        """Count one attempt per key, atomically; each key's count with it and its window's start."""
+        table = sign_in_failures
         with self.engine.begin() as connection:  # counts nobody reads any more (a spray of addresses)
-            connection.execute(delete(table).where(table.c.window_start <= now - 2 * window_seconds))
-        for key in keys:
-            for _ in range(3):  # a concurrent first failure may insert the row between our update and insert
+            connection.execute(delete(table).where(table.c.failures > 0,
+                                                   table.c.window_start <= now - 2 * window_seconds))
+        return {key: self._count_one(key, now, window_seconds) for key in keys}
+
+    def _count_one(self, key: str, now: float, window_seconds: float) -> tuple[int, float]:
+        table, stale = sign_in_failures, sign_in_failures.c.window_start <= now - window_seconds
+        for _ in range(3):  # a concurrent first attempt may insert the row between our update and insert
+            with self.engine.begin() as connection:  # the update locks the row: the read sees our count
+                counted = connection.execute(update(table).where(table.c.key == key).values(
+                    failures=case((stale, 1), else_=table.c.failures + 1),
+                    window_start=case((stale, now), else_=table.c.window_start))).rowcount
+                if counted:
+                    row = connection.execute(select(table.c.failures, table.c.window_start)
+                                             .where(table.c.key == key)).one()
+                    return row.failures, row.window_start
+            try:
                 with self.engine.begin() as connection:
-                    counted = connection.execute(update(table).where(table.c.key == key).values(
-                        failures=case((stale, 1), else_=table.c.failures + 1),
-                        window_start=case((stale, now), else_=table.c.window_start))).rowcount
-                    if counted:
-                        break
-                try:
-                    with self.engine.begin() as connection:
-                        connection.execute(table.insert().values(key=key, failures=1, window_start=now))
-                    break
-                except IntegrityError:
-                    continue
+                    connection.execute(table.insert().values(key=key, failures=1, window_start=now))
+                return 1, now
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not count a sign-in attempt under {key[:8]}…")
+
+    def release(self, reserved: dict[str, tuple[int, float]]) -> None:
+        """Take back one attempt per key (unless its window started again since); a count of 0 goes."""
+        table = sign_in_failures
+        with self.engine.begin() as connection:
+            for key, (_, started) in reserved.items():
+                mine = (table.c.key == key) & (table.c.window_start == started) & (table.c.failures > 0)
+                connection.execute(update(table).where(mine).values(failures=table.c.failures - 1))
+                connection.execute(delete(table).where(table.c.key == key, table.c.failures == 0))
 
     def clear(self, key: str) -> None:
         """Forget the failures of ``key``."""
         with self.engine.begin() as connection:
             connection.execute(delete(sign_in_failures).where(sign_in_failures.c.key == key))
+
+    def remember(self, key: str, now: float, forget_before: float) -> None:
+        """Note a success under ``key`` at ``now``; forget successes noted before ``forget_before``."""
+        table = sign_in_failures
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(delete(table).where(table.c.failures == 0,
+                                                       table.c.window_start < forget_before))
+                connection.execute(delete(table).where(table.c.key == key))
+                connection.execute(table.insert().values(key=key, failures=0, window_start=now))
+        except IntegrityError:
+            pass  # a concurrent success noted it
+
+    def known(self, key: str, since: float) -> bool:
+        """Whether a success was noted under ``key`` at ``since`` or later."""
+        table = sign_in_failures
+        with self.engine.connect() as connection:
+            return connection.execute(select(table.c.key).where(
+                table.c.key == key, table.c.failures == 0, table.c.window_start >= since)).first() is not None

@@ -50,10 +50,16 @@ def sign_in(body: dict[str, Any]) -> dict[str, Any] | Response:
 @blp.response(200, TokenOut)
 @blp.alt_response(401, schema=ErrorOut)
 @blp.alt_response(422, schema=ErrorOut)
-def change_password(body: dict[str, Any]) -> dict[str, Any]:
+@blp.alt_response(429, schema=ErrorOut, description="Too many wrong passwords (header Retry-After)")
+def change_password(body: dict[str, Any]) -> dict[str, Any] | Response:
     """Change your own password: your UI sessions and every token issued before end; answer a fresh token."""
-    issued = services().tokens.change_password(actor(), body["current_password"], body["new_password"])
-    return _token(issued)
+    who = actor()
+    try:  # a wrong current password counts like a failed sign-in of this account
+        services().sign_ins.change_password(who, body["current_password"], body["new_password"],
+                                            request.remote_addr or "", sign_in_limits_on())
+    except TooManySignIns as error:
+        return too_many(error)
+    return _token(services().tokens.issue(who))
 
 
 @blp.post("/revoke")

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from application.password_rule import WeakPassword, Words
 from application.sign_in import TooManySignIns
-from web.api.limits import SIGN_IN_LIMIT, limiter
+from web.api.limits import SIGN_IN_LIMIT, limiter, sign_in_limits_on
 from web.ui.i18n import LOCALES, is_english
 from web.ui.nav import links_for, start_endpoint
 from web.ui.session import current_actor, requires, sign_in, sign_out, start_session
@@ -63,21 +63,28 @@ def logout() -> Any:
 def password() -> Any:
     """Change your own password: this session goes on, your other sessions and API tokens end."""
     errors: dict[str, str] = {}
+    wait = 0
     if request.method == "POST":
         current = request.form.get("current_password", "")[:MAX_FIELD]
         new = request.form.get("new_password", "")[:MAX_FIELD + 1]  # one more: too long is said, not cut
         if new != request.form.get("confirm_password", "")[:MAX_FIELD + 1]:
             errors["confirm_password"] = _("The two new passwords differ.")
         else:
-            try:
-                user = services().users.change_password(current_actor(), current, new)
+            try:  # a wrong current password counts like a failed sign-in of this account
+                user = services().sign_ins.change_password(current_actor(), current, new,
+                                                           request.remote_addr or "", sign_in_limits_on())
             except WeakPassword as error:
                 errors[error.field] = _in_language(error.words)
+            except TooManySignIns as error:
+                wait = error.retry_after
+                errors["current_password"] = _("Too many wrong passwords. Try again in %(minutes)s minutes.",
+                                               minutes=math.ceil(wait / 60))
             else:
                 start_session(user)  # a new session id, begun after the change: the only one left
                 flash(_("Your password has been changed. Your other sessions have been signed out."), "success")
                 return redirect(url_for("ui.dashboard"))
-    return render_template("ui/account_password.html", errors=errors), 422 if errors else 200
+    page = render_template("ui/account_password.html", errors=errors)
+    return page, 429 if wait else 422 if errors else 200, ({"Retry-After": str(wait)} if wait else {})
 
 
 def _in_language(words: Words) -> str:

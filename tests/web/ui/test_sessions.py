@@ -176,12 +176,23 @@ def test_the_password_page_speaks_english_too(ui):
 
 
 # Sign-in limits in the UI -------------------------------------------------------------------------
-def test_too_many_failures_for_one_account_show_the_sign_in_page_with_a_message(ui_users):
+def test_too_many_failures_for_one_account_from_one_address_show_the_sign_in_page_with_a_message(ui_users):
     ui = make_ui(ui_users, RATELIMIT_ENABLED=False, SIGN_IN_LIMITS_ENABLED=True)  # the database's limit alone
-    limit = ui.services.sign_ins.account_limit
+    limit = ui.services.sign_ins.pair_limit
     for _ in range(limit):
         assert ui.login("amr", "wrong-password").status_code == 422
     response = ui.login("amr")  # the right password, but too late
     page = response.get_data(as_text=True)
     assert response.status_code == 429 and "登录失败次数过多" in page and 'name="username"' in page
     assert ui.client.get("/home").status_code == 302
+
+
+def test_guessing_the_current_password_on_the_password_page_is_limited(ui_users):
+    ui = make_ui(ui_users, RATELIMIT_ENABLED=False, SIGN_IN_LIMITS_ENABLED=True)
+    ui.login_as("reviewer")
+    for _ in range(ui.services.sign_ins.pair_limit):
+        assert change_password(ui, "not-the-password").status_code == 422
+    response = change_password(ui)  # the right current password, too late
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert 'name="current_password"' in response.get_data(as_text=True)
+    assert ui_users.users.authenticate("amr", PASSWORD) is not None  # nothing changed
