@@ -1,9 +1,10 @@
 """The password rule, checked when a user is created and whenever a password changes.
 
 A password has at least 10 characters (at most 256), at least 5 different ones, is not one character
-repeated nor a run such as ``abcdef`` or ``98765``, does not contain the username (compared case- and
-width-insensitively), and is not a common password — nor a common one with digits or symbols added at
-the end (``Password123``). The common passwords come from a list the composition root supplies.
+repeated, a run such as ``abcdef`` or ``98765`` nor one block repeated (``1234512345``), does not contain
+the username (compared case- and width-insensitively), and is not a common password — nor a common one
+with digits or symbols added before or after it (``Password123``, ``123password``, ``!!password!!``).
+The common passwords come from a list the composition root supplies.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from domain.users import canonical_username
 
 MIN_LENGTH, MAX_LENGTH, MIN_DISTINCT = 10, 256, 5
 SHORTEST_NAME_CHECKED = 3  # shorter usernames ("li") occur by chance inside good passwords
-TRAILING_DIGITS_OR_SYMBOLS = re.compile(r"[\W\d_]+$")
+LEADING_DIGITS_OR_SYMBOLS, TRAILING_DIGITS_OR_SYMBOLS = re.compile(r"^[\W\d_]+"), re.compile(r"[\W\d_]+$")
+REPEATED_BLOCK = re.compile(r"(.+?)\1+", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ TOO_LONG = Words(f"at most {MAX_LENGTH} characters", f"密码最多 {MAX_LENGTH}
 ONE_CHARACTER = Words("not one character repeated", "密码不能由同一个字符重复组成")
 TOO_FEW_DISTINCT = Words(f"at least {MIN_DISTINCT} different characters", f"密码至少包含 {MIN_DISTINCT} 个不同的字符")
 SEQUENCE = Words("not a sequence such as abcdef or 987654", "密码不能是 abcdef、987654 这样的连续序列")
+REPEATED = Words("not one block repeated, such as 1234512345", "密码不能由同一段字符重复组成（如 1234512345）")
 HAS_USERNAME = Words("must not contain the username", "密码不能包含用户名")
 COMMON = Words("too common: it is on the lists of passwords attackers try first",
                "密码过于常见，是攻击者最先尝试的密码之一")
@@ -64,11 +67,12 @@ def password_problem(password: object, username: str, is_common: Callable[[str],
         return TOO_FEW_DISTINCT
     if _is_run(folded):
         return SEQUENCE
+    if REPEATED_BLOCK.fullmatch(folded):
+        return REPEATED
     name = canonical_username(username) if isinstance(username, str) else ""
     if len(name) >= SHORTEST_NAME_CHECKED and name in folded:
         return HAS_USERNAME
-    stem = TRAILING_DIGITS_OR_SYMBOLS.sub("", folded)
-    if is_common(folded) or (stem and is_common(stem)):
+    if any(stem and is_common(stem) for stem in _stems(folded)):
         return COMMON
     return None
 
@@ -79,6 +83,12 @@ def check_password(password: object, username: str, is_common: Callable[[str], b
     problem = password_problem(password, username, is_common)
     if problem is not None:
         raise WeakPassword(field, problem)
+
+
+def _stems(folded: str) -> set[str]:
+    """The password, and the password without the digits or symbols before it, after it, or both."""
+    before = LEADING_DIGITS_OR_SYMBOLS.sub("", folded)
+    return {folded, before, TRAILING_DIGITS_OR_SYMBOLS.sub("", folded), TRAILING_DIGITS_OR_SYMBOLS.sub("", before)}
 
 
 def _is_run(text: str) -> bool:

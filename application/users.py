@@ -1,7 +1,8 @@
 """Users: creating them, checking a password to find who acts, changing passwords, disabling.
 
 Usernames are compared in their canonical form (``domain.users.canonical_username``): a new name must
-already be written that way, and one whose canonical form another user has is taken. Users stored by
+already be written that way, in ASCII letters, digits, ``.``, ``_`` and ``-`` (so it cannot look like
+another in a different script), and one whose canonical form another user has is taken. Users stored by
 earlier releases under other spellings keep their names and sign in with them.
 """
 
@@ -17,14 +18,18 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from application.errors import AlreadyExists, InvalidInput, NotAllowed, UserNotFound
-from application.password_rule import SAME_AS_BEFORE, WRONG_CURRENT, WeakPassword, check_password
+from application.password_rule import SAME_AS_BEFORE, WRONG_CURRENT, WeakPassword, Words, check_password
+from application.retry import with_retries
 from application.transcodings import OneThingApplication
 from domain.case_guards import is_storable_text
-from domain.users import User, canonical_username
+from domain.users import AdminGuard, User, canonical_username, is_allowed_new_username
 from domain.values import Actor, Role
 
 MAX_USERNAME_LENGTH = 64
 CHANGED_OWN_PASSWORD = "changed their own password"
+USERNAME_RULE = Words(f"only a-z, 0-9, '.', '_' and '-', starting with a letter or digit, at most "
+                      f"{MAX_USERNAME_LENGTH} characters",
+                      f"用户名只能使用 a-z、0-9、“.”、“_”和“-”，以字母或数字开头，最多 {MAX_USERNAME_LENGTH} 个字符")
 
 
 class PasswordHasher(Protocol):
@@ -98,6 +103,8 @@ class UsersApplication(OneThingApplication):
         if username != canonical:
             raise InvalidInput(f"username: write it as {canonical!r} (lower case, normal width)",
                                {"username": [f"write it as {canonical!r} (lower case, normal width)"]})
+        if not is_allowed_new_username(username):
+            raise InvalidInput(f"username: {USERNAME_RULE}", {"username": [str(USERNAME_RULE)]})
         check_password(password, username, self.is_common_password)
 
     def user(self, username: str) -> User:
@@ -156,15 +163,34 @@ class UsersApplication(OneThingApplication):
     def disable(self, actor: Actor, username: str, reason: str) -> User:
         """Stop ``username`` from signing in (admins; not oneself, not the last enabled admin).
 
-        Their tokens and UI sessions stop working at once.
+        Their tokens and UI sessions stop working at once. Disabling an admin also writes the one
+        ``AdminGuard``, read before the admins are counted: of two such changes at once, one fails to save
+        and counts again.
         """
-        def disable(user: User) -> None:
-            admins = self._enabled_admins() if user.role == Role.ADMIN else 0
-            user.disable(actor, reason, enabled_admins=admins)
+        if actor.role != Role.ADMIN:
+            raise NotAllowed("managing users is for admins")
 
-        user = self._admin_change(actor, username, disable)
+        def attempt() -> User:
+            guard = self._admin_guard(actor)
+            user = self.user(username)
+            if user.role != Role.ADMIN or user.disabled:
+                user.disable(actor, reason, enabled_admins=0)
+                self.save(user)
+                return user
+            user.disable(actor, reason, enabled_admins=self._enabled_admins())
+            guard.note_disabled(user.username, actor, reason)
+            self.save(user, guard)
+            return user
+
+        user = with_retries(attempt, lambda: None, f"disabling {username!r}")
         self._end_sessions(user.username)
         return user
+
+    def _admin_guard(self, actor: Actor) -> AdminGuard:
+        try:
+            return self.repository.get(AdminGuard.create_id())
+        except AggregateNotFoundError:
+            return AdminGuard.start(actor)
 
     def enable(self, actor: Actor, username: str, reason: str) -> User:
         """Let ``username`` sign in again (admins only)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,18 @@ class LastAdmin(DomainError):
 def canonical_username(name: str) -> str:
     """The form in which usernames are compared: Unicode NFKC, case-folded (``Ｗindow1`` → ``window1``)."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+NEW_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def is_allowed_new_username(name: str) -> bool:
+    """Whether a new user may take ``name``: ASCII letters, digits, ``.``, ``_`` and ``-``, at most 64.
+
+    Only ASCII, so that no new name can look like another in a different script (Cyrillic ``аdmin`` beside
+    ``admin``). Users registered under other names before this rule keep them.
+    """
+    return NEW_USERNAME.fullmatch(name) is not None
 
 
 class User(Aggregate):
@@ -119,3 +132,36 @@ class User(Aggregate):
     def as_actor(self) -> Actor:
         """Return the actor this user acts as."""
         return Actor(self.username, self.role, self.department)
+
+
+class AdminGuard(Aggregate):
+    """One per store: disabling an admin is recorded here too, so two at once conflict and one counts again.
+
+    Without it, two admins disabling each other at the same moment would each count two enabled admins,
+    both succeed, and leave none.
+    """
+
+    class Started(Created):
+        """The guard was set up (by the first disabling of an admin)."""
+
+    class AdminDisabled(Recorded):
+        """An admin was disabled while others stayed enabled."""
+
+        username: str
+
+    @staticmethod
+    def create_id(**_: Any) -> UUID:
+        """There is one guard."""
+        return uuid5(CATALOGUE_NAMESPACE, "users:admin-guard")
+
+    def __init__(self, actor: Actor, reason: str):
+        pass
+
+    @classmethod
+    def start(cls, actor: Actor) -> AdminGuard:
+        """Set up the guard."""
+        return cls._create(cls.Started, actor=actor, reason="guards the last enabled admin")
+
+    def note_disabled(self, username: str, actor: Actor, reason: str) -> None:
+        """Record that ``username``, an admin, is being disabled."""
+        self.trigger_event(self.AdminDisabled, username=username, actor=actor, reason=reason)

@@ -83,6 +83,10 @@ def test_an_unknown_or_disabled_user_costs_one_password_verification_like_a_know
     ("aaaaaaaaaaaa", "one character"),
     ("abababababab", "different characters"),
     ("abcdefghijk", "sequence"),
+    ("1234512345", "block repeated"),
+    ("qwert!qwert!", "block repeated"),
+    ("123password", "common"),
+    ("!!password!!", "common"),
     ("my-name-is-wang-li", "username"),
     ("ＷＡＮＧ-Ｌｉ-2026-x", "username"),  # the username in full-width capitals is still the username
 ])
@@ -108,6 +112,30 @@ def test_a_username_that_looks_like_a_taken_one_is_refused(services, look_alike)
     with pytest.raises(AlreadyExists):
         services.users.add_user(ADMIN, look_alike, "correct horse", "intake")
     assert services.users.recorder.max_notification_id() == before
+
+
+@pytest.mark.parametrize("look_alike", ["аdmin", "αdmin", "ad\u200bmin", "wang li", "李雷", "-admin"])
+def test_a_new_username_outside_ascii_letters_digits_and_dot_dash_underscore_is_refused(services, look_alike):
+    services.users.add_user(ADMIN, "admin", "correct horse", "admin")
+    before = services.users.recorder.max_notification_id()
+    with pytest.raises(InvalidInput) as error:
+        services.users.add_user(ADMIN, look_alike, "correct horse", "intake")
+    [message] = error.value.fields["username"]
+    assert "a-z, 0-9" in message and "用户名" in message
+    assert services.users.recorder.max_notification_id() == before
+
+
+@pytest.mark.parametrize("name", ["a", "wang.li", "wang_li-2", "9lives", "x" * 64])
+def test_usernames_of_ascii_letters_digits_and_dot_dash_underscore_are_accepted(services, name):
+    services.users.add_user(ADMIN, name, "correct horse", "intake")
+    assert services.users.authenticate(name, "correct horse") == Actor(name, Role.INTAKE)
+
+
+def test_a_user_stored_by_an_earlier_release_under_a_non_ascii_name_still_loads_and_signs_in(services):
+    legacy = User.register("李雷", Role.INTAKE, None, services.users.hasher.hash("correct horse"), ADMIN)
+    services.users.save(legacy)
+    assert services.users.user("李雷").username == "李雷"
+    assert services.users.authenticate("李雷", "correct horse") == Actor("李雷", Role.INTAKE)
 
 
 def test_new_usernames_are_written_in_their_canonical_form(services):
@@ -151,6 +179,26 @@ def test_the_last_enabled_admin_cannot_be_disabled(services):
     assert not services.users.user("root1").disabled
     services.users.add_user(ADMIN, "helper", "correct horse", "intake")
     services.users.disable(Actor("root1", Role.ADMIN), "helper", "others may go")
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one_enabled(services):
+    services.users.add_user(ADMIN, "root1", "correct horse", "admin")
+    services.users.add_user(ADMIN, "root2", "correct horse", "admin")
+    root1, root2 = Actor("root1", Role.ADMIN), Actor("root2", Role.ADMIN)
+    count, interleaved = services.users._enabled_admins, []
+
+    def count_then_let_the_other_in() -> int:  # root2 acts between root1's count and root1's save
+        counted = count()
+        if not interleaved:
+            interleaved.append(True)
+            services.users.disable(root2, "root1", "at the same moment")
+        return counted
+
+    services.users._enabled_admins = count_then_let_the_other_in
+    with pytest.raises(DomainError) as error:
+        services.users.disable(root1, "root2", "at the same moment")
+    assert error.value.code == "last_admin"
+    assert services.users.user("root1").disabled and not services.users.user("root2").disabled
 
 
 # Changing one's own password ----------------------------------------------------------------------

@@ -274,3 +274,13 @@ def test_an_admin_cannot_disable_themselves_but_may_disable_another_admin(api):
     assert api.events() == before and api.get("/auth/me", "admin").status_code == 200
     api.post("/users", {"username": "root2", "password": "long-enough-pw", "role": "admin"}, "admin")
     assert api.post("/users/root2/disable", {"reason": "second thoughts"}, "admin").status_code == 200
+
+
+@pytest.mark.parametrize("username", ["аdmin", "іntake"])  # Cyrillic а, Ukrainian і
+def test_a_new_username_in_another_script_is_422_with_the_rule_in_chinese_and_english(api, username):
+    before = api.events()
+    response = api.post("/users", {"username": username, "password": "long-enough-pw", "role": "intake"}, "admin")
+    assert response.status_code == 422
+    [message] = response.get_json()["error"]["fields"]["username"]
+    assert "a-z, 0-9" in message and "用户名" in message
+    assert api.events() == before
