@@ -11,7 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from application.clock import Clock
 from application.errors import InvalidInput, NotAllowed
-from application.sign_in import SignIns
+from application.sign_in import NoCounts, SignIns
 from application.users import UsersApplication
 from domain.tokens import ApiToken
 from domain.values import Actor, Role
@@ -45,7 +45,7 @@ class TokenService:
     def __init__(self, users: UsersApplication, clock: Clock, lifetime: timedelta = DEFAULT_LIFETIME,
                  sign_ins: SignIns | None = None):
         self.users, self.clock, self.lifetime = users, clock, lifetime
-        self.sign_ins = sign_ins or SignIns(users, _NoCounts(), clock)
+        self.sign_ins = sign_ins or SignIns(users, NoCounts(), clock)
 
     def sign_in(self, username: str, password: str, address: str = "", limited: bool = True) -> IssuedToken:
         """Check the password (within the sign-in limits) and issue a token; one answer for every failure."""
@@ -98,15 +98,3 @@ class TokenService:
         except AggregateNotFoundError:
             return None
 
-
-class _NoCounts:
-    """No sign-in limit (a TokenService built without one)."""
-
-    def counts(self, keys: object) -> dict[str, tuple[int, float]]:
-        return {}
-
-    def add_failure(self, keys: object, now: float, window_seconds: float) -> None:
-        return None
-
-    def clear(self, key: str) -> None:
-        return None
