@@ -35,6 +35,7 @@ from web.ui.i18n import (
 )
 from web.ui.nav import links_for
 from web.ui.qr import qr_svg
+from web.ui.request_keys import new_request_key
 from web.ui.session import init_session
 from web.ui.urls import is_htmx, page_url, services
 
@@ -102,6 +103,7 @@ def _template_helpers() -> dict[str, Any]:
         "role_label": role_label, "status_label": status_label, "localized_name": localized_name,
         "department_name": department_name, "due_colour": due_colour, "page_url": page_url, "qr_svg": qr_svg,
         "format_date": format_date, "messages_of": messages_of, "this_path": this_path, "is_htmx": is_htmx,
+        "request_key": new_request_key,
     }
 
 

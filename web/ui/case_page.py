@@ -22,6 +22,7 @@ from web.errors import status_of
 from web.ui.case_page_actions import ACTIONS, INVALID, STALE, holds, read_form, refusal
 from web.ui.case_page_view import case_view
 from web.ui.queue import LAST_WRITE
+from web.ui.request_keys import is_retry
 from web.ui.session import current_actor, requires
 from web.ui.urls import services, whole_number
 
@@ -43,23 +44,25 @@ def item_action(case_id: str, code: str, action: str) -> Any:
     if chosen is None:
         abort(404)
     actor, cases = current_actor(), services().cases
-    case = cases.get_case(actor, case_id)  # may the actor see it at all? (else a 403 page that shows nothing)
     values, problems = read_form(chosen, request.form)
     version = _version(request.form.get("version"))
-    item = case.items.get(code)
-    if problems and item is not None and holds(actor, item) and chosen.allows(case, item):
-        return render_case(case, 422, problem=INVALID, failed=_failed(code, action, values, problems))
-    if version is None:
-        return render_case(case, 409, problem=STALE, failed=_failed(code, action, values, {}))
+    if version is None or not is_retry():  # a form sent again whose first sending committed answers as that did
+        case = cases.get_case(actor, case_id)  # may the actor see it at all? (else a 403 page that shows nothing)
+        case_id = str(case.id)
+        item = case.items.get(code)
+        if problems and item is not None and holds(actor, item) and chosen.allows(case, item):
+            return render_case(case, 422, problem=INVALID, failed=_failed(code, action, values, problems))
+        if version is None:
+            return render_case(case, 409, problem=STALE, failed=_failed(code, action, values, {}))
     try:
-        saved = chosen.run(cases, actor, str(case.id), code, values, version)
+        saved = chosen.run(cases, actor, case_id, code, values, version)  # type: ignore[arg-type]
     except (ApplicationError, DomainError) as error:
         return _refused(case_id, code, action, values, error)
     session[LAST_WRITE] = saved.notification_id  # the queue waits for its read model to show this
     flash(chosen.done, "success")
     if not may_view(actor, cases.load(saved.case_id, saved.version)):  # transferred its last item away
         return redirect(url_for("ui_queue.index"), 303)
-    return redirect(url_for(".show", case_id=str(case.id)), 303)
+    return redirect(url_for(".show", case_id=str(saved.case_id)), 303)
 
 
 def render_case(case: Any, status: int = 200, problem: Any = None, detail: str | None = None,

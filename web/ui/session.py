@@ -25,6 +25,7 @@ from domain.users import User
 from domain.values import Actor, Role
 from web.api.limits import sign_in_limits_on
 from web.ui.errors import error_page
+from web.ui.request_keys import run_keyed
 from web.ui.urls import is_htmx, same_site_path, services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,7 +118,8 @@ def current_actor() -> Actor:
 def requires(*roles: Role | str) -> Callable[[F], F]:
     """Guard a view: anonymous users go to the sign-in page (``next=`` this page), other roles get 403.
 
-    With no roles, any signed-in user may open the page.
+    With no roles, any signed-in user may open the page. A form posted with its request key runs as that
+    request, so sending it again acts once (``web.ui.request_keys``).
     """
     allowed = frozenset(str(role) for role in roles)
 
@@ -128,7 +130,7 @@ def requires(*roles: Role | str) -> Callable[[F], F]:
                 return _to_sign_in()
             if allowed and str(current_user.role) not in allowed:
                 return error_page(403)
-            return view(*args, **kwargs)
+            return run_keyed(current_user.actor.user_id, view, *args, **kwargs)
 
         return guarded  # type: ignore[return-value]
 
