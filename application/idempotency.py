@@ -80,7 +80,7 @@ def earlier_result(ledger: RequestLedger, events_table: str, look_again: bool) -
     A key that another request (another method, path or body) committed is refused, never answered with.
     """
     request = _current.get()
-    if request is None:
+    if request is None or request.written:  # its own write is done: a later command of it is its own
         return None
     if look_again and request.earlier is None:
         request.earlier = ledger.committed_request(request.user, request.key)

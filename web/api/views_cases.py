@@ -45,7 +45,10 @@ def _keyed(status: int) -> Any:
 
 
 def _saved_of(earlier: Earlier) -> Saved:
-    return services().cases.saved_of(earlier)
+    """What a repeated request's first write returned; its caller's next read includes it, as after the first."""
+    saved = services().cases.saved_of(earlier)
+    last_writes().record(actor().user_id, saved.notification_id)
+    return saved
 
 
 def _answer(saved: Saved, status: int = 200) -> Response:

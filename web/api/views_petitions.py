@@ -75,7 +75,10 @@ def _keyed(status: int) -> Any:
 
 
 def _saved_of(earlier: Earlier) -> PetitionSaved:
-    return services().petitions.saved_of(earlier)
+    """What a repeated request's first write returned; its caller's next read includes it, as after the first."""
+    saved = services().petitions.saved_of(earlier)
+    petition_writes().record(actor().user_id, saved.notification_id)
+    return saved
 
 
 def _answer(saved: PetitionSaved, status: int = 200) -> Response:

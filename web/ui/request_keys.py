@@ -44,7 +44,7 @@ def run_keyed(user: str, view: Callable[..., Any], *args: Any, **kwargs: Any) ->
     key = request.form.get(FIELD, "") if request.method == "POST" else ""
     if not key:
         return view(*args, **kwargs)
-    if len(key) > MAX_KEY:
+    if len(key) > MAX_KEY or not (key.isascii() and key.isprintable()):
         return error_page(400)
     digest = form_digest()
     stored = services().idempotency.lookup(user, key)

@@ -120,6 +120,15 @@ def test_a_key_longer_than_the_ledger_keeps_is_refused(ui):
     assert response.status_code == 400 and stored_events(ui) == before
 
 
+@pytest.mark.parametrize("key", ["k\x00y", "键", "k y\n"])
+def test_a_key_that_is_not_printable_ascii_is_refused(ui, key):
+    ui.login_as("intake")
+    before = stored_events(ui)
+    response = ui.client.post(OPEN, data={**desk_form_fields(ui), "request_key": key},
+                              content_type="multipart/form-data")
+    assert response.status_code == 400 and stored_events(ui) == before
+
+
 # The reviewer's item actions -------------------------------------------------------------------
 def test_an_approval_sent_again_records_one_decision_and_answers_like_the_first(ui, accepted_case):
     ui.login_as("reviewer")
@@ -177,3 +186,4 @@ def test_an_urge_sent_again_is_recorded_once(ui, supervised_case_id):  # noqa: F
     again = ui.client.post(path, data=sent)
     assert first.status_code == again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
     assert case_of(ui, supervised_case_id).items["business-licence"].urges == 1
+
