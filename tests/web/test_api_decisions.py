@@ -235,3 +235,22 @@ def test_a_retry_is_answered_as_first_even_when_the_caller_may_no_longer_act(api
     retry = api.post(path, {}, "amr", **{"Idempotency-Key": "acc"})  # the lost answer of the first may be had
     assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
     assert retry.get_json()["version"] == first.get_json()["version"]
+
+
+def test_administrative_writes_sent_again_with_their_key_act_once(api):
+    users_before = api.services.users.recorder.max_notification_id()
+    new = {"username": "clerk7", "password": "rain-over-jinan-7", "role": "intake"}
+    first = api.post("/users", new, "admin", **{"Idempotency-Key": "u-1"})
+    again = api.post("/users", new, "admin", **{"Idempotency-Key": "u-1"})
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    disable = [api.post("/users/clerk7/disable", {"reason": "left"}, "admin", **{"Idempotency-Key": "d-1"})
+               for _ in range(2)]
+    assert [d.status_code for d in disable] == [200, 200] and disable[1].get_json()["disabled"] is True
+    assert api.services.users.recorder.max_notification_id() - users_before == 2  # registered, disabled: once each
+    day = {"day": "2026-03-03", "workday": False, "reason": "暴雪"}
+    first_day = api.post("/calendar/days", day, "admin", **{"Idempotency-Key": "c-1"})
+    declared = api.services.catalogue.recorder.max_notification_id()
+    again_day = api.post("/calendar/days", day, "admin", **{"Idempotency-Key": "c-1"})
+    assert first_day.status_code == again_day.status_code == 204 and again_day.headers["Idempotent-Replayed"] == "true"
+    assert api.services.catalogue.recorder.max_notification_id() == declared  # nothing declared twice

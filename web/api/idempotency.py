@@ -2,7 +2,8 @@
 
 The key is recorded with the write's events in one transaction (``application.idempotency``), so this holds
 through crashes: a retry whose first attempt committed gets the first answer — made again from the case or
-petition as that write left it — and one whose first attempt never committed simply runs.
+petition as that write left it (the user, the 204 of a calendar declaration) — and one whose first attempt
+never committed simply runs. A view may return a ``Response`` or what its flask-smorest schema dumps.
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, make_response, request
+from flask import Response, request
 
-from application.idempotency import Earlier, Request, requested
+from application.idempotency import Request, requested
 from web.api.core import actor, services
 from web.errors import error_response
 
-Answer = Callable[[Earlier, int], Response]  # the answer a write gave, made again from what it committed
+# The answer a write gave, made again from what it committed: ``answer(earlier, status, *view_args)``.
+Answer = Callable[..., Any]
+REPLAYED = {"Idempotent-Replayed": "true"}
 
 
 def idempotent(answer: Answer, status: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Run the write once per (user, key); a repeat gets ``answer(earlier, status)`` — the write's own answer,
-    made from what it committed — without running the view or any of its checks again."""
+    """Run the write once per (user, key); a repeat gets ``answer(earlier, status, *args, **kwargs)`` — the
+    write's own answer, made from what it committed — without running the view or any of its checks again."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -41,18 +44,20 @@ def idempotent(answer: Answer, status: int) -> Callable[[Callable[..., Any]], Ca
                 return error_response(422, "idempotency_key_reused",
                                       "this Idempotency-Key was used for another request")
             if stored is not None:  # committed before: answer as then, whatever changed since (rights included)
-                return _replayed(answer(stored.earlier, status))
+                return _replayed(answer(stored.earlier, status, *args, **kwargs), status)
             # Not committed when looked up; if a copy commits meanwhile, the command collides with it and
             # returns its result instead of acting again (``application.idempotency``).
             with requested(Request(user, key, digest)) as this:
-                response = make_response(current_app.ensure_sync(view)(*args, **kwargs))
-            return _replayed(response) if this.replayed else response
+                result = view(*args, **kwargs)
+            return _replayed(result, status) if this.replayed else result
 
         return wrapper
 
     return decorate
 
 
-def _replayed(response: Response) -> Response:
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
+def _replayed(result: Any, status: int) -> Any:
+    if isinstance(result, Response):
+        result.headers.update(REPLAYED)
+        return result
+    return result, status, REPLAYED  # flask-smorest dumps it with the view's schema

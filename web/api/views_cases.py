@@ -41,7 +41,7 @@ def _write(status: int) -> Any:
 
 def _keyed(status: int) -> Any:
     """Honour ``Idempotency-Key``: a repeat gets the case as the first write left it, with its status."""
-    return idempotent(lambda earlier, status: case_response(_saved_of(earlier), status), status)
+    return idempotent(lambda earlier, status, *_, **__: case_response(_saved_of(earlier), status), status)
 
 
 def _saved_of(earlier: Earlier) -> Saved:

@@ -71,7 +71,7 @@ def petition_response(saved: PetitionSaved, status: int = 200) -> Response:
 
 def _keyed(status: int) -> Any:
     """Honour ``Idempotency-Key``: a repeat gets the petition as the first write left it, with its status."""
-    return idempotent(lambda earlier, status: petition_response(_saved_of(earlier), status), status)
+    return idempotent(lambda earlier, status, *_, **__: petition_response(_saved_of(earlier), status), status)
 
 
 def _saved_of(earlier: Earlier) -> PetitionSaved:
