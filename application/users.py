@@ -197,12 +197,18 @@ class UsersApplication(OneThingApplication):
         return self._admin_change(actor, username, lambda user: user.enable(actor, reason))
 
     def _admin_change(self, actor: Actor, username: str, change: Callable[[User], None]) -> User:
+        """Change a user on a fresh load; a change that another one overtook is tried again on the new state
+        (where it may then be refused as done already), never answered with a server error."""
         if actor.role != Role.ADMIN:
             raise NotAllowed("managing users is for admins")
-        user = self.user(username)
-        change(user)
-        self.save(user)
-        return user
+
+        def attempt() -> User:
+            user = self.user(username)
+            change(user)
+            self.save(user)
+            return user
+
+        return with_retries(attempt, lambda: None, f"changing {username!r}")
 
     def _end_sessions(self, username: str) -> None:
         if self.sessions is not None:

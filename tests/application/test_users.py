@@ -201,6 +201,25 @@ def test_two_admins_disabling_each_other_at_once_leave_one_enabled(services):
     assert services.users.user("root1").disabled and not services.users.user("root2").disabled
 
 
+def test_two_enables_of_one_user_at_once_record_one_enabling_and_both_succeed(services):
+    services.users.add_user(ADMIN, "li", "correct horse", "intake")
+    services.users.disable(ADMIN, "li", "on leave")
+    load, interleaved = services.users.user, []
+
+    def load_then_let_the_other_in(username: str) -> User:  # another admin enables between this load and save
+        user = load(username)
+        if not interleaved:
+            interleaved.append(True)
+            services.users.enable(ADMIN, "li", "back from leave")
+        return user
+
+    services.users.user = load_then_let_the_other_in
+    services.users.enable(ADMIN, "li", "back from leave")  # overtaken: tried again on the new state, a no-op
+    services.users.user = load
+    enabled = [e for e in services.users.recorder.select_events(load("li").id) if e.topic.endswith("Enabled")]
+    assert len(enabled) == 1 and not load("li").disabled
+
+
 # Changing one's own password ----------------------------------------------------------------------
 def test_a_user_changes_their_own_password_recorded_with_who_when_and_why(services):
     services.users.add_user(ADMIN, "li", "correct horse", "intake")
