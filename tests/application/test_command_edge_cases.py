@@ -1,4 +1,4 @@
-"""Defects an independent review found, each pinned by a test."""
+"""Commands on stale copies, input of the wrong type and values at the edges: refused clearly or done right."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bugs found in review of the UI, each with the test that showed it."""
+"""Audit pages given dates and instants at the edges of the calendar: form errors, never a 500."""
 
 from __future__ import annotations
 

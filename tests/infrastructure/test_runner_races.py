@@ -1,4 +1,4 @@
-"""Defects a second review found in the projection runner, each pinned by a test."""
+"""The projection runner when runners race, a round fails, or text no database can store arrives."""
 
 from __future__ import annotations
 

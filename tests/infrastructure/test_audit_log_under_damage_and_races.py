@@ -1,4 +1,4 @@
-"""Review of the tamper-evident record (issue 6): each test shows one bug found, and pins its fix.
+"""The tamper-evident record under damage, races and large logs: each test pins one behaviour.
 
 * a deleted audit-log row in the middle made every later follow() fail on a duplicate position (positions
   were ``count(*)``), so ``audit verify`` crashed instead of naming the case;

@@ -1,4 +1,4 @@
-"""Review of issue 5 (clocks that follow prerequisites, the case's due date; petitions): the bugs found.
+"""The case list's due date follows every decision (clocks that follow prerequisites, the case's due date).
 
 The case list's due date (``rm_cases.due``) is reckoned as of each event with the rule of
 ``domain.case_due``; the API reckons the same rule as of today. On the day of an event both must agree.
