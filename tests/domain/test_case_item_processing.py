@@ -1,4 +1,4 @@
-"""Parallel review: accepting items, supplements, inspections, approval and its rules."""
+"""Working an item in parallel: accepting it, supplements, inspections, approval and its rules."""
 
 from datetime import date
 
