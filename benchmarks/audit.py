@@ -35,11 +35,11 @@ from projections import INTAKE, record  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from support import fresh_postgres  # noqa: E402
 
-from application.demo import demo_credit_code  # noqa: E402
-from domain.case import Case  # noqa: E402
-from domain.values import Actor, Applicant, Channel, Role  # noqa: E402
-from infrastructure.offline_verifier import generate_key  # noqa: E402
-from infrastructure.persistence import dispose_datastores  # noqa: E402
+from application.demo.loader import demo_credit_code  # noqa: E402
+from domain.case.aggregate import Case  # noqa: E402
+from domain.shared.values import Actor, Applicant, Channel, Role  # noqa: E402
+from infrastructure.audit.offline_verifier import generate_key  # noqa: E402
+from infrastructure.eventstore.persistence import dispose_datastores  # noqa: E402
 from web.services import Settings, build_services  # noqa: E402
 
 SUPERVISOR = Actor("bench-supervisor", Role.SUPERVISOR)

@@ -13,7 +13,7 @@ For each database it runs the same workload three ways, in one process, one afte
   eventsourcing_sqlalchemy``) instead of OneThing's faster one: the "before" figure.
 * with ``--cipher``, the cost of encryption at rest: the ``onething`` workload on two more fresh
   databases, one in clear and one with stored state encrypted (``ONETHING_CIPHER_KEY``,
-  ``infrastructure.cipher``), in alternating rounds so that both see the same machine load.
+  ``infrastructure.eventstore.cipher``), in alternating rounds so that both see the same machine load.
 * ``raw``: the very event rows the first run stored, inserted with plain SQLAlchemy Core into an
   identical table, one transaction per command: the ceiling.
 
@@ -39,16 +39,16 @@ from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, Table, Tex
 from sqlalchemy_utils.types.uuid import UUIDType  # noqa: E402
 from support import fresh_postgres  # noqa: E402
 
-from application.cases import CaseApplication  # noqa: E402
-from application.catalogue import CatalogueApplication  # noqa: E402
-from application.clock import SystemClock  # noqa: E402
-from application.demo import demo_credit_code  # noqa: E402
-from domain.definitions import prerequisite_order  # noqa: E402
-from domain.values import Actor, Role  # noqa: E402
+from application.cases.application import CaseApplication  # noqa: E402
+from application.catalogue.application import CatalogueApplication  # noqa: E402
+from application.common.clock import SystemClock  # noqa: E402
+from application.demo.loader import demo_credit_code  # noqa: E402
+from domain.catalogue.definitions import prerequisite_order  # noqa: E402
+from domain.shared.values import Actor, Role  # noqa: E402
 from infrastructure.calendar import WorkingCalendar  # noqa: E402
-from infrastructure.catalogue_files import sample_catalogue  # noqa: E402
-from infrastructure.cipher import new_key  # noqa: E402
-from infrastructure.persistence import (  # noqa: E402
+from infrastructure.catalogue.files import sample_catalogue  # noqa: E402
+from infrastructure.eventstore.cipher import new_key  # noqa: E402
+from infrastructure.eventstore.persistence import (  # noqa: E402
     application_env,
     dispose_datastores,
     init_schema,

@@ -29,14 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import MetaData, select  # noqa: E402
 from support import fresh_postgres  # noqa: E402
 
-from application.demo import demo_credit_code  # noqa: E402
-from domain.case import Case  # noqa: E402
-from domain.deadlines import WorkClock  # noqa: E402
-from domain.definitions import prerequisite_order  # noqa: E402
-from domain.values import Actor, Applicant, Channel, Role  # noqa: E402
-from infrastructure.catalogue_files import sample_catalogue  # noqa: E402
-from infrastructure.persistence import dispose_datastores  # noqa: E402
-from infrastructure.readmodels import VIEW_TABLES  # noqa: E402
+from application.demo.loader import demo_credit_code  # noqa: E402
+from domain.case.aggregate import Case  # noqa: E402
+from domain.catalogue.definitions import prerequisite_order  # noqa: E402
+from domain.shared.values import Actor, Applicant, Channel, Role  # noqa: E402
+from domain.shared.working_days import WorkClock  # noqa: E402
+from infrastructure.catalogue.files import sample_catalogue  # noqa: E402
+from infrastructure.eventstore.persistence import dispose_datastores  # noqa: E402
+from infrastructure.readmodels.tables import VIEW_TABLES  # noqa: E402
 from web.services import Settings, build_services  # noqa: E402
 
 INTAKE = Actor("bench-window", Role.INTAKE)

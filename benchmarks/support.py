@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy
 
-from infrastructure.persistence import dispose_datastores
+from infrastructure.eventstore.persistence import dispose_datastores
 
 
 class fresh_postgres:  # noqa: N801 - used as a context manager

@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from support import fresh_postgres  # noqa: E402
 
-from application.demo import DEMO_PASSWORD, demo_credit_code  # noqa: E402
-from domain.case import Case  # noqa: E402
-from domain.values import Actor, Applicant, Channel, Role  # noqa: E402
-from infrastructure.catalogue_files import sample_catalogue  # noqa: E402
-from infrastructure.persistence import dispose_datastores  # noqa: E402
+from application.demo.loader import DEMO_PASSWORD, demo_credit_code  # noqa: E402
+from domain.case.aggregate import Case  # noqa: E402
+from domain.shared.values import Actor, Applicant, Channel, Role  # noqa: E402
+from infrastructure.catalogue.files import sample_catalogue  # noqa: E402
+from infrastructure.eventstore.persistence import dispose_datastores  # noqa: E402
 from web import create_app  # noqa: E402
 from web.services import Settings, build_services  # noqa: E402
 

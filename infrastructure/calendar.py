@@ -23,7 +23,7 @@ from typing import Any
 
 import chinese_calendar
 
-from domain.deadlines import add_working_days, working_days_between
+from domain.shared.working_days import add_working_days, working_days_between
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ import sqlalchemy
 from eventsourcing.persistence import DatetimeAsISO
 from freezegun.api import FakeDate, FakeDatetime
 
-from application.transcodings import DateAsISO, OneThingApplication
-from domain.definitions import BundleDef
-from domain.values import Actor, Role
-from infrastructure import passwords
-from infrastructure.catalogue_files import sample_catalogue
-from infrastructure.persistence import dispose_datastores
+from application.common.transcodings import DateAsISO, OneThingApplication
+from domain.catalogue.definitions import BundleDef
+from domain.shared.values import Actor, Role
+from infrastructure.accounts import passwords
+from infrastructure.catalogue.files import sample_catalogue
+from infrastructure.eventstore.persistence import dispose_datastores
 from web.services import Services, Settings, build_services
 
 POSTGRES_URL = os.environ.get(

@@ -7,11 +7,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from domain.case import Case
-from domain.deadlines import WorkClock
-from domain.definitions import BundleDef
-from domain.errors import DomainError
-from domain.values import Actor, Role
+from domain.case.aggregate import Case
+from domain.catalogue.definitions import BundleDef
+from domain.shared.errors import DomainError
+from domain.shared.values import Actor, Role
+from domain.shared.working_days import WorkClock
 from tests.conftest import RESTAURANT_FILE, weekdays
 
 START = date(2026, 3, 2)
@@ -95,7 +95,7 @@ def next_step(case: Case, code: str, on_commitment: bool) -> tuple:
 
 def new_case(number: str = "P-1") -> Case:
     """Open the property tests' case."""
-    from domain.values import Applicant, Channel
+    from domain.shared.values import Applicant, Channel
 
     return Case.open(number=number, bundle=BUNDLE, bundle_version=1,
                      applicant=Applicant("某公司", "91110000600037341L"), channel=Channel.WINDOW,

@@ -15,11 +15,11 @@ import click
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import SQLAlchemyError
 
-from application.demo import DEMO_PASSWORD, load_demo
-from application.errors import ApplicationError
-from domain.errors import DomainError
-from infrastructure.catalogue_files import BundleFileError, read_bundle_file, sample_catalogue
-from infrastructure.persistence import describe_url
+from application.common.errors import ApplicationError
+from application.demo.loader import DEMO_PASSWORD, load_demo
+from domain.shared.errors import DomainError
+from infrastructure.catalogue.files import BundleFileError, read_bundle_file, sample_catalogue
+from infrastructure.eventstore.persistence import describe_url
 from web.services import Services, build_services, command_line_actor
 
 MISSING_SCHEMA_HINTS = ("no such table", "does not exist", "undefinedtable")
@@ -353,7 +353,7 @@ def audit() -> None:
 @fails_clearly
 def audit_keygen() -> None:
     """Create the Ed25519 checkpoint key at ONETHING_AUDIT_KEY (kept outside the database; never overwritten)."""
-    from infrastructure.offline_verifier import generate_key, key_id
+    from infrastructure.audit.offline_verifier import generate_key, key_id
 
     path = Path(services().settings.audit_key)
     if path.exists():
@@ -423,7 +423,7 @@ def audit_export(case_id: str, fmt: str, output: str) -> None:
 @fails_clearly
 def audit_bundle(out: str) -> None:
     """Write events, the audit log, signed checkpoints, the public key and the verifier into OUT."""
-    from infrastructure.audit_bundle import write_bundle
+    from infrastructure.audit.bundle import write_bundle
 
     s = services()
     with click.progressbar(length=max(1, s.runner.total_events()), label="events") as bar:
@@ -448,7 +448,7 @@ def audit_proof(case_id: str, size: int | None) -> None:
 @fails_clearly
 def backup(out: str) -> None:
     """Back up the database into the new directory OUT, also while the server runs (SQLite, PostgreSQL)."""
-    from infrastructure.backup import back_up
+    from infrastructure.backup.archive import back_up
 
     s = services()
     with click.progressbar(length=1, label="backup", file=sys.stderr) as bar:
@@ -469,7 +469,7 @@ def restore(backup_dir: str, target: str | None, force: bool) -> None:
     """Restore the backup IN, then check it: counts against its manifest, and `audit verify`."""
     from dataclasses import replace
 
-    from infrastructure import backup as backups
+    from infrastructure.backup import archive as backups
     from web.services import Settings
 
     settings = Settings.from_env()
@@ -519,7 +519,7 @@ def cipher() -> None:
 @cipher.command("keygen")
 def cipher_keygen() -> None:
     """Print a new AES-256 key for ONETHING_CIPHER_KEY (nothing is stored: keep it outside the database)."""
-    from infrastructure.cipher import new_key
+    from infrastructure.eventstore.cipher import new_key
 
     click.echo(new_key())
 
@@ -528,7 +528,7 @@ def cipher_keygen() -> None:
 @fails_clearly
 def cipher_status() -> None:
     """Count stored rows in clear and per key id, per store; exit 1 if a row's key is not configured."""
-    from infrastructure.cipher import key_usage, usage_report
+    from infrastructure.eventstore.cipher import key_usage, usage_report
 
     built = services()
     snapshots = built.cases.snapshots.recorder  # type: ignore[union-attr]

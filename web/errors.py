@@ -12,11 +12,11 @@ import sqlalchemy.exc as sa_errors
 from eventsourcing import persistence as es_errors
 from flask import Flask, Response, jsonify
 
-from application import errors as app_errors
-from application.retry import is_lock_timeout
-from application.tokens import Unauthenticated
-from domain import errors as domain_errors
-from domain.errors import DomainError
+from application.common import errors as app_errors
+from application.common.retry import is_lock_timeout
+from application.users.tokens import Unauthenticated
+from domain.shared import errors as domain_errors
+from domain.shared.errors import DomainError
 
 STATUS = {  # the first matching class wins: specific ones first
     Unauthenticated: 401,

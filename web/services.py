@@ -12,42 +12,42 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from application.audit import AuditPorts, AuditService
-from application.cases import CaseApplication
-from application.catalogue import CatalogueApplication
-from application.clock import Clock, SystemClock
-from application.desk_queries import DeskQueries
-from application.petition_queries import PetitionQueries
-from application.petitions import PetitionApplication
+from application.audit.service import AuditPorts, AuditService
+from application.cases.application import CaseApplication
+from application.cases.desk import DeskQueries
+from application.cases.queries import Queries
+from application.cases.queue import QueueQueries
+from application.catalogue.application import CatalogueApplication
+from application.catalogue.roadmaps import Roadmaps
+from application.common.clock import Clock, SystemClock
+from application.petitions.application import PetitionApplication
+from application.petitions.queries import PetitionQueries
 from application.projections.audit import AuditProjection
 from application.projections.cases import CaseProjection
 from application.projections.directory import DirectoryProjection
 from application.projections.petitions import PetitionProjection
-from application.queries import Queries
-from application.queue_queries import QueueQueries
-from application.roadmaps import Roadmaps
-from application.sign_in import SignIns
-from application.sla import SlaService
-from application.supervision_queries import SupervisionQueries
-from application.tokens import TokenService
-from application.users import UsersApplication
-from domain.case import Case
-from domain.values import Actor, Role
-from infrastructure.audit_log import AuditLog, SigningKey
-from infrastructure.audit_report import render_audit_pdf
-from infrastructure.audit_verify import ChainVerifier
+from application.supervision.queries import SupervisionQueries
+from application.supervision.sla import SlaService
+from application.users.application import UsersApplication
+from application.users.sign_in import SignIns
+from application.users.tokens import TokenService
+from domain.case.aggregate import Case
+from domain.shared.values import Actor, Role
+from infrastructure.accounts.passwords import Argon2Hasher, is_common_password
+from infrastructure.accounts.sessions import TABLES as SESSION_TABLES
+from infrastructure.accounts.sessions import FailureCounter, SessionStore
+from infrastructure.audit.log import AuditLog, SigningKey
+from infrastructure.audit.report import render_audit_pdf
+from infrastructure.audit.verify import ChainVerifier
 from infrastructure.calendar import WorkingCalendar
-from infrastructure.idempotency import IdempotencyStore
-from infrastructure.passwords import Argon2Hasher, is_common_password
-from infrastructure.persistence import application_env, database_url, init_schema, shared_datastore
-from infrastructure.read_desk import SqlDeskReadModels
-from infrastructure.read_petitions import SqlPetitionReadModels
-from infrastructure.read_queries import SqlReadModels
-from infrastructure.read_queue import SqlReadQueue
-from infrastructure.read_supervision import SqlSupervisionReadModels
-from infrastructure.runner import ProjectionRunner
-from infrastructure.sessions import TABLES as SESSION_TABLES
-from infrastructure.sessions import FailureCounter, SessionStore
+from infrastructure.eventstore.idempotency import IdempotencyStore
+from infrastructure.eventstore.persistence import application_env, database_url, init_schema, shared_datastore
+from infrastructure.readmodels.desk import SqlDeskReadModels
+from infrastructure.readmodels.petitions import SqlPetitionReadModels
+from infrastructure.readmodels.queries import SqlReadModels
+from infrastructure.readmodels.queue import SqlReadQueue
+from infrastructure.readmodels.runner import ProjectionRunner
+from infrastructure.readmodels.supervision import SqlSupervisionReadModels
 
 # Every event store, and whether it keeps snapshots.
 EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True, "Petitions": False}

@@ -11,8 +11,8 @@ from typing import Any
 from application.projections.base import Change, Projection, ViewSession, actor_fields
 
 AUDIT_LOG = "rm_audit_log"
-CASE_EVENTS_MODULE = "domain.case_events"
-EVENT_MODULES = {CASE_EVENTS_MODULE: "Case", "domain.petition_events": "Petition"}  # events outside their class
+CASE_EVENTS_MODULE = "domain.case.events"
+EVENT_MODULES = {CASE_EVENTS_MODULE: "Case", "domain.petition.events": "Petition"}  # events outside their class
 
 
 def aggregate_kind(event: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from application.projections.base import Change, Projection, Row, ViewSession, required
-from domain.case_due import AddWorkingDays, ItemClock, projected_due
+from domain.case.due import AddWorkingDays, ItemClock, projected_due
 
 CASES, ITEMS = "rm_cases", "rm_case_items"
 CERTIFICATES, ESCALATIONS = "rm_certificates", "rm_escalations"
@@ -215,7 +215,7 @@ class CaseProjection(Projection):
         return split(self._case(change, view)["certificates"])
 
     def _refresh_due(self, change: Change, view: ViewSession) -> None:
-        """The case's due date following prerequisites, as of the event's day (``domain.case_due``)."""
+        """The case's due date following prerequisites, as of the event's day (``domain.case.due``)."""
         clocks = (ItemClock(i["code"], i["status"], i["due"], i["time_limit_days"], tuple(split(i["prerequisites"])))
                   for i in self._items(change, view))
         due = projected_due(clocks, self.business_date(change.event.timestamp), self.add_days)

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from application.errors import NotAllowed
-from domain.values import Actor, Role
+from application.common.errors import NotAllowed
+from domain.shared.values import Actor, Role
 from tests.application.helpers import SHA, event_count, open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, AUDITOR, FOOD, INTAKE, SUPERVISOR
 

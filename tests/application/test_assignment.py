@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from application.errors import InvalidInput, NotAllowed
-from domain.values import Actor, Role
+from application.common.errors import InvalidInput, NotAllowed
+from domain.shared.values import Actor, Role
 from tests.application.helpers import open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, SUPERVISOR
 

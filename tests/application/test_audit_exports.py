@@ -11,8 +11,8 @@ import io
 
 import pytest
 
-from application.audit import csv_cell
-from domain.values import Actor, Role
+from application.audit.service import csv_cell
+from domain.shared.values import Actor, Role
 from tests.application.helpers import open_restaurant
 from tests.conftest import SUPERVISOR
 

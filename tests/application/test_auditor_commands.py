@@ -1,10 +1,10 @@
 """Auditors read and verify everything and command nothing.
 
-Every public command of the case application (the methods of the command mixins in ``application.intake``,
-``application.review`` and ``application.supervision``), of petitions, and the admin commands of the catalogue
-and users applications that take an actor is called as an AUDITOR with arguments a permitted actor could use:
-each must raise ``NotAllowed`` and record no event. The commands are found by introspection, so a command added
-later is covered without editing this file (a parameter name not known here fails, asking for a value).
+Every public command of the case application (the methods of its role services in ``application.cases``), of
+petitions, and the admin commands of the catalogue and users applications that take an actor is called as an
+AUDITOR with arguments a permitted actor could use: each must raise ``NotAllowed`` and record no event. The
+commands are found by introspection, so a command added later is covered without editing this file (a parameter
+name not known here fails, asking for a value).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from application.errors import NotAllowed
-from application.intake import IntakeCommands
-from application.petitions import PetitionApplication
-from application.review import ReviewCommands
-from application.supervision import SupervisionCommands
+from application.cases.intake import IntakeCommands
+from application.cases.review import ReviewCommands
+from application.cases.supervision import SupervisionCommands
+from application.common.errors import NotAllowed
+from application.petitions.application import PetitionApplication
 from tests.application.helpers import SHA, open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, AUDITOR, INTAKE, SUPERVISOR, VALID_CODE, restaurant_file
 from web.services import Services
@@ -137,8 +137,8 @@ SELF_SERVICE_COMMANDS = {("users", "change_password")}
 def test_every_admin_command_taking_an_actor_is_listed():
     listed = {(app, name) for app, name, _ in (p.values if hasattr(p, "values") else p for p in ADMIN_COMMANDS)}
     listed |= SELF_SERVICE_COMMANDS
-    from application.catalogue import CatalogueApplication
-    from application.users import UsersApplication
+    from application.catalogue.application import CatalogueApplication
+    from application.users.application import UsersApplication
 
     for app, cls in (("users", UsersApplication), ("catalogue", CatalogueApplication)):
         for name in public_methods(cls):

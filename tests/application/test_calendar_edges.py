@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
-from domain.deadlines import add_working_days, extend_after_pause
+from domain.shared.working_days import add_working_days, extend_after_pause
 from infrastructure.calendar import WorkingCalendar
 from tests.application.helpers import open_restaurant, submit_all
 from tests.conftest import AMR, FOOD
@@ -86,7 +86,7 @@ def test_a_due_date_in_a_year_the_calendar_does_not_know_is_marked_provisional(s
 
 
 def test_events_recorded_before_the_provisional_flag_still_load():
-    from domain import case_events as ev
+    from domain.case import events as ev
 
     for event_class in (ev.ItemAccepted, ev.SupplementReceived):
         state = {"item": "x", "due": "2026-03-09"}

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
-from application.errors import NotAllowed
-from domain.errors import InvalidValue
+from application.common.errors import NotAllowed
+from domain.shared.errors import InvalidValue
 from tests.application.helpers import open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, SUPERVISOR, make_services
 

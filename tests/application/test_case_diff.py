@@ -9,10 +9,10 @@ from functools import reduce
 import pytest
 from freezegun import freeze_time
 
-from application.case_diff import ITEM_FIELDS, diff_cases, summarize_diff
-from application.errors import CaseNotFound, InvalidInput, NotAllowed
-from domain.case import Case
-from domain.values import Actor, Role
+from application.cases.diff import ITEM_FIELDS, diff_cases, summarize_diff
+from application.common.errors import CaseNotFound, InvalidInput, NotAllowed
+from domain.case.aggregate import Case
+from domain.shared.values import Actor, Role
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
 from tests.conftest import AMR, AUDITOR, FOOD, INTAKE, SUPERVISOR
 from tests.domain.cases import FOOD_PERMIT, LICENCE, MONDAY, completed, in_review, licence_issued, open_case, submit

@@ -1,7 +1,7 @@
 """The case list's due date follows every decision (clocks that follow prerequisites, the case's due date).
 
 The case list's due date (``rm_cases.due``) is reckoned as of each event with the rule of
-``domain.case_due``; the API reckons the same rule as of today. On the day of an event both must agree.
+``domain.case.due``; the API reckons the same rule as of today. On the day of an event both must agree.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from domain.values import Actor, Role
+from domain.shared.values import Actor, Role
 from tests.application.helpers import SHA
 from tests.conftest import ADMIN, AMR, FOOD, INTAKE, RESTAURANT_FILE, VALID_CODE
 

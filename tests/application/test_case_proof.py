@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from application.errors import InvalidInput, NotAllowed
-from infrastructure.offline_verifier import generate_key, load_public_key, public_key_pem, verify_case_proof
+from application.common.errors import InvalidInput, NotAllowed
+from infrastructure.audit.offline_verifier import generate_key, load_public_key, public_key_pem, verify_case_proof
 from tests.application.helpers import complete_restaurant, open_restaurant
 from tests.conftest import AUDITOR, SUPERVISOR
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
-from application.errors import BundleNotFound, CaseNotFound, InvalidInput
-from domain.errors import PrerequisiteNotMet, UnknownItem
+from application.common.errors import BundleNotFound, CaseNotFound, InvalidInput
+from domain.shared.errors import PrerequisiteNotMet, UnknownItem
 from tests.application.helpers import complete_restaurant, event_count, open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, FOOD, INTAKE, VALID_CODE, restaurant_file
 
@@ -127,7 +127,7 @@ class TestReview:
 
 
 def test_opening_with_materials_records_all_in_one_save_or_nothing(services):
-    from domain.errors import DomainError
+    from domain.shared.errors import DomainError
 
     def receive(case):
         case.submit_material("id-card", "id.pdf", "ab" * 32, INTAKE)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from application.errors import BundleNotFound, InvalidInput
-from domain.errors import InvalidBundle
+from application.common.errors import BundleNotFound, InvalidInput
+from domain.shared.errors import InvalidBundle
 from tests.conftest import ADMIN, make_services, restaurant_file, sample_file
 
 
@@ -95,7 +95,7 @@ def test_a_department_known_from_an_earlier_file_may_be_used(empty):
 
 
 def test_every_shipped_sample_file_publishes(empty):
-    from infrastructure.catalogue_files import sample_catalogue
+    from infrastructure.catalogue.files import sample_catalogue
 
     for data in sample_catalogue().values():
         empty.catalogue.publish_file(data, ADMIN)

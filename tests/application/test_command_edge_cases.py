@@ -8,11 +8,11 @@ from datetime import date, datetime
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from application import retry
-from application.errors import BundleNotFound, Busy, InvalidInput, NotAllowed
-from application.write_cache import WriteCache
-from domain.errors import DomainError, InvalidValue, UnknownItem
-from domain.values import Actor, Role
+from application.common import retry
+from application.common.errors import BundleNotFound, Busy, InvalidInput, NotAllowed
+from application.common.write_cache import WriteCache
+from domain.shared.errors import DomainError, InvalidValue, UnknownItem
+from domain.shared.values import Actor, Role
 from tests.application.helpers import SHA, event_count, open_restaurant, submit_all
 from tests.conftest import AMR, FOOD, INTAKE, SUPERVISOR, make_services
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from application import retry
-from application.errors import VersionConflict
+from application.common import retry
+from application.common.errors import VersionConflict
 from tests.application.helpers import SHA, event_count, open_restaurant
 from tests.conftest import INTAKE, make_services
 

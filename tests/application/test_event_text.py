@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from application.case_core import _history_entry
-from application.event_text import FALLBACK, TEMPLATES, describe, describe_history, names_in, who
-from domain import case_events
-from domain.recorded import Recorded
-from domain.values import Actor, Role
+from application.audit.event_text import FALLBACK, TEMPLATES, describe, describe_history, names_in, who
+from application.cases.core import _history_entry
+from domain.case import events as case_events
+from domain.shared.recorded import Recorded
+from domain.shared.values import Actor, Role
 from tests.application.helpers import open_restaurant, submit_all
 from tests.conftest import AMR, FOOD, INTAKE, SUPERVISOR, weekdays
 from tests.domain.cases import FOOD_PERMIT, LICENCE, MONDAY, completed, in_review, open_case, submit
@@ -23,7 +23,7 @@ SAMPLES = {"date": date(2026, 3, 3), "str": "x", "int": 2, "bool": True, "list":
 
 
 def case_event_classes() -> list[type]:
-    """Every event class of a case: the Recorded subclasses of domain.case_events no other one extends."""
+    """Every event class of a case: the Recorded subclasses of domain.case.events no other one extends."""
     classes = [c for _, c in inspect.getmembers(case_events, inspect.isclass)
                if issubclass(c, Recorded) and c.__module__ == case_events.__name__]
     return [c for c in classes if not any(o is not c and issubclass(o, c) for o in classes)]

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from application.errors import Busy
-from application.idempotency import Request, requested
+from application.common.errors import Busy
+from application.common.idempotency import Request, requested
 from tests.application.helpers import SHA, event_count, open_restaurant
 from tests.conftest import AMR, INTAKE, VALID_CODE
 
@@ -93,7 +93,7 @@ def test_the_same_key_of_two_users_are_two_requests(any_services):
 
 
 def test_a_key_another_request_committed_is_refused_not_answered_with_its_result(any_services):
-    from application.errors import IdempotencyKeyReused
+    from application.common.errors import IdempotencyKeyReused
 
     _open(any_services, "k")  # request A opened a case with key k
     other_case = open_restaurant(any_services)

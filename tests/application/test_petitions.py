@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from freezegun import freeze_time
 
-from application.errors import AlreadyExists, InvalidInput, NotAllowed, PetitionNotFound, VersionConflict
-from domain.errors import WrongPetitionStatus
-from domain.values import Actor, Role
+from application.common.errors import AlreadyExists, InvalidInput, NotAllowed, PetitionNotFound, VersionConflict
+from domain.shared.errors import WrongPetitionStatus
+from domain.shared.values import Actor, Role
 from tests.application.helpers import open_restaurant
 from tests.conftest import ADMIN, AMR, AUDITOR, FOOD, INTAKE, SUPERVISOR, VALID_CODE
 from web.services import Services

@@ -15,8 +15,8 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 
-from application.errors import NotAllowed
-from application.kpis import nearest_rank, separate_filing
+from application.common.errors import NotAllowed
+from application.supervision.kpis import nearest_rank, separate_filing
 from tests.application.helpers import submit_all
 from tests.application.test_queries_lists import SEAL_FILE
 from tests.conftest import ADMIN, AMR, AUDITOR, FOOD, INTAKE, SUPERVISOR, VALID_CODE, restaurant_file

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from application.errors import NotAllowed
-from domain.values import Actor, Role
+from application.common.errors import NotAllowed
+from domain.shared.values import Actor, Role
 from tests.application.helpers import complete_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, AUDITOR, FOOD, INTAKE, SUPERVISOR, VALID_CODE
 

@@ -7,8 +7,8 @@ import time
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from application import retry
-from application.errors import Busy
+from application.common import retry
+from application.common.errors import Busy
 
 
 def test_a_write_waiting_for_a_lock_gives_up_within_the_wait_budget(monkeypatch):

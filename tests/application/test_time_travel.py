@@ -17,7 +17,7 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.errors import CaseNotFound
+from application.common.errors import CaseNotFound
 from tests.application.helpers import open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, AUDITOR, make_services
 from tests.property_commands import SEQUENCES, START, apply, new_case, state, three_item_file

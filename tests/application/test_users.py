@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from application.errors import AlreadyExists, InvalidInput
-from domain.errors import DomainError
-from domain.users import User
-from domain.values import Actor, Role
+from application.common.errors import AlreadyExists, InvalidInput
+from domain.shared.errors import DomainError
+from domain.shared.values import Actor, Role
+from domain.users.aggregate import User
 from tests.conftest import ADMIN
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from application.whatif import ItemRun, compare
+from application.supervision.whatif import ItemRun, compare
 from tests.conftest import weekdays
 
 

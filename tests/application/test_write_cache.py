@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import CaseClosed
+from domain.shared.errors import CaseClosed
 from tests.application.helpers import SHA, open_restaurant, submit_all
 from tests.conftest import AMR, FOOD, INTAKE, make_services
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from application.demo import DEMO_PASSWORD, load_demo
-from infrastructure.catalogue_files import sample_catalogue
-from infrastructure.offline_verifier import generate_key
-from infrastructure.persistence import dispose_datastores
+from application.demo.loader import DEMO_PASSWORD, load_demo
+from infrastructure.audit.offline_verifier import generate_key
+from infrastructure.catalogue.files import sample_catalogue
+from infrastructure.eventstore.persistence import dispose_datastores
 from web import create_app
 from web.services import Settings, build_services, command_line_actor
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.values import Actor, Role
+from domain.shared.values import Actor, Role
 from tests.browser.conftest import sign_in
 
 try:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from application.demo import demo_credit_code
+from application.demo.loader import demo_credit_code
 from tests.browser.conftest import shot, sign_in, sign_out
 from web.services import Settings, build_services
 
@@ -190,7 +190,7 @@ def test_each_reviewer_carries_their_item_until_the_case_completes(page, journey
 
 # 3. Supervisor ----------------------------------------------------------------------------------------------
 class FixedClock:
-    """A clock stopped at one moment (the protocol of ``application.clock.Clock``)."""
+    """A clock stopped at one moment (the protocol of ``application.common.clock.Clock``)."""
 
     def __init__(self, moment: datetime):
         self.moment = moment

@@ -13,11 +13,11 @@ from datetime import date
 
 import pytest
 
-from domain.case import Case
-from domain.deadlines import WorkClock
-from domain.definitions import BundleDef, ItemDef, MaterialDef, OutputDef
-from domain.errors import DomainError
-from domain.values import Applicant, Channel
+from domain.case.aggregate import Case
+from domain.catalogue.definitions import BundleDef, ItemDef, MaterialDef, OutputDef
+from domain.shared.errors import DomainError
+from domain.shared.values import Applicant, Channel
+from domain.shared.working_days import WorkClock
 from tests.conftest import AMR, FOOD, INTAKE, VALID_CODE, restaurant_bundle, weekdays
 
 MONDAY = date(2026, 3, 2)

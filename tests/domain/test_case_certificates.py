@@ -2,14 +2,14 @@
 
 from datetime import date
 
-from domain import case_events as ev
-from domain.errors import (
+from domain.case import events as ev
+from domain.shared.errors import (
     CertificatesAlreadyIssued,
     MaterialsMissing,
     NothingToIssue,
     WrongItemStatus,
 )
-from domain.values import CaseStatus, ItemStatus
+from domain.shared.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, INTAKE, weekdays
 from tests.domain.cases import (
     CLOCK,

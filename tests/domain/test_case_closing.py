@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from domain import case_events as ev
-from domain.errors import CaseClosed, CaseNotClosed, InvalidRating, ReasonRequired
-from domain.values import CaseStatus, ItemStatus
+from domain.case import events as ev
+from domain.shared.errors import CaseClosed, CaseNotClosed, InvalidRating, ReasonRequired
+from domain.shared.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, INTAKE, SUPERVISOR, weekdays
 from tests.domain.cases import (
     CLOCK,

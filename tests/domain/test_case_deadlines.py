@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from domain import case_events as ev
-from domain.case import Case
+from domain.case import events as ev
+from domain.case.aggregate import Case
 from tests.conftest import AMR, SUPERVISOR, weekdays
 from tests.domain.cases import CLOCK, MONDAY, in_review, open_case, submit
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from domain import case_events as ev
-from domain.definitions import BundleDef, ItemDef
-from domain.errors import (
+from domain.case import events as ev
+from domain.catalogue.definitions import BundleDef, ItemDef
+from domain.shared.errors import (
     CommitmentNotAllowed,
     InvalidValue,
     ItemAlreadyDecided,
@@ -12,7 +12,7 @@ from domain.errors import (
     ReasonRequired,
     WrongItemStatus,
 )
-from domain.values import CaseStatus, ItemStatus
+from domain.shared.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, SUPERVISOR, weekdays
 from tests.domain.cases import (
     CLOCK,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.case_events import CaseRejected, Completed, ItemRejected, ItemWithdrawn
-from domain.definitions import BundleDef, ItemDef, MaterialDef, OutputDef
-from domain.errors import InvalidValue
+from domain.case.events import CaseRejected, Completed, ItemRejected, ItemWithdrawn
+from domain.catalogue.definitions import BundleDef, ItemDef, MaterialDef, OutputDef
+from domain.shared.errors import InvalidValue
 from tests.conftest import AMR, weekdays
 from tests.domain.cases import CLOCK, MONDAY, open_case, refused, submit
 

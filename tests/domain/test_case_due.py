@@ -10,11 +10,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain import case_events as ev
-from domain.case import Case
-from domain.case_due import ItemClock, projected_due
-from domain.deadlines import WorkClock, add_working_days
-from domain.definitions import BundleDef, ItemDef, MaterialDef
+from domain.case import events as ev
+from domain.case.aggregate import Case
+from domain.case.due import ItemClock, projected_due
+from domain.catalogue.definitions import BundleDef, ItemDef, MaterialDef
+from domain.shared.working_days import WorkClock, add_working_days
 from tests.conftest import AMR, FOOD, SUPERVISOR, weekdays
 from tests.domain.cases import FOOD_PERMIT, LICENCE, MONDAY, open_case, submit
 

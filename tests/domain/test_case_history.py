@@ -6,8 +6,8 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.case import Case
-from domain.errors import DomainError
+from domain.case.aggregate import Case
+from domain.shared.errors import DomainError
 from tests.conftest import AMR, FOOD, INTAKE, SUPERVISOR, weekdays
 from tests.domain.cases import (
     CLOCK,

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from domain import case_events as ev
-from domain.case import Case
-from domain.errors import DeficiencyNotAllowed, InvalidValue, UnknownMaterial
-from domain.values import Applicant, CaseStatus, Channel, ItemStatus
+from domain.case import events as ev
+from domain.case.aggregate import Case
+from domain.shared.errors import DeficiencyNotAllowed, InvalidValue, UnknownMaterial
+from domain.shared.values import Applicant, CaseStatus, Channel, ItemStatus
 from tests.conftest import FOOD, INTAKE, VALID_CODE, restaurant_bundle, weekdays
 from tests.domain.cases import (
     APPLICANT,

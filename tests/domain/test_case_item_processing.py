@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from domain import case_events as ev
-from domain.errors import (
+from domain.case import events as ev
+from domain.shared.errors import (
     InspectionRequired,
     InvalidValue,
     ItemAlreadyDecided,
@@ -16,7 +16,7 @@ from domain.errors import (
     UnknownMaterial,
     WrongItemStatus,
 )
-from domain.values import CaseStatus, ItemStatus
+from domain.shared.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, weekdays
 from tests.domain.cases import (
     CLOCK,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from domain import case_events as ev
-from domain.errors import (
+from domain.case import events as ev
+from domain.shared.errors import (
     EscalationAlreadyResolved,
     EscalationNotFound,
     InvalidValue,
@@ -11,7 +11,7 @@ from domain.errors import (
     ReasonRequired,
     UnknownItem,
 )
-from domain.values import CaseStatus
+from domain.shared.values import CaseStatus
 from tests.conftest import AMR, INTAKE, SUPERVISOR
 from tests.domain.cases import CLOCK, FOOD_PERMIT, LICENCE, in_review, open_case, refused
 

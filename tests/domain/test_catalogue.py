@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from domain.catalogue import Bundle, Catalogue
+from domain.catalogue.aggregate import Bundle, Catalogue
 from tests.conftest import ADMIN, restaurant_bundle
 
 

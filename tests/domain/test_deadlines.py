@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from domain.deadlines import add_working_days, extend_after_pause, working_days_between
+from domain.shared.working_days import add_working_days, extend_after_pause, working_days_between
 from tests.conftest import weekdays
 from tests.domain.cases import HOLIDAY, WORKING_SATURDAY, calendar
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from domain.definitions import (
+from domain.catalogue.definitions import (
     BundleDef,
     ItemDef,
     MaterialDef,
@@ -13,7 +13,7 @@ from domain.definitions import (
     find_cycle,
     prerequisite_order,
 )
-from domain.errors import InvalidBundle
+from domain.shared.errors import InvalidBundle
 from tests.conftest import restaurant_bundle
 
 DEPARTMENTS = ("amr", "amr-food", "psb")
@@ -164,8 +164,8 @@ class TestDictionaries:
 
 
 def test_an_item_stage_must_be_declared_even_when_the_bundle_declares_no_stages():
-    from domain.definitions import BundleDef, ItemDef, check_definition
-    from domain.errors import InvalidBundle
+    from domain.catalogue.definitions import BundleDef, ItemDef, check_definition
+    from domain.shared.errors import InvalidBundle
 
     bundle = BundleDef(code="b", name="b", items=(ItemDef("x", "x", "amr", 1, stage="nowhere"),))
     with pytest.raises(InvalidBundle) as error:

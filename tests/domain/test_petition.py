@@ -8,8 +8,10 @@ from datetime import date
 
 import pytest
 
-from domain import petition_events as ev
-from domain.errors import (
+from domain.petition import events as ev
+from domain.petition.aggregate import Petition
+from domain.petition.values import Enterprise, PetitionChannel, PetitionStatus
+from domain.shared.errors import (
     DomainError,
     EscalationAtHighestLevel,
     InvalidRating,
@@ -18,8 +20,6 @@ from domain.errors import (
     ReasonRequired,
     WrongPetitionStatus,
 )
-from domain.petition import Petition
-from domain.petition_values import Enterprise, PetitionChannel, PetitionStatus
 from tests.conftest import AMR, INTAKE, SUPERVISOR, VALID_CODE, weekdays
 
 MONDAY = date(2026, 3, 2)

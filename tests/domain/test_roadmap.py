@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.definitions import BundleDef, ItemDef
-from domain.roadmap import plan
+from domain.catalogue.definitions import BundleDef, ItemDef
+from domain.catalogue.roadmap import plan
 from tests.conftest import restaurant_bundle, weekdays
 
 

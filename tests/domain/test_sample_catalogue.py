@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from domain.definitions import BundleDef, check_definition, prerequisite_order
-from infrastructure.catalogue_files import sample_catalogue
+from domain.catalogue.definitions import BundleDef, check_definition, prerequisite_order
+from infrastructure.catalogue.files import sample_catalogue
 from tests.conftest import sample_file
 
 SAMPLES = [

@@ -2,9 +2,9 @@
 
 import pytest
 
-from domain.errors import InvalidValue
-from domain.users import CannotDisableSelf, LastAdmin, User, canonical_username
-from domain.values import Actor, Role
+from domain.shared.errors import InvalidValue
+from domain.shared.values import Actor, Role
+from domain.users.aggregate import CannotDisableSelf, LastAdmin, User, canonical_username
 from tests.conftest import ADMIN
 
 

@@ -74,7 +74,7 @@ def _wrong_answer(write: Write, facts: StoreFacts) -> str | None:
 
 def read_model_rows(services: Any) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every read model and tracking table, sorted."""
-    from infrastructure.readmodels import metadata
+    from infrastructure.readmodels.tables import metadata
 
     rows = {}
     with services.runner.engine.connect() as connection:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.persistence import dispose_datastores
+from infrastructure.eventstore.persistence import dispose_datastores
 from tests.conftest import ADMIN, AMR, INTAKE, VALID_CODE, make_services, restaurant_file
 from tests.faults.server import Answer, Server, call, onething, server_env
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from infrastructure.persistence import dispose_datastores
+from infrastructure.eventstore.persistence import dispose_datastores
 from tests.faults.checks import differences_after_rebuild, judge, store_facts
 from tests.faults.server import Server, onething
 from tests.faults.workload import Ledger, prepare_database, resend_some, run_clients, sign_in

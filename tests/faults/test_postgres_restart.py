@@ -10,7 +10,7 @@ import time
 import pytest
 import sqlalchemy
 
-from infrastructure.persistence import dispose_datastores
+from infrastructure.eventstore.persistence import dispose_datastores
 from tests.faults.checks import differences_after_rebuild, judge, store_facts
 from tests.faults.pg_cluster import PrivateCluster
 from tests.faults.server import Answer, Server, onething

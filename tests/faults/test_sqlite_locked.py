@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from application import retry
-from infrastructure import persistence
+from application.common import retry
+from infrastructure.eventstore import persistence
 from tests.conftest import ADMIN, make_services, restaurant_file
 from web import create_app
 

@@ -175,8 +175,8 @@ def sign_in(server: Server) -> dict[str, str]:
 def prepare_database(database_url: str, folder: Path) -> tuple[dict[str, str], Any]:
     """``onething db init``, the audit key, the restaurant catalogue and the workload's users; return the
     servers' environment and services on the database (for the checks)."""
-    from infrastructure.catalogue_files import sample_catalogue
-    from infrastructure.offline_verifier import generate_key
+    from infrastructure.audit.offline_verifier import generate_key
+    from infrastructure.catalogue.files import sample_catalogue
     from tests.conftest import ADMIN
     from web.services import Settings, build_services
 

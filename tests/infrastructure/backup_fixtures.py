@@ -12,9 +12,9 @@ import sqlalchemy
 from sqlalchemy import create_engine, select
 from sqlalchemy.pool import NullPool
 
-from infrastructure.offline_verifier import generate_key
-from infrastructure.persistence import dispose_datastores
-from infrastructure.readmodels import metadata as read_model_metadata
+from infrastructure.audit.offline_verifier import generate_key
+from infrastructure.eventstore.persistence import dispose_datastores
+from infrastructure.readmodels.tables import metadata as read_model_metadata
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
 from tests.conftest import ADMIN, INTAKE, POSTGRES_URL, VALID_CODE, restaurant_file
 from web.services import Services, Settings, build_services

@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, event, insert, select, update
 
-from infrastructure import offline_verifier as ov
-from infrastructure.audit_bundle import write_bundle
-from infrastructure.audit_log import AuditLog, audit_checkpoints, audit_log
-from infrastructure.audit_verify import ChainVerifier
+from infrastructure.audit import offline_verifier as ov
+from infrastructure.audit.bundle import write_bundle
+from infrastructure.audit.log import AuditLog, audit_checkpoints, audit_log
+from infrastructure.audit.verify import ChainVerifier
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
 from tests.conftest import INTAKE
 from tests.infrastructure.test_audit_tamper import rewrite_chain_from, row, table

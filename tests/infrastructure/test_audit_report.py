@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infrastructure.audit_report import local_time, render_audit_html, render_audit_pdf, short_hash
+from infrastructure.audit.report import local_time, render_audit_html, render_audit_pdf, short_hash
 
 try:
     import weasyprint  # noqa: F401

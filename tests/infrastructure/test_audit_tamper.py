@@ -12,8 +12,8 @@ from uuid import UUID
 import pytest
 from sqlalchemy import delete, select, update
 
-from infrastructure.audit_log import audit_log
-from infrastructure.offline_verifier import GENESIS, event_hash, generate_key
+from infrastructure.audit.log import audit_log
+from infrastructure.audit.offline_verifier import GENESIS, event_hash, generate_key
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
 from tests.conftest import INTAKE
 
@@ -144,7 +144,7 @@ def test_a_chain_and_its_log_entries_rewritten_are_caught_by_the_signed_checkpoi
 
 
 def test_a_modified_checkpoint_is_refused(recorded):
-    from infrastructure.audit_log import audit_checkpoints
+    from infrastructure.audit.log import audit_checkpoints
 
     services, _, _ = recorded
     execute(services, update(audit_checkpoints).values(root="00" * 32))

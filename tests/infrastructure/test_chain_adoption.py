@@ -11,8 +11,8 @@ from uuid import UUID
 
 from sqlalchemy import inspect, select, update
 
-from infrastructure.offline_verifier import GENESIS, event_hash
-from infrastructure.persistence import dispose_datastores
+from infrastructure.audit.offline_verifier import GENESIS, event_hash
+from infrastructure.eventstore.persistence import dispose_datastores
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
 from tests.conftest import ADMIN, make_services, restaurant_file
 

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, update
 
-from infrastructure.audit_bundle import write_bundle
-from infrastructure.cipher import MAGIC, CipherConfigError, StoredStateUnreadable, key_id, key_usage, new_key
-from infrastructure.offline_verifier import generate_key
-from infrastructure.offline_verifier import main as verify_offline
-from infrastructure.persistence import application_env
-from infrastructure.readmodels import tracking
-from infrastructure.runner import SCHEMA_ROW
+from infrastructure.audit.bundle import write_bundle
+from infrastructure.audit.offline_verifier import generate_key
+from infrastructure.audit.offline_verifier import main as verify_offline
+from infrastructure.eventstore.cipher import MAGIC, CipherConfigError, StoredStateUnreadable, key_id, key_usage, new_key
+from infrastructure.eventstore.persistence import application_env
+from infrastructure.readmodels.runner import SCHEMA_ROW
+from infrastructure.readmodels.tables import tracking
 from tests.application.helpers import SHA, complete_restaurant, open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, INTAKE, restaurant_file
 from tests.infrastructure.test_projections import rebuilt, snapshot

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from infrastructure import offline_verifier as ov
+from infrastructure.audit import offline_verifier as ov
 
 # ---------------------------------------------------------------- naive RFC 6962 definitions
 
@@ -119,7 +119,7 @@ CT_CONSISTENCY = {  # (old size, new size) -> proof
 
 def test_event_hash_is_the_documented_byte_layout():
     oid = uuid.UUID("12345678-1234-5678-1234-567812345678")
-    prev, topic, state = sha(b"prev"), "domain.case:Case.Submitted", b"\x00state\xff"
+    prev, topic, state = sha(b"prev"), "domain.case.aggregate:Case.Submitted", b"\x00state\xff"
     expected = sha(b"onething.event.v1\n" + prev + oid.bytes + struct.pack(">Q", 7)
                    + struct.pack(">I", len(topic.encode())) + topic.encode() + struct.pack(">Q", len(state)) + state)
     assert ov.event_hash(prev, oid, 7, topic, state) == expected
@@ -635,8 +635,8 @@ def test_the_copied_file_runs_standalone(key, tmp_path):
 USER = ("Users", uuid.UUID(int=4))
 ATTESTATION_FAILS = ("redacted, and its attestation does not verify with public_key.pem (its topic, hash, prev_hash "
                      "or version was changed)")
-USER_TOPICS = ["domain.users:User.Registered", "domain.users:User.PasswordChanged", "domain.users:User.Disabled",
-               "domain.users:User.PasswordChanged"]
+USER_TOPICS = ["domain.users.aggregate:User.Registered", "domain.users.aggregate:User.PasswordChanged",
+               "domain.users.aggregate:User.Disabled", "domain.users.aggregate:User.PasswordChanged"]
 
 
 def make_users_bundle(key: Ed25519PrivateKey, topics: list[str] = USER_TOPICS) -> Bundle:
@@ -663,11 +663,11 @@ def make_users_bundle(key: Ed25519PrivateKey, topics: list[str] = USER_TOPICS) -
 
 
 def test_credential_events_are_the_password_and_token_events_of_the_users_store():
-    assert ov.is_credential_event("Users", "domain.users:User.Registered")
-    assert ov.is_credential_event("Users", "domain.users:User.PasswordChanged")
-    assert ov.is_credential_event("Users", "domain.tokens:ApiToken.Issued")
-    assert not ov.is_credential_event("Users", "domain.users:User.Disabled")
-    assert not ov.is_credential_event("Cases", "domain.users:User.Registered")
+    assert ov.is_credential_event("Users", "domain.users.aggregate:User.Registered")
+    assert ov.is_credential_event("Users", "domain.users.aggregate:User.PasswordChanged")
+    assert ov.is_credential_event("Users", "domain.users.tokens:ApiToken.Issued")
+    assert not ov.is_credential_event("Users", "domain.users.aggregate:User.Disabled")
+    assert not ov.is_credential_event("Cases", "domain.users.aggregate:User.Registered")
 
 
 def test_a_bundle_with_redacted_credential_events_verifies_and_says_how_many(key, tmp_path, capsys):
@@ -717,7 +717,7 @@ def test_a_case_event_cannot_pass_as_redacted(key, tmp_path):
     bundle = make_users_bundle(key)
     event = bundle.event(*CASE_A, 3)
     del event["state_b64"]
-    event["redacted"], event["topic"] = ov.REDACTED, "domain.users:User.Registered"
+    event["redacted"], event["topic"] = ov.REDACTED, "domain.users.aggregate:User.Registered"
     report = ov.verify_bundle(bundle.write(tmp_path / "b"))
     assert report.problems == [f"cases {CASE_A[1]} version 3: redacted, but it is not a credential event"]
 
@@ -737,7 +737,8 @@ def domain_events() -> dict[str, type]:
     import domain
 
     found: dict[str, type] = {}
-    pending = [importlib.import_module(f"domain.{m.name}") for m in pkgutil.iter_modules(domain.__path__)]
+    pending = [importlib.import_module(m.name)
+               for m in pkgutil.walk_packages(domain.__path__, "domain.") if not m.ispkg]
     while pending:
         owner = pending.pop()
         for _, cls in inspect.getmembers(owner, inspect.isclass):
@@ -754,13 +755,13 @@ def test_every_domain_event_holding_a_credential_is_redacted_from_bundles():
     from eventsourcing.utils import resolve_topic
 
     events = domain_events()
-    assert "domain.case_events:ItemApproved" in events  # the walk finds events outside aggregates too
+    assert "domain.case.events:ItemApproved" in events  # the walk finds events outside aggregates too
     holding = {topic for topic, cls in events.items()
                if any(CREDENTIAL_FIELD.search(name) for klass in cls.__mro__
                       for name in getattr(klass, "__annotations__", {}))}
     listed = set().union(*ov.CREDENTIAL_EVENTS.values())
     assert holding <= listed, f"credential events missing from CREDENTIAL_EVENTS: {sorted(holding - listed)}"
-    assert {"domain.users:User.Registered", "domain.tokens:ApiToken.Issued"} <= holding
+    assert {"domain.users.aggregate:User.Registered", "domain.users.tokens:ApiToken.Issued"} <= holding
     for topic in listed:
         resolve_topic(topic)
 
@@ -770,9 +771,9 @@ def test_the_reviewers_attack_a_disabled_user_passed_off_as_a_password_change_fa
     its topic is bound to nothing but the server's attestation, which no forger can make without the key."""
     bundle = make_users_bundle(key)
     event = bundle.event(*USER, 3)
-    assert event["topic"] == "domain.users:User.Disabled" and "state_b64" in event
+    assert event["topic"] == "domain.users.aggregate:User.Disabled" and "state_b64" in event
     del event["state_b64"]
-    event["redacted"], event["topic"] = ov.REDACTED, "domain.users:User.PasswordChanged"
+    event["redacted"], event["topic"] = ov.REDACTED, "domain.users.aggregate:User.PasswordChanged"
     path = bundle.write(tmp_path / "b")
     report = ov.verify_bundle(path)
     assert not report.ok and named(report) == {(*USER, 3)}, report.problems
@@ -792,10 +793,11 @@ def test_every_redacted_event_of_a_genuine_bundle_carries_an_attestation_that_ve
 
 
 def test_an_attestation_binds_every_field_and_the_key(key):
-    fields = ("Users", USER[1], 2, "domain.users:User.PasswordChanged", sha(b"h"), sha(b"p"))
+    fields = ("Users", USER[1], 2, "domain.users.aggregate:User.PasswordChanged", sha(b"h"), sha(b"p"))
     signature = ov.attest(key, *fields)
     assert ov.verify_attestation(key.public_key(), signature, *fields)
-    for i, other in enumerate(("Cases", uuid.UUID(int=5), 3, "domain.users:User.Registered", sha(b"x"), sha(b"y"))):
+    other_fields = ("Cases", uuid.UUID(int=5), 3, "domain.users.aggregate:User.Registered", sha(b"x"), sha(b"y"))
+    for i, other in enumerate(other_fields):
         changed = fields[:i] + (other,) + fields[i + 1:]
         assert not ov.verify_attestation(key.public_key(), signature, *changed), i
     assert not ov.verify_attestation(Ed25519PrivateKey.generate().public_key(), signature, *fields)
@@ -803,9 +805,9 @@ def test_an_attestation_binds_every_field_and_the_key(key):
         assert not ov.verify_attestation(key.public_key(), bad, *fields)
 
 
-@pytest.mark.parametrize("version, topic", [(1, "domain.users:User.PasswordChanged"),
-                                            (2, "domain.tokens:ApiToken.Issued"),
-                                            (4, "domain.users:User.Registered")])
+@pytest.mark.parametrize("version, topic", [(1, "domain.users.aggregate:User.PasswordChanged"),
+                                            (2, "domain.users.tokens:ApiToken.Issued"),
+                                            (4, "domain.users.aggregate:User.Registered")])
 def test_a_redacted_event_with_a_changed_topic_fails(key, tmp_path, version, topic):
     bundle = make_users_bundle(key)
     bundle.event(*USER, version)["topic"] = topic
@@ -865,7 +867,7 @@ def test_a_redacted_event_without_an_attestation_fails_saying_why(key, tmp_path,
         f"PROBLEM: Users {USER[1]} version 2: redacted without the server's attestation: {why}")
 
 
-@pytest.mark.parametrize("topic", ["domain.users:User.Registered", "domain.tokens:ApiToken.Issued"])
+@pytest.mark.parametrize("topic", ["domain.users.aggregate:User.Registered", "domain.users.tokens:ApiToken.Issued"])
 def test_a_creation_event_past_version_1_fails_redacted_and_attested_or_not(key, tmp_path, topic):
     """Checked apart from the attestation: even an attested creation event (a key holder's forgery) cannot
     stand in the middle of an aggregate's history, and neither can one shipped with its state."""

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from domain.errors import DomainError
-from domain.petition import Petition
-from domain.petition_values import Enterprise
-from infrastructure.readmodels import VIEW_TABLES
+from domain.petition.aggregate import Petition
+from domain.petition.values import Enterprise
+from domain.shared.errors import DomainError
+from infrastructure.readmodels.tables import VIEW_TABLES
 from tests.conftest import ADMIN, AMR, FOOD, INTAKE, SUPERVISOR, VALID_CODE, make_services, restaurant_file, weekdays
 
 TABLES = ("rm_petitions", "rm_audit_log")

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from infrastructure.readmodels import VIEW_TABLES, tracking
+from infrastructure.readmodels.tables import VIEW_TABLES, tracking
 from tests.application.helpers import SHA, complete_restaurant, open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, INTAKE, make_services
 from tests.property_commands import OPERATIONS, START, apply, new_case, three_item_file
@@ -139,7 +139,7 @@ def test_a_gap_in_postgres_notification_ids_is_not_waited_for(postgres_url):
     services.catalogue.publish_file(three_item_file(), ADMIN)
     case_id = open_restaurant(services)
     services.runner.catch_up()
-    clash = StoredEvent(case_id, 1, "domain.case_events:Opened", b"{}")
+    clash = StoredEvent(case_id, 1, "domain.case.events:Opened", b"{}")
     with pytest.raises(IntegrityError):  # loses its version check, burns a sequence value
         services.cases.recorder.insert_events([clash])
     saved = services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from infrastructure.runner import ProjectionRunner
+from infrastructure.readmodels.runner import ProjectionRunner
 from tests.application.helpers import open_restaurant
 from tests.conftest import SUPERVISOR
 
@@ -74,7 +74,7 @@ def test_the_poller_survives_a_failed_round(services):
 
 @pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "\ud800"])
 def test_text_no_database_can_store_never_reaches_an_event(services, text):
-    from domain.errors import InvalidValue
+    from domain.shared.errors import InvalidValue
 
     case_id = open_restaurant(services)
     with pytest.raises(InvalidValue):

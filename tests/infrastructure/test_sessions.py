@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from application.sign_in import account_key
+from application.users.sign_in import account_key
 from tests.conftest import make_services
 
 

@@ -14,8 +14,8 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select, update
 
-from application.audit import CSV_COLUMNS
-from infrastructure.offline_verifier import event_hash, generate_key, load_public_key, verify_checkpoint
+from application.audit.service import CSV_COLUMNS
+from infrastructure.audit.offline_verifier import event_hash, generate_key, load_public_key, verify_checkpoint
 from tests.conftest import ADMIN
 from tests.web.conftest import PASSWORD, USERS, Api
 from tests.web.test_api_cases import act, material, ok

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from application.tokens import token_hash
+from application.users.tokens import token_hash
 from tests.web.conftest import PASSWORD, USERS
 
 SIGN_IN_FAILED = "wrong username or password, or the user is disabled"

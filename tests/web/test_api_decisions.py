@@ -143,7 +143,7 @@ def test_a_retry_is_answered_from_the_ledger_with_the_first_status_and_version(a
 def test_the_ledger_keeps_no_answer_text(api):
     from sqlalchemy import select
 
-    from infrastructure.idempotency import requests
+    from infrastructure.eventstore.idempotency import requests
 
     api.post("/cases", {"bundle": "restaurant-opening", "channel": "window", "applicant": {
         "name": "保密餐饮有限公司", "credit_code": "91110000600037341L"}}, "intake", **{"Idempotency-Key": "o-1"})
@@ -153,7 +153,7 @@ def test_the_ledger_keeps_no_answer_text(api):
 
 
 def test_a_request_that_never_committed_leaves_no_key_behind_so_its_retry_runs_at_once(api, monkeypatch):
-    from application.errors import Busy
+    from application.common.errors import Busy
 
     case = api.open_case()
     path, body = f"/cases/{case['id']}/materials", {"key": "id-card", "filename": "id.pdf", "sha256": "a" * 64}

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy.exc as sa_errors
 from eventsourcing import persistence as es_errors
 
-from application.errors import Busy
+from application.common.errors import Busy
 from tests.web.conftest import Api
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

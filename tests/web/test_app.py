@@ -32,8 +32,8 @@ def test_an_unknown_path_answers_json(client):
 
 
 def test_errors_map_to_the_statuses_of_the_api_contract():
-    from application import errors as a
-    from domain import errors as d
+    from application.common import errors as a
+    from domain.shared import errors as d
 
     assert status_of(a.InvalidInput("x")) == 422
     assert status_of(a.CaseNotFound("x")) == 404

@@ -111,7 +111,7 @@ def test_demo_loads_everything_once(cli):
     assert "cases added: 0" in second.output and "users added: 0" in second.output
     services = make_services(cli.url)
     assert len(services.catalogue.latest_versions()) == 6
-    from domain.case import Case
+    from domain.case.aggregate import Case
 
     statuses = {services.cases.load(Case.create_id(f"DEMO-{n:04d}")).status for n in range(1, 13)}
     assert statuses == {"open", "completed", "rejected", "withdrawn"}

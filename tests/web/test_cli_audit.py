@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from infrastructure.offline_verifier import generate_key, load_private_key
+from infrastructure.audit.offline_verifier import generate_key, load_private_key
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
 from tests.conftest import ADMIN, make_services, restaurant_file
 from web.cli import main
@@ -209,7 +209,7 @@ def test_bundle_verifies_offline_and_a_changed_event_is_named(cli, two_cases, tm
 def credentials(services) -> list[str]:
     """Two users (one with a changed password) and a token each; every password hash and token hash stored,
     and the tokens themselves."""
-    from application.tokens import token_hash
+    from application.users.tokens import token_hash
 
     secrets, password = [], "Tr1cky-horse-battery-staple"
     for name in ("auditor-a", "auditor-b"):
@@ -238,8 +238,8 @@ def test_a_bundle_carries_no_password_or_token_hash_and_still_verifies(cli, two_
         assert not [data for data in contents if secret.encode() in data], f"{secret[:12]}… left the server"
     redacted = [json.loads(line) for line in (out / "events.jsonl").read_text(encoding="utf-8").splitlines()
                 if "state_b64" not in json.loads(line)]
-    assert sorted(e["topic"] for e in redacted) == ["domain.tokens:ApiToken.Issued"] * 2 + [
-        "domain.users:User.PasswordChanged"] + ["domain.users:User.Registered"] * 2
+    assert sorted(e["topic"] for e in redacted) == sorted(["domain.users.tokens:ApiToken.Issued"] * 2 + [
+        "domain.users.aggregate:User.PasswordChanged"] + ["domain.users.aggregate:User.Registered"] * 2)
     checked = run_verifier(out)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "5 events redacted (credentials)" in checked.stdout and "cannot be recomputed" in checked.stdout
@@ -266,7 +266,7 @@ def test_a_tampered_redacted_event_in_a_bundle_fails_offline(cli, two_cases, tmp
     out = tmp_path / "bundle"
     assert cli("audit", "bundle", str(out)).exit_code == 0
     lines = [json.loads(line) for line in (out / "events.jsonl").read_text(encoding="utf-8").splitlines()]
-    event = next(e for e in lines if e["topic"] == "domain.users:User.PasswordChanged")
+    event = next(e for e in lines if e["topic"] == "domain.users.aggregate:User.PasswordChanged")
     event[change] = "00" * 32
     (out / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
     tampered = run_verifier(out)
@@ -294,7 +294,7 @@ def test_bundle_without_a_key_fails_naming_keygen(cli, two_cases, tmp_path):
 def test_a_bundle_written_while_the_server_keeps_its_log_verifies(cli, two_cases, tmp_path, monkeypatch):
     """The server logs new events and signs checkpoints every few seconds (``keep_audit_log``), also while a
     bundle of a large store is being written: the bundle must still verify (later events: warnings at most)."""
-    from infrastructure import audit_bundle
+    from infrastructure.audit import bundle as audit_bundle
     from tests.conftest import SUPERVISOR
     from web.services import Settings, build_services
 
@@ -341,10 +341,10 @@ def test_a_disabled_user_passed_off_as_a_redacted_password_change_fails_offline(
     assert cli("audit", "bundle", str(out)).exit_code == 0
     assert run_verifier(out).returncode == 0
     lines = bundle_lines(out)
-    event = next(e for e in lines if e["topic"] == "domain.users:User.Disabled")
+    event = next(e for e in lines if e["topic"] == "domain.users.aggregate:User.Disabled")
     assert b"fired for fraud" in base64.b64decode(event["state_b64"])
     del event["state_b64"]
-    event["redacted"], event["topic"] = "credentials", "domain.users:User.PasswordChanged"
+    event["redacted"], event["topic"] = "credentials", "domain.users.aggregate:User.PasswordChanged"
     rewrite(out, lines)
     tampered = run_verifier(out)
     assert tampered.returncode == 1, tampered.stdout + tampered.stderr
@@ -354,7 +354,7 @@ def test_a_disabled_user_passed_off_as_a_redacted_password_change_fails_offline(
 
 
 def test_every_redacted_event_of_a_bundle_is_attested_with_the_bundles_key(cli, two_cases, tmp_path):
-    from infrastructure.offline_verifier import load_public_key, verify_attestation
+    from infrastructure.audit.offline_verifier import load_public_key, verify_attestation
 
     credentials(cli.services)
     assert cli("audit", "keygen").exit_code == 0
@@ -381,10 +381,10 @@ def test_a_redacted_event_with_a_changed_topic_or_version_fails_offline(cli, two
     assert cli("audit", "bundle", str(out)).exit_code == 0
     lines = bundle_lines(out)
     if change == "topic":  # a password change shown as a token's issue (or the other way round)
-        event = next(e for e in lines if e["topic"] == "domain.tokens:ApiToken.Issued")
-        event["topic"] = "domain.users:User.PasswordChanged"
+        event = next(e for e in lines if e["topic"] == "domain.users.tokens:ApiToken.Issued")
+        event["topic"] = "domain.users.aggregate:User.PasswordChanged"
     else:  # a password change moved to another place in the user's history
-        event = next(e for e in lines if e["topic"] == "domain.users:User.PasswordChanged")
+        event = next(e for e in lines if e["topic"] == "domain.users.aggregate:User.PasswordChanged")
         event["version"] += 1
     rewrite(out, lines)
     tampered = run_verifier(out)
@@ -403,7 +403,7 @@ def test_a_stored_credential_event_whose_hash_does_not_recompute_is_shipped_reda
     changed = secrets[-1].encode()  # the last password hash, in the PasswordChanged event's state
     with cli.services.runner.engine.begin() as connection:
         rows = connection.execute(select(table.c.id, table.c.state).where(
-            table.c.topic == "domain.users:User.PasswordChanged")).all()
+            table.c.topic == "domain.users.aggregate:User.PasswordChanged")).all()
         assert len(rows) == 1 and changed in bytes(rows[0].state)
         connection.execute(update(table).where(table.c.id == rows[0].id).values(
             state=bytes(rows[0].state).replace(b"$argon2", b"$argon3", 1)))
@@ -413,7 +413,7 @@ def test_a_stored_credential_event_whose_hash_does_not_recompute_is_shipped_reda
     assert result.exit_code == 0, result.output
     contents = [path.read_bytes() for path in out.iterdir()]
     assert not [data for data in contents if changed[8:] in data]  # neither the hash nor the changed row's
-    event = next(e for e in bundle_lines(out) if e["topic"] == "domain.users:User.PasswordChanged")
+    event = next(e for e in bundle_lines(out) if e["topic"] == "domain.users.aggregate:User.PasswordChanged")
     assert "state_b64" not in event and "attestation" not in event and event["unattested"] == "hash-mismatch"
     checked = run_verifier(out)
     assert checked.returncode == 1, checked.stdout + checked.stderr

@@ -93,7 +93,7 @@ def test_backup_into_an_existing_path_fails_and_writes_nothing(cli, tmp_path):
 
 @pytest.mark.postgres
 def test_backup_without_pg_dump_fails_naming_the_client_to_install(postgres_url, tmp_path, monkeypatch):
-    from infrastructure import backup_postgres
+    from infrastructure.backup import postgres as backup_postgres
 
     monkeypatch.setenv("ONETHING_DATABASE_URL", postgres_url)
     monkeypatch.setenv("PATH", str(tmp_path))

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from infrastructure.offline_verifier import generate_key
+from infrastructure.audit.offline_verifier import generate_key
 from tests.web.conftest import PASSWORD, USERS
 from tests.web.test_api_access import (
     APPLICANT,

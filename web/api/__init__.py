@@ -9,7 +9,7 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
-from domain.case_guards import is_storable_text
+from domain.case.rules import is_storable_text
 from web.api.core import actor
 from web.api.json_body import MalformedBody, read_json
 from web.api.openapi import CommonAnswers
@@ -98,17 +98,15 @@ def register(app: Flask) -> None:
     )
     api = OneThingApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "extra_plugins": [CommonAnswers(PREFIX, OPEN_PATHS)]})
-    from web.api import (
-        limits,
-        views_admin,
-        views_audit,
-        views_auth,
-        views_boards,
-        views_calendar,
-        views_cases,
-        views_petitions,
-        views_public,
-    )
+    from web.api import admin as views_admin
+    from web.api import audit as views_audit
+    from web.api import auth as views_auth
+    from web.api import boards as views_boards
+    from web.api import calendar as views_calendar
+    from web.api import cases as views_cases
+    from web.api import limits
+    from web.api import petitions as views_petitions
+    from web.api import public as views_public
 
     limits.init(app)
     for module in (views_auth, views_public, views_cases, views_boards, views_admin, views_calendar, views_petitions,

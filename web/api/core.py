@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, request, url_for
 
-from application.errors import InvalidInput
-from application.tokens import Unauthenticated
-from domain.case import Case
-from domain.values import Actor
+from application.common.errors import InvalidInput
+from application.users.tokens import Unauthenticated
+from domain.case.aggregate import Case
+from domain.shared.values import Actor
 from web.services import Services
 
 

@@ -1,6 +1,6 @@
 """``Idempotency-Key`` on writes: a retry with the same key by the same user returns the first answer.
 
-The key is recorded with the write's events in one transaction (``application.idempotency``), so this holds
+The key is recorded with the write's events in one transaction (``application.common.idempotency``), so this holds
 through crashes: a retry whose first attempt committed gets the first answer — made again from the case or
 petition as that write left it (the user, the 204 of a calendar declaration) — and one whose first attempt
 never committed simply runs. A view may return a ``Response`` or what its flask-smorest schema dumps.
@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Response, request
 
-from application.idempotency import Request, requested
+from application.common.idempotency import Request, requested
 from web.api.core import actor, services
 from web.errors import error_response
 
@@ -46,7 +46,7 @@ def idempotent(answer: Answer, status: int) -> Callable[[Callable[..., Any]], Ca
             if stored is not None:  # committed before: answer as then, whatever changed since (rights included)
                 return _replayed(answer(stored.earlier, status, *args, **kwargs), status)
             # Not committed when looked up; if a copy commits meanwhile, the command collides with it and
-            # returns its result instead of acting again (``application.idempotency``).
+            # returns its result instead of acting again (``application.common.idempotency``).
             with requested(Request(user, key, digest)) as this:
                 result = view(*args, **kwargs)
             return _replayed(result, status) if this.replayed else result

@@ -1,7 +1,7 @@
 """Rate limits: Flask-Limiter's per-address limit of sign-in requests, and the switch of the database's.
 
 Two limits guard signing in. Flask-Limiter counts sign-in requests per client address in each process
-(``SIGN_IN_LIMIT``): cheap, it stops a flood before any password is hashed. ``application.sign_in``
+(``SIGN_IN_LIMIT``): cheap, it stops a flood before any password is hashed. ``application.users.sign_in``
 counts failures per account and per address in the database, shared by the UI, the API and every
 process. ``RATELIMIT_ENABLED=False`` turns the first off (as tests do); ``SIGN_IN_LIMITS_ENABLED``
 turns the second off or on, and follows ``RATELIMIT_ENABLED`` when it is not set.
@@ -13,7 +13,7 @@ from flask import Flask, Response, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from application.sign_in import TooManySignIns
+from application.users.sign_in import TooManySignIns
 from web.errors import error_response
 
 SIGN_IN_LIMIT = "10 per minute"  # per client address, per process

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from domain.petition_values import MAX_SUBJECT, MAX_TIME_LIMIT_DAYS, PetitionChannel, PetitionStatus
+from domain.petition.values import MAX_SUBJECT, MAX_TIME_LIMIT_DAYS, PetitionChannel, PetitionStatus
 from web.api.schemas import TEXT, Strict
 
 REQUIRED_TEXT = validate.Length(min=1, max=2000)

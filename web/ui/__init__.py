@@ -18,8 +18,11 @@ from flask_babel import Babel, format_date
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from web.ui import audit, auth, case_page, desk, public, queue, supervision
+from web.ui import auth, public
+from web.ui.audit import views as audit_views
+from web.ui.case import views as case_views
 from web.ui.deadlines import deadline_colour
+from web.ui.desk import views as desk_views
 from web.ui.errors import UI_BLUEPRINTS, init_error_pages
 from web.ui.i18n import (
     DEFAULT_LOCALE,
@@ -36,11 +39,14 @@ from web.ui.i18n import (
 from web.ui.nav import links_for
 from web.ui.qr import qr_svg
 from web.ui.request_keys import new_request_key
+from web.ui.review import queue as review_queue
 from web.ui.session import init_session
+from web.ui.supervision import views as supervision_views
 from web.ui.urls import is_htmx, page_url, services
 
 # Each area of the UI (add a new one here).
-BLUEPRINTS = (auth.bp, public.bp, desk.bp, audit.bp, queue.bp, case_page.bp, supervision.bp)
+BLUEPRINTS = (auth.bp, public.bp, desk_views.bp, audit_views.bp, review_queue.bp, case_views.bp,
+              supervision_views.bp)
 API_PREFIX = "/api/"
 log = logging.getLogger(__name__)
 

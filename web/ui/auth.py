@@ -9,8 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from application.password_rule import WeakPassword, Words
-from application.sign_in import TooManySignIns
+from application.users.password_rule import WeakPassword, Words
+from application.users.sign_in import TooManySignIns
 from web.api.limits import SIGN_IN_LIMIT, limiter, sign_in_limits_on
 from web.ui.i18n import LOCALES, is_english
 from web.ui.nav import links_for, start_endpoint

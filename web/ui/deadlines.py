@@ -1,8 +1,8 @@
 """The colour of a deadline badge: green, yellow (warning) or red (overdue), as 预警 works.
 
 Pure: today and the working-day count come in as arguments (``WorkingCalendar.working_days`` in the app,
-``domain.deadlines.working_days_between`` with a fixed calendar in tests). The 80 % share is the domain's
-own (``domain.case_deadlines.WARNING_SHARE``), so the badge turns yellow when the case records its warning.
+``domain.shared.working_days.working_days_between`` with a fixed calendar in tests). The 80 % share is the domain's
+own (``domain.case.deadlines.WARNING_SHARE``), so the badge turns yellow when the case records its warning.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from datetime import date
 
-from domain.case_deadlines import WARNING_SHARE
+from domain.case.deadlines import WARNING_SHARE
 
 WorkingDays = Callable[[date, date], int]  # working days after the first date up to and including the second
 GREEN, YELLOW, RED, PAUSED = "green", "yellow", "red", "paused"

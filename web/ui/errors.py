@@ -17,9 +17,9 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from application.errors import ApplicationError
-from application.retry import is_lock_timeout
-from domain.errors import DomainError
+from application.common.errors import ApplicationError
+from application.common.retry import is_lock_timeout
+from domain.shared.errors import DomainError
 from web.errors import OUTAGES, RETRY_AFTER_BUSY, RETRY_AFTER_UNAVAILABLE, is_outage, status_of, with_retry_after
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
-from domain.values import Role
+from domain.shared.values import Role
 
 EXTENSION = "onething_nav"
 

@@ -8,8 +8,8 @@ from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from stdnum.cn import uscc
 
-from application.disclosure import check_certificate
-from application.errors import NotFound
+from application.cases.disclosure import check_certificate
+from application.common.errors import NotFound
 from web.public_limits import certificate_check, progress_lookup
 from web.ui.urls import services
 

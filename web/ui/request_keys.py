@@ -2,7 +2,7 @@
 
 The key is made when the form is rendered (``macros.html`` ``csrf_field``, next to the CSRF token). A form
 posted to a guarded page (``web.ui.session.requires``) with its key runs its command as a request with an
-``Idempotency-Key`` (``application.idempotency``): the key is recorded with the command's events in one
+``Idempotency-Key`` (``application.common.idempotency``): the key is recorded with the command's events in one
 transaction, so a form sent again — after a time-out, a lost answer, a double click or a server that died
 at any moment — finds its first sending committed and answers as that one did (the same case opened, the
 same decision) instead of acting a second time. A first sending that never committed left nothing: the
@@ -22,7 +22,7 @@ from typing import Any
 from flask import request
 from flask_babel import lazy_gettext as _l
 
-from application.idempotency import Request, current_request, requested
+from application.common.idempotency import Request, current_request, requested
 from web.ui.errors import error_page
 from web.ui.urls import services
 

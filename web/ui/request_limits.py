@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Response, abort, request
 from flask_login import current_user
 
-from web.ui.desk import OPEN_ENDPOINT, UPLOAD_BYTES
+from web.ui.desk.views import OPEN_ENDPOINT, UPLOAD_BYTES
 from web.ui.errors import error_page
 from web.ui.session import login_manager
 

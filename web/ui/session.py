@@ -1,6 +1,6 @@
 """Who is signed in to the UI (Flask-Login), and the ``requires`` decorator that guards pages.
 
-Sessions are kept on the server (``infrastructure.sessions``): the cookie carries only a random session
+Sessions are kept on the server (``infrastructure.accounts.sessions``): the cookie carries only a random session
 id, the database the SHA-256 of it. A session ends, in every process at once, when its row is gone —
 signing out, a password change, disabling the user — or when it was idle longer than
 ``ONETHING_SESSION_IDLE_MINUTES``. Every request also reloads the user from the Users event store: a
@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 from flask import Flask, make_response, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from application.errors import UserNotFound
-from domain.users import User
-from domain.values import Actor, Role
+from application.common.errors import UserNotFound
+from domain.shared.values import Actor, Role
+from domain.users.aggregate import User
 from web.api.limits import sign_in_limits_on
 from web.ui.errors import error_page
 from web.ui.request_keys import run_keyed

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
 from tests.conftest import AMR, VALID_CODE
-from web.ui.audit_words import problem_words
+from web.ui.audit.words import problem_words
 
 TRACEBACK = re.compile(r"Traceback|File \"/|\.py\", line")
 HTMX = {"HX-Request": "true"}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.values import Actor, Role
+from domain.shared.values import Actor, Role
 from tests.web.ui.test_foundation import TRACEBACK
 from tests.web.ui.test_queue import AMR, FOOD, INTAKE, SUPERVISOR, open_case
 

@@ -238,7 +238,7 @@ def test_each_wrong_field_is_named_and_nothing_is_saved(ui, fields, field, words
 def test_a_rule_only_the_domain_knows_is_shown_as_a_form_error_and_nothing_is_saved(ui, monkeypatch):
     ui.login_as("intake")
     before = stored_events(ui)
-    monkeypatch.setattr("web.ui.desk_forms.MAX_NAME", 10_000)
+    monkeypatch.setattr("web.ui.desk.forms.MAX_NAME", 10_000)
     response = ui.post(OPEN, form(applicant_name="名" * 2001))
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and 'class="form-error"' in page and stored_events(ui) == before

@@ -11,8 +11,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from flask import Blueprint, render_template_string
 
-from domain.deadlines import working_days_between
-from domain.values import Role
+from domain.shared.values import Role
+from domain.shared.working_days import working_days_between
 from tests.conftest import ADMIN, VALID_CODE, weekdays
 from tests.web.test_api_cases import completed_case, item
 from tests.web.ui.conftest import make_ui

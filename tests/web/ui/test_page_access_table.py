@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from domain.values import Actor, Role
+from domain.shared.values import Actor, Role
 from tests.conftest import VALID_CODE
 from tests.web.conftest import PASSWORD, Api
 from tests.web.test_api_cases import completed_case, item

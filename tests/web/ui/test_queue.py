@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from application.errors import InvalidInput, NotAllowed
-from application.queue_queries import QueueFilter
-from domain.values import Actor, Role
+from application.cases.queue import QueueFilter
+from application.common.errors import InvalidInput, NotAllowed
+from domain.shared.values import Actor, Role
 from tests.conftest import VALID_CODE
 from tests.web.ui.test_foundation import TRACEBACK
-from web.ui.queue import queue_queries
+from web.ui.review.queue import queue_queries
 
 INTAKE = Actor("intake", Role.INTAKE)
 AMR = Actor("amr", Role.REVIEWER, "amr")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from domain.values import Actor, Role
+from domain.shared.values import Actor, Role
 from tests.conftest import VALID_CODE
 from tests.web.ui.test_foundation import TRACEBACK, text_of
 

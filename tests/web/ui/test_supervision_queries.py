@@ -1,4 +1,4 @@
-"""The supervision area's read queries (application.supervision_queries over infrastructure.read_supervision):
+"""The supervision area's read queries (application.supervision.queries over infrastructure.readmodels.supervision):
 who may read them, and which items each list holds, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from application.errors import InvalidInput, NotAllowed
-from application.supervision_queries import SupervisionQueries
-from domain.values import Actor, Role
-from infrastructure.read_supervision import SqlSupervisionReadModels
+from application.common.errors import InvalidInput, NotAllowed
+from application.supervision.queries import SupervisionQueries
+from domain.shared.values import Actor, Role
+from infrastructure.readmodels.supervision import SqlSupervisionReadModels
 from tests.conftest import ADMIN
 from tests.web.conftest import PASSWORD, USERS
 from tests.web.ui.test_supervision import AMR, INTAKE, SUPERVISOR, open_case

@@ -1,0 +1,1 @@
+"""The auditor's side: verify the record, checkpoints, exports, every event in words."""

@@ -1,0 +1,105 @@
+"""Commands of the single window: open a case, record materials, accept with deficiency, withdraw, rate."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from application.cases.applicants import check_applicant, check_channel, new_case_number
+from application.cases.core import CommandsBase
+from application.common.access import require_owner_or, require_role
+from application.common.errors import AlreadyExists, InvalidInput
+from application.common.retry import with_retries
+from domain.case.aggregate import Case
+from domain.shared.values import Actor, Role
+
+if TYPE_CHECKING:
+    from application.cases.core import Saved
+
+
+CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")  # certificate numbers are built from it
+
+
+class IntakeCommands(CommandsBase):
+    """Mixed into ``CaseApplication``."""
+
+    def open_case(
+        self, actor: Actor, bundle: str, applicant_name: str, credit_code: str, channel: str,
+        reason: str = "", number: str | None = None, then: Callable[[Case], None] | None = None,
+    ) -> Saved:
+        """Open a case for the latest version of ``bundle``; the caller becomes its owner. ``then`` may do
+        more to the new case (the desk records the materials received and the deficiency excused) before
+        it is saved: all its events in one transaction, or — if any is refused — none."""
+        require_role(actor, "opening a case", Role.INTAKE)
+        if number is not None and not (isinstance(number, str) and CASE_NUMBER.fullmatch(number)):
+            raise InvalidInput("number: letters, digits and '-' only", {"number": ["letters, digits and '-'"]})
+        applicant = check_applicant(applicant_name, credit_code)
+        chosen_channel = check_channel(channel)
+        definition, version = self.catalogue.definition(bundle)
+
+        def attempt() -> Saved:
+            case = Case.open(
+                number=number or new_case_number(self.clock.today()), bundle=definition,
+                bundle_version=version, applicant=applicant, channel=chosen_channel,
+                opened_on=self.clock.today(), actor=actor, reason=reason,
+            )
+            if then is not None:
+                then(case)
+            return self.saved(case)
+
+        def on_conflict() -> None:
+            if number is not None:
+                raise AlreadyExists(f"case {number} exists already")
+
+        return with_retries(attempt, on_conflict, "opening a case", self.replayed)
+
+    def submit_material(
+        self, actor: Actor, case_id: str, key: str, filename: str, sha256: str, reason: str = "",
+        expected_version: int | None = None,
+    ) -> Saved:
+        """Record a submitted material (by its file name and SHA-256 digest)."""
+        require_role(actor, "recording materials", Role.INTAKE)
+        return self.change(
+            case_id, "recording a material",
+            lambda case: case.submit_material(key, filename, sha256, actor, reason), expected_version,
+        )
+
+    def accept_with_deficiency(
+        self, actor: Actor, case_id: str, missing: list[str], supplement_due: date, reason: str = "",
+        expected_version: int | None = None,
+    ) -> Saved:
+        """Accept the case although excusable materials are missing (容缺受理)."""
+        require_role(actor, "accepting with deficiency", Role.INTAKE)
+        return self.change(
+            case_id, "accepting with deficiency",
+            lambda case: case.accept_with_deficiency(missing, supplement_due, self.clock.today(), actor, reason),
+            expected_version,
+        )
+
+    def withdraw(self, actor: Actor, case_id: str, reason: str, expected_version: int | None = None) -> Saved:
+        """Withdraw the case at the applicant's request."""
+        require_role(actor, "withdrawing a case", Role.INTAKE)
+        return self.change(case_id, "withdrawing", lambda case: case.withdraw(actor, reason), expected_version)
+
+    def rate(self, actor: Actor, case_id: str, score: int, comment: str = "",
+             expected_version: int | None = None) -> Saved:
+        """Record the applicant's rating of a closed case."""
+        require_role(actor, "recording a rating", Role.INTAKE)
+        return self.change(case_id, "rating", lambda case: case.rate(score, comment, actor), expected_version)
+
+    def reassign_owner(
+        self, actor: Actor, case_id: str, owner: str, reason: str, expected_version: int | None = None,
+    ) -> Saved:
+        """Hand the case to another first-contact owner (the owner or a supervisor may)."""
+
+        require_role(actor, "reassigning the owner", Role.INTAKE, Role.SUPERVISOR)
+        new_owner = self.find_actor(owner) if isinstance(owner, str) else None
+        if new_owner is None or new_owner.role != Role.INTAKE:
+            raise InvalidInput(f"owner: {owner!r} is no intake officer", {"owner": ["no such intake officer"]})
+
+        return self.change(
+            case_id, "reassigning the owner", lambda case: case.reassign_owner(owner, actor, reason),
+            expected_version,
+            authorize=lambda case: require_owner_or(actor, case, "reassigning the owner", Role.SUPERVISOR))

@@ -1,0 +1,1 @@
+"""The catalogue: publishing bundle files, departments, calendar overrides, roadmaps."""

@@ -1,0 +1,152 @@
+"""Publishing the catalogue: departments and bundle versions, all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from application.catalogue.bundle_file import parse_bundle_file
+from application.common.errors import BundleNotFound, NotAllowed
+from application.common.retry import with_retries
+from application.common.transcodings import OneThingApplication
+from domain.calendar.overrides import CalendarOverrides
+from domain.catalogue.aggregate import Bundle, Catalogue
+from domain.catalogue.definitions import BundleDef, check_definition
+from domain.shared.values import Actor, Role
+
+
+@dataclass
+class PublishReport:
+    """What one load of a bundle file changed."""
+
+    departments: list[str] = field(default_factory=list)
+    published: dict[str, int] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+
+
+class CatalogueApplication(OneThingApplication):
+    """Departments and published bundle definitions (immutable, versioned)."""
+
+    name = "Catalogue"
+    # Cached aggregates are fast-forwarded (one cheap query) before use, so they stay fresh.
+    env = {"AGGREGATE_CACHE_MAXSIZE": "256"}
+
+    def __init__(self, env: dict[str, str] | None = None):
+        super().__init__(env)
+        self._definitions: dict[tuple[str, int], BundleDef] = {}  # versions never change
+
+    def publish_file(self, data: Any, actor: Actor) -> PublishReport:
+        """Validate a whole bundle file and publish it (admins); nothing is published if any part is invalid."""
+        if actor.role != Role.ADMIN:
+            raise NotAllowed("the catalogue is published by admins")
+        departments, bundles = parse_bundle_file(data)
+        return with_retries(
+            lambda: self._publish(departments, bundles, actor),
+            on_conflict=lambda: None, what="publishing the catalogue",
+        )
+
+    def _publish(self, departments: list, bundles: list[BundleDef], actor: Actor) -> PublishReport:
+        catalogue = self._catalogue(for_update=True) or Catalogue.start(actor)
+        report = PublishReport()
+        for dept in departments:
+            if catalogue.declare_department(dept.code, dept.name, dept.name_en, actor):
+                report.departments.append(dept.code)
+        for definition in bundles:
+            check_definition(definition, catalogue.departments)
+        changed = []
+        for definition in bundles:
+            bundle = self._bundle(definition.code, for_update=True) or Bundle.register(definition.code, actor)
+            if bundle.publish(definition, actor, reason="catalogue load"):
+                catalogue.list_bundle(definition.code, bundle.latest_version, actor)
+                report.published[definition.code] = bundle.latest_version
+                changed.append(bundle)
+            else:
+                report.unchanged.append(definition.code)
+        self.save(catalogue, *changed)
+        return report
+
+    def declare_calendar_day(self, actor: Actor, day: date, workday: bool, reason: str) -> None:
+        """Record that ``day`` is (or is not) a working day here (admins)."""
+        self._change_overrides(actor, lambda o: o.declare_day(day, workday, actor, reason))
+
+    def declare_calendar_year(self, actor: Actor, year: int, reason: str) -> None:
+        """Record that ``year``'s holidays and adjusted working days are all declared (admins)."""
+        self._change_overrides(actor, lambda o: o.declare_year(year, actor, reason))
+
+    def calendar_overrides(self) -> tuple[int, dict[date, bool], set[int]]:
+        """The overrides' version, declared days and declared years (version 0: none yet)."""
+        try:
+            overrides = self.repository.get(CalendarOverrides.create_id(), deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return 0, {}, set()
+        return overrides.version, {date.fromisoformat(d): w for d, w in overrides.days.items()}, set(overrides.years)
+
+    def calendar_as_of(self, moment: datetime) -> dict[str, Any]:
+        """The calendar overrides recorded by ``moment``: each declared day with who declared it, when and why,
+        and the years declared complete — the calendar that applied then, beside chinesecalendar's."""
+        days: dict[str, dict[str, Any]] = {}
+        years: set[int] = set()
+        for event in self.events.get(CalendarOverrides.create_id()):
+            if event.timestamp > moment:
+                break
+            if isinstance(event, CalendarOverrides.DayDeclared):
+                days[event.day.isoformat()] = {"day": event.day.isoformat(), "workday": event.workday,
+                                               "reason": event.reason, "by": event.actor.user_id,
+                                               "recorded_at": event.timestamp.isoformat()}
+            elif isinstance(event, CalendarOverrides.YearDeclared):
+                years.add(event.year)
+        return {"overrides": sorted(days.values(), key=lambda d: d["day"]), "complete_years": sorted(years)}
+
+    def _change_overrides(self, actor: Actor, change: Any) -> None:
+        if actor.role != Role.ADMIN:
+            raise NotAllowed("the calendar is changed by admins")
+
+        def attempt() -> None:
+            try:
+                overrides = self.repository.get(CalendarOverrides.create_id())
+            except AggregateNotFoundError:
+                overrides = CalendarOverrides.start(actor)
+            change(overrides)
+            self.save(overrides)
+
+        with_retries(attempt, on_conflict=lambda: None, what="changing the calendar")
+
+    def departments(self) -> dict[str, dict[str, str]]:
+        """Return every known department: code -> {name, name_en}."""
+        catalogue = self._catalogue()
+        return dict(catalogue.departments) if catalogue else {}
+
+    def latest_versions(self) -> dict[str, int]:
+        """Return each published bundle's latest version number."""
+        catalogue = self._catalogue()
+        return dict(catalogue.bundles) if catalogue else {}
+
+    def definition(self, code: str, version: int | None = None) -> tuple[BundleDef, int]:
+        """Return a bundle's definition and version number (default: the latest version)."""
+        if version is not None and (code, version) in self._definitions:
+            return self._definitions[(code, version)], version
+        bundle = self._bundle(code)
+        if bundle is None or bundle.latest_version == 0:
+            raise BundleNotFound(f"no published bundle {code!r}", {"bundle": [f"no published bundle {code!r}"]})
+        number = bundle.latest_version if version is None else version
+        try:
+            definition = bundle.definition(number)
+        except KeyError:
+            raise BundleNotFound(f"bundle {code!r} has no version {number}") from None
+        self._definitions[(code, number)] = definition
+        return definition, number
+
+    def _catalogue(self, for_update: bool = False) -> Catalogue | None:
+        try:
+            return self.repository.get(Catalogue.create_id(), deepcopy_from_cache=for_update)
+        except AggregateNotFoundError:
+            return None
+
+    def _bundle(self, code: str, for_update: bool = False) -> Bundle | None:
+        try:
+            return self.repository.get(Bundle.create_id(code), deepcopy_from_cache=for_update)
+        except AggregateNotFoundError:
+            return None

@@ -1,0 +1,1 @@
+"""The demo: sample catalogue, users and cases, driven through the real commands."""

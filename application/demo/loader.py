@@ -1,0 +1,214 @@
+"""Demo data: the sample catalogue, a user for every role and department, a dozen cases.
+
+Idempotent: users and cases that exist are left alone, an unchanged catalogue is not
+republished. Every demo case is driven through the real commands by the demo users.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from stdnum.cn import uscc
+
+from application.cases.application import CaseApplication
+from application.catalogue.application import CatalogueApplication
+from application.users.application import UsersApplication
+from domain.case.aggregate import Case
+from domain.catalogue.definitions import prerequisite_order
+from domain.shared.values import Actor, Role
+
+DEMO_PASSWORD = "onething-demo"
+STAFF = {"window1": Role.INTAKE, "window2": Role.INTAKE, "supervisor": Role.SUPERVISOR,
+         "auditor": Role.AUDITOR, "admin": Role.ADMIN}
+
+
+@dataclass
+class DemoReport:
+    """What one demo run added."""
+
+    published: dict[str, int] = field(default_factory=dict)
+    users: list[str] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)
+
+
+def reviewer_name(department: str) -> str:
+    """The demo reviewer of ``department``."""
+    return f"reviewer-{department}"
+
+
+def demo_credit_code(serial: int) -> str:
+    """A valid (check digit included) unified social credit code for demo applicant ``serial``."""
+    base = f"9137010{serial:04d}MA3C{serial % 10}Y"
+    return base + uscc.calc_check_digit(base)
+
+
+def load_demo(
+    actor: Actor, catalogue: CatalogueApplication, users: UsersApplication, cases: CaseApplication,
+    bundle_files: Iterable[Mapping[str, Any]], progress: Callable[[str], None] = lambda _: None,
+) -> DemoReport:
+    """Load the catalogue, users and cases of the demo; skip what is there already."""
+    report = DemoReport()
+    for data in bundle_files:
+        report.published.update(catalogue.publish_file(data, actor).published)
+    progress("catalogue")
+    wanted = dict(STAFF) | {reviewer_name(d): Role.REVIEWER for d in catalogue.departments()}
+    for username, role in wanted.items():
+        if not users.exists(username):
+            department = username.removeprefix("reviewer-") if role == Role.REVIEWER else None
+            users.add_user(actor, username, DEMO_PASSWORD, role, department)
+            report.users.append(username)
+    progress("users")
+    script = DemoScript(cases, users)
+    for number, scenario in SCENARIOS:
+        if Case.create_id(number) not in cases.repository:
+            scenario(script, number)
+            report.cases.append(number)
+            progress(number)
+    return report
+
+
+class DemoScript:
+    """Drives one demo case through the real commands, as the demo users."""
+
+    def __init__(self, cases: CaseApplication, users: UsersApplication):
+        self.cases, self.users = cases, users
+        self.case_id: Any = None
+
+    def who(self, username: str) -> Actor:
+        return self.users.user(username).as_actor()
+
+    def reviewer(self, item: str) -> Actor:
+        return self.who(reviewer_name(self.case().items[item].department))
+
+    def case(self) -> Case:
+        return self.cases.load(self.case_id)
+
+    def open(self, number: str, bundle: str, applicant: str, serial: int, channel: str = "window") -> DemoScript:
+        saved = self.cases.open_case(self.who("window1"), bundle, applicant, demo_credit_code(serial),
+                                     channel, reason="demo", number=number)
+        self.case_id = saved.case_id
+        return self
+
+    def submit(self, skip: Iterable[str] = ()) -> DemoScript:
+        for key in self.case().material_defs:
+            if key not in set(skip):
+                digest = hashlib.sha256(f"{self.case_id}:{key}".encode()).hexdigest()
+                self.cases.submit_material(self.who("window1"), self.case_id, key, f"{key}.pdf", digest)
+        return self
+
+    def excuse(self, keys: list[str]) -> DemoScript:
+        due = self.cases.clock.today() + timedelta(days=10)
+        self.cases.accept_with_deficiency(self.who("window1"), self.case_id, keys, due, "容缺受理")
+        return self
+
+    def accept(self, item: str) -> DemoScript:
+        self.cases.accept_item(self.reviewer(item), self.case_id, item)
+        return self
+
+    def approve(self, item: str, issue: bool = True) -> DemoScript:
+        reviewer = self.reviewer(item)
+        if self.case().items[item].inspection:
+            method = self.case().items[item].inspection
+            self.cases.record_inspection(reviewer, self.case_id, item, method, True, "inspection passed")
+        self.cases.approve_item(reviewer, self.case_id, item, "materials complete and compliant")
+        if issue and self.case().items[item].outputs:
+            self.cases.issue_certificates(reviewer, self.case_id, item)
+        return self
+
+    def finish_all(self) -> DemoScript:
+        case = self.case()
+        order = [c for c in prerequisite_order(_definition(self.cases, case)) if not case.items[c].decided]
+        for item in order:
+            if self.case().items[item].status == "waiting":
+                self.accept(item)
+            self.approve(item)
+        return self
+
+
+def _definition(cases: CaseApplication, case: Case) -> Any:
+    return cases.catalogue.definition(case.bundle, case.bundle_version)[0]
+
+
+def _restaurant_completed(s: DemoScript, n: str) -> None:
+    s.open(n, "restaurant-opening", "济南泉城小馆餐饮有限公司", 1).submit().finish_all()
+    s.cases.rate(s.who("window1"), s.case_id, 5, "一次办好，很满意")
+
+
+def _restaurant_deficiency(s: DemoScript, n: str) -> None:
+    s.open(n, "restaurant-opening", "历下区一碗面馆", 2, "online").submit(skip=["floor-plan"])
+    s.excuse(["floor-plan"]).accept("business-licence")
+
+
+def _restaurant_commitment(s: DemoScript, n: str) -> None:
+    s.open(n, "restaurant-opening", "高新区轻食餐厅有限公司", 3, "mobile").submit()
+    s.accept("business-licence").approve("business-licence").accept("food-permit")
+    s.cases.approve_on_commitment(s.reviewer("food-permit"), s.case_id, "food-permit",
+                                  "本人承诺经营场所符合食品安全要求", "告知承诺")
+
+
+def _talent_supplement(s: DemoScript, n: str) -> None:
+    s.open(n, "foreign-talent", "山东智算科技有限公司（外籍专家）", 4, "assisted-agent").submit()
+    s.accept("work-permit")
+    s.cases.request_supplement(s.reviewer("work-permit"), s.case_id, "work-permit",
+                               "学历证明需经认证", ["degree-certificate"])
+
+
+def _talent_completed(s: DemoScript, n: str) -> None:
+    s.open(n, "foreign-talent", "齐鲁生物医药研究院（外籍人才）", 5).submit().finish_all()
+
+
+def _building_filing(s: DemoScript, n: str) -> None:
+    s.open(n, "building-one-certificate", "济南城建置业有限公司", 6).submit()
+    for item in ("planning-verification", "fire-acceptance", "civil-defence-acceptance", "archives-acceptance"):
+        s.accept(item).approve(item)
+    s.accept("completion-filing")
+
+
+def _permit_on_commitment(s: DemoScript, n: str) -> None:
+    s.open(n, "construction-permit-commitment", "章丘先进制造产业园有限公司", 7).submit().finish_all()
+
+
+def _conversion_rejected(s: DemoScript, n: str) -> None:
+    s.open(n, "individual-to-company", "槐荫区老王五金店", 8).submit().accept("individual-tax-clearance")
+    s.cases.reject_item(s.reviewer("individual-tax-clearance"), s.case_id, "individual-tax-clearance",
+                        "存在未结清税款")
+
+
+def _conversion_withdrawn(s: DemoScript, n: str) -> None:
+    s.open(n, "individual-to-company", "天桥区小李便利店", 9, "postal-agent").submit()
+    s.cases.withdraw(s.who("window1"), s.case_id, "申请人决定暂缓转企")
+
+
+def _restaurant_escalated(s: DemoScript, n: str) -> None:
+    s.open(n, "restaurant-opening", "市中区老街烧烤店", 10).submit().accept("business-licence")
+    s.cases.escalate(s.who("supervisor"), s.case_id, "群众来电反映办理进度慢", level=1)
+
+
+def _land_use_started(s: DemoScript, n: str) -> None:
+    s.open(n, "industrial-land-use", "济南新材料产业园项目公司", 11).submit()
+    first = [c for c, i in s.case().items.items() if not i.prerequisites][:4]
+    for item in first:
+        s.accept(item)
+    s.approve(first[0])
+
+
+def _restaurant_reassigned(s: DemoScript, n: str) -> None:
+    s.open(n, "restaurant-opening", "长清区湖畔农家乐", 12).submit()
+    supervisor = s.who("supervisor")
+    number = s.cases.escalate(supervisor, s.case_id, "窗口人员调岗", level=2).result
+    s.cases.reassign_owner(supervisor, s.case_id, "window2", "首问负责人调岗，改由二号窗口跟进")
+    s.cases.resolve_escalation(supervisor, s.case_id, number, "已重新指定负责人")
+
+
+SCENARIOS: list[tuple[str, Callable[[DemoScript, str], None]]] = [
+    ("DEMO-0001", _restaurant_completed), ("DEMO-0002", _restaurant_deficiency),
+    ("DEMO-0003", _restaurant_commitment), ("DEMO-0004", _talent_supplement),
+    ("DEMO-0005", _talent_completed), ("DEMO-0006", _building_filing),
+    ("DEMO-0007", _permit_on_commitment), ("DEMO-0008", _conversion_rejected),
+    ("DEMO-0009", _conversion_withdrawn), ("DEMO-0010", _restaurant_escalated),
+    ("DEMO-0011", _land_use_started), ("DEMO-0012", _restaurant_reassigned),
+]

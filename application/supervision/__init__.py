@@ -1,0 +1,1 @@
+"""Supervision across cases: the deadline tick, what-if replays, key figures, boards."""

@@ -1,0 +1,1 @@
+"""Users: accounts, passwords, sign-in limits, API tokens."""

@@ -1,0 +1,1 @@
+"""Local working-day overrides (holidays and make-up days), as an aggregate."""

@@ -1,0 +1,1 @@
+"""The Case aggregate: its events, item state, rules and due dates."""

@@ -1,0 +1,51 @@
+"""A case's due date: the latest of its items' deadlines, following prerequisites.
+
+An item's clock starts when it is accepted, or — if it waits for prerequisites — when the last of
+them is approved, whichever comes first (``Case`` records both). For an item whose clock has not
+started yet, the due date is projected: it starts when its unfinished prerequisites are due (or on
+``as_of``, if that is later or it has none) and runs its time limit. Rejected and withdrawn items
+count for nothing. The roadmap (``domain.catalogue.roadmap``) uses the same rule before a case exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from domain.shared.values import ItemStatus
+
+AddWorkingDays = Callable[[date, int], date]
+_DROPPED = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN)
+
+
+@dataclass(frozen=True)
+class ItemClock:
+    """What the due date needs of one item (from the case, or from a read-model row)."""
+
+    code: str
+    status: str
+    due: date | None
+    time_limit_days: int
+    prerequisites: tuple[str, ...]
+
+
+def projected_due(items: Iterable[ItemClock], as_of: date, add_days: AddWorkingDays) -> date | None:
+    """The case's due date as of ``as_of``: the latest recorded or projected item deadline."""
+    by_code = {item.code: item for item in items}
+    ends: dict[str, date | None] = {}
+
+    def end(code: str) -> date | None:
+        if code not in ends:
+            item = by_code[code]
+            if item.status in _DROPPED:
+                ends[code] = None
+            elif item.due is not None or item.status == ItemStatus.APPROVED:
+                ends[code] = item.due
+            else:
+                waits = [d for p in item.prerequisites
+                         if by_code[p].status != ItemStatus.APPROVED and (d := end(p)) is not None]
+                ends[code] = add_days(max([as_of, *waits]), item.time_limit_days)
+        return ends[code]
+
+    return max((d for code in by_code if (d := end(code)) is not None), default=None)

@@ -1,0 +1,108 @@
+"""The parts of a case's state that are more than a value: its items and escalations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from domain.catalogue.definitions import ItemDef
+from domain.shared.values import DECIDED_ITEM_STATUSES, ItemStatus
+
+
+@dataclass
+class ItemState:
+    """One item of a case: what the bundle says of it, and how far it has come."""
+
+    code: str
+    name: str
+    department: str
+    time_limit_days: int
+    materials: list[str]
+    prerequisites: list[str]
+    commitment_allowed: bool
+    inspection: str | None
+    essential: bool
+    outputs: list[dict[str, str]]
+    status: ItemStatus = ItemStatus.WAITING
+    accepted_on: date | None = None
+    clock_from: date | None = None  # its working days count after this day: accepted, or prerequisites approved
+    due: date | None = None
+    due_provisional: bool = False  # computed in a year the calendar does not know: Monday–Friday assumed
+    paused_on: date | None = None
+    inspection_passed: bool | None = None
+    on_commitment: bool = False
+    revoked: bool = False
+    certificates: list[dict[str, str]] = field(default_factory=list)
+    warned: bool = False  # 80 % of its working time used (yellow), recorded once
+    breached: bool = False  # overdue (red), recorded once
+    urges: int = 0  # times a supervisor urged it (催办)
+    assignee: str | None = None  # the reviewer whose desk it is on, once a supervisor assigned it
+
+    @classmethod
+    def from_definition(cls, item: ItemDef) -> ItemState:
+        """Start an item, waiting, from its definition."""
+        return cls(
+            code=item.code, name=item.name, department=item.department,
+            time_limit_days=item.time_limit_days, materials=list(item.materials),
+            prerequisites=list(item.prerequisites), commitment_allowed=item.commitment_allowed,
+            inspection=item.inspection, essential=item.essential,
+            outputs=[{"type": o.type, "name": o.name} for o in item.outputs],
+        )
+
+    @property
+    def clock_start(self) -> date | None:
+        """The day after which its working days count, once its clock started (older snapshots lack
+        ``clock_from``: their clocks all started on acceptance)."""
+        return self.clock_from or self.accepted_on
+
+    @property
+    def decided(self) -> bool:
+        """Approved, rejected or withdrawn."""
+        return self.status in DECIDED_ITEM_STATUSES
+
+    @property
+    def finished(self) -> bool:
+        """Decided, and if approved, with every certificate it issues."""
+        if self.status == ItemStatus.APPROVED:
+            return bool(self.certificates) or not self.outputs
+        return self.decided
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the item as plain data (snapshots, JSON)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ItemState:
+        """Rebuild an item from ``to_dict`` data."""
+        return cls(**{**data, "status": ItemStatus(data["status"])})
+
+
+@dataclass
+class Escalation:
+    """A supervision of the case: opened by a supervisor at a level, later resolved."""
+
+    number: int
+    level: int
+    reason: str
+    supervisor: str
+    opened_at: str
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    resolution: str | None = None
+    since: date | None = None  # the business day it was opened or last raised a level
+
+    @property
+    def is_open(self) -> bool:
+        """Not yet resolved."""
+        return self.resolved_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the escalation as plain data."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Escalation:
+        """Rebuild an escalation from ``to_dict`` data."""
+        return cls(**{**data, "since": date.fromisoformat(data["since"]) if isinstance(data.get("since"), str)
+                      else data.get("since")})

@@ -1,0 +1,1 @@
+"""The catalogue: bundle definitions, the Catalogue and Bundle aggregates, roadmaps."""

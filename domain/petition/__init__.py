@@ -1,0 +1,1 @@
+"""The Petition aggregate (诉求): its events and values."""

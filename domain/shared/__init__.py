@@ -1,0 +1,1 @@
+"""What every aggregate shares: values, errors, the recorded-event base, text rules, working days."""

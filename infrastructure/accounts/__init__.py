@@ -1,0 +1,1 @@
+"""Accounts: password hashing, UI sessions and sign-in failures kept in the database."""

@@ -1,0 +1,1 @@
+"""The audit record: the dense log and signed checkpoints, verify, bundles, the PDF report."""

@@ -1,0 +1,1 @@
+"""Bundle files: the sample catalogue shipped with OneThing, or a file given by path."""

@@ -1,0 +1,397 @@
+"""A faster application recorder for eventsourcing-sqlalchemy.
+
+The extension's recorder adds one ORM object per event in an ORM session and flushes them one
+INSERT at a time, and reads events back through ORM queries. These subclasses keep its tables,
+locking rules and error types, but write each command's events with one prebuilt multi-row
+``INSERT … RETURNING id`` on a plain Core connection in one transaction, and read with Core
+selects: most of the per-command Python overhead goes (see benchmarks/commands.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy.exc
+from eventsourcing import persistence as es
+from eventsourcing.persistence import StoredEvent
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore, transactions
+from eventsourcing_sqlalchemy.recorders import (
+    SQLAlchemyAggregateRecorder,
+    SQLAlchemyApplicationRecorder,
+)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    bindparam,
+    insert,
+    inspect,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy_utils.types.uuid import UUIDType
+
+from application.common.idempotency import Earlier, Request, current_request
+from infrastructure.audit.offline_verifier import GENESIS, event_hash
+from infrastructure.eventstore.idempotency import committed_request, record_request
+
+LOCK_TIMEOUT = "5s"  # PostgreSQL: how long an insert waits for the events table's lock
+
+# SQLAlchemy's errors, as the eventsourcing errors the application layer catches (most specific first).
+ERRORS = [
+    (sqlalchemy.exc.IntegrityError, es.IntegrityError),
+    (sqlalchemy.exc.DataError, es.DataError),
+    (sqlalchemy.exc.OperationalError, es.OperationalError),
+    (sqlalchemy.exc.ProgrammingError, es.ProgrammingError),
+    (sqlalchemy.exc.InterfaceError, es.InterfaceError),
+    (sqlalchemy.exc.InternalError, es.InternalError),
+    (sqlalchemy.exc.NotSupportedError, es.NotSupportedError),
+    (sqlalchemy.exc.DatabaseError, es.DatabaseError),
+    (sqlalchemy.exc.SQLAlchemyError, es.PersistenceError),
+]
+
+
+@contextmanager
+def as_persistence_errors() -> Iterator[None]:
+    """Raise SQLAlchemy's errors as eventsourcing's (an ``IntegrityError`` is a version conflict)."""
+    try:
+        yield
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        for theirs, ours in ERRORS:
+            if isinstance(error, theirs):
+                raise ours(error) from error
+        raise
+
+
+def _in_transaction() -> bool:
+    """Whether the extension has a transaction open in this context (``recorder.transaction()``)."""
+    return transactions.get(None) is not None
+
+
+class CoreSelectMixin:
+    """Read an aggregate's events with a Core ``SELECT`` instead of ORM objects."""
+
+    events_record_cls: Any
+
+    def select_events(
+        self, originator_id: UUID | str, gt: int | None = None, lte: int | None = None,
+        desc: bool = False, limit: int | None = None,
+    ) -> list[StoredEvent]:
+        table = self.events_record_cls.__table__
+        version = table.c.originator_version
+        query = select(version, table.c.topic, table.c.state).where(
+            table.c.originator_id == originator_id
+        )
+        if gt is not None:
+            query = query.where(version > gt)
+        if lte is not None:
+            query = query.where(version <= lte)
+        query = query.order_by(version.desc() if desc else version)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            rows = session.execute(query).all()
+        return [StoredEvent(originator_id, v, t, bytes(s)) for v, t, s in rows]
+
+
+class FastAggregateRecorder(CoreSelectMixin, SQLAlchemyAggregateRecorder):
+    """Snapshots: Core selects."""
+
+
+class _OwnBase:
+    __allow_unmapped__ = True
+
+
+# OneThing's record classes live on their own declarative base, so that the extension's stock classes
+# (which name the same tables) can exist in the same process, as benchmarks/commands.py needs.
+OneThingBase = declarative_base(cls=_OwnBase)
+Version = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ChainedStoredEventRecord(OneThingBase):
+    """The extension's stored event (same columns and unique index), plus the hash chain
+    (``infrastructure.audit.offline_verifier``): ``hash`` of the row's own stored content and ``prev_hash``, the
+    hash of the aggregate's previous event."""
+
+    __abstract__ = True
+    __table_args__ = (Index("stored_aggregate_event_index", "originator_id", "originator_version", unique=True),)
+
+    id = Column(Version, primary_key=True, autoincrement=True)  # the notification id
+    originator_id = Column(UUIDType(), nullable=False)
+    originator_version = Column(Version, nullable=False)
+    topic = Column(Text(), nullable=False)
+    state = Column(LargeBinary(), nullable=False)
+    hash = Column(LargeBinary(), nullable=True)  # NULL only where a row was tampered with
+    prev_hash = Column(LargeBinary(), nullable=True)
+
+
+class SnapshotRecord(OneThingBase):
+    """The extension's snapshot record, on OneThing's base."""
+
+    __abstract__ = True
+    originator_id = Column(UUIDType(), primary_key=True)
+    originator_version = Column(Version, primary_key=True)
+    topic = Column(Text(), nullable=False)
+    state = Column(LargeBinary(), nullable=False)
+
+
+class OneThingDatastore(SQLAlchemyDatastore):
+    """The extension's datastore, with hash-chained event tables."""
+
+    base_stored_event_record_cls = ChainedStoredEventRecord
+    base_snapshot_record_cls = SnapshotRecord
+    record_classes: dict[str, Any] = {}  # not the parent's: its classes lack the chain
+
+
+def chain(stored_events: Sequence[StoredEvent], previous: Callable[[list[tuple[Any, int]]], dict[Any, bytes]],
+          ) -> list[tuple[bytes, bytes]]:
+    """The (hash, prev_hash) of each new event, in order; ``previous`` gives the stored hash of each
+    (originator id, version) that precedes an aggregate's first new event (version 1 follows GENESIS)."""
+    firsts: dict[Any, int] = {}
+    for e in stored_events:
+        firsts.setdefault(e.originator_id, e.originator_version)
+    lookups = [(originator_id, version - 1) for originator_id, version in firsts.items() if version > 1]
+    known = previous(lookups) if lookups else {}
+    heads: dict[Any, tuple[int, bytes]] = {}
+    result = []
+    for e in stored_events:
+        head = heads.get(e.originator_id)
+        if head is not None and head[0] == e.originator_version - 1:
+            prev = head[1]
+        elif e.originator_version == 1:
+            prev = GENESIS
+        else:
+            prev = known.get(e.originator_id) or GENESIS  # a missing predecessor fails the insert or the verify
+        digest = event_hash(prev, e.originator_id, e.originator_version, e.topic, e.state)
+        heads[e.originator_id] = (e.originator_version, digest)
+        result.append((digest, prev))
+    return result
+
+
+class ChainHeads:
+    """The hash of each aggregate's last event this process committed (bounded, most recent kept): the
+    next command on a case then needs no read of its previous hash. Safe across processes: an entry is used
+    only for the version right after it, and a version this process committed is nobody else's."""
+
+    def __init__(self, size: int = 10_000):
+        self.size, self.heads = size, OrderedDict[Any, tuple[int, bytes]]()
+        self.lock = threading.Lock()
+
+    def known(self, wanted: list[tuple[Any, int]]) -> dict[Any, bytes] | None:
+        """The hashes of every wanted (originator id, version), if all are known; else None."""
+        with self.lock:
+            found = {o: head[1] for o, v in wanted if (head := self.heads.get(o)) is not None and head[0] == v}
+        return found if len(found) == len(wanted) else None
+
+    def remember(self, stored_events: Sequence[StoredEvent], hashes: Sequence[tuple[bytes, bytes]]) -> None:
+        """Keep the last committed (version, hash) of each aggregate just written."""
+        with self.lock:
+            for event, (digest, _) in zip(stored_events, hashes, strict=True):
+                self.heads[event.originator_id] = (event.originator_version, digest)
+                self.heads.move_to_end(event.originator_id)
+            while len(self.heads) > self.size:
+                self.heads.popitem(last=False)
+
+
+class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
+    """Events: one multi-row insert per command on a Core connection; a lock timeout on PostgreSQL;
+    each row hash-chained to its aggregate's previous one."""
+
+    @cached_property
+    def _insert_returning_ids(self) -> Any:
+        table = self.events_record_cls.__table__
+        return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+    @cached_property
+    def _is_postgres(self) -> bool:
+        return self.datastore.engine is not None and self.datastore.engine.dialect.name == "postgresql"
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        if kwargs.get("session") is not None or kwargs.get("tracking") is not None or _in_transaction():
+            return super().insert_events(stored_events, **kwargs)  # join someone else's transaction
+        if not stored_events:
+            return []
+        lock = self.datastore.write_lock or self.datastore.access_lock
+        if lock is not None:
+            lock.acquire()  # SQLite: one writer per process at a time, as the extension does
+        try:
+            request = current_request()
+            with as_persistence_errors(), self.datastore.engine.begin() as connection:  # type: ignore[union-attr]
+                ids, hashes = self._write(connection, stored_events)
+                self._record_request(connection, request, stored_events, ids)
+            self._heads.remember(stored_events, hashes)  # committed: these are the aggregates' heads now
+            if request is not None:
+                request.written = True
+            return ids
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @cached_property
+    def _heads(self) -> ChainHeads:
+        return ChainHeads()
+
+    def _write(self, connection: Connection, stored_events: Sequence[StoredEvent],
+               ) -> tuple[list[int], list[tuple[bytes, bytes]]]:
+        if self._is_postgres:
+            # One round trip: bound the wait for the table lock that keeps notification ids in
+            # commit order (as the extension does), and queue the NOTIFY (sent on commit).
+            connection.exec_driver_sql(self._postgres_preamble)
+        hashes = chain(stored_events, lambda wanted: self._heads.known(wanted) or self._hashes_of(connection, wanted))
+        rows = [
+            {"originator_id": e.originator_id, "originator_version": e.originator_version,
+             "topic": e.topic, "state": e.state, "hash": digest, "prev_hash": prev}
+            for e, (digest, prev) in zip(stored_events, hashes, strict=True)
+        ]
+        return list(connection.execute(self._insert_returning_ids, rows).scalars()), hashes
+
+    def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any,
+                              ) -> Sequence[int]:
+        """The extension's ORM path (joining another transaction), with the chain."""
+        hashes = chain(stored_events, lambda wanted: self._hashes_of(session, wanted))
+        if self._has_autoincrementing_ids:
+            self._lock_table(session)
+        records = [
+            self.events_record_cls(originator_id=e.originator_id, originator_version=e.originator_version,
+                                   topic=e.topic, state=e.state, hash=digest, prev_hash=prev)
+            for e, (digest, prev) in zip(stored_events, hashes, strict=True)
+        ]
+        session.add_all(records)
+        session.flush()
+        ids = [record.id for record in records]
+        request = current_request()
+        self._record_request(session.connection(), request, stored_events, ids)
+        if request is not None:
+            request.written = True  # with the surrounding transaction: if it fails, so does the request
+        self._notify_channel(session)
+        return ids
+
+    def _record_request(self, connection: Connection, request: Request | None,
+                        stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> None:
+        """Record a request sent with an ``Idempotency-Key`` in the transaction of its events, once: a second
+        copy of the request collides here, and a crash loses either both or neither."""
+        if request is None or request.written or not stored_events:
+            return
+        last = stored_events[-1]
+        record_request(connection, request, self.events_table_name, str(last.originator_id),
+                       last.originator_version, ids[-1] if ids else None)
+
+    def committed_request(self, user: str, key: str) -> Earlier | None:
+        """What the request with this key committed, if it did (``application.common.idempotency``)."""
+        with self.datastore.engine.connect() as connection:  # type: ignore[union-attr]
+            return committed_request(connection, user, key)
+
+    def _hashes_of(self, connection: Connection | Session, wanted: list[tuple[Any, int]]) -> dict[Any, bytes]:
+        """The stored hash of each (originator id, version) in ``wanted``, by originator id."""
+        table = self.events_record_cls.__table__
+        found: dict[Any, bytes] = {}
+        for originator_id, version in wanted:
+            digest = connection.execute(select(table.c.hash).where(
+                table.c.originator_id == originator_id, table.c.originator_version == version)).scalar()
+            if digest is not None:
+                found[originator_id] = bytes(digest)
+        return found
+
+    def adopt_chain(self) -> int:
+        """Give an events table made before the chain existed its two columns, and hash its rows once
+        (``onething db init``); return how many rows were hashed. Later NULLs are tampering, not history."""
+        engine = self.datastore.engine
+        assert engine is not None
+        columns = {c["name"] for c in inspect(engine).get_columns(self.events_table_name, schema=self.schema_name)}
+        if {"hash", "prev_hash"} <= columns:
+            return 0
+        table = self.events_record_cls.__table__
+        blob = engine.dialect.type_descriptor(LargeBinary()).compile(dialect=engine.dialect)
+        with engine.begin() as connection:
+            for name in ("hash", "prev_hash"):
+                connection.exec_driver_sql(f"ALTER TABLE {self._qualified_name} ADD COLUMN {name} {blob}")
+            rows = connection.execute(select(table.c.id, table.c.originator_id, table.c.originator_version,
+                                             table.c.topic, table.c.state)
+                                      .order_by(table.c.originator_id, table.c.originator_version)).all()
+            updates, current, prev = [], None, GENESIS
+            for notification_id, originator_id, version, topic, state in rows:
+                if originator_id != current:
+                    current, prev = originator_id, GENESIS
+                digest = event_hash(prev, originator_id, version, topic, bytes(state))
+                updates.append({"row_id": notification_id, "h": digest, "p": prev})
+                prev = digest
+            if updates:
+                connection.execute(table.update().where(table.c.id == bindparam("row_id"))
+                                   .values(hash=bindparam("h"), prev_hash=bindparam("p")), updates)
+        return len(updates)
+
+    def select_head(self, originator_id: UUID | str, version: int | None = None) -> bytes | None:
+        """The stored hash of the aggregate's event at ``version`` (default: its last)."""
+        table = self.events_record_cls.__table__
+        query = select(table.c.hash).where(table.c.originator_id == originator_id)
+        if version is not None:
+            query = query.where(table.c.originator_version <= version)
+        query = query.order_by(table.c.originator_version.desc()).limit(1)
+        with self.transaction(commit=False) as session:
+            digest = session.execute(query).scalar()
+        return None if digest is None else bytes(digest)
+
+    def select_chain(self, originator_id: UUID | str) -> list[tuple[int, bytes | None, bytes | None]]:
+        """(version, hash, prev_hash) of each of the aggregate's stored events, in version order."""
+        table = self.events_record_cls.__table__
+        query = select(table.c.originator_version, table.c.hash, table.c.prev_hash).where(
+            table.c.originator_id == originator_id).order_by(table.c.originator_version)
+        with self.transaction(commit=False) as session:
+            rows = session.execute(query).all()
+        return [(v, None if h is None else bytes(h), None if p is None else bytes(p)) for v, h, p in rows]
+
+    def select_notifications(
+        self, start: int | None, limit: int, stop: int | None = None, topics: Sequence[str] = (),
+        *, inclusive_of_start: bool = True,
+    ) -> list[es.Notification]:
+        """Notifications in id order, read with Core (the extension builds an ORM object per row)."""
+        table = self.events_record_cls.__table__
+        query = select(table.c.id, self._raw_originator_id, table.c.originator_version, table.c.topic,
+                       table.c.state)
+        if start is not None:
+            query = query.where(table.c.id >= start if inclusive_of_start else table.c.id > start)
+        if stop is not None:
+            query = query.where(table.c.id <= stop)
+        if topics:
+            query = query.where(table.c.topic.in_(topics))
+        query = query.order_by(table.c.id).limit(limit)
+        with self.transaction(commit=False) as session:
+            rows = session.execute(query).all()
+        to_uuid = self._to_uuid
+        return [es.Notification(id=i, originator_id=to_uuid(o), originator_version=v, topic=t, state=bytes(s))
+                for i, o, v, t, s in rows]
+
+    @cached_property
+    def _raw_originator_id(self) -> Any:
+        """The id column without sqlalchemy-utils' per-row conversion (slow on large reads)."""
+        column = self.events_record_cls.__table__.c.originator_id
+        return type_coerce(column, LargeBinary) if not self._is_postgres else column
+
+    def _to_uuid(self, value: Any) -> UUID:
+        if isinstance(value, UUID):
+            return value  # psycopg returns UUIDs
+        if isinstance(value, (bytes, memoryview)) and len(value) == 16:
+            return UUID(bytes=bytes(value))  # sqlalchemy-utils' binary form (SQLite)
+        return UUID(str(value))
+
+    @cached_property
+    def _postgres_preamble(self) -> str:
+        return (f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; "
+                f"LOCK TABLE {self._qualified_name} IN EXCLUSIVE MODE; NOTIFY {self.channel_name}")
+
+    @property
+    def _qualified_name(self) -> str:
+        if self.schema_name:
+            return f"{self.schema_name}.{self.events_table_name}"
+        return self.events_table_name

@@ -1,0 +1,259 @@
+"""The projection runner: polls each application's notification log and keeps read models current.
+
+eventsourcing has no subscriptions on SQLite, so the runner polls (on both databases). For each
+application, a batch of notifications after the lowest tracked position is turned into domain
+events, given to every projection that has not seen them, and written — view rows and tracking
+positions together — in one transaction. The tracking update is conditional on the position it
+started from, so two runners (a worker and a web process catching up) never apply a batch twice:
+the loser's transaction rolls back and it reads the positions again. Notification ids on
+PostgreSQL have gaps; the runner reads "after my position" and never waits for a missing id.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.application import Application
+from sqlalchemy import Engine, and_, func, inspect, select, update
+
+from application.projections.base import Change, Projection
+from infrastructure.readmodels.tables import VERSION, VIEW_TABLES, metadata, tracking
+from infrastructure.readmodels.view_session import BufferedViewSession
+
+logger = logging.getLogger(__name__)
+SCHEMA_ROW = "_schema"  # a tracking row whose position holds the read models' VERSION
+DEFAULT_BATCH = 25_000  # events per transaction: fewer commits; a live worker's batches are small anyway
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one batch.
+
+    A batch creates hundreds of thousands of short-lived objects (events, rows) and no cycles:
+    reference counting frees them all, while the collector would walk them again and again
+    (measured: a quarter of a rebuild's time).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class RunnerRaced(Exception):
+    """Raised when another runner moved a tracking position first; the batch is rolled back."""
+
+
+@dataclass
+class CatchUpReport:
+    """What one catch-up did."""
+
+    events: int = 0
+    rows: int = 0
+    seconds: float = 0.0
+    races: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far one projection is behind one application's log."""
+
+    projection: str
+    application: str
+    position: int
+    behind: int
+
+
+@dataclass
+class ProjectionRunner:
+    """Runs ``projections`` over the logs of ``sources`` (application name → application)."""
+
+    engine: Engine
+    sources: dict[str, Application]
+    projections: Sequence[Projection]
+    batch_size: int = DEFAULT_BATCH
+    before_commit: Callable[[], None] = lambda: None  # tests inject failures here
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # Set-up -------------------------------------------------------------------------------------
+    def create_tables(self) -> None:
+        """Create read-model and tracking tables, and a zero position for every pair; tables of an older
+        shape are dropped and made anew (the runner then rebuilds them from the event store)."""
+        if self._stored_version() not in (None, VERSION):
+            metadata.drop_all(self.engine)
+        metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            connection.execute(tracking.delete().where(tracking.c.projection == SCHEMA_ROW))
+            connection.execute(tracking.insert().values(projection=SCHEMA_ROW, application="", position=VERSION))
+            existing = {(r.projection, r.application) for r in connection.execute(select(tracking))}
+            missing = [{"projection": p.name, "application": a, "position": 0}
+                       for p in self.projections for a in p.applications if (p.name, a) not in existing]
+            if missing:
+                connection.execute(tracking.insert(), missing)
+
+    def _stored_version(self) -> int | None:
+        if not inspect(self.engine).has_table(tracking.name):
+            return None
+        with self.engine.connect() as connection:
+            row = connection.execute(select(tracking.c.position).where(tracking.c.projection == SCHEMA_ROW)).first()
+        return row.position if row else 1  # tables made before versions were recorded
+
+    def table_names(self) -> list[str]:
+        """The read-model and tracking tables."""
+        return [t.name for t in metadata.sorted_tables]
+
+    def reset(self) -> None:
+        """Drop and recreate every read model, with all positions at zero."""
+        with self._lock:
+            metadata.drop_all(self.engine)
+            self.create_tables()
+
+    # Running ------------------------------------------------------------------------------------
+    def catch_up(self, progress: Callable[[int], None] = lambda _: None) -> CatchUpReport:
+        """Process everything recorded so far; return what was done."""
+        report, started = CatchUpReport(), time.perf_counter()
+        with self._lock:
+            view = BufferedViewSession(VIEW_TABLES)
+            try:
+                while (count := self._one_round(view, report)) > 0:
+                    progress(count)
+            finally:
+                view.forget()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def wait_until(self, application: str, notification_id: int | None, timeout: float = 10.0) -> None:
+        """Return once every projection of ``application`` has processed ``notification_id``
+        (catching up in this process; another runner winning a race only means going round again)."""
+        if notification_id is None:
+            return
+        deadline = time.monotonic() + timeout
+        while min(self.positions(application).values(), default=notification_id) < notification_id:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"read models of {application} did not reach {notification_id} in {timeout} s")
+            self.catch_up()
+
+    def run_forever(self, stop: threading.Event, interval: float = 0.5,
+                    log: Callable[[CatchUpReport], None] = lambda _: None) -> None:
+        """Catch up, then poll every ``interval`` seconds until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                report = self.catch_up()
+                if report.events:
+                    log(report)
+            except Exception:  # noqa: BLE001 - logged; the next poll tries again (e.g. a locked database)
+                logger.exception("projection catch-up failed; retrying in %s s", interval)
+            stop.wait(interval)
+
+    def _one_round(self, view: BufferedViewSession, report: CatchUpReport) -> int:
+        done = 0
+        for name, app in self.sources.items():
+            projections = [p for p in self.projections if name in p.applications]
+            if not projections:
+                continue
+            try:
+                done += self._batch(name, app, projections, view, report)
+            except RunnerRaced:
+                report.races += 1
+                done += 1  # someone else moved on: look again rather than stop early
+        return done
+
+    def _batch(self, name: str, app: Application, projections: list[Projection],
+               view: BufferedViewSession, report: CatchUpReport) -> int:
+        with gc_paused():
+            return self._gc_free_batch(name, app, projections, view, report)
+
+    def _gc_free_batch(self, name: str, app: Application, projections: list[Projection],
+                       view: BufferedViewSession, report: CatchUpReport) -> int:
+        tracked = self._tracking()
+        if tracked != view.tracking_after_commit:
+            view.forget()  # someone else committed since our last batch: our cached rows may be old
+        positions = self.positions(name, tracked)
+        start = min(positions[p.name] for p in projections)
+        notifications = app.recorder.select_notifications(
+            start=start, limit=self.batch_size, inclusive_of_start=False)
+        if not notifications:
+            return 0
+        last = notifications[-1].id
+        changes = [self._change(name, app, n) for n in notifications]
+        try:
+            with self.engine.begin() as connection:
+                self._move(connection, name, positions, last)  # first: takes SQLite's write lock
+                view.bind(connection)
+                for projection in projections:
+                    seen = positions[projection.name]
+                    for change in changes:
+                        if change.notification_id > seen:
+                            projection.process(change, view)
+                report.rows += view.flush()
+                self.before_commit()
+        except BaseException:
+            view.forget()
+            raise
+        # Cached rows stay good while the tracking table is exactly as this commit left it: every
+        # writer of read models moves tracking in the same transaction, so a change means another
+        # runner wrote, and the next batch starts from the database again.
+        view.tracking_after_commit = {**tracked, **{(p, name): max(pos, last) for p, pos in positions.items()}}
+        report.events += len(changes)
+        return len(changes)
+
+    def _move(self, connection: Any, application: str, positions: dict[str, int], last: int) -> None:
+        for projection, position in positions.items():
+            moved = connection.execute(
+                update(tracking)
+                .where(and_(tracking.c.projection == projection, tracking.c.application == application,
+                            tracking.c.position == position))
+                .values(position=max(position, last))
+            )
+            if moved.rowcount != 1:
+                raise RunnerRaced(f"{projection}/{application} moved past {position}")
+
+    @staticmethod
+    def _change(name: str, app: Application, notification: Any) -> Change:
+        event = app.mapper.to_domain_event(notification)
+        return Change(name, notification.id, notification.originator_id, notification.originator_version,
+                      type(event).__name__, event, str(notification.originator_id))
+
+    def _tracking(self) -> dict[tuple[str, str], int]:
+        with self.engine.connect() as connection:
+            return {(r.projection, r.application): r.position for r in connection.execute(select(tracking))}
+
+    # Reading positions --------------------------------------------------------------------------
+    def positions(self, application: str, tracked: dict[tuple[str, str], int] | None = None) -> dict[str, int]:
+        """Each of this runner's projections' position in ``application``'s log."""
+        names = {p.name for p in self.projections}
+        return {projection: position for (projection, app_name), position in (tracked or self._tracking()).items()
+                if app_name == application and projection in names}
+
+    def lag(self) -> list[Lag]:
+        """How many recorded events each projection has not processed yet (exact, gaps or not)."""
+        result = []
+        for name, app in self.sources.items():
+            table = app.recorder.events_record_cls.__table__
+            with self.engine.connect() as connection:
+                for projection, position in sorted(self.positions(name).items()):
+                    behind = connection.execute(select(func.count()).where(table.c.id > position)).scalar_one()
+                    result.append(Lag(projection, name, position, behind))
+        return result
+
+    def total_events(self) -> int:
+        """How many events all sources hold (for progress bars)."""
+        total = 0
+        with self.engine.connect() as connection:
+            for app in self.sources.values():
+                table = app.recorder.events_record_cls.__table__
+                total += connection.execute(select(func.count()).select_from(table)).scalar_one()
+        return total

@@ -1,0 +1,1 @@
+"""The case page and the actions offered on its items."""

@@ -1,0 +1,97 @@
+"""The case page, shared by everyone who may see a case, and the reviewer's actions on its items.
+
+``GET /cases/<id>`` shows the case to any user ``CaseApplication.get_case`` lets see it (others get a 403
+page). ``POST /cases/<id>/items/<code>/<action>`` runs one reviewer command (``case_page_actions.ACTIONS``)
+with the version the page showed: a stale page is answered 409, a refusal of the application 403/409 with
+the case page and the refusal in words, a form with an empty required field 422 with the error next to it.
+
+Other areas add their forms through the page's include slots ``ui/case/supervisor_actions.html`` and
+``ui/case/intake_actions.html``; they see the page's context (``case``, ``view``, ``version``, ``failed``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+
+from application.common.access import may_view
+from application.common.errors import ApplicationError, NotAllowed, VersionConflict
+from domain.shared.errors import DomainError
+from web.errors import status_of
+from web.ui.case.actions import ACTIONS, INVALID, STALE, holds, read_form, refusal
+from web.ui.case.rows import case_view
+from web.ui.request_keys import is_retry
+from web.ui.review.queue import LAST_WRITE
+from web.ui.session import current_actor, requires
+from web.ui.urls import services, whole_number
+
+bp = Blueprint("ui_case", __name__)
+
+
+@bp.get("/cases/<string:case_id>")
+@requires()
+def show(case_id: str) -> Any:
+    """The case: header, items, materials, escalations, and the actions the signed-in user may take."""
+    return render_case(services().cases.get_case(current_actor(), case_id))
+
+
+@bp.post("/cases/<string:case_id>/items/<string:code>/<string:action>")
+@requires()
+def item_action(case_id: str, code: str, action: str) -> Any:
+    """Run one action on an item with the case's version the page showed; back to the page with a flash."""
+    chosen = ACTIONS.get(action)
+    if chosen is None:
+        abort(404)
+    actor, cases = current_actor(), services().cases
+    values, problems = read_form(chosen, request.form)
+    version = _version(request.form.get("version"))
+    if version is None or not is_retry():  # a form sent again whose first sending committed answers as that did
+        case = cases.get_case(actor, case_id)  # may the actor see it at all? (else a 403 page that shows nothing)
+        case_id = str(case.id)
+        item = case.items.get(code)
+        if problems and item is not None and holds(actor, item) and chosen.allows(case, item):
+            return render_case(case, 422, problem=INVALID, failed=_failed(code, action, values, problems))
+        if version is None:
+            return render_case(case, 409, problem=STALE, failed=_failed(code, action, values, {}))
+    try:
+        saved = chosen.run(cases, actor, case_id, code, values, version)  # type: ignore[arg-type]
+    except (ApplicationError, DomainError) as error:
+        return _refused(case_id, code, action, values, error)
+    session[LAST_WRITE] = saved.notification_id  # the queue waits for its read model to show this
+    flash(chosen.done, "success")
+    if not may_view(actor, cases.load(saved.case_id, saved.version)):  # transferred its last item away
+        return redirect(url_for("ui_queue.index"), 303)
+    return redirect(url_for(".show", case_id=str(saved.case_id)), 303)
+
+
+def render_case(case: Any, status: int = 200, problem: Any = None, detail: str | None = None,
+                failed: dict[str, Any] | None = None) -> Any:
+    """The case page of ``case`` with ``status``; ``problem`` in words above it, ``failed`` (the form sent, its
+    values and field errors) shown again where it was."""
+    view = case_view(case, current_actor())
+    return render_template("ui/case/show.html", view=view, case=case, version=case.version, problem=problem,
+                           detail=detail, failed=failed or {}), status
+
+
+def _refused(case_id: str, code: str, action: str, values: dict[str, Any], error: Exception) -> Any:
+    """The case as it is now, with the refusal in words (and the fields it names next to them)."""
+    words, fields = refusal(error)
+    status = status_of(error)
+    if isinstance(error, NotAllowed):
+        status = 403
+    elif isinstance(error, VersionConflict):
+        status = 409
+    case = services().cases.get_case(current_actor(), case_id)  # the actor may no longer see it: a 403 page
+    detail = str(error) if status in (409, 422) and not isinstance(error, VersionConflict) else None
+    return render_case(case, status, problem=words, detail=detail, failed=_failed(code, action, values, fields))
+
+
+def _failed(code: str, action: str, values: dict[str, Any], problems: dict[str, Any]) -> dict[str, Any]:
+    return {"item": code, "action": action, "values": values, "errors": problems}
+
+
+def _version(value: str | None) -> int | None:
+    """The case version a form was sent from, if it is a whole number."""
+    text = (value or "").strip()
+    return whole_number(text, 0)

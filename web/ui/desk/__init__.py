@@ -1,0 +1,1 @@
+"""The intake desk (一窗受理)."""

@@ -1,0 +1,187 @@
+"""The intake desk's open-a-case form: read it, check every field in words, rehearse it on an unsaved case.
+
+Everything is checked before anything is saved, so a refused form leaves no case behind: first each field
+(with words for the field's error), then a rehearsal of the very commands the desk will run — opening,
+recording each material, accepting with deficiency — on a case that is built in memory and never saved, so
+the domain's own rules have their say too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import uscc
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
+
+from application.cases.applicants import check_applicant, check_channel, new_case_number
+from application.common.errors import ApplicationError, InvalidInput
+from domain.case.aggregate import Case
+from domain.case.rules import MAX_TEXT, is_storable_text
+from domain.catalogue.definitions import BundleDef
+from domain.shared.errors import DomainError
+from domain.shared.values import Actor, Channel
+
+MAX_NAME = 200  # characters of an applicant's name at the window
+CHANNELS = {Channel.WINDOW: _l("At the window"), Channel.ONLINE: _l("Online"), Channel.MOBILE: _l("Mobile app"),
+            Channel.ASSISTED_AGENT: _l("Assisted filing (agent)")}
+PLACEHOLDER_DIGEST = "0" * 64  # the rehearsal needs a well-formed digest; the real one follows the case number
+
+
+@dataclass
+class Received:
+    """A material the officer received: its file name, and the digest of its upload if one came."""
+
+    filename: str
+    sha256: str | None = None
+
+
+@dataclass
+class IntakeForm:
+    """What the officer entered, and the error (in words) of each field that is wrong."""
+
+    applicant_name: str = ""
+    credit_code: str = ""
+    channel: str = str(Channel.WINDOW)
+    reason: str = ""
+    supplement_due: str = ""
+    received: dict[str, Received] = field(default_factory=dict)
+    filenames: dict[str, str] = field(default_factory=dict)
+    excused: list[str] = field(default_factory=list)
+    ticked: set[str] = field(default_factory=set)  # "received" boxes ticked, as entered (to show them again)
+    excuse_ticked: set[str] = field(default_factory=set)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def due_date(self) -> date | None:
+        """The supplement's due date, if one was entered well."""
+        try:
+            return date.fromisoformat(self.supplement_due)
+        except ValueError:
+            return None
+
+
+def credit_code_problem(code: str) -> str | None:
+    """Why ``code`` is no unified social credit code, in words (None if it is one): the application's check
+    (``check_applicant``) decides, stdnum's error kind chooses the words."""
+    compact = uscc.compact(code or "")
+    if not compact:
+        return _("Enter the unified social credit code.")
+    try:
+        check_applicant("-", compact)
+        return None
+    except InvalidInput:
+        pass
+    try:
+        uscc.validate(compact)
+    except stdnum_errors.InvalidLength:
+        return _("A unified social credit code has 18 characters; this one has %(count)s.", count=len(compact))
+    except stdnum_errors.InvalidFormat:
+        return _("The first 8 characters are digits; the others are digits or capital letters other than I, O, "
+                 "S, V and Z.")
+    except stdnum_errors.InvalidChecksum:
+        return _("The check digit (the last character) does not match: look for a typing error.")
+    except stdnum_errors.ValidationError:
+        pass
+    return _("This is not a valid unified social credit code.")
+
+
+def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDef, today: date) -> IntakeForm:
+    """The form as entered, with an error next to each field that is wrong."""
+    entered = IntakeForm(
+        applicant_name=form.get("applicant_name", "")[:MAX_TEXT + 1].strip(),
+        credit_code=uscc.compact(form.get("credit_code", "")[:64]),
+        channel=form.get("channel", ""), reason=form.get("reason", "")[:MAX_TEXT + 1].strip(),
+        supplement_due=form.get("supplement_due", "").strip()[:32],
+    )
+    errors = entered.errors
+    if not entered.applicant_name:
+        errors["applicant_name"] = _("Enter the applicant's name.")
+    elif len(entered.applicant_name) > MAX_NAME or not is_storable_text(entered.applicant_name):
+        errors["applicant_name"] = _("Enter a name of at most %(count)s characters.", count=MAX_NAME)
+    if problem := credit_code_problem(entered.credit_code):
+        errors["credit_code"] = problem
+    if entered.channel not in {str(channel) for channel in CHANNELS}:
+        errors["channel"] = _("Choose how the case reached the desk.")
+    if len(entered.reason) > MAX_TEXT or not is_storable_text(entered.reason):
+        errors["reason"] = _("Enter at most %(count)s characters.", count=MAX_TEXT)
+    for material in bundle.materials:
+        _read_material(entered, form, files, material.key, material.deficiency_allowed)
+    _check_deficiency(entered, bundle, today)
+    return entered
+
+
+def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusable: bool) -> None:
+    name = form.get(f"filename-{key}", "")[:MAX_TEXT + 1].strip()
+    upload: FileStorage | None = files.get(f"file-{key}")
+    has_file = upload is not None and bool(upload.filename)
+    if has_file and not name:
+        name = posixpath.basename((upload.filename or "").replace("\\", "/"))  # a browser may send a path
+    entered.filenames[key] = name
+    ticked, excused = form.get(f"received-{key}") == "on", form.get(f"excuse-{key}") == "on"
+    if ticked:
+        entered.ticked.add(key)
+    if excused:
+        entered.excuse_ticked.add(key)
+    error_key = f"material-{key}"
+    if ticked and excused:
+        entered.errors[error_key] = _("Tick either received or accepted with deficiency, not both.")
+    elif excused and not excusable:
+        entered.errors[error_key] = _("This material cannot be supplied later: it must be received now.")
+    elif excused:
+        entered.excused.append(key)
+    elif ticked and not name:
+        entered.errors[error_key] = _("Enter the file name, or attach the scanned file.")
+    elif ticked and (len(name) > MAX_TEXT or not is_storable_text(name)):
+        entered.errors[error_key] = _("Enter a file name of at most %(count)s characters.", count=MAX_TEXT)
+    elif ticked:
+        entered.received[key] = Received(name, _digest_of(upload) if has_file else None)
+
+
+def _check_deficiency(entered: IntakeForm, bundle: BundleDef, today: date) -> None:
+    if not entered.excused:
+        return
+    due = entered.due_date
+    if not entered.supplement_due:
+        entered.errors["supplement_due"] = _("Enter the date by which the missing materials must be supplied.")
+    elif due is None:
+        entered.errors["supplement_due"] = _("Enter a date such as %(example)s.", example=today.isoformat())
+    elif due <= today:
+        entered.errors["supplement_due"] = _("The supplement must be due after today.")
+    if not entered.reason:
+        entered.errors["reason"] = _("Say why the case is accepted although materials are missing.")
+
+
+def _digest_of(upload: FileStorage) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: upload.stream.read(64 * 1024), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def text_digest(case_number: str, filename: str) -> str:
+    """The digest recorded for a paper material without a scan: SHA-256 of the case number and the file name
+    (it names that paper of that case; it says nothing of its content)."""
+    return hashlib.sha256(f"{case_number}\n{filename}".encode()).hexdigest()
+
+
+def rehearse(entered: IntakeForm, bundle: BundleDef, version: int, actor: Actor, today: date) -> str | None:
+    """Run the desk's commands on a case built in memory and never saved; the refusal in words, or None."""
+    try:
+        case = Case.open(number=new_case_number(today), bundle=bundle, bundle_version=version,
+                         applicant=check_applicant(entered.applicant_name, entered.credit_code),
+                         channel=check_channel(entered.channel), opened_on=today, actor=actor,
+                         reason=entered.reason)
+        for key, received in entered.received.items():
+            case.submit_material(key, received.filename, received.sha256 or PLACEHOLDER_DIGEST, actor)
+        if entered.excused and entered.due_date is not None:
+            case.accept_with_deficiency(list(entered.excused), entered.due_date, today, actor, entered.reason)
+    except (DomainError, ApplicationError) as error:
+        return _("The case cannot be opened: %(problem)s", problem=str(error))
+    return None

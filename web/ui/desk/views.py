@@ -1,0 +1,128 @@
+"""The intake desk (一窗受理): choose a bundle, see its roadmap, open a case with its materials, print the receipt.
+
+Intake officers only. The bundle list searches as the officer types (htmx asks for the table alone); the
+credit code is checked as it is typed (``/desk/check-code`` answers a small fragment). Opening a case checks
+everything before it saves anything (``web.ui.desk.forms``), so a refused form leaves no case behind.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from application.cases.desk import DeskQueries
+from application.common.errors import InvalidInput
+from domain.shared.values import Role
+from web.ui.desk.forms import CHANNELS, IntakeForm, credit_code_problem, read_form, rehearse, text_digest
+from web.ui.desk.pages import bundle_context, receipt_context, roadmap_context
+from web.ui.nav import nav_link
+from web.ui.review.queue import LAST_WRITE
+from web.ui.session import current_actor, requires
+from web.ui.urls import is_htmx, services, whole_number
+
+bp = Blueprint("ui_desk", __name__, url_prefix="/desk")
+nav_link(bp, "ui_desk.index", _l("Intake desk"), Role.INTAKE, order=10)
+
+PER_PAGE = 20
+UPLOAD_BYTES = 20 * 1024 * 1024  # scans of paper materials; the API's own limit (64 KiB) stays for the rest
+OPEN_ENDPOINT = "ui_desk.open_case"
+
+
+def desk_queries() -> DeskQueries:
+    """The desk's queries (built by the composition root, ``web.services``)."""
+    return services().desk_queries
+
+
+def _allow_uploads() -> None:
+    """Let the open-a-case form carry scans: the limit must be raised before the CSRF check reads the form."""
+    if request.endpoint == OPEN_ENDPOINT and request.method == "POST":
+        request.max_content_length = UPLOAD_BYTES
+
+
+# First of the app's before-request hooks: the UI's CSRF check (registered earlier) parses the body.
+bp.record_once(lambda state: state.app.before_request_funcs.setdefault(None, []).insert(0, _allow_uploads))
+
+
+@bp.get("")
+@requires(Role.INTAKE)
+def index() -> Any:
+    """The published bundles, searched by code or name (the table alone when htmx asks for it)."""
+    text = request.args.get("q", "")[:100].strip()
+    number = request.args.get("page", "1")
+    page = desk_queries().bundles(text, whole_number(number, 1, 99_999) or 1, PER_PAGE)
+    template = "ui/desk/_bundles.html" if is_htmx() else "ui/desk/index.html"
+    return render_template(template, page=page, text=text)
+
+
+@bp.get("/bundles/<string:code>")
+@requires(Role.INTAKE)
+def bundle(code: str) -> Any:
+    """A bundle's items, materials and roadmap from today (or ``?start=``), the critical path marked."""
+    start_text = request.args.get("start", "").strip()[:32]
+    error, start = None, None
+    if start_text:
+        try:
+            start = date.fromisoformat(start_text)
+        except ValueError:
+            error = _("Enter a date such as %(example)s.", example=services().clock.today().isoformat())
+    try:
+        roadmap = services().roadmaps.roadmap(code, start)
+    except InvalidInput:
+        error, roadmap = _("Choose a date from 2000-01-01 to 2100-01-01."), services().roadmaps.roadmap(code)
+    context = bundle_context(code, roadmap.version)
+    context.update(roadmap_context(roadmap, context["names"]))
+    return render_template("ui/desk/bundle.html", start=start_text, start_error=error, **context), \
+        422 if error else 200
+
+
+@bp.route("/bundles/<string:code>/open", methods=["GET", "POST"])
+@requires(Role.INTAKE)
+def open_case(code: str) -> Any:
+    """The form that opens a case of bundle ``code``; on success, the case's receipt."""
+    context = bundle_context(code)
+    if request.method == "GET":
+        return render_template("ui/desk/open.html", form=IntakeForm(), channels=CHANNELS, **context)
+    today, actor = services().clock.today(), current_actor()
+    entered = read_form(request.form, request.files, context["definition"], today)
+    problem = None if entered.errors else rehearse(entered, context["definition"], context["version"], actor,
+                                                   today)
+    if entered.errors or problem:
+        return render_template("ui/desk/open.html", form=entered, channels=CHANNELS, problem=problem,
+                               **context), 422
+    def receive(case: Any) -> None:  # recorded with the opening, in one transaction
+        for key, received in entered.received.items():
+            case.submit_material(key, received.filename,
+                                 received.sha256 or text_digest(case.number, received.filename), actor)
+        if entered.excused and entered.due_date is not None:
+            case.accept_with_deficiency(list(entered.excused), entered.due_date, today, actor, entered.reason)
+
+    saved = services().cases.open_case(actor, code, entered.applicant_name, entered.credit_code, entered.channel,
+                                       entered.reason, then=receive)
+    case_id = str(saved.case_id)
+    session[LAST_WRITE] = saved.notification_id  # lists read from the read models wait until they show it
+    flash(_("Case %(number)s is open.", number=saved.number), "success")
+    return redirect(url_for("ui_desk.receipt", case_id=case_id), 303)
+
+
+@bp.post("/check-code")
+@requires(Role.INTAKE)
+def check_code() -> Any:
+    """A fragment saying whether the credit code typed so far is valid (htmx swaps it under the field)."""
+    code = request.form.get("credit_code", "")[:64]
+    problem = credit_code_problem(code) if code.strip() else None
+    return render_template("ui/desk/_code_check.html", code=code.strip(), problem=problem)
+
+
+@bp.get("/cases/<string:case_id>/receipt")
+@requires(Role.INTAKE)
+def receipt(case_id: str) -> Any:
+    """The printable receipt of a case: number, applicant, items with due dates, materials, a QR code."""
+    context = receipt_context(current_actor(), case_id)
+    case_page = url_for("ui_case.show", case_id=context["case_id"]) if "ui_case.show" in current_app.view_functions \
+        else None
+    return render_template("ui/desk/receipt.html", **context, case_page=case_page,
+                           channel_label=lambda channel: str(CHANNELS.get(channel, channel)))
