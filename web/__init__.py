@@ -1,4 +1,4 @@
-"""The web layer: the Flask app factory (UI and JSON API grow here in later issues)."""
+"""The web layer: the Flask app factory; the UI (``web.ui``), the JSON API (``web.api``) and the health check."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     headers.register(app)  # first: its hook runs last and sees every header the others set
     errors.register(app)
-    ui.init_ui(app)  # before public.bp: the UI's home page answers "/"
+    ui.init_ui(app)
     app.register_blueprint(public.bp)
     api.register(app)
     return app

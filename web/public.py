@@ -1,17 +1,10 @@
-"""Public pages: the published catalogue, and a health check for load balancers."""
+"""The health check for load balancers (the public pages are the UI's: ``web.ui.public``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify
 
 bp = Blueprint("public", __name__)
-
-
-@bp.get("/")
-def index():  # type: ignore[no-untyped-def]
-    """Show the published bundles (from the read models)."""
-    queries = current_app.config["SERVICES"].queries
-    return render_template("index.html", bundles=queries.published_bundles(), departments=queries.departments())
 
 
 @bp.get("/healthz")

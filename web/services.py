@@ -74,6 +74,7 @@ class Settings:
     secret_key_file: str = "instance/secret-key"  # development only: the key made once when none is set
     cipher_key: str = ""  # base64 AES key for stored event state; empty: stored in clear
     cipher_old_keys: str = ""  # comma-separated earlier keys, still read after a rotation
+    secure_cookies: bool = False  # ONETHING_SECURE_COOKIES: session cookies over HTTPS only (always in production)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -103,6 +104,7 @@ class Settings:
             secret_key_file=environ.get("ONETHING_SECRET_KEY_FILE", "instance/secret-key"),
             cipher_key=environ.get("ONETHING_CIPHER_KEY", ""),
             cipher_old_keys=environ.get("ONETHING_CIPHER_OLD_KEYS", ""),
+            secure_cookies=environ.get("ONETHING_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes", "on"),
         )
 
 

@@ -9,7 +9,6 @@ declared by ``web.ui.nav.nav_link``.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date
 from typing import Any
 
@@ -55,11 +54,11 @@ csrf = CSRFProtect()
 
 def init_ui(app: Flask) -> None:
     """Set up sessions, CSRF, languages, error pages, the layout's helpers and the UI's blueprints."""
-    secure = os.environ.get("ONETHING_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes", "on")
+    settings = app.config["SERVICES"].settings
     app.config.update(SESSION_COOKIE_HTTPONLY=True,  # Flask has defaults for these: only a stricter value stays
                       SESSION_COOKIE_SAMESITE=app.config.get("SESSION_COOKIE_SAMESITE") or "Lax",
-                      SESSION_COOKIE_SECURE=bool(app.config.get("SESSION_COOKIE_SECURE")) or secure
-                      or app.config["SERVICES"].settings.production)
+                      SESSION_COOKIE_SECURE=bool(app.config.get("SESSION_COOKIE_SECURE")) or settings.secure_cookies
+                      or settings.production)
     for key, value in (("WTF_CSRF_CHECK_DEFAULT", False), ("WTF_CSRF_TIME_LIMIT", None),
                        ("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE), ("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))):
         app.config.setdefault(key, value)

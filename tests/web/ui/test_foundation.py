@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from domain.shared.working_days import working_days_between
 from tests.conftest import ADMIN, VALID_CODE, weekdays
 from tests.web.test_api_cases import completed_case, item
 from tests.web.ui.conftest import make_ui
+from web.services import Settings
 from web.ui.deadlines import deadline_colour
 from web.ui.nav import nav_link
 from web.ui.qr import qr_svg
@@ -137,7 +139,8 @@ def test_pages_may_not_be_framed_by_other_sites(ui):
 
 
 def test_secure_cookies_can_be_required(ui_users, monkeypatch):
-    monkeypatch.setenv("ONETHING_SECURE_COOKIES", "true")
+    assert Settings.from_env({"ONETHING_SECURE_COOKIES": "true"}).secure_cookies
+    monkeypatch.setattr(ui_users, "settings", replace(ui_users.settings, secure_cookies=True))
     secure = make_ui(ui_users)
     response = secure.client.get("/login", base_url="https://localhost")
     assert "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
