@@ -2,7 +2,7 @@
 
 The directory gets the stored events of every event store (bytes as stored, base64), the audit log, the
 signed checkpoints with the consistency proof from each to the next, the public key, and the verifier
-itself (``infrastructure/offline_verifier.py``, standard library + ``cryptography``), so that
+itself (``infrastructure/audit/offline_verifier.py``, standard library + ``cryptography``), so that
 ``python verifier.py OUT`` needs nothing else — no server, no database, no decryption key.
 
 Credentials never leave: events that hold a password hash or an API token's hash
@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from infrastructure.audit import offline_verifier
 from infrastructure.audit.log import AuditLog, CheckpointRefused
+from infrastructure.eventstore.chain import event_hash
 from infrastructure.eventstore.recorders import FastApplicationRecorder
 
 README = """OneThing audit bundle
@@ -139,7 +140,7 @@ def _redacted(key: Any, application: str, originator_id: UUID, version: int, top
               digest: bytes | None, prev: bytes | None) -> dict[str, str]:
     """A credential event's content in the bundle: no state, and the server's attestation, signed only if the
     stored hash recomputes from the stored state (format 1), so a changed row is never vouched for."""
-    if digest is None or prev is None or len(bytes(prev)) != 32 or offline_verifier.event_hash(
+    if digest is None or prev is None or len(bytes(prev)) != 32 or event_hash(
             bytes(prev), originator_id, version, topic, state) != bytes(digest):
         return {"redacted": offline_verifier.REDACTED, "unattested": "hash-mismatch"}
     return {"redacted": offline_verifier.REDACTED, "attestation": offline_verifier.attest(

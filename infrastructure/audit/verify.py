@@ -22,14 +22,8 @@ from uuid import UUID
 from sqlalchemy import LargeBinary, Text, and_, cast, func, or_, select, type_coerce
 
 from infrastructure.audit.log import AuditLog, audit_log, log_leaf_hashes, next_position
-from infrastructure.audit.offline_verifier import (
-    EVENT_DOMAIN,
-    GENESIS,
-    event_hash,
-    load_public_key,
-    prefix_roots,
-    verify_checkpoint,
-)
+from infrastructure.audit.offline_verifier import load_public_key, prefix_roots, verify_checkpoint
+from infrastructure.eventstore.chain import EVENT_DOMAIN, GENESIS, TopicFraming, event_hash
 from infrastructure.eventstore.recorders import FastApplicationRecorder
 
 YIELD_PER = 10_000
@@ -124,7 +118,7 @@ class ChainVerifier:
             query = query.where(table.c.originator_id == UUID(one))
         query = query.order_by(table.c.originator_id, table.c.originator_version)
         current, expected, prev, bad, uuid_bytes, uuid = None, 1, GENESIS, False, b"", UUID(int=0)
-        to_uuid, sha256, topics = recorder._to_uuid, hashlib.sha256, _TopicFraming()
+        to_uuid, sha256, topics = recorder._to_uuid, hashlib.sha256, TopicFraming()
         events = aggregates = 0
         with recorder.datastore.engine.connect() as connection:  # type: ignore[union-attr]
             for raw, version, topic, state, digest, prev_hash in connection.execution_options(
@@ -245,12 +239,3 @@ def _stored_id(recorder: FastApplicationRecorder, column: Any) -> Any:
     if recorder._is_postgres:
         return cast(column, Text)
     return func.hex(type_coerce(column, LargeBinary))
-
-
-class _TopicFraming(dict):
-    """A topic's length-prefixed UTF-8 bytes (format 1), made once per topic."""
-
-    def __missing__(self, topic: str) -> bytes:
-        encoded = topic.encode()
-        self[topic] = framed = len(encoded).to_bytes(4, "big") + encoded
-        return framed

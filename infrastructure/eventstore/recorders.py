@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, declarative_base
 from sqlalchemy_utils.types.uuid import UUIDType
 
 from application.common.idempotency import Earlier, Request, current_request
-from infrastructure.audit.offline_verifier import GENESIS, event_hash
+from infrastructure.eventstore.chain import GENESIS, event_hash
 from infrastructure.eventstore.idempotency import committed_request, record_request
 
 LOCK_TIMEOUT = "5s"  # PostgreSQL: how long an insert waits for the events table's lock
@@ -121,7 +121,7 @@ Version = BigInteger().with_variant(Integer(), "sqlite")
 
 class ChainedStoredEventRecord(OneThingBase):
     """The extension's stored event (same columns and unique index), plus the hash chain
-    (``infrastructure.audit.offline_verifier``): ``hash`` of the row's own stored content and ``prev_hash``, the
+    (``infrastructure.eventstore.chain``): ``hash`` of the row's own stored content and ``prev_hash``, the
     hash of the aggregate's previous event."""
 
     __abstract__ = True
