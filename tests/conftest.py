@@ -16,7 +16,8 @@ import sqlalchemy
 from eventsourcing.persistence import DatetimeAsISO
 from freezegun.api import FakeDate, FakeDatetime
 
-from application.common.transcodings import DateAsISO, OneThingApplication
+from application.common.application import OneThingApplication
+from application.common.transcodings import DateAsISO
 from domain.catalogue.definitions import BundleDef
 from domain.shared.values import Actor, Role
 from infrastructure.accounts import passwords

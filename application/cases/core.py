@@ -15,11 +15,11 @@ from application.audit.event_text import describe_history
 from application.cases.diff import diff_cases, summarize_diff
 from application.catalogue.application import CatalogueApplication
 from application.common.access import may_view
+from application.common.application import OneThingApplication
 from application.common.clock import Clock
 from application.common.errors import ApplicationError, CaseNotFound, InvalidInput, NotAllowed, VersionConflict
 from application.common.idempotency import Earlier, earlier_result
 from application.common.retry import with_retries
-from application.common.transcodings import OneThingApplication
 from application.common.write_cache import WriteCache
 from domain.case.aggregate import Case
 from domain.shared.errors import DomainError

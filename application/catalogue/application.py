@@ -9,9 +9,9 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 
 from application.catalogue.bundle_file import parse_bundle_file
+from application.common.application import OneThingApplication
 from application.common.errors import BundleNotFound, NotAllowed
 from application.common.retry import with_retries
-from application.common.transcodings import OneThingApplication
 from domain.calendar.overrides import CalendarOverrides
 from domain.catalogue.aggregate import Bundle, Catalogue
 from domain.catalogue.definitions import BundleDef, check_definition

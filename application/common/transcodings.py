@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import Transcoding
 
-from application.common.stored_topics import register_old_topics
 from domain.case.state import Escalation, ItemState
 from domain.shared.values import Actor
 
@@ -46,16 +44,3 @@ DOMAIN_TRANSCODINGS = (
     AsDict(Escalation, "escalation"),  # in snapshots
 )
 
-
-register_old_topics()  # before any store is opened: events of earlier releases name the old modules
-
-
-class OneThingApplication(Application):
-    """Base of OneThing's applications: registers the domain's transcodings."""
-
-    extra_transcodings: tuple[Transcoding, ...] = ()
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        for transcoding in DOMAIN_TRANSCODINGS + self.extra_transcodings:
-            transcoder.register(transcoding)

@@ -17,11 +17,11 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from application.common.access import require_role
+from application.common.application import OneThingApplication
 from application.common.clock import Clock
 from application.common.errors import AlreadyExists, InvalidInput, NotAllowed, PetitionNotFound, VersionConflict
 from application.common.idempotency import Earlier, earlier_result
 from application.common.retry import with_retries
-from application.common.transcodings import OneThingApplication
 from application.petitions.inputs import check_enterprise, check_number, check_petition_channel, new_petition_number
 from domain.petition.aggregate import Petition
 from domain.shared.values import Actor, Role

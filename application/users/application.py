@@ -17,9 +17,9 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
+from application.common.application import OneThingApplication
 from application.common.errors import AlreadyExists, InvalidInput, NotAllowed, UserNotFound
 from application.common.retry import with_retries
-from application.common.transcodings import OneThingApplication
 from application.users.password_rule import SAME_AS_BEFORE, WRONG_CURRENT, WeakPassword, Words, check_password
 from domain.case.rules import is_storable_text
 from domain.shared.values import Actor, Role
