@@ -105,8 +105,8 @@ class AuditService:
         """One case's audit report: its state, full history in words, chain head and verify result."""
         reader = actor or Actor("cli:audit", Role.AUDITOR)
         require_auditor(reader, "export a case's history")
-        case = self.cases.get_case(reader, case_id)
-        history = self.cases.history(reader, case_id)
+        case = self.cases.reads.get_case(reader, case_id)
+        history = self.cases.reads.history(reader, case_id)
         return {"case": {"id": str(case.id), "number": case.number, "bundle": case.bundle,
                          "bundle_version": case.bundle_version, "status": str(case.status),
                          "applicant": case.applicant, "version": case.version},

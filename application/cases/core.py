@@ -1,30 +1,29 @@
-"""The core of the case application: loading, saving with retries, reading with access checks."""
+"""The core of the case application: loading and saving with retries; its reads are ``cases.reads``."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from application.audit.event_text import describe_history
-from application.cases.diff import diff_cases, summarize_diff
+from application.cases.reads import CaseReads
+from application.cases.reads import as_uuid as _as_uuid
 from application.catalogue.application import CatalogueApplication
-from application.common.access import may_view
 from application.common.application import OneThingApplication
 from application.common.clock import Clock
-from application.common.errors import ApplicationError, CaseNotFound, InvalidInput, NotAllowed, VersionConflict
+from application.common.errors import ApplicationError, CaseNotFound, InvalidInput, VersionConflict
 from application.common.idempotency import Earlier, earlier_result
 from application.common.retry import with_retries
 from application.common.write_cache import WriteCache
 from domain.case.aggregate import Case
 from domain.shared.errors import DomainError
 from domain.shared.values import Actor
-from domain.shared.working_days import IsWorkday, WorkClock, add_working_days
+from domain.shared.working_days import IsWorkday, WorkClock
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +68,11 @@ class CaseCore(OneThingApplication):
         self.catalogue, self.clock, self.is_workday, self.knows = catalogue, clock, is_workday, knows
         self.find_actor = find_actor
         self.write_cache: WriteCache[Case] = WriteCache()
+        self.reads = CaseReads(self)
 
     def work_clock(self) -> WorkClock:
         """Today and the working-day calendar, for commands that start clocks."""
         return WorkClock(self.clock.today(), self.is_workday, self.knows)
-
-    def case_due(self, case: Case, as_of: date | None = None) -> date | None:
-        """The case's due date as of a day (today unless told; a closed case's closing day), following
-        prerequisites (``domain.case.due``)."""
-        if case.closed_at is not None:
-            as_of = datetime.fromisoformat(str(case.closed_at)).astimezone(self.clock.now().tzinfo).date()
-        return case.due_as_of(as_of or self.clock.today(),
-                              lambda start, days: add_working_days(start, days, self.is_workday))
 
     def _take_snapshots(self, processing_event: Any) -> None:
         """Snapshots speed up loading; one that fails after the events committed must not turn a
@@ -89,85 +81,6 @@ class CaseCore(OneThingApplication):
             super()._take_snapshots(processing_event)
         except Exception:  # noqa: BLE001 - logged; the next interval takes another snapshot
             log.exception("snapshot failed after a successful save; the case loads from its events")
-
-    def get_case(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> Case:
-        """Return the case (as it stood at ``version``, if given) if the actor may see it."""
-        if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
-            raise InvalidInput("version: a whole number from 1", {"version": ["a whole number from 1"]})
-        current = self.load(case_id)  # who may see it is decided on what the case is now
-        if not may_view(actor, current):
-            raise NotAllowed(f"{actor.user_id} may not see case {current.number}")
-        if version is not None and version > current.version:
-            raise CaseNotFound(f"case {current.number} has no version {version} yet (it is at {current.version})")
-        return current if version is None or version == current.version else self.load(case_id, version)
-
-    def case_as_of(self, actor: Actor, case_id: UUID | str, moment: datetime) -> Case:
-        """Return the case as it stood at ``moment`` (after the last event recorded by then)."""
-        if not isinstance(moment, datetime) or moment.tzinfo is None:
-            raise InvalidInput("as_of: a date and time with its time zone", {"as_of": ["ISO 8601 with offset"]})
-        events = self._visible_events(actor, case_id)
-        then = [e for e in events if e.timestamp <= moment]
-        if not then:
-            raise CaseNotFound(f"case {case_id} did not exist yet at {moment.isoformat()}")
-        return _replay(then)
-
-    def diff(self, actor: Actor, case_id: UUID | str, from_version: int, to_version: int) -> dict[str, Any]:
-        """What changed in the case from one of its versions to a later one (read as ``get_case`` reads)."""
-        for name, value in (("from_version", from_version), ("to_version", to_version)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidInput(f"{name}: a whole number from 1", {name: ["a whole number from 1"]})
-        if from_version > to_version:
-            raise InvalidInput("from_version comes after to_version", {"from_version": ["at most to_version"]})
-        current = self.get_case(actor, case_id)  # who may see it first: a refused caller learns no version
-        if to_version > current.version:
-            raise InvalidInput(f"case {current.number} is at version {current.version}",
-                               {"to_version": [f"at most {current.version}"]})
-        before = self.get_case(actor, case_id, from_version)
-        after = current if to_version == current.version else self.get_case(actor, case_id, to_version)
-        diff = diff_cases(before, after)
-        return {**diff, "summary": summarize_diff(diff)}
-
-    def context_then(self, case: Case, moment: datetime) -> dict[str, Any]:
-        """What applied to a past state of the case: its bundle definition version (time limits and
-        prerequisites of each item) and the calendar overrides recorded by ``moment``."""
-        definition, version = self.catalogue.definition(case.bundle, case.bundle_version)
-        return {
-            "at": moment.isoformat(), "version": case.version,
-            "bundle": {"code": definition.code, "version": version, "items": [
-                {"code": i.code, "department": i.department, "time_limit_days": i.time_limit_days,
-                 "prerequisites": list(i.prerequisites)} for i in definition.items]},
-            "calendar": self.catalogue.calendar_as_of(moment),
-        }
-
-    def history(self, actor: Actor, case_id: UUID | str) -> list[dict[str, Any]]:
-        """Every event of the case in order: position, type, time, actor, reason, the rest as data, the event
-        in words (``text``: zh and en) and its link in the hash chain (``hash``, ``prev_hash``: hex)."""
-        events = self._visible_events(actor, case_id)
-        entries = [_history_entry(event) for event in events]
-        links = {version: (digest, prev) for version, digest, prev in self.chain(events[0].originator_id)}
-        for entry, text in zip(entries, describe_history(entries), strict=True):
-            digest, prev = links.get(entry["position"], (None, None))
-            entry.update(text=text, hash=digest.hex() if digest else None, prev_hash=prev.hex() if prev else None)
-        return entries
-
-    def chain(self, case_id: UUID | str) -> list[tuple[int, bytes | None, bytes | None]]:
-        """(version, hash, prev_hash) of each stored event of the case, as the store holds them."""
-        return self.recorder.select_chain(_as_uuid(case_id))  # type: ignore[attr-defined]
-
-    def chain_head(self, case_id: UUID | str, version: int | None = None) -> str | None:
-        """The hash (hex) of the case's last stored event, or of its event at ``version``: the head of its chain."""
-        digest = self.recorder.select_head(_as_uuid(case_id), version)  # type: ignore[attr-defined]
-        return digest.hex() if digest else None
-
-    def _visible_events(self, actor: Actor, case_id: UUID | str) -> list[Any]:
-        """The case's events, read once, if the actor may see the case as it is now."""
-        events = list(self.events.get(_as_uuid(case_id)))
-        if not events:
-            raise CaseNotFound(f"no case {case_id}")
-        current = _replay(events)
-        if not may_view(actor, current):
-            raise NotAllowed(f"{actor.user_id} may not see case {current.number}")
-        return events
 
     def load(self, case_id: UUID | str, version: int | None = None) -> Case:
         """Return the case with this id, or raise ``CaseNotFound``."""
@@ -236,30 +149,3 @@ class CaseCore(OneThingApplication):
         self.write_cache.put(case.id, case)
         last = recordings[-1].notification.id if recordings else None
         return Saved(case.id, case.number, case.version, last, result)
-
-
-HISTORY_HIDDEN = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor", "reason"}
-
-
-def _replay(events: list[Any]) -> Case:
-    """The case after ``events`` (from its first)."""
-    case = None
-    for event in events:
-        case = event.mutate(case)
-    assert case is not None
-    return case
-
-
-def _history_entry(event: Any) -> dict[str, Any]:
-    data = {k: v for k, v in vars(event).items() if k not in HISTORY_HIDDEN}
-    return {"position": event.originator_version, "type": type(event).__name__, "at": event.timestamp,
-            "actor": event.actor.to_dict(), "reason": event.reason, "data": data}
-
-
-def _as_uuid(case_id: UUID | str) -> UUID:
-    if isinstance(case_id, UUID):
-        return case_id
-    try:
-        return UUID(str(case_id))
-    except ValueError:
-        raise CaseNotFound(f"no case {case_id} (a case id is a UUID)") from None

@@ -1,4 +1,4 @@
-"""What changed in a case between two of its states (e.g. two versions read with ``CaseCore.get_case``).
+"""What changed in a case between two of its states (e.g. two versions read with ``CaseReads.get_case``).
 
 ``diff_cases`` returns JSON-ready data: every key is always there, holding only what differs (``None`` or
 empty lists when nothing did); dates read as ISO strings. ``summarize_diff`` turns it into lines in Chinese

@@ -85,10 +85,10 @@ def test_after_a_transfer_the_new_department_reviews_the_item(services):
 def test_reviewers_see_only_cases_with_an_item_of_their_department(services):
     outsider = Actor("wu-psb", Role.REVIEWER, "psb")
     case_id = open_restaurant(services)
-    assert services.cases.get_case(AMR, case_id).number
-    assert services.cases.get_case(AUDITOR, case_id).number
+    assert services.cases.reads.get_case(AMR, case_id).number
+    assert services.cases.reads.get_case(AUDITOR, case_id).number
     with pytest.raises(NotAllowed):
-        services.cases.get_case(outsider, case_id)
+        services.cases.reads.get_case(outsider, case_id)
 
 
 def test_only_the_owner_or_a_supervisor_reassigns_the_owner(services):

@@ -143,7 +143,7 @@ class TestCaseCoreDiff:
         case_id = open_restaurant(services)
         submit_all(services, case_id)
         accepted = services.cases.accept_item(AMR, case_id, LICENCE).version
-        diff = services.cases.diff(INTAKE, case_id, 3, accepted)
+        diff = services.cases.reads.diff(INTAKE, case_id, 3, accepted)
         assert (diff["from_version"], diff["to_version"]) == (3, 4)
         changes = diff["items"][0]["changes"]
         assert diff["items"][0]["code"] == LICENCE
@@ -155,7 +155,7 @@ class TestCaseCoreDiff:
     def test_an_opened_escalation_appears(self, services):
         case_id = open_restaurant(services)
         escalated = services.cases.escalate(SUPERVISOR, case_id, "久拖不办").version
-        diff = services.cases.diff(AUDITOR, case_id, 1, escalated)
+        diff = services.cases.reads.diff(AUDITOR, case_id, 1, escalated)
         assert [(e["number"], e["opened"]["level"], e["opened"]["supervisor"]) for e in diff["escalations"]] == [
             (1, 1, "boss")]
         assert diff["summary"]["en"] == ["escalation #1 opened at level 1"]
@@ -163,8 +163,8 @@ class TestCaseCoreDiff:
     def test_a_whole_case_from_opening_to_completion(self, services):
         case_id = open_restaurant(services)
         complete_restaurant(services, case_id)
-        now = services.cases.get_case(FOOD, case_id).version
-        diff = services.cases.diff(FOOD, case_id, 1, now)
+        now = services.cases.reads.get_case(FOOD, case_id).version
+        diff = services.cases.reads.diff(FOOD, case_id, 1, now)
         assert diff["status"] == {"from": "open", "to": "completed"}
         assert {i["code"]: i["changes"]["status"]["to"] for i in diff["items"]} == {
             LICENCE: "approved", FOOD_PERMIT: "approved"}
@@ -174,11 +174,11 @@ class TestCaseCoreDiff:
         case_id = open_restaurant(services)
         submit_all(services, case_id)
         with pytest.raises(NotAllowed):
-            services.cases.get_case(POLICE, case_id)
+            services.cases.reads.get_case(POLICE, case_id)
         with pytest.raises(NotAllowed):
-            services.cases.diff(POLICE, case_id, 1, 3)
+            services.cases.reads.diff(POLICE, case_id, 1, 3)
         with pytest.raises(NotAllowed):  # nor learn how far the case has come
-            services.cases.diff(POLICE, case_id, 1, 99)
+            services.cases.reads.diff(POLICE, case_id, 1, 99)
 
     @pytest.mark.parametrize(("from_version", "to_version", "field"), [
         (3, 2, "from_version"), (1, 4, "to_version"), (0, 2, "from_version"), (1, True, "to_version"),
@@ -188,15 +188,15 @@ class TestCaseCoreDiff:
         case_id = open_restaurant(services)
         submit_all(services, case_id)  # at version 3
         with pytest.raises(InvalidInput) as error:
-            services.cases.diff(INTAKE, case_id, from_version, to_version)
+            services.cases.reads.diff(INTAKE, case_id, from_version, to_version)
         assert field in error.value.fields
 
     def test_an_unknown_case_is_not_found(self, services):
         with pytest.raises(CaseNotFound):
-            services.cases.diff(INTAKE, "00000000-0000-0000-0000-000000000000", 1, 1)
+            services.cases.reads.diff(INTAKE, "00000000-0000-0000-0000-000000000000", 1, 1)
 
     def test_the_same_version_twice_is_no_change(self, services):
         case_id = open_restaurant(services)
-        diff = services.cases.diff(INTAKE, case_id, 1, 1)
+        diff = services.cases.reads.diff(INTAKE, case_id, 1, 1)
         assert {k: v for k, v in diff.items() if k not in ("from_version", "to_version", "summary")} == NO_CHANGE
         assert diff["summary"] == {"zh": [], "en": []}

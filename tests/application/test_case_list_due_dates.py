@@ -34,7 +34,7 @@ def listed_due(services, case_id) -> date | None:
 
 
 def api_due(services, case_id) -> date | None:
-    return services.cases.case_due(services.cases.load(case_id))
+    return services.cases.reads.case_due(services.cases.load(case_id))
 
 
 class TestTheCaseListFollowsEveryDecision:

@@ -122,8 +122,8 @@ class TestReview:
     def test_a_past_version_of_a_case_can_be_read(self, services):
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        assert services.cases.get_case(INTAKE, case_id, version=1).materials == {}
-        assert set(services.cases.get_case(INTAKE, case_id).materials) == {"id-card", "floor-plan"}
+        assert services.cases.reads.get_case(INTAKE, case_id, version=1).materials == {}
+        assert set(services.cases.reads.get_case(INTAKE, case_id).materials) == {"id-card", "floor-plan"}
 
 
 def test_opening_with_materials_records_all_in_one_save_or_nothing(services):

@@ -53,8 +53,8 @@ def test_the_write_cache_never_replaces_a_newer_copy_with_an_older_one():
     lambda s, c: s.cases.transfer_item(SUPERVISOR, c, "business-licence", ["psb"], "x"),
     lambda s, c: s.cases.request_supplement(AMR, c, "business-licence", "why", "id-card"),
     lambda s, c: s.cases.submit_material(INTAKE, c, "id-card", "a.pdf", SHA, expected_version="1"),
-    lambda s, c: s.cases.get_case(INTAKE, c, version=[1]),
-    lambda s, c: s.cases.get_case(INTAKE, c, version=0),
+    lambda s, c: s.cases.reads.get_case(INTAKE, c, version=[1]),
+    lambda s, c: s.cases.reads.get_case(INTAKE, c, version=0),
 ])
 def test_input_of_the_wrong_type_is_refused_clearly_and_leaves_no_event(services, command):
     case_id = open_restaurant(services)
@@ -106,9 +106,9 @@ def test_who_may_read_an_old_version_is_decided_on_the_current_case(services):
     case_id = open_restaurant(services)
     services.cases.transfer_item(SUPERVISOR, case_id, "business-licence", "psb", "belongs to PSB")
     services.cases.transfer_item(SUPERVISOR, case_id, "food-permit", "psb", "belongs to PSB")
-    assert services.cases.get_case(PSB, case_id, version=1).items["business-licence"].department == "amr"
+    assert services.cases.reads.get_case(PSB, case_id, version=1).items["business-licence"].department == "amr"
     with pytest.raises(NotAllowed):  # amr has no item in this case any more, old versions included
-        services.cases.get_case(AMR, case_id, version=1)
+        services.cases.reads.get_case(AMR, case_id, version=1)
 
 
 def test_a_save_inside_an_open_extension_transaction_joins_it(services):

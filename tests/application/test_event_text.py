@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from application.audit.event_text import FALLBACK, TEMPLATES, describe, describe_history, names_in, who
-from application.cases.core import _history_entry
+from application.cases.reads import _history_entry
 from domain.case import events as case_events
 from domain.shared.recorded import Recorded
 from domain.shared.values import Actor, Role
@@ -151,7 +151,7 @@ class TestHistory:
         case_id = open_restaurant(services)
         submit_all(services, case_id)
         services.cases.reject_item(AMR, case_id, LICENCE, "经营范围不符")
-        texts = describe_history(services.cases.history(INTAKE, case_id))
+        texts = describe_history(services.cases.reads.history(INTAKE, case_id))
         assert [t["en"] for t in texts[-2:]] == ["Reviewer li-amr (amr) rejected item business-licence",
                                                  "Reviewer li-amr (amr) rejected the case"]
         assert [t["zh"] for t in texts[-2:]] == ["amr 审查员 li-amr 驳回了事项「营业执照」",

@@ -54,17 +54,17 @@ def test_the_state_as_of_an_instant_is_the_live_state_then(store, operations, pr
     for probe in probes:  # instants anywhere from the opening to a little after the last command
         instant = T0 + (end - T0 + timedelta(minutes=10)) * probe / 10_000
         expected = [s for at, _, s in kept if at <= instant][-1]
-        assert state(cases.case_as_of(AUDITOR, case.id, instant)) == expected
+        assert state(cases.reads.case_as_of(AUDITOR, case.id, instant)) == expected
     for at, version, expected in kept:
-        assert state(cases.case_as_of(AUDITOR, case.id, at)) == expected  # at the very instant of a command
-        assert state(cases.get_case(AUDITOR, case.id, version)) == expected
+        assert state(cases.reads.case_as_of(AUDITOR, case.id, at)) == expected  # at the very instant of a command
+        assert state(cases.reads.get_case(AUDITOR, case.id, version)) == expected
 
 
 def test_before_the_case_existed_there_is_nothing_to_see(services):
     with freeze_time("2026-03-02 09:00:00+08:00"):
         case_id = open_restaurant(services)
     with pytest.raises(CaseNotFound):
-        services.cases.case_as_of(AUDITOR, case_id, datetime(2026, 3, 2, 0, 59, tzinfo=UTC))
+        services.cases.reads.case_as_of(AUDITOR, case_id, datetime(2026, 3, 2, 0, 59, tzinfo=UTC))
 
 
 def test_a_past_state_comes_with_its_bundle_version_and_the_calendar_declared_by_then(services):
@@ -76,8 +76,8 @@ def test_a_past_state_comes_with_its_bundle_version_and_the_calendar_declared_by
         services.cases.accept_item(AMR, case_id, "business-licence")
     with freeze_time("2026-03-04 09:00:00+08:00"):
         services.catalogue.declare_calendar_day(ADMIN, datetime(2026, 3, 9).date(), False, "台风")
-    before = services.cases.case_as_of(AUDITOR, case_id, datetime(2026, 3, 2, 12, tzinfo=UTC))
-    then = services.cases.context_then(before, datetime(2026, 3, 3, 12, tzinfo=UTC))
+    before = services.cases.reads.case_as_of(AUDITOR, case_id, datetime(2026, 3, 2, 12, tzinfo=UTC))
+    then = services.cases.reads.context_then(before, datetime(2026, 3, 3, 12, tzinfo=UTC))
     assert (then["bundle"]["code"], then["bundle"]["version"]) == ("restaurant-opening", 1)
     assert {i["code"]: i["time_limit_days"] for i in then["bundle"]["items"]} == {
         "business-licence": 1, "food-permit": 5}

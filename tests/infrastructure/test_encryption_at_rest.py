@@ -185,10 +185,10 @@ def test_verify_bundle_time_travel_snapshots_and_rebuild_work_encrypted(database
     fresh = services_with(database_url, KEY)  # nothing cached: reads go through the cipher
     assert fresh.cases.load(long_case).version == 56
     assert len(fresh.cases.load(long_case).materials) == 1
-    then = fresh.cases.get_case(INTAKE, case_id, version=3)
+    then = fresh.cases.reads.get_case(INTAKE, case_id, version=3)
     assert then.version == 3 and then.applicant["name"] == NAME
     opened = next(iter(fresh.cases.events.get(case_id))).timestamp
-    assert fresh.cases.case_as_of(INTAKE, case_id, opened).version == 1
+    assert fresh.cases.reads.case_as_of(INTAKE, case_id, opened).version == 1
     services.runner.catch_up()
     assert rebuilt(services, 7) == snapshot(services)
 

@@ -158,4 +158,4 @@ def test_read_models_follow_the_case_through_its_life(services):
     services.runner.wait_until("Cases", saved.notification_id)
     row = services.queries.store.case_row(str(case_id))
     assert (row["status"], row["materials"], row["version"]) == ("open", 2, 4)
-    assert row["due"] == services.cases.case_due(services.cases.load(case_id))  # licence accepted, permit projected
+    assert row["due"] == services.cases.reads.case_due(services.cases.load(case_id))  # licence accepted, permit projected

@@ -48,7 +48,7 @@ def test_a_write_during_a_database_outage_answers_503_with_retry_after(api: Api,
 @pytest.mark.parametrize("outage", ["refused", "dropped"])
 def test_a_read_during_a_database_outage_answers_503(api: Api, monkeypatch, outage):
     case = api.open_case()
-    monkeypatch.setattr(api.services.cases, "get_case", _fail_with(OUTAGES[outage]))
+    monkeypatch.setattr(api.services.cases.reads, "get_case", _fail_with(OUTAGES[outage]))
     _assert_unavailable(api.get(f"/cases/{case['id']}", "intake"))
 
 
@@ -69,7 +69,7 @@ def test_busy_answers_503_with_retry_after(api: Api, monkeypatch):
 
 def test_a_missing_table_is_a_server_error_not_an_outage(api: Api, monkeypatch):
     missing = sa_errors.OperationalError("SELECT", {}, Exception("no such table: rm_cases"))
-    monkeypatch.setattr(api.services.cases, "get_case", _fail_with(missing))
+    monkeypatch.setattr(api.services.cases.reads, "get_case", _fail_with(missing))
     case = api.open_case()
     with pytest.raises(sa_errors.OperationalError):  # TESTING propagates what would be a logged 500
         api.get(f"/cases/{case['id']}", "intake")

@@ -154,7 +154,7 @@ def test_export_json_to_a_file(cli, two_cases, tmp_path):
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["case"]["id"] == str(done) and report["verify"]["ok"] is True
     assert len(report["history"]) == cli.services.cases.load(done).version
-    assert report["chain_head"] == cli.services.cases.chain_head(done)
+    assert report["chain_head"] == cli.services.cases.reads.chain_head(done)
     assert f"wrote {out}" in result.output
 
 

@@ -95,7 +95,7 @@ def proof(args: dict[str, Any]) -> dict[str, Any]:
 @_document_errors
 def diff(args: dict[str, Any], case_id: str) -> dict[str, Any]:
     """What changed between two versions of a case: items, materials, owner, escalations, in words too."""
-    return services().cases.diff(actor(), case_id, args["from_version"], args["to_version"])
+    return services().cases.reads.diff(actor(), case_id, args["from_version"], args["to_version"])
 
 
 @blp.get("/cases/<string:case_id>/export")

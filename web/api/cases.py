@@ -78,16 +78,16 @@ def read_case(args: dict[str, Any], case_id: str) -> Response:
     """The case now, or at ``?version=N``, or as it stood at ``?as_of=`` (ISO 8601 with offset)."""
     cases = services().cases
     if "as_of" in args:
-        case = cases.case_as_of(actor(), case_id, args["as_of"])
+        case = cases.reads.case_as_of(actor(), case_id, args["as_of"])
     else:
-        case = cases.get_case(actor(), case_id, args.get("version"))
+        case = cases.reads.get_case(actor(), case_id, args.get("version"))
     then, body = None, {}  # a past state's due date is the one it had on its own last day
     if "as_of" in args or "version" in args:
         moment = args.get("as_of") or case.modified_on
         then = moment.astimezone(cases.clock.now().tzinfo).date()
-        body["then"] = cases.context_then(case, moment)
-    body["chain_head"] = cases.chain_head(case.id, case.version)
-    response = jsonify(CaseOut().dump({**case_json(case, cases.case_due(case, then)), **body}))
+        body["then"] = cases.reads.context_then(case, moment)
+    body["chain_head"] = cases.reads.chain_head(case.id, case.version)
+    response = jsonify(CaseOut().dump({**case_json(case, cases.reads.case_due(case, then)), **body}))
     response.headers["ETag"] = f'"{case.version}"'
     return response
 
@@ -97,7 +97,7 @@ def read_case(args: dict[str, Any], case_id: str) -> Response:
 @_document_errors
 def history(case_id: str) -> list[dict[str, Any]]:
     """Every event of the case: position, type, time, actor, reason, data."""
-    return services().cases.history(actor(), case_id)
+    return services().cases.reads.history(actor(), case_id)
 
 
 @blp.post("/<string:case_id>/materials")

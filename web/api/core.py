@@ -73,8 +73,8 @@ def case_response(saved: Any, status: int = 200) -> Response:
 
     case = services().cases.load(saved.case_id, saved.version)
     cases = services().cases
-    response = jsonify(CaseOut().dump({**case_json(case, cases.case_due(case)),
-                                       "chain_head": cases.chain_head(case.id, case.version)}))
+    response = jsonify(CaseOut().dump({**case_json(case, cases.reads.case_due(case)),
+                                       "chain_head": cases.reads.chain_head(case.id, case.version)}))
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
     if status == 201:

@@ -136,7 +136,7 @@ def test_the_audit_log_filters_by_case_user_department_and_time(recorded):
     by_case = ui.page(f"/audit/log?case={number}")
     assert log_rows(by_case) == ui.services.cases.load(done).version and number in by_case
     assert log_rows(ui.page(f"/audit/log?case={open_one}")) == 1
-    by_reviewer = [e for e in ui.services.cases.history(ui.services.users.user("auditor").as_actor(), done)
+    by_reviewer = [e for e in ui.services.cases.reads.history(ui.services.users.user("auditor").as_actor(), done)
                    if e["actor"]["user_id"] == "li-amr"]
     assert len(by_reviewer) >= 3
     assert log_rows(ui.page("/audit/log?actor=li-amr")) == len(by_reviewer)
@@ -175,7 +175,7 @@ def test_the_timeline_tells_who_did_what_when_and_why_in_chinese_then_english(re
     ui, done, _ = recorded
     page = case_page(ui, done)
     words = text_of(page)
-    history = ui.services.cases.history(ui.services.users.user("auditor").as_actor(), done)
+    history = ui.services.cases.reads.history(ui.services.users.user("auditor").as_actor(), done)
     assert "开办了办件" in words and "批准了事项「营业执照」" in words
     assert "材料齐全，符合条件" in words and "申请人现场递交" in words
     assert "审查员" in words and "市场监督管理局" in words  # the reviewer's role and department in words
@@ -190,7 +190,7 @@ def test_the_timeline_tells_who_did_what_when_and_why_in_chinese_then_english(re
 
 def test_the_case_page_shows_the_chain_head(recorded):
     ui, done, _ = recorded
-    head = ui.services.cases.chain_head(done)
+    head = ui.services.cases.reads.chain_head(done)
     assert re.search(rf'<code class="hash" title="{head}">{head}</code>', case_page(ui, done))
 
 
@@ -215,7 +215,7 @@ def test_replay_at_a_version_shows_the_case_as_it_stood(recorded):
 
 def test_replay_at_an_instant_shows_the_last_state_by_then(recorded):
     ui, done, _ = recorded
-    history = ui.services.cases.history(ui.services.users.user("auditor").as_actor(), done)
+    history = ui.services.cases.reads.history(ui.services.users.user("auditor").as_actor(), done)
     approval = next(e for e in history if e["type"] == "ItemApproved")
     instant = (approval["at"] + timedelta(microseconds=1)).isoformat()  # after the approval, before what followed
     fragment = case_page(ui, done, f"/replay?as_of={quote(instant)}", headers=HTMX)

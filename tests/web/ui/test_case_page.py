@@ -38,13 +38,13 @@ def version_on(html: str) -> str:
 
 def events(ui, case_id: str) -> list[tuple[str, str, str]]:
     """(type, actor, reason) of each event of the case, read through the application."""
-    return [(e["type"], e["actor"]["user_id"], e["reason"]) for e in ui.services.cases.history(AUDITOR, case_id)]
+    return [(e["type"], e["actor"]["user_id"], e["reason"]) for e in ui.services.cases.reads.history(AUDITOR, case_id)]
 
 
 def act(ui, case_id: str, item: str, action: str, data: dict[str, str] | None = None, version: str | None = None):
     """Post an action form as the page would (the version it shows, unless told)."""
     if version is None:
-        version = str(ui.services.cases.get_case(AUDITOR, case_id).version)
+        version = str(ui.services.cases.reads.get_case(AUDITOR, case_id).version)
     return ui.post(f"/cases/{case_id}/items/{item}/{action}", {"version": version, **(data or {})})
 
 
@@ -73,8 +73,8 @@ def test_the_page_shows_the_header_items_materials_and_escalations(ui, case_id):
     ui.services.cases.escalate(SUPERVISOR, case_id, "applicant complained at the window")
     ui.login_as("reviewer")
     page = ui.page(f"/cases/{case_id}")
-    case = ui.services.cases.get_case(AMR, case_id)
-    head = ui.services.cases.chain_head(case.id)
+    case = ui.services.cases.reads.get_case(AMR, case_id)
+    head = ui.services.cases.reads.chain_head(case.id)
     assert case.number in page and "开餐馆一件事" in page and "泉城小馆餐饮有限公司" in page and "intake" in page
     assert f'title="{head}">{head[:12]}…' in page and case.opened_on.isoformat() in page
     assert "营业执照" in page and "食品经营许可" in page and "食品经营许可科" in page
@@ -125,10 +125,10 @@ def test_a_reviewer_of_amr_accepts_and_approves_the_business_licence_through_the
     assert "事项已审批通过。" in page and ("business-licence", "issue-certificates") in actions(page)
     decisions = [e for e in events(ui, case_id) if e[0] in ("ItemAccepted", "ItemApproved")]
     assert decisions == [("ItemAccepted", "amr", ""), ("ItemApproved", "amr", "材料齐全，符合条件")]
-    case = ui.services.cases.get_case(AMR, case_id)
+    case = ui.services.cases.reads.get_case(AMR, case_id)
     assert case.items["business-licence"].status == "approved"
     assert act(ui, case_id, "business-licence", "issue-certificates").status_code == 303
-    assert ui.services.cases.get_case(AMR, case_id).items["business-licence"].certificates
+    assert ui.services.cases.reads.get_case(AMR, case_id).items["business-licence"].certificates
 
 
 def test_the_food_reviewer_is_not_offered_the_licence_and_a_forced_accept_is_refused(ui, case_id):
@@ -141,7 +141,7 @@ def test_the_food_reviewer_is_not_offered_the_licence_and_a_forced_accept_is_ref
     assert response.status_code == 403 and "您无权进行此操作" in page and "本次操作未保存" in page
     assert "泉城小馆" in page and not TRACEBACK.search(page)  # the case page, with the refusal on it
     assert ui.services.runner.total_events() == before
-    assert ui.services.cases.get_case(AMR, case_id).items["business-licence"].status == "waiting"
+    assert ui.services.cases.reads.get_case(AMR, case_id).items["business-licence"].status == "waiting"
 
 
 def test_staff_who_are_no_reviewers_are_refused_a_forced_action(ui, case_id):
@@ -157,7 +157,7 @@ def test_a_reviewer_without_an_item_in_the_case_cannot_force_an_action(ui, case_
     response = act(ui, case_id, "business-licence", "accept")
     page = response.get_data(as_text=True)
     assert response.status_code == 403 and "泉城小馆" not in page
-    assert ui.services.cases.get_case(AMR, case_id).version == 3
+    assert ui.services.cases.reads.get_case(AMR, case_id).version == 3
 
 
 def test_an_item_on_a_colleagues_desk_is_not_offered(ui, case_id):
@@ -220,7 +220,7 @@ def test_the_food_permit_goes_through_supplement_inspection_and_commitment(ui, c
     asked = ui.post(f"/cases/{case_id}/items/food-permit/request-supplement",
                     {"version": version_on(page), "materials": ["floor-plan", "id-card"], "reason": "平面图不清晰"})
     assert asked.status_code == 303
-    assert ui.services.cases.get_case(FOOD, case_id).items["food-permit"].status == "supplement_requested"
+    assert ui.services.cases.reads.get_case(FOOD, case_id).items["food-permit"].status == "supplement_requested"
     assert actions(ui.page(f"/cases/{case_id}")) >= {("food-permit", "receive-supplement")}
     assert act(ui, case_id, "food-permit", "receive-supplement").status_code == 303
     missing = act(ui, case_id, "food-permit", "inspect", {"method": "video", "passed": ""})
@@ -232,7 +232,7 @@ def test_the_food_permit_goes_through_supplement_inspection_and_commitment(ui, c
     committed = act(ui, case_id, "food-permit", "approve-on-commitment",
                     {"commitment": "本店承诺符合食品安全条件", "reason": "告知承诺"})
     assert committed.status_code == 303
-    item = ui.services.cases.get_case(FOOD, case_id).items["food-permit"]
+    item = ui.services.cases.reads.get_case(FOOD, case_id).items["food-permit"]
     assert item.status == "approved" and item.on_commitment and item.inspection_passed is True
     page = ui.page(f"/cases/{case_id}")
     assert ("food-permit", "revoke-commitment") in actions(page) and "告知承诺" in page
@@ -249,7 +249,7 @@ def test_an_unknown_action_is_a_404_and_a_get_of_an_action_is_a_405(ui, case_id)
 def test_an_action_without_its_csrf_token_is_refused(ui, case_id):
     ui.login_as("reviewer")
     response = ui.post(f"/cases/{case_id}/items/business-licence/accept", {"version": "3"}, csrf=False)
-    assert response.status_code == 400 and ui.services.cases.get_case(AMR, case_id).version == 3
+    assert response.status_code == 400 and ui.services.cases.reads.get_case(AMR, case_id).version == 3
 
 
 def test_the_case_page_in_english(ui, case_id):
@@ -268,5 +268,5 @@ def test_a_transfer_needs_a_department_and_a_reason_and_then_leads_back_to_the_q
     moved = act(ui, case_id, "business-licence", "transfer", {"to_department": "psb", "reason": "属公安局职责"})
     assert moved.status_code == 303 and moved.headers["Location"] == "/queue"  # the case is no longer theirs
     assert "事项已转办" in ui.page("/queue")
-    assert ui.services.cases.get_case(AUDITOR, case_id).items["business-licence"].department == "psb"
+    assert ui.services.cases.reads.get_case(AUDITOR, case_id).items["business-licence"].department == "psb"
     assert ui.client.get(f"/cases/{case_id}").status_code == 403

@@ -25,7 +25,7 @@ def opened_case(ui, response):
     """The case a successful form opened (the receipt's address names it)."""
     assert response.status_code == 303, response.get_data(as_text=True)
     case_id = re.fullmatch(r"/desk/cases/([0-9a-f-]+)/receipt", response.headers["Location"]).group(1)
-    return ui.services.cases.get_case(INTAKE, case_id)
+    return ui.services.cases.reads.get_case(INTAKE, case_id)
 
 
 def form(**fields: str) -> dict[str, str]:
@@ -278,7 +278,7 @@ def test_the_receipt_shows_the_number_items_materials_and_a_qr_code(ui):
     assert "<svg" in page and "http://localhost/progress" in page and "data-print" in page
     assert "营业执照" in page and "食品经营许可" in page and "食品经营许可科" in page
     assert "身份证复印件.pdf" in page and due.isoformat() in page and "王受理" in page
-    case_due = ui.services.cases.case_due(case)
+    case_due = ui.services.cases.reads.case_due(case)
     assert case_due.isoformat() in page
     assert f"办件 {case.number} 已受理" in page  # the flash after opening
 

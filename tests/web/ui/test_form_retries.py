@@ -151,9 +151,9 @@ def test_an_approval_with_its_key_and_another_reason_is_refused(ui, accepted_cas
     sent = {**form_on(ui.page(f"/cases/{accepted_case}"), "act-business-licence-approve"), "reason": "符合条件"}
     path = f"/cases/{accepted_case}/items/business-licence/approve"
     assert ui.client.post(path, data=sent).status_code == 303
-    version = ui.services.cases.get_case(AUDITOR, accepted_case).version
+    version = ui.services.cases.reads.get_case(AUDITOR, accepted_case).version
     assert ui.client.post(path, data={**sent, "reason": "另一个理由"}).status_code == 422
-    assert ui.services.cases.get_case(AUDITOR, accepted_case).version == version
+    assert ui.services.cases.reads.get_case(AUDITOR, accepted_case).version == version
 
 
 def test_a_transfer_sent_again_lands_on_the_queue_like_the_first(ui, accepted_case):
@@ -163,10 +163,10 @@ def test_a_transfer_sent_again_lands_on_the_queue_like_the_first(ui, accepted_ca
     path = f"/cases/{accepted_case}/items/business-licence/transfer"
     first = ui.client.post(path, data=sent)
     assert first.status_code == 303 and first.headers["Location"] == "/queue"
-    version = ui.services.cases.get_case(AUDITOR, accepted_case).version
+    version = ui.services.cases.reads.get_case(AUDITOR, accepted_case).version
     again = ui.client.post(path, data=sent)  # the reviewer may no longer see the case: still the first answer
     assert again.status_code == 303 and again.headers["Location"] == "/queue"
-    assert ui.services.cases.get_case(AUDITOR, accepted_case).version == version
+    assert ui.services.cases.reads.get_case(AUDITOR, accepted_case).version == version
 
 
 def test_an_item_action_without_a_key_works_as_before(ui, accepted_case):
@@ -174,7 +174,7 @@ def test_an_item_action_without_a_key_works_as_before(ui, accepted_case):
     sent = {**form_on(ui.page(f"/cases/{accepted_case}"), "act-business-licence-approve"), "reason": "符合条件"}
     del sent["request_key"]
     assert ui.client.post(f"/cases/{accepted_case}/items/business-licence/approve", data=sent).status_code == 303
-    assert ui.services.cases.get_case(AUDITOR, accepted_case).items["business-licence"].status == "approved"
+    assert ui.services.cases.reads.get_case(AUDITOR, accepted_case).items["business-licence"].status == "approved"
 
 
 # The supervisor's actions ----------------------------------------------------------------------

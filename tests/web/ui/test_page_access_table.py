@@ -60,7 +60,7 @@ def _escalated(ui: Ui) -> str:
 
 
 def _version(ui: Ui, case_id: str) -> str:
-    return str(ui.services.cases.get_case(SUPERVISOR, case_id).version)
+    return str(ui.services.cases.reads.get_case(SUPERVISOR, case_id).version)
 
 
 def _certificate(ui: Ui) -> str:
@@ -68,7 +68,7 @@ def _certificate(ui: Ui) -> str:
 
 
 def _number(ui: Ui) -> str:
-    return ui.services.cases.get_case(SUPERVISOR, _case(ui)).number
+    return ui.services.cases.reads.get_case(SUPERVISOR, _case(ui)).number
 
 
 def _supervise(action: str, data: dict[str, str], escalated: bool = False) -> Prepare:

@@ -173,7 +173,7 @@ def test_htmx_gets_only_the_table_and_the_page_says_where_to_put_it(ui, cases):
 
 def test_the_queue_shows_a_decision_made_a_moment_ago(ui, cases):
     ui.login_as("reviewer")
-    version = ui.services.cases.get_case(AMR, cases["waiting"]).version
+    version = ui.services.cases.reads.get_case(AMR, cases["waiting"]).version
     response = ui.post(f"/cases/{cases['waiting']}/items/business-licence/accept", {"version": str(version)})
     assert response.status_code == 303
     assert [n for _, n in rows(ui.page("/queue?status=waiting"))] == []  # no catch_up: the queue waited for it

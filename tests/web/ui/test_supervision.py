@@ -46,7 +46,7 @@ def complete(services, case_id: str) -> None:
 
 
 def case_of(ui, case_id: str):
-    return ui.services.cases.get_case(SUPERVISOR, case_id)
+    return ui.services.cases.reads.get_case(SUPERVISOR, case_id)
 
 
 def events(ui, case_id: str) -> int:

@@ -27,11 +27,11 @@ EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, 23, 
 def timeline(case_id: str) -> dict[str, Any]:
     """The case now, every event of it in words (who, when, what, why, hashes) and its chain head."""
     cases, actor = services().cases, current_actor()
-    case = cases.get_case(actor, case_id)
+    case = cases.reads.get_case(actor, case_id)
     lang = "en" if is_english() else "zh"
     events = [{**entry, "words": entry["text"][lang], "who": actor_words(entry["actor"])}
-              for entry in cases.history(actor, case.id)]
-    return {"case": case, "case_id": str(case.id), "events": events, "chain_head": cases.chain_head(case.id),
+              for entry in cases.reads.history(actor, case.id)]
+    return {"case": case, "case_id": str(case.id), "events": events, "chain_head": cases.reads.chain_head(case.id),
             "bundle_name": _bundle_name(case.bundle), "choices": choices(events)}
 
 
@@ -45,10 +45,10 @@ def choices(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
 def replay(case_id: str, args: Mapping[str, str]) -> tuple[dict[str, Any], Errors]:
     """The case as it stood at ``version`` or at the instant ``as_of`` (which wins when both are given)."""
     cases, actor = services().cases, current_actor()
-    current = cases.get_case(actor, case_id)
+    current = cases.reads.get_case(actor, case_id)
     version_text, as_of_text = (args.get("version") or "").strip(), (args.get("as_of") or "").strip()
     base = {"case_id": str(current.id), "current_version": current.version, "version": version_text,
-            "as_of": as_of_text, "choices": choices(cases.history(actor, current.id))}
+            "as_of": as_of_text, "choices": choices(cases.reads.history(actor, current.id))}
     if as_of_text:
         try:
             moment = parse_moment(as_of_text)
@@ -59,27 +59,27 @@ def replay(case_id: str, args: Mapping[str, str]) -> tuple[dict[str, Any], Error
         if moment < current.created_on:
             return {**base, "not_yet": moment, "opened_at": current.created_on}, {}
         try:
-            then = cases.case_as_of(actor, current.id, moment)
+            then = cases.reads.case_as_of(actor, current.id, moment)
         except CaseNotFound:  # no event by then (the check above should have said so)
             return {**base, "not_yet": moment, "opened_at": current.created_on}, {}
     else:
         version = _whole(version_text, 1, current.version)
         if version is None:
             return base, {"version": _("Choose an event from 1 to %(last)s.", last=current.version)}
-        then = current if version == current.version else cases.get_case(actor, current.id, version)
+        then = current if version == current.version else cases.reads.get_case(actor, current.id, version)
         moment = then.modified_on
-    state = case_state(then, cases.context_then(then, moment))
+    state = case_state(then, cases.reads.context_then(then, moment))
     return {**base, "moment": moment, "by_instant": bool(as_of_text), "state": state,
-            "last_event_at": then.modified_on, "head": cases.chain_head(current.id, then.version)}, {}
+            "last_event_at": then.modified_on, "head": cases.reads.chain_head(current.id, then.version)}, {}
 
 
 def diff(case_id: str, args: Mapping[str, str]) -> tuple[dict[str, Any], Errors]:
     """What changed between two versions of the case: summary lines in the UI's language and each field."""
     cases, actor = services().cases, current_actor()
-    current = cases.get_case(actor, case_id)
+    current = cases.reads.get_case(actor, case_id)
     texts = {name: (args.get(name) or "").strip() for name in ("from", "to")}
     base = {"case_id": str(current.id), "current_version": current.version, **texts,
-            "choices": choices(cases.history(actor, current.id))}
+            "choices": choices(cases.reads.history(actor, current.id))}
     numbers = {name: _whole(text, 1, current.version) for name, text in texts.items()}
     errors = {name: _("Choose a version from 1 to %(last)s.", last=current.version)
               for name, number in numbers.items() if number is None}
@@ -87,7 +87,7 @@ def diff(case_id: str, args: Mapping[str, str]) -> tuple[dict[str, Any], Errors]
         errors["from"] = _("The first version must not come after the second.")
     if errors:
         return base, errors
-    changes = cases.diff(actor, current.id, numbers["from"], numbers["to"])
+    changes = cases.reads.diff(actor, current.id, numbers["from"], numbers["to"])
     lines = changes["summary"]["en" if is_english() else "zh"]
     return {**base, "lines": lines, "rows": diff_rows(changes, names_of(current)),
             "from_version": numbers["from"], "to_version": numbers["to"]}, {}

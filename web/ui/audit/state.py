@@ -38,7 +38,7 @@ def names_of(case: Case) -> dict[str, str]:
 
 
 def case_state(case: Case, context: Mapping[str, Any]) -> dict[str, Any]:
-    """The case as it stood (a replayed ``Case``) with what applied then (``CaseCore.context_then``)."""
+    """The case as it stood (a replayed ``Case``) with what applied then (``CaseReads.context_then``)."""
     names = names_of(case)
     limits = {item["code"]: item for item in context["bundle"]["items"]}
     items = [{
@@ -61,7 +61,7 @@ def case_state(case: Case, context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def diff_rows(diff: Mapping[str, Any], names: Mapping[str, str]) -> list[dict[str, str]]:
-    """Every changed field of ``CaseCore.diff``, one row each: what (a name), which field, from, to."""
+    """Every changed field of ``CaseReads.diff``, one row each: what (a name), which field, from, to."""
     rows = [_row(_("Case"), field, change) for field in ("status", "owner", "rating")
             if (change := diff.get(field))]
     for item in diff.get("items", []):

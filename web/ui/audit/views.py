@@ -110,7 +110,7 @@ def diff(case_id: str) -> Any:
 @requires(Role.AUDITOR)
 def verify_case(case_id: str) -> Any:
     """Verify this case's hash chain against the store and the audit log."""
-    case = services().cases.get_case(current_actor(), case_id)  # an unknown case is a 404 page
+    case = services().cases.reads.get_case(current_actor(), case_id)  # an unknown case is a 404 page
     return _panel("ui/audit/_verify.html", str(case.id), {}, result=audit_case.verify(str(case.id)))
 
 
@@ -118,7 +118,7 @@ def verify_case(case_id: str) -> Any:
 @requires(Role.AUDITOR)
 def export(case_id: str, fmt: str) -> Any:
     """One case's history with hashes and its verify result, downloaded as JSON, CSV or PDF."""
-    case = services().cases.get_case(current_actor(), case_id)
+    case = services().cases.reads.get_case(current_actor(), case_id)
     try:
         body, media_type = services().audit.export(current_actor(), case.id, fmt)
     except (RuntimeError, InvalidInput) as error:  # PDF needs WeasyPrint and Pango on the server

@@ -37,11 +37,11 @@ def case_view(case: Case, actor: Actor) -> dict[str, Any]:
     """Everything the case page shows of ``case`` to ``actor``, including the actions offered to them."""
     cases = services().cases
     definition, _ = services().catalogue.definition(case.bundle, case.bundle_version)
-    head = cases.chain_head(case.id, case.version)
+    head = cases.reads.chain_head(case.id, case.version)
     items = [_item(case, item, actor, definition) for item in case.items.values()]
     return {
         "case": case, "version": case.version, "status": str(case.status),
-        "bundle_name": _name(definition, case.bundle), "due": cases.case_due(case),
+        "bundle_name": _name(definition, case.bundle), "due": cases.reads.case_due(case),
         "chain_head": head, "chain_head_short": head[:12] if head else None,
         "items": items, "acting": [row for row in items if row["actions"]],
         "materials": _materials(case, definition),

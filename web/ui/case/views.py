@@ -33,7 +33,7 @@ bp = Blueprint("ui_case", __name__)
 @requires()
 def show(case_id: str) -> Any:
     """The case: header, items, materials, escalations, and the actions the signed-in user may take."""
-    return render_case(services().cases.get_case(current_actor(), case_id))
+    return render_case(services().cases.reads.get_case(current_actor(), case_id))
 
 
 @bp.post("/cases/<string:case_id>/items/<string:code>/<string:action>")
@@ -47,7 +47,7 @@ def item_action(case_id: str, code: str, action: str) -> Any:
     values, problems = read_form(chosen, request.form)
     version = _version(request.form.get("version"))
     if version is None or not is_retry():  # a form sent again whose first sending committed answers as that did
-        case = cases.get_case(actor, case_id)  # may the actor see it at all? (else a 403 page that shows nothing)
+        case = cases.reads.get_case(actor, case_id)  # may the actor see it at all? (else a 403 page that shows nothing)
         case_id = str(case.id)
         item = case.items.get(code)
         if problems and item is not None and holds(actor, item) and chosen.allows(case, item):
@@ -82,7 +82,7 @@ def _refused(case_id: str, code: str, action: str, values: dict[str, Any], error
         status = 403
     elif isinstance(error, VersionConflict):
         status = 409
-    case = services().cases.get_case(current_actor(), case_id)  # the actor may no longer see it: a 403 page
+    case = services().cases.reads.get_case(current_actor(), case_id)  # the actor may no longer see it: a 403 page
     detail = str(error) if status in (409, 422) and not isinstance(error, VersionConflict) else None
     return render_case(case, status, problem=words, detail=detail, failed=_failed(code, action, values, fields))
 

@@ -64,7 +64,7 @@ def roadmap_context(roadmap: Roadmap, names: dict[str, str]) -> dict[str, Any]:
 def receipt_context(actor: Actor, case_id: str) -> dict[str, Any]:
     """A case as its receipt shows it: applicant, items with departments and due dates, materials, QR link."""
     svc = services()
-    case = svc.cases.get_case(actor, case_id)
+    case = svc.cases.reads.get_case(actor, case_id)
     context = bundle_context(case.bundle, case.bundle_version)
     definition: BundleDef = context["definition"]
     names = context["names"]
@@ -77,7 +77,7 @@ def receipt_context(actor: Actor, case_id: str) -> dict[str, Any]:
              for code in prerequisite_order(definition) if code in case.items]
     materials = {row["key"]: row for row in context["materials"]}
     return {
-        **context, "case": case, "case_id": str(case.id), "items": items, "case_due": svc.cases.case_due(case),
+        **context, "case": case, "case_id": str(case.id), "items": items, "case_due": svc.cases.reads.case_due(case),
         "owner": _display_name(case.owner),
         "received": [{**materials[key], **case.materials[key]} for key in materials if key in case.materials],
         "excused": [{**materials[key], "due": case.deficiencies[key]} for key in materials

@@ -132,7 +132,7 @@ def _page(action: Action, case_id: str, target: dict[str, Any], values: dict[str
           status: int) -> Any:
     """The action's page: the case in a line, and the form (with what was sent and its errors)."""
     actor = current_actor()
-    case = services().cases.get_case(actor, case_id)
+    case = services().cases.reads.get_case(actor, case_id)
     item = case.items.get(target["item"]) if target["item"] else None
     escalation = None
     if target["item"] and item is None:
