@@ -22,10 +22,10 @@ from application.catalogue.roadmaps import Roadmaps
 from application.common.clock import Clock, SystemClock
 from application.petitions.application import PetitionApplication
 from application.petitions.queries import PetitionQueries
-from application.projections.audit import AuditProjection
-from application.projections.cases import CaseProjection
-from application.projections.directory import DirectoryProjection
-from application.projections.petitions import PetitionProjection
+from application.projections.audit import AuditReadModel
+from application.projections.cases import CaseReadModel
+from application.projections.directory import DirectoryReadModel
+from application.projections.petitions import PetitionReadModel
 from application.supervision.queries import SupervisionQueries
 from application.supervision.sla import SlaService
 from application.users.application import UsersApplication
@@ -46,7 +46,7 @@ from infrastructure.readmodels.desk import SqlDeskReadModels
 from infrastructure.readmodels.petitions import SqlPetitionReadModels
 from infrastructure.readmodels.queries import SqlReadModels
 from infrastructure.readmodels.queue import SqlReadQueue
-from infrastructure.readmodels.runner import ProjectionRunner
+from infrastructure.readmodels.runner import ReadModelRunner
 from infrastructure.readmodels.supervision import SqlSupervisionReadModels
 
 # Every event store, and whether it keeps snapshots.
@@ -118,7 +118,7 @@ class Services:
     catalogue: CatalogueApplication
     users: UsersApplication
     cases: CaseApplication
-    runner: ProjectionRunner
+    runner: ReadModelRunner
     queries: Queries
     tokens: TokenService
     idempotency: IdempotencyStore
@@ -173,11 +173,11 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     petitions = PetitionApplication(env=env, clock=clock, is_workday=calendar.is_workday, knows=calendar.knows,
                                     departments=catalogue.departments,
                                     case_exists=lambda number: Case.create_id(number) in cases.repository)
-    runner = ProjectionRunner(
+    runner = ReadModelRunner(
         engine=shared_datastore(settings.database_url).engine,  # type: ignore[arg-type]
         sources={"Cases": cases, "Catalogue": catalogue, "Users": users, "Petitions": petitions},
-        projections=[CaseProjection(calendar.working_days, calendar.after, settings.timezone), AuditProjection(),
-                     DirectoryProjection(), PetitionProjection()],
+        projections=[CaseReadModel(calendar.working_days, calendar.after, settings.timezone), AuditReadModel(),
+                     DirectoryReadModel(), PetitionReadModel()],
     )
     queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
     petition_store = SqlPetitionReadModels(runner.engine)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.projections.base import Change, Projection, ViewSession, actor_fields
+from application.projections.base import Change, ReadModel, ViewSession, actor_fields
 
 AUDIT_LOG = "rm_audit_log"
 CASE_EVENTS_MODULE = "domain.case.events"
@@ -21,7 +21,7 @@ def aggregate_kind(event: Any) -> str:
     return EVENT_MODULES.get(cls.__module__) or cls.__qualname__.split(".")[0]
 
 
-class AuditProjection(Projection):
+class AuditReadModel(ReadModel):
     """Every application → rm_audit_log (append-only)."""
 
     name = "audit"

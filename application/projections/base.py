@@ -44,7 +44,7 @@ class ViewSession(Protocol):
         """Remove the row with this primary key, if any."""
 
 
-class Projection:
+class ReadModel:
     """Turns the events of some applications into rows; handlers are ``on_<EventName>``."""
 
     name: str = ""

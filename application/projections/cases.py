@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from application.projections.base import Change, Projection, Row, ViewSession, required
+from application.projections.base import Change, ReadModel, Row, ViewSession, required
 from domain.case.due import AddWorkingDays, ItemClock, projected_due
 
 CASES, ITEMS = "rm_cases", "rm_case_items"
@@ -32,7 +32,7 @@ def split(column: str) -> list[str]:
     return column.split(",") if column else []
 
 
-class CaseProjection(Projection):
+class CaseReadModel(ReadModel):
     """Cases → rm_cases, rm_case_items, rm_certificates, rm_escalations."""
 
     name = "cases"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from application.projections.base import Change, Projection, ViewSession, required
+from application.projections.base import Change, ReadModel, ViewSession, required
 
 BUNDLES, DEPARTMENTS, USERS = "rm_bundles", "rm_departments", "rm_users"
 
 
-class DirectoryProjection(Projection):
+class DirectoryReadModel(ReadModel):
     """Catalogue and Users → rm_bundles, rm_departments, rm_users."""
 
     name = "directory"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.projections.base import Change, Projection, Row, ViewSession
+from application.projections.base import Change, ReadModel, Row, ViewSession
 
 PETITIONS = "rm_petitions"
 
 
-class PetitionProjection(Projection):
+class PetitionReadModel(ReadModel):
     """Petitions → rm_petitions."""
 
     name = "petitions"

@@ -23,7 +23,7 @@ from typing import Any
 from eventsourcing.application import Application
 from sqlalchemy import Engine, and_, func, inspect, select, update
 
-from application.projections.base import Change, Projection
+from application.projections.base import Change, ReadModel
 from infrastructure.readmodels.tables import VERSION, VIEW_TABLES, metadata, tracking
 from infrastructure.readmodels.view_session import BufferedViewSession
 
@@ -78,12 +78,12 @@ class Lag:
 
 
 @dataclass
-class ProjectionRunner:
+class ReadModelRunner:
     """Runs ``projections`` over the logs of ``sources`` (application name → application)."""
 
     engine: Engine
     sources: dict[str, Application]
-    projections: Sequence[Projection]
+    projections: Sequence[ReadModel]
     batch_size: int = DEFAULT_BATCH
     before_commit: Callable[[], None] = lambda: None  # tests inject failures here
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -171,12 +171,12 @@ class ProjectionRunner:
                 done += 1  # someone else moved on: look again rather than stop early
         return done
 
-    def _batch(self, name: str, app: Application, projections: list[Projection],
+    def _batch(self, name: str, app: Application, projections: list[ReadModel],
                view: BufferedViewSession, report: CatchUpReport) -> int:
         with gc_paused():
             return self._gc_free_batch(name, app, projections, view, report)
 
-    def _gc_free_batch(self, name: str, app: Application, projections: list[Projection],
+    def _gc_free_batch(self, name: str, app: Application, projections: list[ReadModel],
                        view: BufferedViewSession, report: CatchUpReport) -> int:
         tracked = self._tracking()
         if tracked != view.tracking_after_commit:

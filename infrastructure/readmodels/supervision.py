@@ -36,7 +36,7 @@ class SqlSupervisionReadModels(SqlReader):
 
         Counted and ordered on the items alone (the index), then only the page's rows are joined to
         their cases. No filter on the case's status is needed: closing a case withdraws its undecided
-        items in the read model (``CaseProjection._close``).
+        items in the read model (``CaseReadModel._close``).
         """
         order = (case_items.c.due, case_items.c.case_number, case_items.c.code)
         chosen = (select(case_items.c.case_id, case_items.c.code).where(*where).order_by(*order)

@@ -27,7 +27,7 @@ class BufferedViewSession:
         self.absent: dict[str, set[tuple]] = defaultdict(set)  # keys known to have no row there
         self.dirty: dict[str, set[tuple]] = defaultdict(set)
         self.appended: dict[str, list[Row]] = defaultdict(list)
-        self.tracking_after_commit: dict[tuple[str, str], int] | None = None  # see ProjectionRunner
+        self.tracking_after_commit: dict[tuple[str, str], int] | None = None  # see ReadModelRunner
 
     def bind(self, connection: Connection) -> None:
         """Work in ``connection``'s transaction."""

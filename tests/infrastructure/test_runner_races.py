@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from infrastructure.readmodels.runner import ProjectionRunner
+from infrastructure.readmodels.runner import ReadModelRunner
 from tests.application.helpers import open_restaurant
 from tests.conftest import SUPERVISOR
 
@@ -15,7 +15,7 @@ def test_a_runner_never_writes_back_rows_another_runner_changed_between_its_batc
     services = any_services
     services.runner.catch_up()
     first = services.runner
-    second = ProjectionRunner(first.engine, first.sources, first.projections)  # another process's runner
+    second = ReadModelRunner(first.engine, first.sources, first.projections)  # another process's runner
     case_id = open_restaurant(services)
     rounds = []
 
@@ -34,7 +34,7 @@ def test_a_runner_never_writes_back_rows_another_runner_changed_between_its_batc
 
 def test_read_your_writes_goes_round_again_when_another_runner_wins_the_race(services):
     services.runner.catch_up()
-    other = ProjectionRunner(services.runner.engine, services.runner.sources, services.runner.projections)
+    other = ReadModelRunner(services.runner.engine, services.runner.sources, services.runner.projections)
     case_id = open_restaurant(services)
     original_move = services.runner._move
     raced = []
