@@ -21,7 +21,7 @@ from application.common.application import OneThingApplication
 from application.common.errors import AlreadyExists, InvalidInput, NotAllowed, UserNotFound
 from application.common.retry import with_retries
 from application.users.password_rule import SAME_AS_BEFORE, WRONG_CURRENT, WeakPassword, Words, check_password
-from domain.case.rules import is_storable_text
+from domain.shared.text import is_storable_text
 from domain.shared.values import Actor, Role
 from domain.users.aggregate import AdminGuard, User, canonical_username, is_allowed_new_username
 

@@ -49,6 +49,18 @@ class CaseStatus(StrEnum):
 DECIDED_ITEM_STATUSES = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.WITHDRAWN})
 
 
+class CertificateStatus(StrEnum):
+    """Where one certificate of a case stands: held until the case closes, then valid or void."""
+
+    HELD = "held"  # issued, kept back until the case completes (all certificates are released together)
+    VALID = "valid"  # released to the applicant when the case completed
+    VOID = "void"  # never released: the case closed otherwise, or its approval fell while it was held
+    REVOKED = "revoked"  # released, then revoked with the approval on commitment it rested on
+
+
+TOP_ESCALATION_LEVEL = 3  # the highest supervision level of a case or petition (督办 → 提级督办)
+
+
 _ROLES = {role.value: role for role in Role}  # decoding an actor is on every event's path
 
 

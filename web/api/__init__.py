@@ -9,7 +9,7 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
-from domain.case.rules import is_storable_text
+from domain.shared.text import is_storable_text
 from web.api.core import actor
 from web.api.json_body import MalformedBody, read_json
 from web.api.openapi import CommonAnswers

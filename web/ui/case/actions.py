@@ -9,51 +9,55 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
-from application.cases.core import Saved
+from application.cases import commands
+from application.cases.views import CaseView, ItemView
+from application.common.changes import Saved
 from application.common.errors import NotAllowed, VersionConflict
-from domain.case.aggregate import Case
-from domain.case.state import ItemState
 from domain.catalogue.definitions import INSPECTION_METHODS
 from domain.shared import errors as rules
+from domain.shared.text import MAX_TEXT
 from domain.shared.values import Actor, CaseStatus, ItemStatus, Role
 
+if TYPE_CHECKING:
+    from application.cases.application import CaseApplication
+
 Form = dict[str, Any]
-Run = Callable[[Any, Actor, str, str, Form, int], Saved]  # (cases, actor, case id, item, form, version)
 UNDECIDED = (ItemStatus.WAITING, ItemStatus.IN_REVIEW, ItemStatus.SUPPLEMENT_REQUESTED)
-MAX_TEXT = 2000  # what the case accepts in a reason (domain.case.rules.MAX_TEXT)
 
 
 @dataclass(frozen=True)
 class ItemAction:
-    """One action a reviewer may take on an item: its words, the fields it asks, when it is offered, what it runs."""
+    """One action a reviewer may take on an item: its words, the fields it asks, when it is offered, the command
+    it sends."""
 
     name: str  # the last part of its address: /cases/<id>/items/<code>/<name>
     label: Any
     done: Any  # the flash after it succeeded
     statuses: tuple[ItemStatus, ...]
-    run: Run
+    command: type[commands.ItemCommand]
     fields: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
-    when: Callable[[Case, ItemState], bool] = lambda case, item: True
+    when: Callable[[CaseView, ItemView], bool] = lambda case, item: True
     open_case_only: bool = True
 
-    def allows(self, case: Case, item: ItemState) -> bool:
+    def allows(self, case: CaseView, item: ItemView) -> bool:
         """Whether the item's status (and the case's) lets this action be taken now."""
         if self.open_case_only and case.status != CaseStatus.OPEN:
             return False
         return item.status in self.statuses and self.when(case, item)
 
+    def run(self, cases: CaseApplication, actor: Actor, case_id: str, item: str, form: Form, version: int) -> Saved:
+        """Send this action's command, with the values read from its form (``read_form``)."""
+        values = {**form, "item": item, "reason": _reason(form), "passed": form.get("passed") == "yes"}
+        return commands.handle(cases, commands.build(self.command, actor, case_id, version, values))
 
-def _prerequisites_met(case: Case, item: ItemState) -> bool:
-    return all(case.items[p].status == ItemStatus.APPROVED for p in item.prerequisites if p in case.items)
 
-
-def _may_approve(case: Case, item: ItemState) -> bool:
-    return _prerequisites_met(case, item) and (not item.inspection or item.inspection_passed is True)
+def _may_approve(case: CaseView, item: ItemView) -> bool:
+    return item.prerequisites_met and (not item.inspection or item.inspection_passed is True)
 
 
 def _reason(form: Form) -> str:
@@ -62,53 +66,51 @@ def _reason(form: Form) -> str:
 
 ACTIONS: dict[str, ItemAction] = {action.name: action for action in (
     ItemAction("accept", _l("Accept"), _l("The item was accepted; its clock is running."), (ItemStatus.WAITING,),
-               lambda c, a, case, item, f, v: c.accept_item(a, case, item, _reason(f), v)),
+               commands.AcceptItem),
     ItemAction("request-supplement", _l("Request a supplement"),
                _l("The supplement was requested; the item's clock is paused."), (ItemStatus.IN_REVIEW,),
-               lambda c, a, case, item, f, v: c.request_supplement(a, case, item, _reason(f), f["materials"], v),
+               commands.RequestSupplement,
                fields=("materials", "reason"), required=("reason",)),
     ItemAction("receive-supplement", _l("Supplement received"),
                _l("The supplement was recorded; the item's clock runs again."), (ItemStatus.SUPPLEMENT_REQUESTED,),
-               lambda c, a, case, item, f, v: c.receive_supplement(a, case, item, _reason(f), v)),
+               commands.ReceiveSupplement),
     ItemAction("inspect", _l("Record an inspection"), _l("The inspection was recorded."), (ItemStatus.IN_REVIEW,),
-               lambda c, a, case, item, f, v: c.record_inspection(
-                   a, case, item, f["method"], f["passed"] == "yes", _reason(f), v),
+               commands.RecordInspection,
                fields=("method", "passed", "reason"), required=("method", "passed")),
     ItemAction("approve", _l("Approve"), _l("The item was approved."), (ItemStatus.IN_REVIEW,),
-               lambda c, a, case, item, f, v: c.approve_item(a, case, item, _reason(f), v),
+               commands.ApproveItem,
                fields=("reason",), required=("reason",), when=_may_approve),
     ItemAction("approve-on-commitment", _l("Approve on commitment"),
                _l("The item was approved on the applicant's commitment."), (ItemStatus.IN_REVIEW,),
-               lambda c, a, case, item, f, v: c.approve_on_commitment(
-                   a, case, item, str(f["commitment"]), _reason(f), v),
+               commands.ApproveOnCommitment,
                fields=("commitment", "reason"), required=("commitment", "reason"),
-               when=lambda case, item: item.commitment_allowed and _prerequisites_met(case, item)),
+               when=lambda case, item: item.commitment_allowed and item.prerequisites_met),
     ItemAction("reject", _l("Reject"), _l("The item was rejected."), UNDECIDED,
-               lambda c, a, case, item, f, v: c.reject_item(a, case, item, _reason(f), v),
+               commands.RejectItem,
                fields=("reason",), required=("reason",)),
     ItemAction("issue-certificates", _l("Issue certificates"),
                _l("The certificates were issued; they are released when the whole case completes."),
                (ItemStatus.APPROVED,),
-               lambda c, a, case, item, f, v: c.issue_certificates(a, case, item, _reason(f), v),
+               commands.IssueCertificates,
                when=lambda case, item: bool(item.outputs) and not item.certificates),
     ItemAction("revoke-commitment", _l("Revoke the approval on commitment"),
                _l("The approval on commitment was revoked."), (ItemStatus.APPROVED,),
-               lambda c, a, case, item, f, v: c.revoke_commitment(a, case, item, _reason(f), v),
+               commands.RevokeCommitment,
                fields=("reason",), required=("reason",),
                when=lambda case, item: item.on_commitment and not item.revoked, open_case_only=False),
     ItemAction("transfer", _l("Transfer to another department"), _l("The item was transferred."), UNDECIDED,
-               lambda c, a, case, item, f, v: c.transfer_item(a, case, item, str(f["to_department"]), _reason(f), v),
+               commands.TransferItem,
                fields=("to_department", "reason"), required=("to_department", "reason")),
 )}
 
 
-def holds(actor: Actor, item: ItemState) -> bool:
+def holds(actor: Actor, item: ItemView) -> bool:
     """Whether the actor reviews ``item`` now: a reviewer of its department, and it is not on a colleague's desk."""
     return (actor.role == Role.REVIEWER and actor.department == item.department
             and (not item.assignee or item.assignee == actor.user_id))
 
 
-def offered(actor: Actor, case: Case, item: ItemState) -> list[ItemAction]:
+def offered(actor: Actor, case: CaseView, item: ItemView) -> list[ItemAction]:
     """The actions the page offers the actor on ``item`` now (none to anyone but the reviewer holding it)."""
     if not holds(actor, item):
         return []

@@ -23,9 +23,9 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from application.cases.applicants import check_applicant, check_channel, new_case_number
 from application.common.errors import ApplicationError, InvalidInput
 from domain.case.aggregate import Case
-from domain.case.rules import MAX_TEXT, is_storable_text
 from domain.catalogue.definitions import BundleDef
 from domain.shared.errors import DomainError
+from domain.shared.text import MAX_TEXT, is_storable_text
 from domain.shared.values import Actor, Channel
 
 MAX_NAME = 200  # characters of an applicant's name at the window

@@ -15,11 +15,10 @@ from flask import Blueprint, flash, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from application.common.errors import InvalidInput, NotAllowed, NotFound, VersionConflict
-from domain.case.rules import MAX_TEXT, is_storable_text
-from domain.case.supervision import MAX_ESCALATION_LEVEL
 from domain.shared import errors as domain_errors
 from domain.shared.errors import DomainError
-from domain.shared.values import Role
+from domain.shared.text import MAX_TEXT, is_storable_text
+from domain.shared.values import TOP_ESCALATION_LEVEL, Role
 from web.errors import status_of
 from web.ui.errors import error_page
 from web.ui.session import current_actor, requires
@@ -101,7 +100,7 @@ def read_form(action: Action) -> tuple[dict[str, Any], dict[str, Any]]:
             errors[name] = TOO_LONG
     if "level" in values and "level" not in errors:
         level = values["level"]
-        if whole_number(level, 1, MAX_ESCALATION_LEVEL) is None:
+        if whole_number(level, 1, TOP_ESCALATION_LEVEL) is None:
             errors["level"] = FIELD_WORDS["level"]
         else:
             values["level"] = int(level)

@@ -6,26 +6,26 @@ page of one action (``ui/supervision/action.html``, where a refused form comes b
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from application.cases.core import Saved
-from domain.case.aggregate import Case
-from domain.case.supervision import MAX_ESCALATION_LEVEL
-from domain.shared.values import Actor, CaseStatus, Role
+from application.cases import commands
+from application.cases.views import CaseView
+from application.common.changes import Saved
+from domain.shared.values import TOP_ESCALATION_LEVEL, Actor, CaseStatus, Role
 from web.ui.i18n import localized_name
 from web.ui.urls import services
 
-Run = Callable[[Any, Actor, str, dict[str, Any]], Saved]  # (case commands, actor, case id, form values)
+if TYPE_CHECKING:
+    from application.cases.application import CaseApplication
 
 
 @dataclass(frozen=True)
 class Action:
-    """One supervisor action: its endpoint, address under the case, words, fields and command."""
+    """One supervisor action: its endpoint, address under the case, words, fields and the command it sends."""
 
     name: str
     rule: str
@@ -33,32 +33,28 @@ class Action:
     submit: Any
     done: Any
     fields: tuple[str, ...]
-    run: Run
+    command: type[commands.CaseCommand]
+
+    def run(self, cases: CaseApplication, actor: Actor, case_id: str, values: dict[str, Any]) -> Saved:
+        """Send this action's command with the form's values (and the item or escalation of its address)."""
+        return commands.handle(cases, commands.build(self.command, actor, case_id, values["version"], values))
 
 
 ACTIONS = {action.name: action for action in (
     Action("urge", "/items/<item>/urge", _l("Urge the department"), _l("Urge"),
-           _l("The department was urged."), ("reason",),
-           lambda c, a, case_id, v: c.urge(a, case_id, v["item"], v["reason"], v["version"])),
+           _l("The department was urged."), ("reason",), commands.Urge),
     Action("assign", "/items/<item>/assign", _l("Assign to a reviewer"), _l("Assign"),
-           _l("The item was assigned."), ("reviewer", "reason"),
-           lambda c, a, case_id, v: c.assign_item(a, case_id, v["item"], v["reviewer"], v["reason"], v["version"])),
+           _l("The item was assigned."), ("reviewer", "reason"), commands.AssignItem),
     Action("transfer", "/items/<item>/transfer", _l("Transfer to another department"), _l("Transfer"),
-           _l("The item was transferred."), ("to_department", "reason"),
-           lambda c, a, case_id, v: c.transfer_item(a, case_id, v["item"], v["to_department"], v["reason"],
-                                                    v["version"])),
+           _l("The item was transferred."), ("to_department", "reason"), commands.TransferItem),
     Action("reassign_owner", "/owner", _l("Hand the case to another owner"), _l("Reassign"),
-           _l("The case has a new owner."), ("owner", "reason"),
-           lambda c, a, case_id, v: c.reassign_owner(a, case_id, v["owner"], v["reason"], v["version"])),
+           _l("The case has a new owner."), ("owner", "reason"), commands.ReassignOwner),
     Action("escalate", "/escalate", _l("Put the case under supervision"), _l("Escalate"),
-           _l("The case is under supervision."), ("level", "reason"),
-           lambda c, a, case_id, v: c.escalate(a, case_id, v["reason"], v["level"], v["version"])),
+           _l("The case is under supervision."), ("level", "reason"), commands.Escalate),
     Action("raise_escalation", "/escalations/<int:number>/raise", _l("Raise the escalation a level"),
-           _l("Raise a level"), _l("The escalation was raised a level."), ("reason",),
-           lambda c, a, case_id, v: c.raise_escalation(a, case_id, v["number"], v["reason"], v["version"])),
+           _l("Raise a level"), _l("The escalation was raised a level."), ("reason",), commands.RaiseEscalation),
     Action("resolve", "/escalations/<int:number>/resolve", _l("Resolve the escalation"), _l("Resolve"),
-           _l("The escalation was resolved."), ("reason",),
-           lambda c, a, case_id, v: c.resolve_escalation(a, case_id, v["number"], v["reason"], v["version"])),
+           _l("The escalation was resolved."), ("reason",), commands.ResolveEscalation),
 )}
 
 LABELS = {"reason": _l("Reason"), "reviewer": _l("Reviewer"), "to_department": _l("To department"),
@@ -118,7 +114,7 @@ def _person(user: dict[str, Any]) -> str:
     return f"{user['display_name']} ({user['username']})" if user["display_name"] else user["username"]
 
 
-def build_form(action: Action, case: Case, target: dict[str, Any], version: int, next_path: str,
+def build_form(action: Action, case: CaseView, target: dict[str, Any], version: int, next_path: str,
                options: Choices, values: dict[str, Any] | None = None, errors: dict[str, Any] | None = None) -> Form:
     """The form of ``action`` on ``case`` (an item's or an escalation's when ``target`` names one)."""
     values, errors = values or {}, errors or {}
@@ -132,7 +128,7 @@ def build_form(action: Action, case: Case, target: dict[str, Any], version: int,
     return form
 
 
-def _fill_choices(form: Form, case: Case, target: dict[str, Any], options: Choices) -> None:
+def _fill_choices(form: Form, case: CaseView, target: dict[str, Any], options: Choices) -> None:
     """Put the choices into the form's selects (or say why there is nothing to choose)."""
     item = case.items.get(target["item"]) if target.get("item") else None
     for each in form.fields:
@@ -140,7 +136,7 @@ def _fill_choices(form: Form, case: Case, target: dict[str, Any], options: Choic
             each.type, each.hint = "textarea", REASON_HINT
         elif each.name == "level":
             each.type, each.value = "select", each.value or "1"
-            each.options = [(str(n), str(_l("Level %(level)s", level=n))) for n in range(1, MAX_ESCALATION_LEVEL + 1)]
+            each.options = [(str(n), str(_l("Level %(level)s", level=n))) for n in range(1, TOP_ESCALATION_LEVEL + 1)]
         else:
             each.type = "select"
             each.options = _options(each.name, case, item, options)
@@ -155,7 +151,7 @@ NOTHING_TO_CHOOSE = {
 }
 
 
-def _options(name: str, case: Case, item: Any, options: Choices) -> list[tuple[str, str]]:
+def _options(name: str, case: CaseView, item: Any, options: Choices) -> list[tuple[str, str]]:
     if name == "reviewer" and item is not None:
         return [(u, label) for u, label in options.reviewers.get(item.department, []) if u != item.assignee]
     if name == "to_department" and item is not None:
@@ -165,7 +161,7 @@ def _options(name: str, case: Case, item: Any, options: Choices) -> list[tuple[s
     return []
 
 
-def case_forms(actor: Actor, case: Case, version: int, next_path: str) -> dict[str, Any]:
+def case_forms(actor: Actor, case: CaseView, version: int, next_path: str) -> dict[str, Any]:
     """Every form a supervisor may use on ``case`` now: per undecided item, on the case, per open escalation."""
     options = choices(actor)
 
@@ -179,7 +175,7 @@ def case_forms(actor: Actor, case: Case, version: int, next_path: str) -> dict[s
     whole = [form("escalate"), form("reassign_owner")] if is_open else []
     escalations = [
         {"escalation": e, "forms": [form(name, number=e.number) for name in ("raise_escalation", "resolve")
-                                    if name == "resolve" or (is_open and e.level < MAX_ESCALATION_LEVEL)]}
+                                    if name == "resolve" or (is_open and e.level < TOP_ESCALATION_LEVEL)]}
         for e in case.escalations if e.is_open]
     return {"items": items, "case": whole, "escalations": escalations,
             "any": bool(items or whole or escalations)}
