@@ -95,20 +95,20 @@ def workload(cases: CaseApplication, count: int) -> int:
     reviewers = {d: Actor(f"bench-{d}", Role.REVIEWER, d) for d in {i.department for i in definition.items}}
     commands = 0
     for n in range(count):
-        case_id = cases.open_case(INTAKE, BUNDLE, f"基准测试餐饮{n}号", demo_credit_code(n % 9000 + 1),
-                                  "window").case_id
+        case_id = cases.intake.open_case(INTAKE, BUNDLE, f"基准测试餐饮{n}号", demo_credit_code(n % 9000 + 1),
+                                  "window").id
         for material in definition.materials:
-            cases.submit_material(INTAKE, case_id, material.key, f"{material.key}.pdf", "ab" * 32)
+            cases.intake.submit_material(INTAKE, case_id, material.key, f"{material.key}.pdf", "ab" * 32)
         commands += 1 + len(definition.materials)
         for code in order:
             item = definition.item(code)
             reviewer = reviewers[item.department]
-            cases.accept_item(reviewer, case_id, code)
+            cases.review.accept_item(reviewer, case_id, code)
             if item.inspection:
-                cases.record_inspection(reviewer, case_id, code, item.inspection, True)
+                cases.review.record_inspection(reviewer, case_id, code, item.inspection, True)
                 commands += 1
-            cases.approve_item(reviewer, case_id, code)
-            cases.issue_certificates(reviewer, case_id, code)
+            cases.review.approve_item(reviewer, case_id, code)
+            cases.review.issue_certificates(reviewer, case_id, code)
             commands += 3
     return commands
 

@@ -174,7 +174,7 @@ def describe(event_type: str, data: Mapping[str, Any], actor: Actor | Mapping[st
 
 
 def describe_history(entries: Iterable[Mapping[str, Any]], departments: Names | None = None) -> list[dict[str, str]]:
-    """Describe each entry of ``CaseCore.history``, naming items and materials as the case's Opened did."""
+    """Describe each entry of ``CaseReads.history``, naming items and materials as the case's Opened did."""
     entries = list(entries)
     names = next((names_in(e["data"]) for e in entries if e["type"] == "Opened"), {})
     return [describe(e["type"], e["data"], e["actor"], names, departments) for e in entries]

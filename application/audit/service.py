@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
-from application.cases.core import CaseCore
+from application.cases.application import CaseApplication
 from application.common.errors import InvalidInput, NotAllowed
 from domain.shared.values import Actor, Role
 
@@ -57,7 +57,7 @@ def require_auditor(actor: Actor, doing: str) -> None:
 class AuditService:
     """Verification, checkpoints and exports."""
 
-    def __init__(self, cases: CaseCore, ports: AuditPorts):
+    def __init__(self, cases: CaseApplication, ports: AuditPorts):
         self.cases, self.ports = cases, ports
 
     def verify(self, actor: Actor | None, case_id: str | UUID | None = None) -> dict[str, Any]:

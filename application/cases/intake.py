@@ -5,25 +5,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
 
 from application.cases.applicants import check_applicant, check_channel, new_case_number
-from application.cases.core import CommandsBase
+from application.catalogue.application import CatalogueApplication
 from application.common.access import require_owner_or, require_role
-from application.common.errors import AlreadyExists, InvalidInput
-from application.common.retry import with_retries
+from application.common.changes import Changes, Saved
+from application.common.clock import Clock
+from application.common.errors import InvalidInput
 from domain.case.aggregate import Case
 from domain.shared.values import Actor, Role
-
-if TYPE_CHECKING:
-    from application.cases.core import Saved
-
 
 CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")  # certificate numbers are built from it
 
 
-class IntakeCommands(CommandsBase):
-    """Mixed into ``CaseApplication``."""
+class Intake:
+    """What intake officers do to cases at the window (``CaseApplication.intake``)."""
+
+    def __init__(self, changes: Changes[Case], catalogue: CatalogueApplication, clock: Clock,
+                 find_actor: Callable[[str], Actor | None]):
+        self.changes, self.catalogue, self.clock, self.find_actor = changes, catalogue, clock, find_actor
 
     def open_case(
         self, actor: Actor, bundle: str, applicant_name: str, credit_code: str, channel: str,
@@ -39,7 +39,7 @@ class IntakeCommands(CommandsBase):
         chosen_channel = check_channel(channel)
         definition, version = self.catalogue.definition(bundle)
 
-        def attempt() -> Saved:
+        def make() -> Case:
             case = Case.open(
                 number=number or new_case_number(self.clock.today()), bundle=definition,
                 bundle_version=version, applicant=applicant, channel=chosen_channel,
@@ -47,13 +47,9 @@ class IntakeCommands(CommandsBase):
             )
             if then is not None:
                 then(case)
-            return self.saved(case)
+            return case
 
-        def on_conflict() -> None:
-            if number is not None:
-                raise AlreadyExists(f"case {number} exists already")
-
-        return with_retries(attempt, on_conflict, "opening a case", self.replayed)
+        return self.changes.create("opening a case", make, number)
 
     def submit_material(
         self, actor: Actor, case_id: str, key: str, filename: str, sha256: str, reason: str = "",
@@ -61,7 +57,7 @@ class IntakeCommands(CommandsBase):
     ) -> Saved:
         """Record a submitted material (by its file name and SHA-256 digest)."""
         require_role(actor, "recording materials", Role.INTAKE)
-        return self.change(
+        return self.changes.change(
             case_id, "recording a material",
             lambda case: case.submit_material(key, filename, sha256, actor, reason), expected_version,
         )
@@ -72,7 +68,7 @@ class IntakeCommands(CommandsBase):
     ) -> Saved:
         """Accept the case although excusable materials are missing (容缺受理)."""
         require_role(actor, "accepting with deficiency", Role.INTAKE)
-        return self.change(
+        return self.changes.change(
             case_id, "accepting with deficiency",
             lambda case: case.accept_with_deficiency(missing, supplement_due, self.clock.today(), actor, reason),
             expected_version,
@@ -81,25 +77,27 @@ class IntakeCommands(CommandsBase):
     def withdraw(self, actor: Actor, case_id: str, reason: str, expected_version: int | None = None) -> Saved:
         """Withdraw the case at the applicant's request."""
         require_role(actor, "withdrawing a case", Role.INTAKE)
-        return self.change(case_id, "withdrawing", lambda case: case.withdraw(actor, reason), expected_version)
+        return self.changes.change(case_id, "withdrawing", lambda case: case.withdraw(actor, reason),
+                                   expected_version)
 
     def rate(self, actor: Actor, case_id: str, score: int, comment: str = "",
              expected_version: int | None = None) -> Saved:
         """Record the applicant's rating of a closed case."""
         require_role(actor, "recording a rating", Role.INTAKE)
-        return self.change(case_id, "rating", lambda case: case.rate(score, comment, actor), expected_version)
+        return self.changes.change(case_id, "rating", lambda case: case.rate(score, comment, actor),
+                                   expected_version)
 
     def reassign_owner(
         self, actor: Actor, case_id: str, owner: str, reason: str, expected_version: int | None = None,
     ) -> Saved:
         """Hand the case to another first-contact owner (the owner or a supervisor may)."""
-
         require_role(actor, "reassigning the owner", Role.INTAKE, Role.SUPERVISOR)
         new_owner = self.find_actor(owner) if isinstance(owner, str) else None
         if new_owner is None or new_owner.role != Role.INTAKE:
             raise InvalidInput(f"owner: {owner!r} is no intake officer", {"owner": ["no such intake officer"]})
 
-        return self.change(
-            case_id, "reassigning the owner", lambda case: case.reassign_owner(owner, actor, reason),
-            expected_version,
-            authorize=lambda case: require_owner_or(actor, case, "reassigning the owner", Role.SUPERVISOR))
+        def authorize(case: Case) -> None:
+            require_owner_or(actor, case, "reassigning the owner", Role.SUPERVISOR)
+
+        return self.changes.change(case_id, "reassigning the owner",
+                                   lambda case: case.reassign_owner(owner, actor, reason), expected_version, authorize)

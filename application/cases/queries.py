@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from application.cases.core import Saved
-from application.common.access import require_role
+from application.common.access import READERS, require_queue_reader, require_role
+from application.common.changes import Saved
 from application.common.clock import Clock
 from application.common.errors import NotAllowed, NotFound
 from application.supervision.kpis import bundle_kpis, department_kpis
@@ -19,7 +19,6 @@ from domain.shared.values import Actor, Role
 
 Row = dict[str, Any]
 PUBLIC_CERTIFICATE_STATUSES = ("valid", "revoked")
-STAFF_WHO_SEE_ALL = (Role.INTAKE, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
 
 
 class ReadModelStore(Protocol):
@@ -64,14 +63,13 @@ class Queries:
         self._after(after)
         if actor.role == Role.REVIEWER:
             filters["department"] = actor.department
-        elif actor.role not in STAFF_WHO_SEE_ALL:
+        elif actor.role not in READERS:
             raise NotAllowed(f"{actor.role} may not list cases")
         return self.store.case_list(today=self.clock.today(), **filters)
 
     def department_queue(self, actor: Actor, department: str, after: Saved | int | None = None) -> dict[str, Any]:
         """The items waiting for ``department`` (its reviewers and supervisors), oldest deadline first."""
-        if actor.role != Role.SUPERVISOR and not (actor.role == Role.REVIEWER and actor.department == department):
-            raise NotAllowed(f"the queue of {department!r} is for its reviewers and supervisors")
+        require_queue_reader(actor, department)
         self._after(after)
         today = self.clock.today()
         items = [{**row, "overdue": _overdue(row, today)} for row in self.store.queue(department)]

@@ -1,6 +1,6 @@
 """A department's review queue, one page at a time: filtered, sorted, counted, for those who may see it.
 
-The access rule is ``Queries.department_queue``'s: a department's reviewers, and supervisors.
+Who may see a queue: ``application.common.access.require_queue_reader`` (a department's reviewers, and supervisors).
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from application.cases.core import Saved
+from application.common.access import require_queue_reader
+from application.common.changes import Saved
 from application.common.clock import Clock
-from application.common.errors import InvalidInput, NotAllowed
-from domain.shared.values import Actor, Role
+from application.common.errors import InvalidInput
+from domain.shared.values import Actor
 
 QUEUE_STATUSES = ("waiting", "in_review", "supplement_requested")
 QUEUE_SORTS = ("due", "opened", "number")
@@ -63,8 +64,7 @@ class QueueQueries:
                          after: Saved | int | None = None) -> dict[str, Any]:
         """One page of the items under way in ``department`` (``page``: rows with ``overdue``, and the total),
         and its ``counts`` per status, overdue and assigned to the caller."""
-        if actor.role != Role.SUPERVISOR and not (actor.role == Role.REVIEWER and actor.department == department):
-            raise NotAllowed(f"the queue of {department!r} is for its reviewers and supervisors")
+        require_queue_reader(actor, department)
         chosen = chosen or QueueFilter()
         chosen.check()
         self.wait_for("Cases", after.notification_id if isinstance(after, Saved) else after)

@@ -16,7 +16,7 @@ from domain.shared.values import Actor
 from domain.shared.working_days import add_working_days
 
 if TYPE_CHECKING:
-    from application.cases.core import CaseCore
+    from application.cases.application import CaseApplication
 
 HISTORY_HIDDEN = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor", "reason"}
 
@@ -24,7 +24,7 @@ HISTORY_HIDDEN = {"originator_id", "originator_version", "timestamp", "originato
 class CaseReads:
     """Reads of cases, composed into the case application as ``cases.reads``."""
 
-    def __init__(self, app: CaseCore):
+    def __init__(self, app: CaseApplication):
         self.app = app
 
     def get_case(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> Case:

@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any
 
-from application.cases.core import CommandsBase
 from application.common.access import require_item_reviewer
+from application.common.changes import Changes, Saved
+from application.common.clock import Clock
 from domain.case.aggregate import Case
 from domain.shared.values import Actor, Role
-
-if TYPE_CHECKING:
-    from application.cases.core import Saved
+from domain.shared.working_days import IsWorkday, WorkClock
 
 
-class ReviewCommands(CommandsBase):
-    """Mixed into ``CaseApplication``."""
+class Review:
+    """What reviewers do to the items of cases (``CaseApplication.review``); ``knows`` says whether the
+    working-day calendar covers a day."""
 
-    def _review(
-        self, actor: Actor, case_id: str, item: str, doing: str, command: Callable[[Case], Any],
-        expected_version: int | None, *also: Role,
-    ) -> Saved:
-        def authorize(case: Case) -> None:
-            require_item_reviewer(actor, case, item, doing, *also)
-
-        return self.change(case_id, doing, command, expected_version, authorize)
+    def __init__(self, changes: Changes[Case], clock: Clock, is_workday: IsWorkday, knows: Callable[[date], bool]):
+        self.changes, self.clock, self.is_workday, self.knows = changes, clock, is_workday, knows
 
     def accept_item(self, actor: Actor, case_id: str, item: str, reason: str = "",
                     expected_version: int | None = None) -> Saved:
@@ -54,13 +49,13 @@ class ReviewCommands(CommandsBase):
                      expected_version: int | None = None) -> Saved:
         """Approve the item on review."""
         return self._review(actor, case_id, item, "approving", lambda c: c.approve_item(
-            item, actor, reason, clock=self.work_clock()), expected_version)
+            item, actor, reason, clock=self._work_clock()), expected_version)
 
     def approve_on_commitment(self, actor: Actor, case_id: str, item: str, commitment: str,
                               reason: str = "", expected_version: int | None = None) -> Saved:
         """Approve the item at once on the applicant's signed commitment (告知承诺)."""
         return self._review(actor, case_id, item, "approving on commitment", lambda c: c.approve_on_commitment(
-            item, commitment, actor, reason, clock=self.work_clock()), expected_version)
+            item, commitment, actor, reason, clock=self._work_clock()), expected_version)
 
     def revoke_commitment(self, actor: Actor, case_id: str, item: str, reason: str,
                           expected_version: int | None = None) -> Saved:
@@ -79,3 +74,16 @@ class ReviewCommands(CommandsBase):
         """Issue the approved item's certificates (released when the case completes)."""
         return self._review(actor, case_id, item, "issuing certificates", lambda c: c.issue_certificates(
             item, actor, reason), expected_version)
+
+    def _review(self, actor: Actor, case_id: str, item: str, doing: str, command: Callable[[Case], Any],
+                expected_version: int | None, *also: Role) -> Saved:
+        """Run ``command`` if the actor reviews ``item`` now (or has a role in ``also``)."""
+
+        def authorize(case: Case) -> None:
+            require_item_reviewer(actor, case, item, doing, *also)
+
+        return self.changes.change(case_id, doing, command, expected_version, authorize)
+
+    def _work_clock(self) -> WorkClock:
+        """Today and the working-day calendar, for commands that start clocks."""
+        return WorkClock(self.clock.today(), self.is_workday, self.knows)

@@ -1,36 +1,40 @@
-"""Commands of supervisors: escalate and resolve, transfer items between departments."""
+"""Commands of supervisors: escalate and resolve, urge, assign and transfer items between departments."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from application.cases.core import CommandsBase
+from application.catalogue.application import CatalogueApplication
 from application.common.access import require_item_reviewer, require_role
+from application.common.changes import Changes, Saved
+from application.common.clock import Clock
 from application.common.errors import InvalidInput
 from domain.case.aggregate import Case
 from domain.shared.values import Actor, Role
 
-if TYPE_CHECKING:
-    from application.cases.core import Saved
 
+class Supervision:
+    """What supervisors do to cases (``CaseApplication.supervision``); deadlines are checked by
+    ``application.supervision.sla``."""
 
-class SupervisionCommands(CommandsBase):
-    """Mixed into ``CaseApplication``."""
+    def __init__(self, changes: Changes[Case], catalogue: CatalogueApplication, clock: Clock,
+                 find_actor: Callable[[str], Actor | None]):
+        self.changes, self.catalogue, self.clock, self.find_actor = changes, catalogue, clock, find_actor
 
     def escalate(self, actor: Actor, case_id: str, reason: str, level: int = 1,
                  expected_version: int | None = None) -> Saved:
         """Put the case under supervision (督办) at ``level``; the result is the escalation's number."""
         require_role(actor, "escalating a case", Role.SUPERVISOR)
-        return self.change(case_id, "escalating", lambda c: c.escalate(level, actor, reason, self.clock.today()),
-                           expected_version)
+        return self.changes.change(case_id, "escalating",
+                                   lambda c: c.escalate(level, actor, reason, self.clock.today()), expected_version)
 
     def raise_escalation(self, actor: Actor, case_id: str, number: int, reason: str,
                          expected_version: int | None = None) -> Saved:
         """Take an open escalation a level up (提级督办); the result is its new level."""
         require_role(actor, "raising an escalation", Role.SUPERVISOR)
-        return self.change(case_id, "raising an escalation",
-                           lambda c: c.raise_escalation(number, self.clock.today(), actor, reason),
-                           expected_version)
+        return self.changes.change(case_id, "raising an escalation",
+                                   lambda c: c.raise_escalation(number, self.clock.today(), actor, reason),
+                                   expected_version)
 
     def assign_item(self, actor: Actor, case_id: str, item: str, reviewer: str, reason: str,
                     expected_version: int | None = None) -> Saved:
@@ -45,19 +49,19 @@ class SupervisionCommands(CommandsBase):
                                    {"reviewer": [f"no reviewer of {department!r}"]})
             case.assign_item(item, reviewer, actor, reason)
 
-        return self.change(case_id, "assigning an item", command, expected_version)
+        return self.changes.change(case_id, "assigning an item", command, expected_version)
 
     def urge(self, actor: Actor, case_id: str, item: str, reason: str, expected_version: int | None = None) -> Saved:
         """Urge the department that holds an item (催办); it counts on the item and the board."""
         require_role(actor, "urging", Role.SUPERVISOR)
-        return self.change(case_id, "urging", lambda c: c.urge(item, actor, reason), expected_version)
+        return self.changes.change(case_id, "urging", lambda c: c.urge(item, actor, reason), expected_version)
 
     def resolve_escalation(self, actor: Actor, case_id: str, number: int, reason: str,
                            expected_version: int | None = None) -> Saved:
         """Close escalation ``number`` of the case."""
         require_role(actor, "resolving an escalation", Role.SUPERVISOR)
-        return self.change(case_id, "resolving an escalation",
-                           lambda c: c.resolve_escalation(number, actor, reason), expected_version)
+        return self.changes.change(case_id, "resolving an escalation",
+                                   lambda c: c.resolve_escalation(number, actor, reason), expected_version)
 
     def transfer_item(self, actor: Actor, case_id: str, item: str, to_department: str, reason: str,
                       expected_version: int | None = None) -> Saved:
@@ -66,7 +70,9 @@ class SupervisionCommands(CommandsBase):
             raise InvalidInput(f"to_department: unknown department {to_department!r}",
                                {"to_department": [f"unknown department {to_department!r}"]})
 
-        return self.change(
-            case_id, "transferring an item", lambda case: case.transfer_item(item, to_department, actor, reason),
-            expected_version,
-            authorize=lambda case: require_item_reviewer(actor, case, item, "transferring", Role.SUPERVISOR))
+        def authorize(case: Case) -> None:
+            require_item_reviewer(actor, case, item, "transferring", Role.SUPERVISOR)
+
+        return self.changes.change(case_id, "transferring an item",
+                                   lambda case: case.transfer_item(item, to_department, actor, reason),
+                                   expected_version, authorize)

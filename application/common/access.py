@@ -10,7 +10,7 @@ from application.common.errors import NotAllowed
 from domain.case.aggregate import Case
 from domain.shared.values import Actor, Role
 
-READERS = frozenset({Role.INTAKE, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN})
+READERS = frozenset({Role.INTAKE, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN})  # staff who read every case, petition
 
 
 def require_role(actor: Actor, doing: str, *roles: Role) -> None:
@@ -51,3 +51,9 @@ def may_view(actor: Actor, case: Case) -> bool:
     return actor.role == Role.REVIEWER and any(
         item.department == actor.department for item in case.items.values()
     )
+
+
+def require_queue_reader(actor: Actor, department: str) -> None:
+    """Raise ``NotAllowed`` unless the actor may see ``department``'s review queue: its reviewers, and supervisors."""
+    if actor.role != Role.SUPERVISOR and not (actor.role == Role.REVIEWER and actor.department == department):
+        raise NotAllowed(f"the queue of {department!r} is for its reviewers and supervisors")

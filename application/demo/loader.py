@@ -88,35 +88,35 @@ class DemoScript:
         return self.cases.load(self.case_id)
 
     def open(self, number: str, bundle: str, applicant: str, serial: int, channel: str = "window") -> DemoScript:
-        saved = self.cases.open_case(self.who("window1"), bundle, applicant, demo_credit_code(serial),
+        saved = self.cases.intake.open_case(self.who("window1"), bundle, applicant, demo_credit_code(serial),
                                      channel, reason="demo", number=number)
-        self.case_id = saved.case_id
+        self.case_id = saved.id
         return self
 
     def submit(self, skip: Iterable[str] = ()) -> DemoScript:
         for key in self.case().material_defs:
             if key not in set(skip):
                 digest = hashlib.sha256(f"{self.case_id}:{key}".encode()).hexdigest()
-                self.cases.submit_material(self.who("window1"), self.case_id, key, f"{key}.pdf", digest)
+                self.cases.intake.submit_material(self.who("window1"), self.case_id, key, f"{key}.pdf", digest)
         return self
 
     def excuse(self, keys: list[str]) -> DemoScript:
         due = self.cases.clock.today() + timedelta(days=10)
-        self.cases.accept_with_deficiency(self.who("window1"), self.case_id, keys, due, "容缺受理")
+        self.cases.intake.accept_with_deficiency(self.who("window1"), self.case_id, keys, due, "容缺受理")
         return self
 
     def accept(self, item: str) -> DemoScript:
-        self.cases.accept_item(self.reviewer(item), self.case_id, item)
+        self.cases.review.accept_item(self.reviewer(item), self.case_id, item)
         return self
 
     def approve(self, item: str, issue: bool = True) -> DemoScript:
         reviewer = self.reviewer(item)
         if self.case().items[item].inspection:
             method = self.case().items[item].inspection
-            self.cases.record_inspection(reviewer, self.case_id, item, method, True, "inspection passed")
-        self.cases.approve_item(reviewer, self.case_id, item, "materials complete and compliant")
+            self.cases.review.record_inspection(reviewer, self.case_id, item, method, True, "inspection passed")
+        self.cases.review.approve_item(reviewer, self.case_id, item, "materials complete and compliant")
         if issue and self.case().items[item].outputs:
-            self.cases.issue_certificates(reviewer, self.case_id, item)
+            self.cases.review.issue_certificates(reviewer, self.case_id, item)
         return self
 
     def finish_all(self) -> DemoScript:
@@ -135,7 +135,7 @@ def _definition(cases: CaseApplication, case: Case) -> Any:
 
 def _restaurant_completed(s: DemoScript, n: str) -> None:
     s.open(n, "restaurant-opening", "济南泉城小馆餐饮有限公司", 1).submit().finish_all()
-    s.cases.rate(s.who("window1"), s.case_id, 5, "一次办好，很满意")
+    s.cases.intake.rate(s.who("window1"), s.case_id, 5, "一次办好，很满意")
 
 
 def _restaurant_deficiency(s: DemoScript, n: str) -> None:
@@ -146,14 +146,14 @@ def _restaurant_deficiency(s: DemoScript, n: str) -> None:
 def _restaurant_commitment(s: DemoScript, n: str) -> None:
     s.open(n, "restaurant-opening", "高新区轻食餐厅有限公司", 3, "mobile").submit()
     s.accept("business-licence").approve("business-licence").accept("food-permit")
-    s.cases.approve_on_commitment(s.reviewer("food-permit"), s.case_id, "food-permit",
+    s.cases.review.approve_on_commitment(s.reviewer("food-permit"), s.case_id, "food-permit",
                                   "本人承诺经营场所符合食品安全要求", "告知承诺")
 
 
 def _talent_supplement(s: DemoScript, n: str) -> None:
     s.open(n, "foreign-talent", "山东智算科技有限公司（外籍专家）", 4, "assisted-agent").submit()
     s.accept("work-permit")
-    s.cases.request_supplement(s.reviewer("work-permit"), s.case_id, "work-permit",
+    s.cases.review.request_supplement(s.reviewer("work-permit"), s.case_id, "work-permit",
                                "学历证明需经认证", ["degree-certificate"])
 
 
@@ -174,18 +174,18 @@ def _permit_on_commitment(s: DemoScript, n: str) -> None:
 
 def _conversion_rejected(s: DemoScript, n: str) -> None:
     s.open(n, "individual-to-company", "槐荫区老王五金店", 8).submit().accept("individual-tax-clearance")
-    s.cases.reject_item(s.reviewer("individual-tax-clearance"), s.case_id, "individual-tax-clearance",
+    s.cases.review.reject_item(s.reviewer("individual-tax-clearance"), s.case_id, "individual-tax-clearance",
                         "存在未结清税款")
 
 
 def _conversion_withdrawn(s: DemoScript, n: str) -> None:
     s.open(n, "individual-to-company", "天桥区小李便利店", 9, "postal-agent").submit()
-    s.cases.withdraw(s.who("window1"), s.case_id, "申请人决定暂缓转企")
+    s.cases.intake.withdraw(s.who("window1"), s.case_id, "申请人决定暂缓转企")
 
 
 def _restaurant_escalated(s: DemoScript, n: str) -> None:
     s.open(n, "restaurant-opening", "市中区老街烧烤店", 10).submit().accept("business-licence")
-    s.cases.escalate(s.who("supervisor"), s.case_id, "群众来电反映办理进度慢", level=1)
+    s.cases.supervision.escalate(s.who("supervisor"), s.case_id, "群众来电反映办理进度慢", level=1)
 
 
 def _land_use_started(s: DemoScript, n: str) -> None:
@@ -199,9 +199,9 @@ def _land_use_started(s: DemoScript, n: str) -> None:
 def _restaurant_reassigned(s: DemoScript, n: str) -> None:
     s.open(n, "restaurant-opening", "长清区湖畔农家乐", 12).submit()
     supervisor = s.who("supervisor")
-    number = s.cases.escalate(supervisor, s.case_id, "窗口人员调岗", level=2).result
-    s.cases.reassign_owner(supervisor, s.case_id, "window2", "首问负责人调岗，改由二号窗口跟进")
-    s.cases.resolve_escalation(supervisor, s.case_id, number, "已重新指定负责人")
+    number = s.cases.supervision.escalate(supervisor, s.case_id, "窗口人员调岗", level=2).result
+    s.cases.intake.reassign_owner(supervisor, s.case_id, "window2", "首问负责人调岗，改由二号窗口跟进")
+    s.cases.supervision.resolve_escalation(supervisor, s.case_id, number, "已重新指定负责人")
 
 
 SCENARIOS: list[tuple[str, Callable[[DemoScript, str], None]]] = [

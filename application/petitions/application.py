@@ -9,37 +9,22 @@ read every petition, a reviewer those its department holds; auditors and admins 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
-from application.common.access import require_role
+from application.common.access import READERS, require_role
 from application.common.application import OneThingApplication
+from application.common.changes import Changes, Saved
 from application.common.clock import Clock
-from application.common.errors import AlreadyExists, InvalidInput, NotAllowed, PetitionNotFound, VersionConflict
-from application.common.idempotency import Earlier, earlier_result
-from application.common.retry import with_retries
+from application.common.errors import InvalidInput, NotAllowed, PetitionNotFound
+from application.common.idempotency import Earlier
 from application.petitions.inputs import check_enterprise, check_number, check_petition_channel, new_petition_number
+from application.petitions.views import PetitionView, petition_view
 from domain.petition.aggregate import Petition
 from domain.shared.values import Actor, Role
 from domain.shared.working_days import IsWorkday
 
-READERS = frozenset({Role.INTAKE, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN})
 DEFAULT_TIME_LIMIT_DAYS = 5  # working days, as for a general 12345 petition
-
-
-@dataclass(frozen=True)
-class PetitionSaved:
-    """What a petition command returns: the petition, its new version, and where its last event landed."""
-
-    petition_id: UUID
-    number: str
-    version: int
-    notification_id: int | None
-    result: Any = None
 
 
 def may_view(actor: Actor, petition: Petition) -> bool:
@@ -68,26 +53,28 @@ class PetitionApplication(OneThingApplication):
         super().__init__(env)
         self.clock, self.is_workday, self.knows = clock, is_workday, knows
         self.departments, self.case_exists = departments, case_exists
+        self.changes: Changes[Petition] = Changes(self, "petition", PetitionNotFound, id_of)
 
     # Reading ------------------------------------------------------------------------------------
     def load(self, key: str | UUID, version: int | None = None) -> Petition:
         """Return the petition with this number (or id), as of ``version`` if given, or raise ``PetitionNotFound``."""
-        try:
-            return self.repository.get(_id(key), version=version)
-        except AggregateNotFoundError:
-            raise PetitionNotFound(f"no petition {key}") from None
+        return self.changes.load(key, version)
 
-    def get_petition(self, actor: Actor, number: str) -> Petition:
+    def get_petition(self, actor: Actor, number: str) -> PetitionView:
         """Return the petition if the actor may see it."""
         petition = self.load(number)
         if not may_view(actor, petition):
             raise NotAllowed(f"{actor.user_id} may not see petition {number}")
-        return petition
+        return petition_view(petition)
+
+    def as_saved(self, key: str | UUID, version: int) -> PetitionView:
+        """The petition as a command saved it, for the answer to that command."""
+        return petition_view(self.load(key, version))
 
     # Commands -----------------------------------------------------------------------------------
     def submit(self, actor: Actor, enterprise_name: str, credit_code: str | None, subject: str, text: str,
                channel: str, related_case: str | None = None, reason: str = "",
-               number: str | None = None) -> PetitionSaved:
+               number: str | None = None) -> Saved:
         """Receive an enterprise's petition (提报); it waits for a supervisor to route it."""
         require_role(actor, "submitting a petition", Role.INTAKE)
         if number is not None:
@@ -98,70 +85,75 @@ class PetitionApplication(OneThingApplication):
             if not self.case_exists(related_case):
                 raise InvalidInput(f"related_case: no case {related_case}", {"related_case": ["no such case"]})
 
-        def attempt() -> PetitionSaved:
+        def make() -> Petition:
             today = self.clock.today()
-            petition = Petition.submit(
+            return Petition.submit(
                 number=number or new_petition_number(today), enterprise=enterprise, subject=subject, text=text,
                 channel=chosen, submitted_on=today, actor=actor, related_case=related_case or None, reason=reason)
-            return self._saved(petition)
 
-        def on_conflict() -> None:
-            if number is not None:
-                raise AlreadyExists(f"petition {number} exists already")
-
-        return with_retries(attempt, on_conflict, "submitting a petition", self._replayed)
+        return self.changes.create("submitting a petition", make, number)
 
     def route(self, actor: Actor, number: str, department: str, time_limit_days: int = DEFAULT_TIME_LIMIT_DAYS,
-              reason: str = "", expected_version: int | None = None) -> PetitionSaved:
+              reason: str = "", expected_version: int | None = None) -> Saved:
         """Send the petition to a department, due ``time_limit_days`` working days from today (流转)."""
         require_role(actor, "routing petitions", Role.SUPERVISOR)
         self._check_department(department)
-        return self._change(number, "routing a petition", lambda p: p.route(
+        return self.changes.change(number, "routing a petition", lambda p: p.route(
             department, time_limit_days, self.clock.today(), self.is_workday, actor, reason, self.knows),
             expected_version)
 
     def reroute(self, actor: Actor, number: str, department: str, reason: str,
-                expected_version: int | None = None) -> PetitionSaved:
+                expected_version: int | None = None) -> Saved:
         """Pass the petition to another department (转办); it stays due on the same day."""
         require_role(actor, "rerouting petitions", Role.SUPERVISOR)
         self._check_department(department)
-        return self._change(number, "rerouting a petition", lambda p: p.reroute(department, actor, reason),
-                            expected_version)
+        return self.changes.change(number, "rerouting a petition", lambda p: p.reroute(department, actor, reason),
+                                   expected_version)
 
     def answer(self, actor: Actor, number: str, answer: str, reason: str = "",
-               expected_version: int | None = None) -> PetitionSaved:
+               expected_version: int | None = None) -> Saved:
         """Record the answer of the department that holds the petition (反馈)."""
         require_role(actor, "answering petitions", Role.REVIEWER)
-        return self._change(number, "answering a petition", lambda p: p.answer(answer, self.clock.today(), actor,
-                                                                                 reason),
-                            expected_version, authorize=lambda p: require_answerer(actor, p))
 
-    def escalate(self, actor: Actor, number: str, reason: str, expected_version: int | None = None) -> PetitionSaved:
+        def authorize(petition: Petition) -> None:
+            require_answerer(actor, petition)
+
+        return self.changes.change(number, "answering a petition",
+                                   lambda p: p.answer(answer, self.clock.today(), actor, reason),
+                                   expected_version, authorize)
+
+    def escalate(self, actor: Actor, number: str, reason: str, expected_version: int | None = None) -> Saved:
         """Take an unanswered petition a level up (督办, 提级督办); the result is its new level."""
         require_role(actor, "escalating petitions", Role.SUPERVISOR)
-        return self._change(number, "escalating a petition", lambda p: p.escalate(self.clock.today(), actor, reason),
-                            expected_version)
+        return self.changes.change(number, "escalating a petition",
+                                   lambda p: p.escalate(self.clock.today(), actor, reason), expected_version)
 
     def return_visit(self, actor: Actor, number: str, rating: int, satisfied: bool, comment: str = "",
-                     reason: str = "", expected_version: int | None = None) -> PetitionSaved:
+                     reason: str = "", expected_version: int | None = None) -> Saved:
         """Record the return visit (回访) and rating (好差评); the result is whether the petition closed."""
         require_role(actor, "return visits", Role.INTAKE, Role.SUPERVISOR)
-        return self._change(number, "recording a return visit", lambda p: p.return_visit(
+        return self.changes.change(number, "recording a return visit", lambda p: p.return_visit(
             rating, comment, satisfied, self.clock.today(), self.is_workday, actor, reason, self.knows),
             expected_version)
 
     def close_petition(self, actor: Actor, number: str, reason: str,
-                       expected_version: int | None = None) -> PetitionSaved:
+                       expected_version: int | None = None) -> Saved:
         """Close the petition before its loop ends, with the reason (``close`` is the Application's own)."""
         require_role(actor, "closing petitions", Role.SUPERVISOR)
-        return self._change(number, "closing a petition", lambda p: p.close(self.clock.today(), actor, reason),
-                            expected_version)
+        return self.changes.change(number, "closing a petition",
+                                   lambda p: p.close(self.clock.today(), actor, reason), expected_version)
 
     def check_deadlines(self, petition_id: str | UUID, today: date, raise_after: int, actor: Actor) -> int:
         """Escalate the petition if it is late or left unanswered too long (the SLA tick); return how many events."""
         require_role(actor, "checking deadlines", Role.SUPERVISOR)
-        return self._change(UUID(str(petition_id)), "checking a petition's deadline", lambda p: p.check_deadlines(
-            today, self.is_workday, raise_after, actor)).result
+        saved = self.changes.change(UUID(str(petition_id)), "checking a petition's deadline",
+                                    lambda p: p.check_deadlines(today, self.is_workday, raise_after, actor))
+        events: int = saved.result
+        return events
+
+    def saved_of(self, earlier: Earlier) -> Saved:
+        """What an earlier request's command returned, from what it committed (a repeated request's answer)."""
+        return self.changes.saved_of(earlier)
 
     # Helpers ------------------------------------------------------------------------------------
     def _check_department(self, department: object) -> None:
@@ -169,46 +161,7 @@ class PetitionApplication(OneThingApplication):
             raise InvalidInput(f"department: unknown department {department!r}",
                                {"department": [f"unknown department {department!r}"]})
 
-    def _change(self, key: str | UUID, doing: str, command: Callable[[Petition], Any],
-                expected_version: int | None = None,
-                authorize: Callable[[Petition], None] = lambda _: None) -> PetitionSaved:
-        """Run ``command`` on a fresh load of the petition and save; retry on a conflict unless a version was
-        expected. Who may act is checked before the version, so a refusal never reveals the version."""
-        if expected_version is not None and (isinstance(expected_version, bool)
-                                             or not isinstance(expected_version, int)):
-            raise InvalidInput("expected_version: a whole number", {"expected_version": ["a whole number"]})
 
-        def attempt() -> PetitionSaved:
-            petition = self.load(key)
-            authorize(petition)
-            if expected_version is not None and petition.version != expected_version:
-                raise VersionConflict(f"petition {petition.number} is at version {petition.version}, "
-                                      f"not {expected_version}", current_version=petition.version)
-            return self._saved(petition, command(petition))
-
-        def on_conflict() -> None:
-            if expected_version is not None:
-                raise VersionConflict(f"{doing}: the petition changed meanwhile; nothing was saved")
-
-        return with_retries(attempt, on_conflict, doing, self._replayed)
-
-    def _replayed(self, look_again: bool) -> PetitionSaved | None:
-        """What this request committed already, if it is a retry of one (``application.common.idempotency``)."""
-        earlier = earlier_result(self.recorder, self.recorder.events_table_name, look_again)  # type: ignore[arg-type]
-        return None if earlier is None else self.saved_of(earlier)
-
-    def saved_of(self, earlier: Earlier) -> PetitionSaved:
-        """What an earlier command returned, from what it committed."""
-        if earlier.events_table != self.recorder.events_table_name:
-            raise PetitionNotFound(f"that request wrote no petition (it wrote to {earlier.events_table})")
-        petition = self.load(UUID(earlier.aggregate_id), earlier.version)
-        return PetitionSaved(petition.id, petition.number, petition.version, earlier.notification_id)
-
-    def _saved(self, petition: Petition, result: Any = None) -> PetitionSaved:
-        recordings = self.save(petition)
-        last = recordings[-1].notification.id if recordings else None
-        return PetitionSaved(petition.id, petition.number, petition.version, last, result)
-
-
-def _id(key: str | UUID) -> UUID:
+def id_of(key: str | UUID) -> UUID:
+    """The petition's id: given as it is, or from its number."""
     return key if isinstance(key, UUID) else Petition.create_id(str(key))

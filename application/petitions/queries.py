@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from statistics import mean
 from typing import Any, Protocol
 
-from application.common.access import require_role
+from application.common.access import READERS, require_role
+from application.common.changes import Saved
 from application.common.clock import Clock
 from application.common.errors import NotAllowed
-from application.petitions.application import READERS, PetitionSaved
 from domain.shared.values import Actor, Role
 
 Row = dict[str, Any]
@@ -37,13 +37,13 @@ class PetitionQueries:
     def __init__(self, store: PetitionStore, clock: Clock, wait_for: Callable[[str, int | None], None]):
         self.store, self.clock, self.wait_for = store, clock, wait_for
 
-    def _after(self, saved: PetitionSaved | int | None) -> None:
-        if isinstance(saved, PetitionSaved):
+    def _after(self, saved: Saved | int | None) -> None:
+        if isinstance(saved, Saved):
             self.wait_for("Petitions", saved.notification_id)
         elif isinstance(saved, int):
             self.wait_for("Petitions", saved)
 
-    def petition_list(self, actor: Actor, after: PetitionSaved | int | None = None, status: str = "",
+    def petition_list(self, actor: Actor, after: Saved | int | None = None, status: str = "",
                       department: str = "", **filters: Any) -> dict[str, Any]:
         """Petitions by status and department, with counts per status (and overdue) for the same department;
         a reviewer sees only the petitions its department holds, whatever it asks for."""

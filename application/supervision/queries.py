@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, Protocol
 
-from application.cases.core import Saved
 from application.common.access import require_role
+from application.common.changes import Saved
 from application.common.clock import Clock
 from application.common.errors import InvalidInput
 from domain.shared.values import Actor, Role

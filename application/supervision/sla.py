@@ -60,7 +60,7 @@ class SlaService:
         self.catch_up()  # the candidates come from the read models
         report, today = TickReport(), self.clock.today()
         for case_id in self.candidates():
-            saved = self.cases.change(case_id, "checking deadlines", lambda case: case.check_deadlines(
+            saved = self.cases.changes.change(case_id, "checking deadlines", lambda case: case.check_deadlines(
                 today, self.is_workday, self.raise_after, SYSTEM))
             report.cases_checked += 1
             report.events += saved.result

@@ -12,15 +12,15 @@ SHA = "ab" * 32
 
 def open_restaurant(services: Services, **kwargs: Any) -> Any:
     """Open a restaurant case at the window and return its id."""
-    saved = services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆餐饮有限公司",
+    saved = services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆餐饮有限公司",
                                      VALID_CODE, "window", **kwargs)
-    return saved.case_id
+    return saved.id
 
 
 def submit_all(services: Services, case_id: Any) -> None:
     """Submit every material of the restaurant bundle."""
     for key in ("id-card", "floor-plan"):
-        services.cases.submit_material(INTAKE, case_id, key, f"{key}.pdf", SHA)
+        services.cases.intake.submit_material(INTAKE, case_id, key, f"{key}.pdf", SHA)
 
 
 def event_count(services: Services, case_id: Any) -> int:
@@ -32,10 +32,10 @@ def complete_restaurant(services: Services, case_id: Any) -> None:
     """Walk an opened restaurant case to completion."""
     submit_all(services, case_id)
     cases = services.cases
-    cases.accept_item(AMR, case_id, "business-licence")
-    cases.approve_item(AMR, case_id, "business-licence")
-    cases.issue_certificates(AMR, case_id, "business-licence")
-    cases.accept_item(FOOD, case_id, "food-permit")
-    cases.record_inspection(FOOD, case_id, "food-permit", "video", True)
-    cases.approve_item(FOOD, case_id, "food-permit")
-    cases.issue_certificates(FOOD, case_id, "food-permit")
+    cases.review.accept_item(AMR, case_id, "business-licence")
+    cases.review.approve_item(AMR, case_id, "business-licence")
+    cases.review.issue_certificates(AMR, case_id, "business-licence")
+    cases.review.accept_item(FOOD, case_id, "food-permit")
+    cases.review.record_inspection(FOOD, case_id, "food-permit", "video", True)
+    cases.review.approve_item(FOOD, case_id, "food-permit")
+    cases.review.issue_certificates(FOOD, case_id, "food-permit")

@@ -23,10 +23,10 @@ def case_id(services):
 
 
 def test_an_assigned_item_is_acted_on_by_its_assignee_only(services, case_id):
-    services.cases.assign_item(SUPERVISOR, case_id, "business-licence", AMR_2.user_id, "熟悉此类业务")
+    services.cases.supervision.assign_item(SUPERVISOR, case_id, "business-licence", AMR_2.user_id, "熟悉此类业务")
     with pytest.raises(NotAllowed, match="zhao-amr"):
-        services.cases.accept_item(AMR, case_id, "business-licence")
-    services.cases.accept_item(AMR_2, case_id, "business-licence")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
+    services.cases.review.accept_item(AMR_2, case_id, "business-licence")
     services.runner.catch_up()
     (row,) = [r for r in services.queries.store.case_items(str(case_id)) if r["code"] == "business-licence"]
     assert row["assignee"] == "zhao-amr" and row["status"] == "in_review"
@@ -34,15 +34,15 @@ def test_an_assigned_item_is_acted_on_by_its_assignee_only(services, case_id):
 
 def test_only_a_reviewer_of_the_items_department_can_be_assigned(services, case_id):
     with pytest.raises(InvalidInput, match="no reviewer of 'amr'"):
-        services.cases.assign_item(SUPERVISOR, case_id, "business-licence", "wu-psb", "x")
+        services.cases.supervision.assign_item(SUPERVISOR, case_id, "business-licence", "wu-psb", "x")
     with pytest.raises(InvalidInput):
-        services.cases.assign_item(SUPERVISOR, case_id, "business-licence", "nobody", "x")
+        services.cases.supervision.assign_item(SUPERVISOR, case_id, "business-licence", "nobody", "x")
     with pytest.raises(NotAllowed):
-        services.cases.assign_item(AMR, case_id, "business-licence", AMR_2.user_id, "x")
+        services.cases.supervision.assign_item(AMR, case_id, "business-licence", AMR_2.user_id, "x")
     assert services.cases.load(case_id).version == 3
 
 
 def test_a_transfer_clears_the_assignment(services, case_id):
-    services.cases.assign_item(SUPERVISOR, case_id, "business-licence", AMR_2.user_id, "x")
-    services.cases.transfer_item(SUPERVISOR, case_id, "business-licence", "psb", "属公安")
+    services.cases.supervision.assign_item(SUPERVISOR, case_id, "business-licence", AMR_2.user_id, "x")
+    services.cases.supervision.transfer_item(SUPERVISOR, case_id, "business-licence", "psb", "属公安")
     assert services.cases.load(case_id).items["business-licence"].assignee is None

@@ -29,16 +29,16 @@ def exported_rows(services, case_id) -> list[dict[str, str]]:
 @pytest.mark.parametrize("reason", FORMULAS)
 def test_a_reason_that_starts_a_formula_is_exported_as_text_with_its_words_intact(services, reason):
     case_id = open_restaurant(services)
-    services.cases.escalate(SUPERVISOR, case_id, reason)
+    services.cases.supervision.escalate(SUPERVISOR, case_id, reason)
     row = exported_rows(services, case_id)[-1]
     assert row["type"] == "EscalationOpened"
     assert row["reason"] == "'" + reason  # shown as text; the apostrophe is all that was added
 
 
 def test_names_that_start_a_formula_are_text_in_every_column(services):
-    case_id = services.cases.open_case(Actor("=cmd|' /C calc'!A0", Role.INTAKE), "restaurant-opening",
-                                       "=HYPERLINK(\"http://evil.example\")", "91110000600037341L", "window").case_id
-    services.cases.escalate(Actor("@boss", Role.SUPERVISOR), case_id, "late")
+    case_id = services.cases.intake.open_case(Actor("=cmd|' /C calc'!A0", Role.INTAKE), "restaurant-opening",
+                                       "=HYPERLINK(\"http://evil.example\")", "91110000600037341L", "window").id
+    services.cases.supervision.escalate(Actor("@boss", Role.SUPERVISOR), case_id, "late")
     rows = exported_rows(services, case_id)
     cells = [cell for row in rows for cell in row.values()]
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
@@ -47,8 +47,8 @@ def test_names_that_start_a_formula_are_text_in_every_column(services):
 
 def test_a_reason_starting_with_a_dash_stays_readable_and_plain_reasons_are_untouched(services):
     case_id = open_restaurant(services)
-    services.cases.escalate(SUPERVISOR, case_id, "- the stamp is missing")
-    services.cases.escalate(SUPERVISOR, case_id, "materials late, 3 days")
+    services.cases.supervision.escalate(SUPERVISOR, case_id, "- the stamp is missing")
+    services.cases.supervision.escalate(SUPERVISOR, case_id, "materials late, 3 days")
     rows = exported_rows(services, case_id)
     assert [row["reason"] for row in rows[-2:]] == ["'- the stamp is missing", "materials late, 3 days"]
 

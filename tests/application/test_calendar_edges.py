@@ -60,13 +60,13 @@ def test_through_the_commands_acceptance_on_a_holiday_and_a_pause_over_it(servic
     with freeze_time("2026-02-13 10:00:00+08:00"):  # Friday before Spring Festival 2026
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.accept_item(FOOD, case_id, "food-permit")  # 5 working days
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")  # 5 working days
     # 14 Feb (调休), 24, 25, 26, 27 Feb
     assert services.cases.load(case_id).items["food-permit"].due == date(2026, 2, 27)
     with freeze_time("2026-02-14 10:00:00+08:00"):  # the adjusted working Saturday
-        services.cases.request_supplement(FOOD, case_id, "food-permit", "平面图不清晰", ["floor-plan"])
+        services.cases.review.request_supplement(FOOD, case_id, "food-permit", "平面图不清晰", ["floor-plan"])
     with freeze_time("2026-02-24 10:00:00+08:00"):  # the first working day after the holiday
-        services.cases.receive_supplement(FOOD, case_id, "food-permit")
+        services.cases.review.receive_supplement(FOOD, case_id, "food-permit")
     # paused after 14 Feb up to 24 Feb: one working day (24 Feb) is added back, and the next working day
     # after 27 Feb is the adjusted working Saturday 28 Feb
     assert services.cases.load(case_id).items["food-permit"].due == date(2026, 2, 28)
@@ -76,8 +76,8 @@ def test_a_due_date_in_a_year_the_calendar_does_not_know_is_marked_provisional(s
     with freeze_time("2026-12-28 10:00:00+08:00"):  # Monday; 5 working days reach into 2027
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.accept_item(FOOD, case_id, "food-permit")
-        services.cases.accept_item(AMR, case_id, "business-licence")  # 1 day: Tuesday 29 December
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")  # 1 day: Tuesday 29 December
     items = services.cases.load(case_id).items
     assert items["food-permit"].due_provisional and not items["business-licence"].due_provisional
     services.runner.catch_up()
@@ -100,11 +100,11 @@ def test_a_prerequisite_approved_before_spring_festival_starts_the_waiting_permi
     with freeze_time("2026-02-13 10:00:00+08:00"):
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")
-        services.cases.approve_item(AMR, case_id, "business-licence")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")
     assert services.cases.load(case_id).items["food-permit"].due == date(2026, 2, 27)
     with freeze_time("2026-02-25 10:00:00+08:00"):
-        services.cases.accept_item(FOOD, case_id, "food-permit")
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")
     permit = services.cases.load(case_id).items["food-permit"]
     assert (permit.clock_start, permit.accepted_on, permit.due) == (date(2026, 2, 13), date(2026, 2, 25),
                                                                      date(2026, 2, 27))

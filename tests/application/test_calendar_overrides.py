@@ -19,7 +19,7 @@ def test_a_declared_local_holiday_is_skipped_by_deadlines(services):
     with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")  # 1 day: Tuesday is now off
+        services.cases.review.accept_item(AMR, case_id, "business-licence")  # 1 day: Tuesday is now off
     assert services.cases.load(case_id).items["business-licence"].due == date(2026, 3, 4)
 
 
@@ -56,9 +56,9 @@ def test_cycle_times_follow_a_holiday_declared_while_the_process_runs(services):
         with freeze_time(f"{day_accepted} 09:00:00+08:00"):
             case_id = open_restaurant(services)
             submit_all(services, case_id)
-            services.cases.accept_item(AMR, case_id, "business-licence")
+            services.cases.review.accept_item(AMR, case_id, "business-licence")
         with freeze_time(f"{day_decided} 09:00:00+08:00"):
-            services.cases.approve_item(AMR, case_id, "business-licence")
+            services.cases.review.approve_item(AMR, case_id, "business-licence")
         services.runner.catch_up()
         (row,) = [r for r in services.queries.store.case_items(str(case_id)) if r["code"] == "business-licence"]
         return row["cycle_days"]

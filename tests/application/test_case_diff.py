@@ -142,7 +142,7 @@ class TestCaseCoreDiff:
     def test_between_materials_and_acceptance_the_item_went_into_review(self, services):
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        accepted = services.cases.accept_item(AMR, case_id, LICENCE).version
+        accepted = services.cases.review.accept_item(AMR, case_id, LICENCE).version
         diff = services.cases.reads.diff(INTAKE, case_id, 3, accepted)
         assert (diff["from_version"], diff["to_version"]) == (3, 4)
         changes = diff["items"][0]["changes"]
@@ -154,7 +154,7 @@ class TestCaseCoreDiff:
 
     def test_an_opened_escalation_appears(self, services):
         case_id = open_restaurant(services)
-        escalated = services.cases.escalate(SUPERVISOR, case_id, "久拖不办").version
+        escalated = services.cases.supervision.escalate(SUPERVISOR, case_id, "久拖不办").version
         diff = services.cases.reads.diff(AUDITOR, case_id, 1, escalated)
         assert [(e["number"], e["opened"]["level"], e["opened"]["supervisor"]) for e in diff["escalations"]] == [
             (1, 1, "boss")]

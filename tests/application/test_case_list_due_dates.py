@@ -43,19 +43,20 @@ class TestTheCaseListFollowsEveryDecision:
         items[1]["essential"] = False  # a revoked permit leaves the case open
         publish(services, "restaurant-optional-permit", items)
         with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
-            case_id = services.cases.open_case(INTAKE, "restaurant-optional-permit", "泉城小馆", VALID_CODE,
-                                               "window").case_id
+            case_id = services.cases.intake.open_case(INTAKE, "restaurant-optional-permit", "泉城小馆", VALID_CODE,
+                                               "window").id
             for key in ("id-card", "floor-plan"):
-                services.cases.submit_material(INTAKE, case_id, key, f"{key}.pdf", SHA)
-            services.cases.accept_item(AMR, case_id, "business-licence")  # due Tue 3 March
-            services.cases.accept_item(FOOD, case_id, "food-permit")  # due Mon 9 March
-            services.cases.approve_item(AMR, case_id, "business-licence")
-            services.cases.approve_on_commitment(FOOD, case_id, "food-permit", "本人承诺符合条件")
-            services.cases.revoke_commitment(FOOD, case_id, "food-permit", "核查不符")  # rejected: counts for nothing
+                services.cases.intake.submit_material(INTAKE, case_id, key, f"{key}.pdf", SHA)
+            services.cases.review.accept_item(AMR, case_id, "business-licence")  # due Tue 3 March
+            services.cases.review.accept_item(FOOD, case_id, "food-permit")  # due Mon 9 March
+            services.cases.review.approve_item(AMR, case_id, "business-licence")
+            services.cases.review.approve_on_commitment(FOOD, case_id, "food-permit", "本人承诺符合条件")
+            # rejected: counts for nothing
+            services.cases.review.revoke_commitment(FOOD, case_id, "food-permit", "核查不符")
             assert api_due(services, case_id) == date(2026, 3, 3)
             assert listed_due(services, case_id) == date(2026, 3, 3)
         with freeze_time("2026-03-05 09:00:00+08:00"):  # the licence issued two days late: the case completes
-            services.cases.issue_certificates(AMR, case_id, "business-licence")
+            services.cases.review.issue_certificates(AMR, case_id, "business-licence")
             services.runner.catch_up()
             row = services.queries.store.case_row(str(case_id))
         assert (row["status"], row["due"], row["on_time"]) == ("completed", date(2026, 3, 3), False)
@@ -70,12 +71,12 @@ class TestTheCaseListFollowsEveryDecision:
              "prerequisites": ["a", "b"], "outputs": [{"type": "c", "name": "C"}]},
         ])
         with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
-            case_id = services.cases.open_case(INTAKE, "two-prerequisites", "泉城小馆", VALID_CODE,
-                                               "window").case_id
-            services.cases.accept_item(AMR, case_id, "a")  # due Thu 5 March
-            services.cases.accept_item(PSB, case_id, "b")  # due Wed 4 March
+            case_id = services.cases.intake.open_case(INTAKE, "two-prerequisites", "泉城小馆", VALID_CODE,
+                                               "window").id
+            services.cases.review.accept_item(AMR, case_id, "a")  # due Thu 5 March
+            services.cases.review.accept_item(PSB, case_id, "b")  # due Wed 4 March
             assert listed_due(services, case_id) == api_due(services, case_id) == date(2026, 3, 12)
         with freeze_time("2026-03-03 09:00:00+08:00"):  # a approved early: c now waits only for b (4 March)
-            services.cases.approve_item(AMR, case_id, "a")
+            services.cases.review.approve_item(AMR, case_id, "a")
             assert api_due(services, case_id) == date(2026, 3, 11)
             assert listed_due(services, case_id) == date(2026, 3, 11)

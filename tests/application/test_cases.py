@@ -23,22 +23,23 @@ class TestOpenCase:
     @pytest.mark.parametrize("code", ["91110000600037341A", "12345", "", "9111000060003734IL"])
     def test_a_bad_credit_code_is_refused_and_nothing_is_recorded(self, services, code):
         with pytest.raises(InvalidInput) as error:
-            services.cases.open_case(INTAKE, "restaurant-opening", "某公司", code, "window")
+            services.cases.intake.open_case(INTAKE, "restaurant-opening", "某公司", code, "window")
         assert "applicant.credit_code" in error.value.fields
         assert services.cases.recorder.max_notification_id() is None
 
     def test_a_credit_code_with_spaces_and_lower_case_is_normalised(self, services):
-        saved = services.cases.open_case(INTAKE, "restaurant-opening", "某公司", "9111 0000 6000 37341l", "window")
-        assert services.cases.load(saved.case_id).applicant["credit_code"] == "91110000600037341L"
+        saved = services.cases.intake.open_case(INTAKE, "restaurant-opening", "某公司", "9111 0000 6000 37341l",
+                                                "window")
+        assert services.cases.load(saved.id).applicant["credit_code"] == "91110000600037341L"
 
     def test_an_unknown_bundle_is_refused(self, services):
         with pytest.raises(BundleNotFound):
-            services.cases.open_case(INTAKE, "no-such-bundle", "某公司", "91110000600037341L", "window")
+            services.cases.intake.open_case(INTAKE, "no-such-bundle", "某公司", "91110000600037341L", "window")
         assert services.cases.recorder.max_notification_id() is None
 
     def test_an_unknown_channel_is_refused(self, services):
         with pytest.raises(InvalidInput, match="channel"):
-            services.cases.open_case(INTAKE, "restaurant-opening", "某公司", "91110000600037341L", "fax")
+            services.cases.intake.open_case(INTAKE, "restaurant-opening", "某公司", "91110000600037341L", "fax")
 
     def test_a_case_keeps_the_bundle_version_it_was_opened_on(self, services):
         old = open_restaurant(services)
@@ -63,7 +64,7 @@ class TestReview:
     def test_due_dates_skip_the_national_day_holiday(self, services):
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.accept_item(FOOD, case_id, "food-permit")
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")
         # 5 working days after Wed 30 Sep 2026: 1-7 Oct are holidays; Thu 8, Fri 9, the adjusted
         # working Saturday 10 (调休), Mon 12 and Tue 13 Oct count.
         case = services.cases.load(case_id)
@@ -74,20 +75,20 @@ class TestReview:
         with freeze_time("2026-11-16 09:00:00+08:00"):  # Monday
             case_id = open_restaurant(services)
             submit_all(services, case_id)
-            services.cases.accept_item(FOOD, case_id, "food-permit")
-            services.cases.request_supplement(FOOD, case_id, "food-permit", "平面图不清晰", ["floor-plan"])
+            services.cases.review.accept_item(FOOD, case_id, "food-permit")
+            services.cases.review.request_supplement(FOOD, case_id, "food-permit", "平面图不清晰", ["floor-plan"])
         assert services.cases.load(case_id).items["food-permit"].due == date(2026, 11, 23)
         with freeze_time("2026-11-18 09:00:00+08:00"):  # two working days later
-            services.cases.receive_supplement(FOOD, case_id, "food-permit")
+            services.cases.review.receive_supplement(FOOD, case_id, "food-permit")
         assert services.cases.load(case_id).items["food-permit"].due == date(2026, 11, 25)
 
     def test_a_refused_approval_leaves_no_event(self, services):
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.accept_item(FOOD, case_id, "food-permit")
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")
         before = event_count(services, case_id)
         with pytest.raises(PrerequisiteNotMet):
-            services.cases.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺")
+            services.cases.review.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺")
         assert event_count(services, case_id) == before
 
     def test_a_completed_case_releases_every_certificate_together(self, services):
@@ -101,7 +102,7 @@ class TestReview:
     def test_every_event_records_who_and_why(self, services):
         case_id = open_restaurant(services, reason="walk-in applicant")
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence", reason="materials complete")
+        services.cases.review.accept_item(AMR, case_id, "business-licence", reason="materials complete")
         events = list(services.cases.events.get(case_id))
         assert events[0].actor == INTAKE and events[0].reason == "walk-in applicant"
         assert events[-1].actor == AMR and events[-1].reason == "materials complete"
@@ -110,14 +111,14 @@ class TestReview:
     def test_an_unknown_item_is_refused_and_leaves_no_event(self, services):
         case_id = open_restaurant(services)
         with pytest.raises(UnknownItem):
-            services.cases.accept_item(AMR, case_id, "liquor-licence")
+            services.cases.review.accept_item(AMR, case_id, "liquor-licence")
         assert event_count(services, case_id) == 1
 
     def test_an_unknown_case_id_is_not_found(self, services):
         with pytest.raises(CaseNotFound):
-            services.cases.accept_item(AMR, "not-a-uuid", "business-licence")
+            services.cases.review.accept_item(AMR, "not-a-uuid", "business-licence")
         with pytest.raises(CaseNotFound):
-            services.cases.accept_item(AMR, "00000000-0000-0000-0000-000000000000", "business-licence")
+            services.cases.review.accept_item(AMR, "00000000-0000-0000-0000-000000000000", "business-licence")
 
     def test_a_past_version_of_a_case_can_be_read(self, services):
         case_id = open_restaurant(services)
@@ -135,8 +136,8 @@ def test_opening_with_materials_records_all_in_one_save_or_nothing(services):
 
     before = services.runner.total_events()
     with pytest.raises(DomainError):
-        services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window", then=receive)
+        services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window", then=receive)
     assert services.runner.total_events() == before
-    saved = services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window",
+    saved = services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window",
                                      then=lambda case: case.submit_material("id-card", "id.pdf", "ab" * 32, INTAKE))
     assert (saved.version, services.runner.total_events()) == (2, before + 2)

@@ -18,10 +18,10 @@ def test_a_conflicting_write_is_retried_on_fresh_state(services):
     def submit_while_someone_else_writes(case):
         calls.append(case.version)
         if len(calls) == 1:  # another process writes between our load and our save
-            other_process.cases.submit_material(INTAKE, case_id, "floor-plan", "plan.pdf", SHA)
+            other_process.cases.intake.submit_material(INTAKE, case_id, "floor-plan", "plan.pdf", SHA)
         case.submit_material("id-card", "id.pdf", SHA, INTAKE)
 
-    saved = services.cases.change(case_id, "test", submit_while_someone_else_writes)
+    saved = services.cases.changes.change(case_id, "test", submit_while_someone_else_writes)
     assert calls == [1, 2]  # the second attempt saw the other write
     case = services.cases.load(case_id)
     assert set(case.materials) == {"id-card", "floor-plan"}
@@ -30,9 +30,9 @@ def test_a_conflicting_write_is_retried_on_fresh_state(services):
 
 def test_an_expected_version_that_is_stale_is_a_conflict_and_writes_nothing(services):
     case_id = open_restaurant(services)
-    services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
+    services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
     with pytest.raises(VersionConflict, match="version 2, not 1"):
-        services.cases.submit_material(INTAKE, case_id, "floor-plan", "p.pdf", SHA, expected_version=1)
+        services.cases.intake.submit_material(INTAKE, case_id, "floor-plan", "p.pdf", SHA, expected_version=1)
     assert event_count(services, case_id) == 2
 
 
@@ -41,11 +41,11 @@ def test_a_conflict_during_a_save_with_an_expected_version_is_reported_not_retri
     case_id = open_restaurant(services)
 
     def conflicting(case):
-        other_process.cases.submit_material(INTAKE, case_id, "floor-plan", "plan.pdf", SHA)
+        other_process.cases.intake.submit_material(INTAKE, case_id, "floor-plan", "plan.pdf", SHA)
         case.submit_material("id-card", "id.pdf", SHA, INTAKE)
 
     with pytest.raises(VersionConflict):
-        services.cases.change(case_id, "test", conflicting, expected_version=1)
+        services.cases.changes.change(case_id, "test", conflicting, expected_version=1)
     assert set(services.cases.load(case_id).materials) == {"floor-plan"}
 
 
@@ -54,11 +54,11 @@ def test_when_every_retry_conflicts_the_command_fails_and_saves_nothing(services
     case_id = open_restaurant(services)
 
     def always_beaten(case):
-        other_process.cases.submit_material(INTAKE, case_id, "floor-plan", "plan.pdf", SHA)
+        other_process.cases.intake.submit_material(INTAKE, case_id, "floor-plan", "plan.pdf", SHA)
         case.submit_material("id-card", "id.pdf", SHA, INTAKE)
 
     with pytest.raises(VersionConflict, match="nothing was saved"):
-        services.cases.change(case_id, "test", always_beaten)
+        services.cases.changes.change(case_id, "test", always_beaten)
     case = services.cases.load(case_id)
     assert "id-card" not in case.materials
     assert case.version == 1 + retry.MAX_ATTEMPTS

@@ -150,7 +150,7 @@ class TestHistory:
     def test_the_history_of_the_application_reads_in_both_languages(self, services):
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.reject_item(AMR, case_id, LICENCE, "经营范围不符")
+        services.cases.review.reject_item(AMR, case_id, LICENCE, "经营范围不符")
         texts = describe_history(services.cases.reads.history(INTAKE, case_id))
         assert [t["en"] for t in texts[-2:]] == ["Reviewer li-amr (amr) rejected item business-licence",
                                                  "Reviewer li-amr (amr) rejected the case"]

@@ -14,7 +14,7 @@ from tests.conftest import AMR, INTAKE, VALID_CODE
 
 def _open(services, key: str = "open-1"):
     with requested(Request(INTAKE.user_id, key, "digest")) as request:
-        saved = services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window")
+        saved = services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window")
     return saved, request
 
 
@@ -22,7 +22,7 @@ def test_the_key_is_in_the_store_exactly_when_the_events_are(any_services):
     saved, request = _open(any_services)
     assert request.written and not request.replayed
     earlier = any_services.cases.recorder.committed_request(INTAKE.user_id, "open-1")
-    assert (earlier.aggregate_id, earlier.version) == (str(saved.case_id), saved.version)
+    assert (earlier.aggregate_id, earlier.version) == (str(saved.id), saved.version)
     assert earlier.notification_id == saved.notification_id
 
 
@@ -30,17 +30,17 @@ def test_a_retry_after_a_commit_opens_no_second_case(any_services):
     first, _ = _open(any_services)
     before = any_services.runner.total_events()
     again, request = _open(any_services)  # the web layer did not find the answer: the command runs again
-    assert request.replayed and again.case_id == first.case_id and again.version == first.version
+    assert request.replayed and again.id == first.id and again.version == first.version
     assert any_services.runner.total_events() == before
 
 
 def test_a_retried_decision_is_answered_not_refused_as_already_decided(any_services):
     case_id = open_restaurant(any_services)
-    any_services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
-    any_services.cases.accept_item(AMR, case_id, "business-licence")
+    any_services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
+    any_services.cases.review.accept_item(AMR, case_id, "business-licence")
     for _ in range(2):  # the second is a retry whose first answer was lost
         with requested(Request(AMR.user_id, "approve-1", "digest")) as request:
-            saved = any_services.cases.approve_item(AMR, case_id, "business-licence")
+            saved = any_services.cases.review.approve_item(AMR, case_id, "business-licence")
     assert request.replayed
     assert saved.version == event_count(any_services, case_id)
     approvals = [e for e in any_services.cases.recorder.select_events(case_id) if e.topic.endswith("ItemApproved")]
@@ -57,11 +57,11 @@ def test_a_write_that_fails_leaves_no_key_so_the_retry_acts(any_services, monkey
 
     monkeypatch.setattr(recorder, "_write", fail)
     with pytest.raises(Busy), requested(Request(INTAKE.user_id, "m-1", "digest")):
-        any_services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
+        any_services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
     assert recorder.committed_request(INTAKE.user_id, "m-1") is None
     monkeypatch.setattr(recorder, "_write", real_write)
     with requested(Request(INTAKE.user_id, "m-1", "digest")) as request:
-        any_services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
+        any_services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
     assert request.written and not request.replayed
 
 
@@ -72,7 +72,7 @@ def test_copies_of_one_request_racing_in_threads_write_once(any_services):
     def send() -> None:
         start.wait()
         with requested(Request(INTAKE.user_id, "same", "digest")) as request:
-            saved = any_services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
+            saved = any_services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
         results.append((saved.version, request.written, request.replayed))
 
     threads = [threading.Thread(target=send) for _ in range(4)]
@@ -88,8 +88,8 @@ def test_copies_of_one_request_racing_in_threads_write_once(any_services):
 def test_the_same_key_of_two_users_are_two_requests(any_services):
     first, _ = _open(any_services, "shared")
     with requested(Request("intake-2", "shared", "digest")) as request:
-        other = any_services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window")
-    assert not request.replayed and other.case_id != first.case_id
+        other = any_services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window")
+    assert not request.replayed and other.id != first.id
 
 
 def test_a_key_another_request_committed_is_refused_not_answered_with_its_result(any_services):
@@ -98,5 +98,6 @@ def test_a_key_another_request_committed_is_refused_not_answered_with_its_result
     _open(any_services, "k")  # request A opened a case with key k
     other_case = open_restaurant(any_services)
     with pytest.raises(IdempotencyKeyReused), requested(Request(INTAKE.user_id, "k", "another digest")):
-        any_services.cases.submit_material(INTAKE, other_case, "id-card", "id.pdf", SHA)  # B collides with A's key
+        # B collides with A's key
+        any_services.cases.intake.submit_material(INTAKE, other_case, "id-card", "id.pdf", SHA)
     assert event_count(any_services, other_case) == 1  # B wrote nothing, and was not told A's case

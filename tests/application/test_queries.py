@@ -27,7 +27,7 @@ def at(text: str) -> datetime:
 
 
 def open_case(services, number: str):
-    return services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆餐饮有限公司", VALID_CODE,
+    return services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆餐饮有限公司", VALID_CODE,
                                     "window", number=number)
 
 
@@ -39,13 +39,13 @@ def escalated(any_services):
     Q escalated (level 1) Wed 18 09:00 and still open."""
     services = any_services
     with freeze_time("2026-11-16 09:00:00+08:00") as clock:
-        p = open_case(services, "YJS20261116-PPPPPP").case_id
-        q = open_case(services, "YJS20261116-QQQQQQ").case_id
-        services.cases.escalate(SUPERVISOR, p, "licence overdue", level=2)
+        p = open_case(services, "YJS20261116-PPPPPP").id
+        q = open_case(services, "YJS20261116-QQQQQQ").id
+        services.cases.supervision.escalate(SUPERVISOR, p, "licence overdue", level=2)
         clock.move_to("2026-11-18 09:00:00+08:00")
-        services.cases.escalate(SUPERVISOR, q, "no answer from food licensing", level=1)
+        services.cases.supervision.escalate(SUPERVISOR, q, "no answer from food licensing", level=1)
         clock.move_to("2026-11-19 15:00:00+08:00")
-        services.cases.resolve_escalation(CHIEF, p, 1, "licence approved")
+        services.cases.supervision.resolve_escalation(CHIEF, p, 1, "licence approved")
     services.runner.catch_up()
     return services
 
@@ -87,7 +87,7 @@ class TestEscalationsBoard:
         q = escalated.queries.case_list(INTAKE, number="YJS20261116-QQQQQQ").rows[0]["case_id"]
         with freeze_time("2026-11-20 10:00:00+08:00"):
             complete_restaurant(escalated, q)
-            saved = escalated.cases.resolve_escalation(SUPERVISOR, q, 1, "case completed")
+            saved = escalated.cases.supervision.resolve_escalation(SUPERVISOR, q, 1, "case completed")
             rows = escalated.queries.escalation_board(SUPERVISOR, after=saved)
         assert [(r["case_number"], r["state"], r["resolution"], r["age_days"]) for r in rows] == [
             ("YJS20261116-PPPPPP", "closed", "licence approved", 3),
@@ -107,19 +107,19 @@ def audited(any_services):
     permit by FOOD Tue 09:00 (11 events); case B: opened Mon 09:00 (1 event)."""
     services = any_services
     with freeze_time("2026-11-16 09:00:00+08:00") as clock:
-        a = open_case(services, "YJS20261116-AAAAAA").case_id
-        services.cases.open_case(INTAKE, "restaurant-opening", "明湖茶餐厅有限公司", VALID_CODE, "online",
+        a = open_case(services, "YJS20261116-AAAAAA").id
+        services.cases.intake.open_case(INTAKE, "restaurant-opening", "明湖茶餐厅有限公司", VALID_CODE, "online",
                                  number="YJS20261116-BBBBBB", reason="filed online")
         submit_all(services, a)
         clock.move_to("2026-11-16 10:00:00+08:00")
-        services.cases.accept_item(AMR, a, "business-licence")
-        services.cases.approve_item(AMR, a, "business-licence", reason="checked")
-        services.cases.issue_certificates(AMR, a, "business-licence")
+        services.cases.review.accept_item(AMR, a, "business-licence")
+        services.cases.review.approve_item(AMR, a, "business-licence", reason="checked")
+        services.cases.review.issue_certificates(AMR, a, "business-licence")
         clock.move_to("2026-11-17 09:00:00+08:00")
-        services.cases.accept_item(FOOD, a, "food-permit")
-        services.cases.record_inspection(FOOD, a, "food-permit", "video", True)
-        services.cases.approve_item(FOOD, a, "food-permit")
-        services.cases.issue_certificates(FOOD, a, "food-permit")  # also completes the case
+        services.cases.review.accept_item(FOOD, a, "food-permit")
+        services.cases.review.record_inspection(FOOD, a, "food-permit", "video", True)
+        services.cases.review.approve_item(FOOD, a, "food-permit")
+        services.cases.review.issue_certificates(FOOD, a, "food-permit")  # also completes the case
     services.runner.catch_up()
     return services, str(a)
 
@@ -181,8 +181,8 @@ class TestAuditLog:
 
     def test_the_case_filter_accepts_the_case_id_a_command_returns(self, audited):
         services, a = audited
-        saved = services.cases.rate(INTAKE, a, 5)  # Saved.case_id is a UUID
-        page = services.queries.audit_log(AUDITOR, case_id=saved.case_id, after=saved)
+        saved = services.cases.intake.rate(INTAKE, a, 5)  # Saved.id is a UUID
+        page = services.queries.audit_log(AUDITOR, case_id=saved.id, after=saved)
         assert page.total == 13
         assert page.rows[0]["type"] == "Rated"
 
@@ -241,11 +241,11 @@ class TestCertificateRegister:
     def test_a_completed_cases_certificates_are_valid_with_holder_type_case_and_date(self, any_services):
         services = any_services
         with freeze_time("2026-11-16 09:00:00+08:00") as clock:
-            case_id = open_case(services, "YJS20261116-CCCCCC").case_id
+            case_id = open_case(services, "YJS20261116-CCCCCC").id
             submit_all(services, case_id)
-            services.cases.accept_item(AMR, case_id, "business-licence")
-            services.cases.approve_item(AMR, case_id, "business-licence")
-            services.cases.issue_certificates(AMR, case_id, "business-licence")
+            services.cases.review.accept_item(AMR, case_id, "business-licence")
+            services.cases.review.approve_item(AMR, case_id, "business-licence")
+            services.cases.review.issue_certificates(AMR, case_id, "business-licence")
             clock.move_to("2026-11-18 23:30:00+08:00")  # late evening: still Wednesday in Shanghai
             complete_food(services, case_id)
         services.runner.catch_up()
@@ -260,14 +260,14 @@ class TestCertificateRegister:
 
     def test_a_held_certificate_of_an_unfinished_case_is_not_found_until_the_case_completes(self, any_services):
         services = any_services
-        case_id = open_case(services, "YJS20261116-HHHHHH").case_id
+        case_id = open_case(services, "YJS20261116-HHHHHH").id
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")
-        services.cases.approve_item(AMR, case_id, "business-licence")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")
         services.runner.catch_up()
         with pytest.raises(NotFound):
             services.queries.certificate("YJS20261116-HHHHHH-01-1")  # not even issued yet
-        services.cases.issue_certificates(AMR, case_id, "business-licence")
+        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
         services.runner.catch_up()
         with pytest.raises(NotFound):
             services.queries.certificate("YJS20261116-HHHHHH-01-1")  # issued, but held
@@ -281,30 +281,30 @@ class TestCertificateRegister:
 
     def test_revoking_a_commitment_after_completion_revokes_only_that_items_certificate(self, any_services):
         services = any_services
-        case_id = open_case(services, "YJS20261116-RRRRRR").case_id
+        case_id = open_case(services, "YJS20261116-RRRRRR").id
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")
-        services.cases.approve_item(AMR, case_id, "business-licence")
-        services.cases.issue_certificates(AMR, case_id, "business-licence")
-        services.cases.accept_item(FOOD, case_id, "food-permit")
-        services.cases.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺符合食品经营条件")
-        services.cases.issue_certificates(FOOD, case_id, "food-permit")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")
+        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")
+        services.cases.review.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺符合食品经营条件")
+        services.cases.review.issue_certificates(FOOD, case_id, "food-permit")
         services.runner.catch_up()
         assert services.queries.certificate("YJS20261116-RRRRRR-02-1")["status"] == "valid"
 
-        services.cases.revoke_commitment(FOOD, case_id, "food-permit", "the kitchen failed verification")
+        services.cases.review.revoke_commitment(FOOD, case_id, "food-permit", "the kitchen failed verification")
         services.runner.catch_up()
         assert services.queries.certificate("YJS20261116-RRRRRR-02-1")["status"] == "revoked"
         assert services.queries.certificate("YJS20261116-RRRRRR-01-1")["status"] == "valid"
 
     def test_a_withdrawn_cases_held_certificates_are_not_verifiable(self, any_services):
         services = any_services
-        case_id = open_case(services, "YJS20261116-WWWWWW").case_id
+        case_id = open_case(services, "YJS20261116-WWWWWW").id
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")
-        services.cases.approve_item(AMR, case_id, "business-licence")
-        services.cases.issue_certificates(AMR, case_id, "business-licence")
-        saved = services.cases.withdraw(INTAKE, case_id, "the applicant gave up the premises")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")
+        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
+        saved = services.cases.intake.withdraw(INTAKE, case_id, "the applicant gave up the premises")
         services.runner.wait_until("Cases", saved.notification_id)
         with pytest.raises(NotFound):
             services.queries.certificate("YJS20261116-WWWWWW-01-1")
@@ -312,14 +312,14 @@ class TestCertificateRegister:
     def test_a_certificate_revoked_before_its_case_completed_was_never_released_and_is_not_found(
             self, any_services):
         services = any_services
-        case_id = open_case(services, "YJS20261116-VVVVVV").case_id
+        case_id = open_case(services, "YJS20261116-VVVVVV").id
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")
-        services.cases.approve_item(AMR, case_id, "business-licence")  # its certificate is not issued yet
-        services.cases.accept_item(FOOD, case_id, "food-permit")
-        services.cases.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺符合食品经营条件")
-        services.cases.issue_certificates(FOOD, case_id, "food-permit")  # held: the case is still open
-        services.cases.revoke_commitment(FOOD, case_id, "food-permit", "verification failed")  # case rejected
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")  # its certificate is not issued yet
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")
+        services.cases.review.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺符合食品经营条件")
+        services.cases.review.issue_certificates(FOOD, case_id, "food-permit")  # held: the case is still open
+        services.cases.review.revoke_commitment(FOOD, case_id, "food-permit", "verification failed")  # case rejected
         services.runner.catch_up()
         assert services.queries.case_list(INTAKE).rows[0]["status"] == "rejected"
         with pytest.raises(NotFound):
@@ -327,12 +327,13 @@ class TestCertificateRegister:
 
     def test_a_rejected_cases_held_certificates_are_not_verifiable(self, any_services):
         services = any_services
-        case_id = open_case(services, "YJS20261116-XXXXXX").case_id
+        case_id = open_case(services, "YJS20261116-XXXXXX").id
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")
-        services.cases.approve_item(AMR, case_id, "business-licence")
-        services.cases.issue_certificates(AMR, case_id, "business-licence")
-        services.cases.reject_item(FOOD, case_id, "food-permit", "the kitchen is unsafe")  # essential: case rejected
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")
+        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
+        # essential: case rejected
+        services.cases.review.reject_item(FOOD, case_id, "food-permit", "the kitchen is unsafe")
         services.runner.catch_up()
         assert services.queries.case_list(INTAKE).rows[0]["status"] == "rejected"
         with pytest.raises(NotFound):
@@ -341,7 +342,7 @@ class TestCertificateRegister:
 
 def complete_food(services, case_id) -> None:
     """Accept, inspect, approve and issue the food permit (the licence is approved already)."""
-    services.cases.accept_item(FOOD, case_id, "food-permit")
-    services.cases.record_inspection(FOOD, case_id, "food-permit", "video", True)
-    services.cases.approve_item(FOOD, case_id, "food-permit")
-    services.cases.issue_certificates(FOOD, case_id, "food-permit")
+    services.cases.review.accept_item(FOOD, case_id, "food-permit")
+    services.cases.review.record_inspection(FOOD, case_id, "food-permit", "video", True)
+    services.cases.review.approve_item(FOOD, case_id, "food-permit")
+    services.cases.review.issue_certificates(FOOD, case_id, "food-permit")

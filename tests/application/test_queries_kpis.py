@@ -25,8 +25,8 @@ RESTAURANT = "restaurant-opening"
 
 
 def open_case(services, number: str, channel: str = "window"):
-    return services.cases.open_case(INTAKE, RESTAURANT, "泉城小馆餐饮有限公司", VALID_CODE, channel,
-                                    number=number).case_id
+    return services.cases.intake.open_case(INTAKE, RESTAURANT, "泉城小馆餐饮有限公司", VALID_CODE, channel,
+                                    number=number).id
 
 
 def build_history(services) -> dict:
@@ -35,29 +35,29 @@ def build_history(services) -> dict:
         a, b, c = open_case(services, "K-A"), open_case(services, "K-B", "online"), open_case(services, "K-C")
         for case_id in (a, b, c):
             submit_all(services, case_id)
-            cases.accept_item(AMR, case_id, "business-licence")
-        cases.approve_item(AMR, a, "business-licence")
-        cases.issue_certificates(AMR, a, "business-licence")
-        cases.accept_item(FOOD, a, "food-permit")
-        cases.request_supplement(FOOD, a, "food-permit", "the floor plan lacks the kitchen", ["floor-plan"])
-        cases.accept_item(FOOD, b, "food-permit")
-        cases.reject_item(AMR, c, "business-licence", "the name is taken")
+            cases.review.accept_item(AMR, case_id, "business-licence")
+        cases.review.approve_item(AMR, a, "business-licence")
+        cases.review.issue_certificates(AMR, a, "business-licence")
+        cases.review.accept_item(FOOD, a, "food-permit")
+        cases.review.request_supplement(FOOD, a, "food-permit", "the floor plan lacks the kitchen", ["floor-plan"])
+        cases.review.accept_item(FOOD, b, "food-permit")
+        cases.review.reject_item(AMR, c, "business-licence", "the name is taken")
 
         clock.move_to("2026-11-17 09:00:00+08:00")
-        cases.receive_supplement(FOOD, a, "food-permit")
+        cases.review.receive_supplement(FOOD, a, "food-permit")
 
         clock.move_to("2026-11-18 09:00:00+08:00")
-        cases.record_inspection(FOOD, a, "food-permit", "video", True)
-        cases.approve_item(FOOD, a, "food-permit")
-        cases.issue_certificates(FOOD, a, "food-permit")
-        cases.rate(INTAKE, a, 4, "quick")
+        cases.review.record_inspection(FOOD, a, "food-permit", "video", True)
+        cases.review.approve_item(FOOD, a, "food-permit")
+        cases.review.issue_certificates(FOOD, a, "food-permit")
+        cases.intake.rate(INTAKE, a, 4, "quick")
 
         clock.move_to("2026-11-24 09:00:00+08:00")
-        cases.approve_item(AMR, b, "business-licence")
-        cases.issue_certificates(AMR, b, "business-licence")
-        cases.approve_on_commitment(FOOD, b, "food-permit", "我承诺符合食品经营条件")
-        cases.issue_certificates(FOOD, b, "food-permit")
-        cases.rate(INTAKE, b, 2, "slow")
+        cases.review.approve_item(AMR, b, "business-licence")
+        cases.review.issue_certificates(AMR, b, "business-licence")
+        cases.review.approve_on_commitment(FOOD, b, "food-permit", "我承诺符合食品经营条件")
+        cases.review.issue_certificates(FOOD, b, "food-permit")
+        cases.intake.rate(INTAKE, b, 2, "slow")
     services.runner.catch_up()
     return {"A": a, "B": b, "C": c}
 
@@ -112,14 +112,14 @@ class TestBundleKpis:
         with freeze_time("2026-11-20 09:00:00+08:00") as clock:  # a Friday
             case_id = open_case(services, "K-W")
             submit_all(services, case_id)
-            services.cases.accept_item(AMR, case_id, "business-licence")  # due Mon 23
-            services.cases.accept_item(FOOD, case_id, "food-permit")  # due Fri 27
+            services.cases.review.accept_item(AMR, case_id, "business-licence")  # due Mon 23
+            services.cases.review.accept_item(FOOD, case_id, "food-permit")  # due Fri 27
             clock.move_to("2026-11-23 17:00:00+08:00")  # the Monday after
-            services.cases.approve_item(AMR, case_id, "business-licence")
-            services.cases.issue_certificates(AMR, case_id, "business-licence")
-            services.cases.record_inspection(FOOD, case_id, "food-permit", "video", True)
-            services.cases.approve_item(FOOD, case_id, "food-permit")
-            services.cases.issue_certificates(FOOD, case_id, "food-permit")
+            services.cases.review.approve_item(AMR, case_id, "business-licence")
+            services.cases.review.issue_certificates(AMR, case_id, "business-licence")
+            services.cases.review.record_inspection(FOOD, case_id, "food-permit", "video", True)
+            services.cases.review.approve_item(FOOD, case_id, "food-permit")
+            services.cases.review.issue_certificates(FOOD, case_id, "food-permit")
         services.runner.catch_up()
         kpis = services.queries.kpis(SUPERVISOR)
         assert kpis["bundles"][RESTAURANT]["cycle_days"] == {"median": 1, "p90": 1}
@@ -209,8 +209,8 @@ class TestRebuild:
     def test_kpis_and_lists_are_the_same_after_rebuilding_the_views_from_the_events(self, history):
         services = history
         case_b = services.queries.case_list(INTAKE, number="K-B").rows[0]["case_id"]
-        services.cases.escalate(SUPERVISOR, open_case(services, "K-D"), "waiting too long", level=3)
-        services.cases.revoke_commitment(SUPERVISOR, case_b, "food-permit", "verification failed")
+        services.cases.supervision.escalate(SUPERVISOR, open_case(services, "K-D"), "waiting too long", level=3)
+        services.cases.review.revoke_commitment(SUPERVISOR, case_b, "food-permit", "verification failed")
         services.runner.catch_up()
 
         def everything() -> dict:

@@ -35,7 +35,7 @@ SEAL_FILE = {"bundles": [{
 def open_case(services: Any, number: str, name: str = "泉城小馆餐饮有限公司", code: str = VALID_CODE,
               bundle: str = "restaurant-opening") -> Any:
     """Open a case at the window with a known number; return what the command saved."""
-    return services.cases.open_case(INTAKE, bundle, name, code, "window", number=number)
+    return services.cases.intake.open_case(INTAKE, bundle, name, code, "window", number=number)
 
 
 def numbers(page: Any) -> list[str]:
@@ -54,7 +54,7 @@ def listed(any_services):
     with freeze_time(MONDAY) as clock:
         open_case(services, A)
         clock.tick(60)
-        b = open_case(services, B, "明湖茶餐厅有限公司", SECOND_CODE).case_id
+        b = open_case(services, B, "明湖茶餐厅有限公司", SECOND_CODE).id
         complete_restaurant(services, b)
         clock.tick(60)
         open_case(services, C, "泉城烧烤有限公司", THIRD_CODE)
@@ -141,11 +141,11 @@ class TestCaseListOverdue:
     def test_a_case_is_overdue_exactly_while_open_with_its_due_date_before_today(self, any_services):
         services = any_services
         with freeze_time(MONDAY) as clock:
-            late = open_case(services, A).case_id
+            late = open_case(services, A).id
             open_case(services, B)  # nothing accepted: projected from opening, licence Tue 17 + food 5 days
             submit_all(services, late)
-            services.cases.accept_item(AMR, late, "business-licence")  # due Tue 17
-            saved = services.cases.accept_item(FOOD, late, "food-permit")  # due Mon 23
+            services.cases.review.accept_item(AMR, late, "business-licence")  # due Tue 17
+            saved = services.cases.review.accept_item(FOOD, late, "food-permit")  # due Mon 23
 
             clock.move_to("2026-11-23 18:00:00+08:00")  # the due date itself: not late yet
             rows = {r["number"]: r for r in services.queries.case_list(INTAKE, after=saved).rows}
@@ -158,11 +158,11 @@ class TestCaseListOverdue:
             assert numbers(services.queries.case_list(INTAKE, overdue=True)) == [A]
             assert numbers(services.queries.case_list(INTAKE, overdue=False)) == [B]
 
-            services.cases.approve_item(AMR, late, "business-licence")
-            services.cases.issue_certificates(AMR, late, "business-licence")
-            services.cases.record_inspection(FOOD, late, "food-permit", "video", True)
-            services.cases.approve_item(FOOD, late, "food-permit")
-            saved = services.cases.issue_certificates(FOOD, late, "food-permit")  # completes, late
+            services.cases.review.approve_item(AMR, late, "business-licence")
+            services.cases.review.issue_certificates(AMR, late, "business-licence")
+            services.cases.review.record_inspection(FOOD, late, "food-permit", "video", True)
+            services.cases.review.approve_item(FOOD, late, "food-permit")
+            saved = services.cases.review.issue_certificates(FOOD, late, "food-permit")  # completes, late
             (row,) = services.queries.case_list(INTAKE, number=A, after=saved).rows
             assert (row["status"], row["due"], row["overdue"]) == ("completed", date(2026, 11, 23), False)
             assert numbers(services.queries.case_list(INTAKE, overdue=True)) == []
@@ -186,7 +186,7 @@ class TestCaseListVisibility:
 
     def test_a_transferred_item_moves_the_case_into_the_new_departments_list(self, listed):
         case_id = listed.queries.case_list(INTAKE, number=A).rows[0]["case_id"]
-        saved = listed.cases.transfer_item(SUPERVISOR, case_id, "business-licence", "psb", "seal first")
+        saved = listed.cases.supervision.transfer_item(SUPERVISOR, case_id, "business-licence", "psb", "seal first")
         assert numbers(listed.queries.case_list(PSB, after=saved)) == [D, A]
         assert numbers(listed.queries.case_list(AMR)) == [C, B]
 
@@ -202,18 +202,18 @@ def queue_cases(any_services):
     services, ids = any_services, {}
     with freeze_time(MONDAY) as clock:
         for n in range(1, 7):
-            ids[n] = open_case(services, f"YJS20261116-Q{n}").case_id
+            ids[n] = open_case(services, f"YJS20261116-Q{n}").id
             clock.tick(60)
         for n in (1, 2, 4, 5, 6):
             submit_all(services, ids[n])
-        services.cases.accept_item(AMR, ids[1], "business-licence")
-        services.cases.accept_item(AMR, ids[4], "business-licence")
-        services.cases.approve_item(AMR, ids[4], "business-licence")
-        services.cases.withdraw(INTAKE, ids[6], "the applicant changed plans")
+        services.cases.review.accept_item(AMR, ids[1], "business-licence")
+        services.cases.review.accept_item(AMR, ids[4], "business-licence")
+        services.cases.review.approve_item(AMR, ids[4], "business-licence")
+        services.cases.intake.withdraw(INTAKE, ids[6], "the applicant changed plans")
         clock.move_to("2026-11-17 09:00:00+08:00")
-        services.cases.accept_item(AMR, ids[2], "business-licence")
-        services.cases.accept_item(AMR, ids[5], "business-licence")
-        services.cases.request_supplement(AMR, ids[5], "business-licence", "the id card is unreadable")
+        services.cases.review.accept_item(AMR, ids[2], "business-licence")
+        services.cases.review.accept_item(AMR, ids[5], "business-licence")
+        services.cases.review.request_supplement(AMR, ids[5], "business-licence", "the id card is unreadable")
     services.runner.catch_up()
     return services, ids
 
@@ -266,7 +266,7 @@ class TestDepartmentQueue:
     def test_an_approved_item_disappears_from_the_queue(self, queue_cases):
         services, ids = queue_cases
         with freeze_time(WEDNESDAY):
-            services.cases.approve_item(AMR, ids[1], "business-licence")
+            services.cases.review.approve_item(AMR, ids[1], "business-licence")
             services.runner.catch_up()
             queue = services.queries.department_queue(AMR, "amr")
         assert [i["case_number"] for i in queue["items"]] == [
@@ -294,13 +294,13 @@ class TestDepartmentQueue:
 class TestReadYourWrites:
     def test_a_query_given_the_saved_command_sees_the_approval_without_an_explicit_catch_up(self, any_services):
         services = any_services
-        case_id = open_case(services, A).case_id
+        case_id = open_case(services, A).id
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
         services.runner.catch_up()
         assert [i["case_number"] for i in services.queries.department_queue(AMR, "amr")["items"]] == [A]
 
-        saved = services.cases.approve_item(AMR, case_id, "business-licence")
+        saved = services.cases.review.approve_item(AMR, case_id, "business-licence")
         stale = services.queries.department_queue(AMR, "amr")  # nobody caught up: the view lags
         fresh = services.queries.department_queue(AMR, "amr", after=saved)
         assert [i["case_number"] for i in stale["items"]] == [A]
@@ -311,5 +311,5 @@ class TestReadYourWrites:
         saved = open_case(services, A)
         assert services.queries.case_list(INTAKE).total == 0
         assert numbers(services.queries.case_list(INTAKE, after=saved)) == [A]
-        saved = services.cases.withdraw(INTAKE, saved.case_id, "changed plans")
+        saved = services.cases.intake.withdraw(INTAKE, saved.id, "changed plans")
         assert services.queries.case_list(INTAKE, after=saved).rows[0]["status"] == "withdrawn"

@@ -12,7 +12,7 @@ def test_a_tick_run_twice_records_each_warning_once(services):
     with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.accept_item(FOOD, case_id, "food-permit")  # due Monday 9 March
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")  # due Monday 9 March
     with freeze_time("2026-03-06 18:00:00+08:00"):  # Friday: 4 of 5 working days used
         first = services.sla.tick()
         second = services.sla.tick()
@@ -25,7 +25,7 @@ def test_breaches_escalate_and_then_rise_a_level_on_the_board(services):
     with freeze_time("2026-03-02 09:00:00+08:00"):
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")  # due Tuesday 3 March
+        services.cases.review.accept_item(AMR, case_id, "business-licence")  # due Tuesday 3 March
     with freeze_time("2026-03-04 09:00:00+08:00"):
         assert services.sla.tick().events == 2  # breached + escalation level 1
     with freeze_time("2026-03-09 09:00:00+08:00"):  # 3 working days later (Thu, Fri, Mon)
@@ -47,9 +47,9 @@ def test_a_waiting_item_whose_prerequisite_was_approved_is_breached_though_nobod
     with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
         case_id = open_restaurant(services)
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")
-        services.cases.approve_item(AMR, case_id, "business-licence")  # the permit's clock: due Monday 9 March
-        services.cases.issue_certificates(AMR, case_id, "business-licence")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")  # the permit's clock: due Monday 9 March
+        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
     with freeze_time("2026-03-10 09:00:00+08:00"):
         report = services.sla.tick()
         services.runner.catch_up()

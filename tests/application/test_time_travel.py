@@ -73,7 +73,7 @@ def test_a_past_state_comes_with_its_bundle_version_and_the_calendar_declared_by
         submit_all(services, case_id)
     with freeze_time("2026-03-03 09:00:00+08:00"):
         services.catalogue.declare_calendar_day(ADMIN, datetime(2026, 3, 6).date(), False, "本地停电")
-        services.cases.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
     with freeze_time("2026-03-04 09:00:00+08:00"):
         services.catalogue.declare_calendar_day(ADMIN, datetime(2026, 3, 9).date(), False, "台风")
     before = services.cases.reads.case_as_of(AUDITOR, case_id, datetime(2026, 3, 2, 12, tzinfo=UTC))

@@ -209,14 +209,15 @@ def open_overdue_case(server: Any) -> tuple[str, str]:
     past = build_services(Settings(database_url=settings.database_url, secret_key="x", audit_key=settings.audit_key),
                           clock=FixedClock(datetime.now(ZoneInfo(settings.timezone)) - timedelta(days=14)))
     window1 = past.users.user("window1").as_actor()
-    saved = past.cases.open_case(window1, BUNDLE, OVERDUE_APPLICANT, demo_credit_code(77), "window", "browser test")
-    case_id = str(saved.case_id)
-    for key in past.cases.load(saved.case_id).material_defs:
-        past.cases.submit_material(window1, case_id, key, f"{key}.pdf", hashlib.sha256(key.encode()).hexdigest())
-    past.cases.accept_item(past.users.user("reviewer-amr").as_actor(), case_id, "business-licence")
+    saved = past.cases.intake.open_case(window1, BUNDLE, OVERDUE_APPLICANT, demo_credit_code(77), "window",
+                                        "browser test")
+    case_id = str(saved.id)
+    for key in past.cases.load(saved.id).material_defs:
+        past.cases.intake.submit_material(window1, case_id, key, f"{key}.pdf", hashlib.sha256(key.encode()).hexdigest())
+    past.cases.review.accept_item(past.users.user("reviewer-amr").as_actor(), case_id, "business-licence")
     report = server.services.sla.tick()
     assert report.events >= 2  # the breach and the automatic escalation (other cases may add warnings)
-    case = server.services.cases.load(saved.case_id)
+    case = server.services.cases.load(saved.id)
     assert case.items["business-licence"].breached and [e.is_open for e in case.escalations] == [True]
     server.services.runner.catch_up()  # the board reads the read models
     return case_id, case.number

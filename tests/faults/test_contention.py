@@ -48,10 +48,10 @@ def test_eight_deciders_of_one_item_record_exactly_one_decision(database_url, tm
         token = call(servers[0].port, "POST", "/api/v1/auth/token",
                      {"username": AMR.user_id, "password": PASSWORD}).json()["token"]
         for number in range(ROUNDS):
-            case_id = services.cases.open_case(INTAKE, "restaurant-opening", f"并发{number}餐饮有限公司",
-                                               VALID_CODE, "window").case_id
-            services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", "ab" * 32)
-            version = services.cases.accept_item(AMR, case_id, "business-licence").version
+            case_id = services.cases.intake.open_case(INTAKE, "restaurant-opening", f"并发{number}餐饮有限公司",
+                                               VALID_CODE, "window").id
+            services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", "ab" * 32)
+            version = services.cases.review.accept_item(AMR, case_id, "business-licence").version
             barrier = threading.Barrier(DECIDERS)
             with ThreadPoolExecutor(DECIDERS) as pool:
                 futures = [pool.submit(_decide, servers[n % 2], token,

@@ -87,7 +87,7 @@ def dense(services) -> bool:
 def test_a_deleted_log_row_is_named_by_verify_instead_of_jamming_the_follower(recorded):
     services, a, _ = recorded
     execute(services, delete(audit_log).where(audit_log.c.position == log_position(services, a, 3)))
-    services.cases.rate(INTAKE, a, 5)  # a new event: the follower must still append it
+    services.cases.intake.rate(INTAKE, a, 5)  # a new event: the follower must still append it
     report = services.audit.verify(None)  # raised IntegrityError (duplicate position) before the fix
     assert (str(a), 3) in named(report) and not report["ok"]
     assert report["not_yet_logged"] == 0
@@ -95,7 +95,7 @@ def test_a_deleted_log_row_is_named_by_verify_instead_of_jamming_the_follower(re
 
 def test_two_followers_racing_on_sqlite_both_finish_and_positions_stay_dense(recorded_sqlite):
     services, a, _ = recorded_sqlite
-    services.cases.rate(INTAKE, a, 4)
+    services.cases.intake.rate(INTAKE, a, 4)
     engine = services.runner.engine
     other = AuditLog(engine, services.event_recorders(), services.audit_log.key)  # another process's follower
     raced = []
@@ -119,7 +119,7 @@ def test_two_followers_racing_on_sqlite_both_finish_and_positions_stay_dense(rec
 
 def test_a_log_entry_moved_to_another_case_is_caught(recorded):
     services, a, b = recorded
-    services.cases.rate(INTAKE, a, 5)
+    services.cases.intake.rate(INTAKE, a, 5)
     services.audit_log.follow()  # logged, not yet in a checkpoint
     last = services.cases.load(a).version
     execute(services, update(audit_log).where(audit_log.c.originator_id == str(a), audit_log.c.version == last)
@@ -141,7 +141,7 @@ def test_on_sqlite_a_reused_row_id_names_the_deleted_event_and_the_unlogged_one(
 
 def test_a_hole_in_the_log_positions_is_reported(recorded):
     services, a, _ = recorded
-    services.cases.rate(INTAKE, a, 5)
+    services.cases.intake.rate(INTAKE, a, 5)
     services.audit_log.follow()
     last = services.audit_log.size() - 1
     execute(services, update(audit_log).where(audit_log.c.position == last).values(position=last + 7))
@@ -184,7 +184,7 @@ def test_the_server_does_not_sign_over_a_log_that_contradicts_its_last_checkpoin
                 t.c.originator_id == a)).all():
             connection.execute(update(audit_log).where(
                 (audit_log.c.originator_id == str(a)) & (audit_log.c.version == version)).values(event_hash=digest))
-    services.cases.rate(INTAKE, a, 5)
+    services.cases.intake.rate(INTAKE, a, 5)
     before = services.audit_log.checkpoints()
     with pytest.raises(RuntimeError, match="size"):
         services.audit_log.checkpoint(force=True)
@@ -195,7 +195,7 @@ def test_the_server_does_not_sign_over_a_log_that_contradicts_its_last_checkpoin
 
 def test_a_checkpoint_that_is_not_due_reads_no_log_and_a_due_one_streams_it(recorded, monkeypatch):
     services, a, _ = recorded
-    services.cases.rate(INTAKE, a, 5)
+    services.cases.intake.rate(INTAKE, a, 5)
     services.audit_log.follow()
     expected = ov.merkle_root(services.audit_log.leaf_hashes())
 
@@ -211,7 +211,7 @@ def test_a_checkpoint_that_is_not_due_reads_no_log_and_a_due_one_streams_it(reco
 
 def test_two_signers_at_once_do_not_fail(recorded):
     services, a, _ = recorded
-    services.cases.rate(INTAKE, a, 5)
+    services.cases.intake.rate(INTAKE, a, 5)
     services.audit_log.follow()
     other = AuditLog(services.runner.engine, services.event_recorders(), services.audit_log.key)
     signed = services.audit_log.checkpoint(force=True)

@@ -155,7 +155,7 @@ def test_a_modified_checkpoint_is_refused(recorded):
 def test_events_recorded_after_the_checkpoint_are_logged_by_the_next_verify(recorded):
     services, a, _ = recorded
     before = services.audit_log.size()
-    services.cases.rate(INTAKE, a, 5)
+    services.cases.intake.rate(INTAKE, a, 5)
     report = services.audit.verify(None)
     assert report["ok"] and services.audit_log.size() == before + 1
     assert services.audit_log.checkpoints()[-1]["size"] == before  # not signed until due or asked

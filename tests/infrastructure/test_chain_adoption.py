@@ -81,7 +81,7 @@ def test_an_old_database_gets_the_columns_and_every_row_hashed(database_url):
     assert report["cases_checked"] == 2 and report["events_checked"] == services.runner.total_events()
     history = services.cases.reads.history(ADMIN, done)
     assert history[0]["prev_hash"] == "00" * 32 and history[-1]["hash"] == services.cases.reads.chain_head(done)
-    services.cases.rate(services.users.find_actor("li"), done, 5)  # new events chain onto the adopted ones
+    services.cases.intake.rate(services.users.find_actor("li"), done, 5)  # new events chain onto the adopted ones
     assert services.audit.verify(None, done)["ok"] is True
     assert services.audit.verify(None, pending)["ok"] is True
 

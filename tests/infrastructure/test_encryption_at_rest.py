@@ -58,9 +58,9 @@ def record_personal_data(services: Services) -> Any:
     services.users.add_user(ADMIN, "window9", "Ample-Horse-Battery-9", "intake", display_name=DISPLAY_NAME)
     case_id = open_restaurant(services)
     complete_restaurant(services, case_id)
-    services.cases.rate(INTAKE, case_id, 5, COMMENT)
+    services.cases.intake.rate(INTAKE, case_id, 5, COMMENT)
     other = open_restaurant(services)
-    services.cases.submit_material(INTAKE, other, "id-card", FILENAME, SHA)
+    services.cases.intake.submit_material(INTAKE, other, "id-card", FILENAME, SHA)
     services.petitions.submit(INTAKE, NAME, CODE, "占道施工", PETITION_TEXT, "hotline")
     services.runner.catch_up()
     return case_id
@@ -121,7 +121,7 @@ def test_a_store_written_in_clear_keeps_opening_with_a_key_and_mixes_both(databa
     submit_all(before, case_id)
     after = services_with(database_url, KEY)
     assert after.cases.load(case_id).version == 3  # clear rows, read by a process that has a key
-    after.cases.accept_item(AMR, case_id, "business-licence")
+    after.cases.review.accept_item(AMR, case_id, "business-licence")
     states = case_rows(after, case_id)
     assert [s.startswith(b"{") for s in states] == [True, True, True, False]
     assert states[-1].startswith(MAGIC + key_id_of(KEY))
@@ -145,7 +145,7 @@ def test_rotation_new_key_writes_old_keys_still_read(database_url):
     first = services_with(database_url, KEY)
     case_id = open_restaurant(first)
     rotated = services_with(database_url, OTHER_KEY, old=f" {KEY} ,")
-    rotated.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
+    rotated.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
     assert [s[len(MAGIC):len(MAGIC) + 8] for s in case_rows(rotated, case_id)] == [key_id_of(KEY),
                                                                                   key_id_of(OTHER_KEY)]
     assert services_with(database_url, OTHER_KEY, old=KEY).cases.load(case_id).version == 2
@@ -175,7 +175,7 @@ def test_verify_bundle_time_travel_snapshots_and_rebuild_work_encrypted(database
     case_id = record_personal_data(services)
     long_case = open_restaurant(services)
     for n in range(55):
-        services.cases.submit_material(INTAKE, long_case, "id-card", f"id-{n}.pdf", SHA)
+        services.cases.intake.submit_material(INTAKE, long_case, "id-card", f"id-{n}.pdf", SHA)
     snapshots = services.cases.snapshots.recorder.select_events(long_case)
     assert [s.originator_version for s in snapshots] == [50] and snapshots[0].state.startswith(MAGIC)
     assert services.audit.checkpoint(None) is not None

@@ -57,7 +57,7 @@ def test_a_multi_event_command_is_written_all_or_nothing(any_services):
 def test_notification_ids_increase_and_every_event_is_in_the_log(any_services):
     first = open_restaurant(any_services)
     second = open_restaurant(any_services)
-    any_services.cases.submit_material(INTAKE, first, "id-card", "id.pdf", SHA)
+    any_services.cases.intake.submit_material(INTAKE, first, "id-card", "id.pdf", SHA)
     log = any_services.cases.recorder.select_notifications(start=None, limit=10)
     assert [n.originator_id for n in log] == [first, second, first]
     assert [n.id for n in log] == sorted(n.id for n in log)
@@ -67,7 +67,7 @@ def test_notification_ids_increase_and_every_event_is_in_the_log(any_services):
 def test_select_events_filters_by_version_range_and_order(any_services):
     case_id = open_restaurant(any_services)
     for _ in range(3):
-        any_services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
+        any_services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
     recorder = any_services.cases.recorder
     assert [e.originator_version for e in recorder.select_events(case_id, gt=1, lte=3)] == [2, 3]
     assert [e.originator_version for e in recorder.select_events(case_id, desc=True, limit=2)] == [4, 3]
@@ -76,7 +76,7 @@ def test_select_events_filters_by_version_range_and_order(any_services):
 def test_long_cases_are_snapshotted_and_load_the_same(any_services):
     case_id = open_restaurant(any_services)
     for n in range(60):
-        any_services.cases.submit_material(INTAKE, case_id, "id-card", f"id-{n}.pdf", SHA)
+        any_services.cases.intake.submit_material(INTAKE, case_id, "id-card", f"id-{n}.pdf", SHA)
     snapshots = any_services.cases.snapshots.recorder.select_events(case_id)
     assert [s.originator_version for s in snapshots] == [50]
     from_snapshot = make_services(any_services.settings.database_url).cases.load(case_id)

@@ -142,7 +142,7 @@ def test_a_gap_in_postgres_notification_ids_is_not_waited_for(postgres_url):
     clash = StoredEvent(case_id, 1, "domain.case.events:Opened", b"{}")
     with pytest.raises(IntegrityError):  # loses its version check, burns a sequence value
         services.cases.recorder.insert_events([clash])
-    saved = services.cases.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
+    saved = services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
     ids = [n.id for n in services.cases.recorder.select_notifications(start=None, limit=10)]
     assert ids[-1] - ids[-2] == 2  # the gap
     services.runner.wait_until("Cases", saved.notification_id)
@@ -154,7 +154,7 @@ def test_read_models_follow_the_case_through_its_life(services):
     services.runner.reset()
     case_id = open_restaurant(services)
     submit_all(services, case_id)
-    saved = services.cases.accept_item(AMR, case_id, "business-licence")
+    saved = services.cases.review.accept_item(AMR, case_id, "business-licence")
     services.runner.wait_until("Cases", saved.notification_id)
     row = services.queries.store.case_row(str(case_id))
     assert (row["status"], row["materials"], row["version"]) == ("open", 2, 4)

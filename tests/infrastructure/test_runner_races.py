@@ -22,9 +22,9 @@ def test_a_runner_never_writes_back_rows_another_runner_changed_between_its_batc
     def between_rounds(_count):
         rounds.append(1)
         if len(rounds) == 1:
-            services.cases.escalate(SUPERVISOR, case_id, "first", 1)
+            services.cases.supervision.escalate(SUPERVISOR, case_id, "first", 1)
             second.catch_up()  # the other runner applies the first escalation
-            services.cases.escalate(SUPERVISOR, case_id, "second", 2)  # the first runner applies this one
+            services.cases.supervision.escalate(SUPERVISOR, case_id, "second", 2)  # the first runner applies this one
 
     first.catch_up(progress=between_rounds)
     row = services.queries.store.case_row(str(case_id))
@@ -45,7 +45,7 @@ def test_read_your_writes_goes_round_again_when_another_runner_wins_the_race(ser
         return original_move(connection, application, positions, last)
 
     services.runner._move = lose_once
-    saved = services.cases.escalate(SUPERVISOR, case_id, "mine", 1)
+    saved = services.cases.supervision.escalate(SUPERVISOR, case_id, "mine", 1)
     board = services.queries.escalation_board(SUPERVISOR, "open", after=saved)
     assert [row["reason"] for row in board] == ["mine"]
 
@@ -78,5 +78,5 @@ def test_text_no_database_can_store_never_reaches_an_event(services, text):
 
     case_id = open_restaurant(services)
     with pytest.raises(InvalidValue):
-        services.cases.escalate(SUPERVISOR, case_id, text, 1)
+        services.cases.supervision.escalate(SUPERVISOR, case_id, text, 1)
     assert services.cases.load(case_id).version == 1

@@ -18,13 +18,13 @@ def main(url: str, mode: str, *args: str) -> None:
     if mode == "init":
         print(json.dumps(services.init_schema()))
     elif mode == "open":
-        ids = [str(services.cases.open_case(INTAKE, "restaurant-opening", "并发测试公司",
-                                            "91110000600037341L", "online").case_id)
+        ids = [str(services.cases.intake.open_case(INTAKE, "restaurant-opening", "并发测试公司",
+                                            "91110000600037341L", "online").id)
                for _ in range(int(args[0]))]
         print(json.dumps(ids))
     elif mode == "submit":
         for n in range(int(args[1])):
-            services.cases.submit_material(INTAKE, args[0], "id-card", f"id-{n}.pdf", "cd" * 32)
+            services.cases.intake.submit_material(INTAKE, args[0], "id-card", f"id-{n}.pdf", "cd" * 32)
         print(json.dumps("ok"))
 
 

@@ -281,7 +281,7 @@ def test_a_checkpoint_signed_while_verify_runs_is_no_problem(any_api, monkeypatc
 
     def checkpoints():  # just before the verifier reads the checkpoints, the keeper logs and signs one more
         if not signed:
-            keeper.cases.escalate(keeper.users.find_actor("supervisor"), case_id, "late")
+            keeper.cases.supervision.escalate(keeper.users.find_actor("supervisor"), case_id, "late")
             signed.append(keeper.audit_log.checkpoint(force=True))
         return original()
 

@@ -127,7 +127,7 @@ def test_projections_rebuild_reports_what_it_did_and_status_shows_the_lag(cli):
     assert f"rebuilt: {events} events" in rebuilt.output and "events/s" in rebuilt.output
     status = cli("projections", "status")
     assert status.exit_code == 0 and "behind 0" in status.output and "behind 1" not in status.output
-    services.cases.open_case(INTAKE, "restaurant-opening", "新开一家店", "91110000600037341L", "window")
+    services.cases.intake.open_case(INTAKE, "restaurant-opening", "新开一家店", "91110000600037341L", "window")
     lagging = cli("projections", "status")
     assert "cases      Cases      position" in lagging.output and "behind 1" in lagging.output
 
@@ -187,15 +187,15 @@ def test_sla_whatif_prints_what_a_tighter_policy_would_have_changed_and_writes_n
     services = make_services(cli.url)
     services.catalogue.publish_file(restaurant_file(), ADMIN)
     with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
-        case_id = services.cases.open_case(INTAKE, "restaurant-opening", "某餐馆", "91110000600037341L",
-                                           "window").case_id
+        case_id = services.cases.intake.open_case(INTAKE, "restaurant-opening", "某餐馆", "91110000600037341L",
+                                           "window").id
         submit_all(services, case_id)
-        services.cases.accept_item(AMR, case_id, "business-licence")  # 1 day: due Tuesday
-        services.cases.approve_item(AMR, case_id, "business-licence")  # decided Monday
-        services.cases.accept_item(FOOD, case_id, "food-permit")  # 5 days: due Monday 9 March
+        services.cases.review.accept_item(AMR, case_id, "business-licence")  # 1 day: due Tuesday
+        services.cases.review.approve_item(AMR, case_id, "business-licence")  # decided Monday
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")  # 5 days: due Monday 9 March
     with freeze_time("2026-03-06 09:00:00+08:00"):  # Friday: on time now, late under half the limit
-        services.cases.record_inspection(FOOD, case_id, "food-permit", "video", True)
-        services.cases.approve_item(FOOD, case_id, "food-permit")
+        services.cases.review.record_inspection(FOOD, case_id, "food-permit", "video", True)
+        services.cases.review.approve_item(FOOD, case_id, "food-permit")
     events = services.runner.total_events()
     with freeze_time("2026-03-10 09:00:00+08:00"):
         result = cli("sla", "whatif", "--time-limit-scale", "0.5")

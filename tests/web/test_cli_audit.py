@@ -305,7 +305,7 @@ def test_a_bundle_written_while_the_server_keeps_its_log_verifies(cli, two_cases
     original = audit_bundle._events
 
     def keep_the_log() -> None:
-        server.cases.escalate(SUPERVISOR, pending, "late")
+        server.cases.supervision.escalate(SUPERVISOR, pending, "late")
         server.audit_log.follow()
         assert server.audit_log.checkpoint(force=True) is not None
 

@@ -8,7 +8,8 @@ from flask import Response, jsonify
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from application.cases.core import Saved
+from application.cases import commands
+from application.common.changes import Saved
 from application.common.errors import InvalidInput, NotFound
 from application.common.idempotency import Earlier
 from web.api.core import actor, case_json, case_response, error_docs, if_match, last_writes, services
@@ -65,7 +66,7 @@ def _answer(saved: Saved, status: int = 200) -> Response:
 def open_case(body: dict[str, Any]) -> Response:
     """Open a case at the single window (intake); the caller becomes its first-contact owner."""
     applicant = body["applicant"]
-    saved = services().cases.open_case(actor(), body["bundle"], applicant["name"], applicant["credit_code"],
+    saved = services().cases.intake.open_case(actor(), body["bundle"], applicant["name"], applicant["credit_code"],
                                        body["channel"], reason=body["reason"])
     return _answer(saved, 201)
 
@@ -107,7 +108,7 @@ def history(case_id: str) -> list[dict[str, Any]]:
 @_keyed(200)
 def submit_material(body: dict[str, Any], case_id: str) -> Response:
     """Record a submitted material (intake)."""
-    return _answer(services().cases.submit_material(
+    return _answer(services().cases.intake.submit_material(
         actor(), case_id, body["key"], body["filename"], body["sha256"], body["reason"], if_match()))
 
 
@@ -118,25 +119,16 @@ def submit_material(body: dict[str, Any], case_id: str) -> Response:
 @_keyed(200)
 def accept_with_deficiency(body: dict[str, Any], case_id: str) -> Response:
     """Accept the case although excusable materials are missing (容缺受理, intake)."""
-    return _answer(services().cases.accept_with_deficiency(
+    return _answer(services().cases.intake.accept_with_deficiency(
         actor(), case_id, body["missing"], body["supplement_due"], body["reason"], if_match()))
 
 
-ITEM_ACTIONS = {
-    "accept": lambda c, a, case, item, b, v: c.accept_item(a, case, item, b["reason"], v),
-    "request-supplement": lambda c, a, case, item, b, v: c.request_supplement(
-        a, case, item, b["reason"], b["materials"], v),
-    "supplement": lambda c, a, case, item, b, v: c.receive_supplement(a, case, item, b["reason"], v),
-    "inspect": lambda c, a, case, item, b, v: c.record_inspection(
-        a, case, item, b["method"], b["passed"], b["reason"], v),
-    "approve": lambda c, a, case, item, b, v: c.approve_item(a, case, item, b["reason"], v),
-    "commit": lambda c, a, case, item, b, v: c.approve_on_commitment(a, case, item, b["commitment"], b["reason"], v),
-    "reject": lambda c, a, case, item, b, v: c.reject_item(a, case, item, b["reason"], v),
-    "issue": lambda c, a, case, item, b, v: c.issue_certificates(a, case, item, b["reason"], v),
-    "revoke": lambda c, a, case, item, b, v: c.revoke_commitment(a, case, item, b["reason"], v),
-    "transfer": lambda c, a, case, item, b, v: c.transfer_item(a, case, item, b["to_department"], b["reason"], v),
-    "urge": lambda c, a, case, item, b, v: c.urge(a, case, item, b["reason"], v),
-    "assign": lambda c, a, case, item, b, v: c.assign_item(a, case, item, b["reviewer"], b["reason"], v),
+ITEM_COMMANDS: dict[str, type[commands.ItemCommand]] = {  # the last part of the address: which command
+    "accept": commands.AcceptItem, "request-supplement": commands.RequestSupplement,
+    "supplement": commands.ReceiveSupplement, "inspect": commands.RecordInspection, "approve": commands.ApproveItem,
+    "commit": commands.ApproveOnCommitment, "reject": commands.RejectItem, "issue": commands.IssueCertificates,
+    "revoke": commands.RevokeCommitment, "transfer": commands.TransferItem, "urge": commands.Urge,
+    "assign": commands.AssignItem,
 }
 
 
@@ -149,12 +141,13 @@ def item_action(body: dict[str, Any], case_id: str, item: str, action: str) -> R
     """A reviewer's command on an item: accept, request-supplement, supplement, inspect, approve, commit,
     reject, issue, revoke, transfer (supervisors may also revoke and transfer, urge: 催办, and assign to a
     reviewer: {"reviewer"})."""
-    command = ITEM_ACTIONS.get(action)
+    kind = ITEM_COMMANDS.get(action)
     if action == "inspect" and body["passed"] is None:
         raise InvalidInput("passed: say whether the inspection passed", {"passed": ["required for inspect"]})
-    if command is None:
-        raise NotFound(f"no item action {action!r}; one of {', '.join(ITEM_ACTIONS)}")
-    return _answer(command(services().cases, actor(), case_id, item, body, if_match()))
+    if kind is None:
+        raise NotFound(f"no item action {action!r}; one of {', '.join(ITEM_COMMANDS)}")
+    command = commands.build(kind, actor(), case_id, if_match(), {**body, "item": item})
+    return _answer(commands.handle(services().cases, command))
 
 
 @blp.post("/<string:case_id>/escalations")
@@ -164,7 +157,8 @@ def item_action(body: dict[str, Any], case_id: str, item: str, action: str) -> R
 @_keyed(201)
 def escalate(body: dict[str, Any], case_id: str) -> Response:
     """Put the case under supervision (supervisor)."""
-    return _answer(services().cases.escalate(actor(), case_id, body["reason"], body["level"], if_match()), 201)
+    supervision = services().cases.supervision
+    return _answer(supervision.escalate(actor(), case_id, body["reason"], body["level"], if_match()), 201)
 
 
 @blp.post("/<string:case_id>/escalations/<int:number>/resolve")
@@ -174,7 +168,8 @@ def escalate(body: dict[str, Any], case_id: str) -> Response:
 @_keyed(200)
 def resolve(body: dict[str, Any], case_id: str, number: int) -> Response:
     """Close escalation ``number`` (supervisor)."""
-    return _answer(services().cases.resolve_escalation(actor(), case_id, number, body["reason"], if_match()))
+    supervision = services().cases.supervision
+    return _answer(supervision.resolve_escalation(actor(), case_id, number, body["reason"], if_match()))
 
 
 @blp.post("/<string:case_id>/escalations/<int:number>/raise")
@@ -184,7 +179,7 @@ def resolve(body: dict[str, Any], case_id: str, number: int) -> Response:
 @_keyed(200)
 def raise_escalation(body: dict[str, Any], case_id: str, number: int) -> Response:
     """Take an open escalation a level up (提级督办, supervisor)."""
-    return _answer(services().cases.raise_escalation(actor(), case_id, number, body["reason"], if_match()))
+    return _answer(services().cases.supervision.raise_escalation(actor(), case_id, number, body["reason"], if_match()))
 
 
 @blp.post("/<string:case_id>/withdraw")
@@ -194,7 +189,7 @@ def raise_escalation(body: dict[str, Any], case_id: str, number: int) -> Respons
 @_keyed(200)
 def withdraw(body: dict[str, Any], case_id: str) -> Response:
     """Withdraw the case (intake)."""
-    return _answer(services().cases.withdraw(actor(), case_id, body["reason"], if_match()))
+    return _answer(services().cases.intake.withdraw(actor(), case_id, body["reason"], if_match()))
 
 
 @blp.post("/<string:case_id>/owner")
@@ -204,7 +199,7 @@ def withdraw(body: dict[str, Any], case_id: str) -> Response:
 @_keyed(200)
 def reassign(body: dict[str, Any], case_id: str) -> Response:
     """Hand the case to another first-contact owner (the owner or a supervisor)."""
-    return _answer(services().cases.reassign_owner(actor(), case_id, body["owner"], body["reason"], if_match()))
+    return _answer(services().cases.intake.reassign_owner(actor(), case_id, body["owner"], body["reason"], if_match()))
 
 
 @blp.post("/<string:case_id>/rating")
@@ -214,4 +209,4 @@ def reassign(body: dict[str, Any], case_id: str) -> Response:
 @_keyed(200)
 def rate(body: dict[str, Any], case_id: str) -> Response:
     """Record the applicant's rating of a closed case (intake)."""
-    return _answer(services().cases.rate(actor(), case_id, body["score"], body["comment"], if_match()))
+    return _answer(services().cases.intake.rate(actor(), case_id, body["score"], body["comment"], if_match()))

@@ -71,7 +71,7 @@ def case_response(saved: Any, status: int = 200) -> Response:
     """The case exactly as a write left it, with its version as ETag (and Location when created)."""
     from web.api.schemas import CaseOut
 
-    case = services().cases.load(saved.case_id, saved.version)
+    case = services().cases.load(saved.id, saved.version)
     cases = services().cases
     response = jsonify(CaseOut().dump({**case_json(case, cases.reads.case_due(case)),
                                        "chain_head": cases.reads.chain_head(case.id, case.version)}))

@@ -8,8 +8,8 @@ from flask import Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from application.common.changes import Saved
 from application.common.idempotency import Earlier
-from application.petitions.application import PetitionSaved
 from domain.petition.aggregate import Petition
 from web.api.core import LastWrites, actor, error_docs, if_match, services
 from web.api.idempotency import idempotent
@@ -58,9 +58,9 @@ def petition_json(petition: Petition) -> dict[str, Any]:
     }
 
 
-def petition_response(saved: PetitionSaved, status: int = 200) -> Response:
+def petition_response(saved: Saved, status: int = 200) -> Response:
     """The petition exactly as a write left it, with its version as ETag (and Location when created)."""
-    petition = services().petitions.load(saved.petition_id, saved.version)
+    petition = services().petitions.load(saved.id, saved.version)
     response = jsonify(PetitionOut().dump(petition_json(petition)))
     response.status_code = status
     response.headers["ETag"] = f'"{petition.version}"'
@@ -74,14 +74,14 @@ def _keyed(status: int) -> Any:
     return idempotent(lambda earlier, status, *_, **__: petition_response(_saved_of(earlier), status), status)
 
 
-def _saved_of(earlier: Earlier) -> PetitionSaved:
+def _saved_of(earlier: Earlier) -> Saved:
     """What a repeated request's first write returned; its caller's next read includes it, as after the first."""
     saved = services().petitions.saved_of(earlier)
     petition_writes().record(actor().user_id, saved.notification_id)
     return saved
 
 
-def _answer(saved: PetitionSaved, status: int = 200) -> Response:
+def _answer(saved: Saved, status: int = 200) -> Response:
     """The petition after a write; remembered for read-your-writes."""
     petition_writes().record(actor().user_id, saved.notification_id)
     return petition_response(saved, status)

@@ -29,9 +29,9 @@ def recorded(ui):
     services = ui.services
     done = open_restaurant(services, reason="申请人现场递交")
     submit_all(services, done)
-    services.cases.accept_item(AMR, done, "business-licence")
-    services.cases.approve_item(AMR, done, "business-licence", reason="材料齐全，符合条件")
-    services.cases.issue_certificates(AMR, done, "business-licence")
+    services.cases.review.accept_item(AMR, done, "business-licence")
+    services.cases.review.approve_item(AMR, done, "business-licence", reason="材料齐全，符合条件")
+    services.cases.review.issue_certificates(AMR, done, "business-licence")
     open_one = open_restaurant(services)
     services.runner.catch_up()
     ui.login_as("auditor")

@@ -70,7 +70,7 @@ def test_an_unknown_case_is_a_404_page(ui):
 
 
 def test_the_page_shows_the_header_items_materials_and_escalations(ui, case_id):
-    ui.services.cases.escalate(SUPERVISOR, case_id, "applicant complained at the window")
+    ui.services.cases.supervision.escalate(SUPERVISOR, case_id, "applicant complained at the window")
     ui.login_as("reviewer")
     page = ui.page(f"/cases/{case_id}")
     case = ui.services.cases.reads.get_case(AMR, case_id)
@@ -85,7 +85,7 @@ def test_the_page_shows_the_header_items_materials_and_escalations(ui, case_id):
 
 def test_a_deficiency_and_a_missing_material_are_shown(ui):
     case_id = open_case(ui.services, materials=False)
-    ui.services.cases.accept_with_deficiency(INTAKE, case_id, ["floor-plan"],
+    ui.services.cases.intake.accept_with_deficiency(INTAKE, case_id, ["floor-plan"],
                                              ui.services.clock.today() + timedelta(days=10))
     ui.login_as("intake")
     page = ui.page(f"/cases/{case_id}")
@@ -162,7 +162,7 @@ def test_a_reviewer_without_an_item_in_the_case_cannot_force_an_action(ui, case_
 
 def test_an_item_on_a_colleagues_desk_is_not_offered(ui, case_id):
     ui.services.users.add_user(Actor("admin", Role.ADMIN), "amr2", "password-for-tests", "reviewer", "amr")
-    ui.services.cases.assign_item(SUPERVISOR, case_id, "business-licence", "amr2", "amr2 takes it")
+    ui.services.cases.supervision.assign_item(SUPERVISOR, case_id, "business-licence", "amr2", "amr2 takes it")
     ui.login_as("reviewer")
     page = ui.page(f"/cases/{case_id}")
     assert actions(page) == set() and "amr2" in page
@@ -173,7 +173,7 @@ def test_a_stale_page_gets_the_reload_message_and_nothing_is_recorded(ui, case_i
     ui.login_as("reviewer")
     page = ui.page(f"/cases/{case_id}")
     shown = version_on(page)
-    ui.services.cases.escalate(SUPERVISOR, case_id, "someone else wrote meanwhile")
+    ui.services.cases.supervision.escalate(SUPERVISOR, case_id, "someone else wrote meanwhile")
     before = ui.services.runner.total_events()
     response = act(ui, case_id, "business-licence", "accept", version=shown)
     page = response.get_data(as_text=True)
@@ -202,7 +202,7 @@ def test_a_rejection_with_its_reason_is_recorded(ui, case_id):
 
 
 def test_an_approval_waiting_for_its_prerequisites_is_not_offered_and_refused_if_forced(ui, case_id):
-    ui.services.cases.accept_item(FOOD, case_id, "food-permit")
+    ui.services.cases.review.accept_item(FOOD, case_id, "food-permit")
     ui.login_as("food")
     page = ui.page(f"/cases/{case_id}")
     assert ("food-permit", "approve") not in actions(page) and "前置事项审批通过后方可审批" in page
@@ -211,8 +211,8 @@ def test_an_approval_waiting_for_its_prerequisites_is_not_offered_and_refused_if
 
 
 def test_the_food_permit_goes_through_supplement_inspection_and_commitment(ui, case_id):
-    ui.services.cases.accept_item(AMR, case_id, "business-licence")
-    ui.services.cases.approve_item(AMR, case_id, "business-licence")
+    ui.services.cases.review.accept_item(AMR, case_id, "business-licence")
+    ui.services.cases.review.approve_item(AMR, case_id, "business-licence")
     ui.login_as("food")
     assert act(ui, case_id, "food-permit", "accept").status_code == 303
     page = ui.page(f"/cases/{case_id}")

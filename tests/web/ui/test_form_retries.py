@@ -38,7 +38,7 @@ def desk_form_fields(ui) -> dict[str, str]:
 def accepted_case(ui):
     """A restaurant case whose business licence the amr reviewer has accepted, projected."""
     case_id = open_case(ui.services)
-    ui.services.cases.accept_item(AMR, case_id, "business-licence")
+    ui.services.cases.review.accept_item(AMR, case_id, "business-licence")
     ui.services.runner.catch_up()
     return case_id
 

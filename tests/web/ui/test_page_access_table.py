@@ -55,7 +55,7 @@ def _new_case(ui: Ui, accept: bool = True) -> str:
 
 def _escalated(ui: Ui) -> str:
     case_id = _new_case(ui)
-    ui.services.cases.escalate(SUPERVISOR, case_id, "late", 1)
+    ui.services.cases.supervision.escalate(SUPERVISOR, case_id, "late", 1)
     return case_id
 
 

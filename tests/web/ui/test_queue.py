@@ -25,12 +25,12 @@ ROW = re.compile(r'<tr class="queue-row[^"]*">\s*<td><a href="/cases/[^"#]+#item
 
 def open_case(services, number: str | None = None, materials: bool = True) -> str:
     """A restaurant case (with both materials, unless told); its id."""
-    saved = services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆餐饮有限公司", VALID_CODE, "window",
+    saved = services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆餐饮有限公司", VALID_CODE, "window",
                                      number=number)
     if materials:
         for key in ("id-card", "floor-plan"):
-            services.cases.submit_material(INTAKE, str(saved.case_id), key, f"{key}.pdf", SHA)
-    return str(saved.case_id)
+            services.cases.intake.submit_material(INTAKE, str(saved.id), key, f"{key}.pdf", SHA)
+    return str(saved.id)
 
 
 def rows(html: str) -> list[tuple[str, str]]:
@@ -44,11 +44,11 @@ def cases(ui):
     services = ui.services
     with freeze_time(datetime.now() - timedelta(days=40)):
         late = open_case(services, "YJS-LATE")
-        services.cases.accept_item(AMR, late, "business-licence")
-        services.cases.accept_item(FOOD, late, "food-permit")
+        services.cases.review.accept_item(AMR, late, "business-licence")
+        services.cases.review.accept_item(FOOD, late, "food-permit")
     soon = open_case(services, "YJS-SOON")
-    services.cases.accept_item(AMR, soon, "business-licence")
-    services.cases.accept_item(FOOD, soon, "food-permit")
+    services.cases.review.accept_item(AMR, soon, "business-licence")
+    services.cases.review.accept_item(FOOD, soon, "food-permit")
     waiting = open_case(services, "YJS-WAIT")
     services.runner.catch_up()
     return {"late": late, "soon": soon, "waiting": waiting}
@@ -98,7 +98,7 @@ def test_food_reviewers_see_their_permits_late_and_on_time(ui, cases):
 
 
 def test_the_counts_show_each_status_overdue_and_mine(ui, cases):
-    ui.services.cases.assign_item(SUPERVISOR, cases["soon"], "business-licence", "amr", "on your desk")
+    ui.services.cases.supervision.assign_item(SUPERVISOR, cases["soon"], "business-licence", "amr", "on your desk")
     ui.services.runner.catch_up()
     ui.login_as("reviewer")
     page = ui.page("/queue")
@@ -133,7 +133,7 @@ def test_sorting_by_case_number_either_way_and_by_date_opened(ui, cases):
     ("status=nonsense&sort=nonsense&page=x", ["YJS-LATE", "YJS-SOON", "YJS-WAIT"]),  # not understood: defaults
 ])
 def test_filters_narrow_the_queue(ui, cases, query, expected):
-    ui.services.cases.assign_item(SUPERVISOR, cases["soon"], "business-licence", "amr", "on your desk")
+    ui.services.cases.supervision.assign_item(SUPERVISOR, cases["soon"], "business-licence", "amr", "on your desk")
     ui.services.runner.catch_up()
     ui.login_as("reviewer")
     assert [n for _, n in rows(ui.page(f"/queue?{query}"))] == expected

@@ -24,25 +24,25 @@ LICENCE, PERMIT = "<td>营业执照</td>", "<td>食品经营许可</td>"  # the 
 
 def open_case(services, number: str, accept: bool = True) -> str:
     """A restaurant case with both materials (and both items accepted, unless told); its id."""
-    saved = services.cases.open_case(INTAKE, "restaurant-opening", "泉城小馆餐饮有限公司", VALID_CODE, "window",
+    saved = services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆餐饮有限公司", VALID_CODE, "window",
                                      number=number)
-    case_id = str(saved.case_id)
+    case_id = str(saved.id)
     for key in ("id-card", "floor-plan"):
-        services.cases.submit_material(INTAKE, case_id, key, f"{key}.pdf", SHA)
+        services.cases.intake.submit_material(INTAKE, case_id, key, f"{key}.pdf", SHA)
     if accept:
-        services.cases.accept_item(AMR, case_id, "business-licence")
-        services.cases.accept_item(FOOD, case_id, "food-permit")
+        services.cases.review.accept_item(AMR, case_id, "business-licence")
+        services.cases.review.accept_item(FOOD, case_id, "food-permit")
     return case_id
 
 
 def complete(services, case_id: str) -> None:
     """Walk an accepted restaurant case to completion."""
     cases = services.cases
-    cases.approve_item(AMR, case_id, "business-licence")
-    cases.issue_certificates(AMR, case_id, "business-licence")
-    cases.record_inspection(FOOD, case_id, "food-permit", "video", True)
-    cases.approve_item(FOOD, case_id, "food-permit")
-    cases.issue_certificates(FOOD, case_id, "food-permit")
+    cases.review.approve_item(AMR, case_id, "business-licence")
+    cases.review.issue_certificates(AMR, case_id, "business-licence")
+    cases.review.record_inspection(FOOD, case_id, "food-permit", "video", True)
+    cases.review.approve_item(FOOD, case_id, "food-permit")
+    cases.review.issue_certificates(FOOD, case_id, "food-permit")
 
 
 def case_of(ui, case_id: str):
@@ -199,7 +199,7 @@ def test_assigning_and_reassigning_the_owner_choose_from_the_right_people(ui, ca
 
 
 def test_resolving_without_a_reason_shows_the_error_and_records_nothing(ui, case_id):
-    ui.services.cases.escalate(SUPERVISOR, case_id, "超期", 1)
+    ui.services.cases.supervision.escalate(SUPERVISOR, case_id, "超期", 1)
     before = events(ui, case_id)
     ui.login_as("supervisor")
     response = post(ui, case_id, "escalations/1/resolve", {"reason": "   "})
@@ -231,7 +231,7 @@ def test_a_stale_form_is_refused_with_a_conflict_and_records_nothing(ui, case_id
 
 
 def test_a_decided_item_can_no_longer_be_urged(ui, case_id):
-    ui.services.cases.approve_item(AMR, case_id, "business-licence")
+    ui.services.cases.review.approve_item(AMR, case_id, "business-licence")
     ui.login_as("supervisor")
     response = post(ui, case_id, "items/business-licence/urge", {"reason": "催一下"})
     assert response.status_code == 409 and "该事项已有决定" in response.get_data(as_text=True)
@@ -256,7 +256,7 @@ def test_unknown_cases_items_and_escalations_are_404_pages(ui, case_id):
 
 
 def test_the_case_page_offers_supervisors_their_forms(ui, case_id):
-    ui.services.cases.escalate(SUPERVISOR, case_id, "超期", 1)
+    ui.services.cases.supervision.escalate(SUPERVISOR, case_id, "超期", 1)
     ui.login_as("supervisor")
     page = ui.page(f"/cases/{case_id}")
     for action in ("items/business-licence/urge", "items/food-permit/assign", "items/food-permit/transfer",

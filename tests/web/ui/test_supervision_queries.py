@@ -72,7 +72,7 @@ def test_a_closed_case_leaves_the_lists_and_the_load(staffed):
     with freeze_time(datetime.now() - timedelta(days=40)):
         open_case(staffed, "YJS-Q-KEPT")
         gone = open_case(staffed, "YJS-Q-GONE")
-    staffed.cases.withdraw(INTAKE, gone, "the applicant withdrew")
+    staffed.cases.intake.withdraw(INTAKE, gone, "the applicant withdrew")
     staffed.runner.catch_up()
     q = queries(staffed)
     assert codes(q.overdue_items(SUPERVISOR)) == [("YJS-Q-KEPT", "business-licence"), ("YJS-Q-KEPT", "food-permit")]
@@ -82,7 +82,7 @@ def test_a_closed_case_leaves_the_lists_and_the_load(staffed):
 def test_a_paused_item_is_neither_overdue_nor_due_soon_but_counts_as_load(staffed):
     with freeze_time(datetime.now() - timedelta(days=40)):
         case_id = open_case(staffed, "YJS-Q-PAUSED")
-        staffed.cases.request_supplement(AMR, case_id, "business-licence", "a clearer copy")
+        staffed.cases.review.request_supplement(AMR, case_id, "business-licence", "a clearer copy")
     staffed.runner.catch_up()
     q = queries(staffed)
     assert codes(q.overdue_items(SUPERVISOR)) == [("YJS-Q-PAUSED", "food-permit")]

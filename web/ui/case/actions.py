@@ -189,7 +189,7 @@ def refusal(error: Exception) -> tuple[Any, dict[str, Any]]:
     named = {name: FIELD_INVALID[name] for name in fields if name in FIELD_INVALID}
     if named:
         return INVALID, named
-    for kind, words in REFUSALS:
-        if isinstance(error, kind):
+    for refused, words in REFUSALS:
+        if isinstance(error, refused):
             return words, {}
     return REFUSED, {}

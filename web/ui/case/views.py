@@ -60,9 +60,9 @@ def item_action(case_id: str, code: str, action: str) -> Any:
         return _refused(case_id, code, action, values, error)
     session[LAST_WRITE] = saved.notification_id  # the queue waits for its read model to show this
     flash(chosen.done, "success")
-    if not may_view(actor, cases.load(saved.case_id, saved.version)):  # transferred its last item away
+    if not may_view(actor, cases.load(saved.id, saved.version)):  # transferred its last item away
         return redirect(url_for("ui_queue.index"), 303)
-    return redirect(url_for(".show", case_id=str(saved.case_id)), 303)
+    return redirect(url_for(".show", case_id=str(saved.id)), 303)
 
 
 def render_case(case: Any, status: int = 200, problem: Any = None, detail: str | None = None,

@@ -100,9 +100,9 @@ def open_case(code: str) -> Any:
         if entered.excused and entered.due_date is not None:
             case.accept_with_deficiency(list(entered.excused), entered.due_date, today, actor, entered.reason)
 
-    saved = services().cases.open_case(actor, code, entered.applicant_name, entered.credit_code, entered.channel,
+    saved = services().cases.intake.open_case(actor, code, entered.applicant_name, entered.credit_code, entered.channel,
                                        entered.reason, then=receive)
-    case_id = str(saved.case_id)
+    case_id = str(saved.id)
     session[LAST_WRITE] = saved.notification_id  # lists read from the read models wait until they show it
     flash(_("Case %(number)s is open.", number=saved.number), "success")
     return redirect(url_for("ui_desk.receipt", case_id=case_id), 303)
