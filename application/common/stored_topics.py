@@ -2,8 +2,9 @@
 
 Stored events and snapshots name their classes by topic (``module:qualified name``). Release 0.1 kept
 the domain in flat modules (``domain.case_events:ItemApproved``); the house moved them into a package
-per aggregate (issue 12). History is never rewritten: each old topic is registered with eventsourcing
-(``register_topic``) for the class that now answers to it, before any store is opened.
+per aggregate and nested every event in its aggregate (``Case.ItemApproved``; issue 12). History is
+never rewritten: each old topic is registered with eventsourcing (``register_topic``) for the class that
+now answers to it, before any store is opened.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ MOVED: dict[str, tuple[str, str]] = {
     "domain.errors": ("domain.shared.errors", ""),
     "domain.recorded": ("domain.shared.recorded", ""),
     "domain.case": ("domain.case.aggregate", ""),
-    "domain.case_events": ("domain.case.events", ""),
+    "domain.case_events": ("domain.case.aggregate", "Case"),
     "domain.case_state": ("domain.case.state", ""),
     "domain.petition": ("domain.petition.aggregate", ""),
-    "domain.petition_events": ("domain.petition.events", ""),
+    "domain.petition_events": ("domain.petition.aggregate", "Petition"),
     "domain.petition_values": ("domain.petition.values", ""),
     "domain.catalogue": ("domain.catalogue.aggregate", ""),
     "domain.definitions": ("domain.catalogue.definitions", ""),

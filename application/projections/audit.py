@@ -11,14 +11,11 @@ from typing import Any
 from application.projections.base import Change, ReadModel, ViewSession, actor_fields
 
 AUDIT_LOG = "rm_audit_log"
-CASE_EVENTS_MODULE = "domain.case.events"
-EVENT_MODULES = {CASE_EVENTS_MODULE: "Case", "domain.petition.events": "Petition"}  # events outside their class
 
 
 def aggregate_kind(event: Any) -> str:
     """``Case``, ``Petition``, ``Bundle``, ``Catalogue`` or ``User``: the aggregate an event belongs to."""
-    cls = type(event)
-    return EVENT_MODULES.get(cls.__module__) or cls.__qualname__.split(".")[0]
+    return type(event).__qualname__.partition(".")[0]  # every event is nested in its aggregate's class
 
 
 class AuditReadModel(ReadModel):

@@ -1,1 +1,1 @@
-"""The Case aggregate: its events, item state, rules and due dates."""
+"""The Case aggregate (one class, its events nested in it), its item state, rules, due dates and deadline policy."""

@@ -1,36 +1,325 @@
 """The Case aggregate: one applicant's filing of one bundle, reviewed by several departments.
 
-Every command checks its rules first (raising a ``DomainError``), then records an event from
-``domain.case.events``. Decisions settle the case: a rejected essential item rejects it; when
-every item is finished it completes and releases all certificates together.
+``Case`` is one class. Its events come first, nested in it (``Case.Opened``, ``Case.ItemApproved`` …) and
+grouped as its commands are; each ``apply`` only records what happened, and runs again on every replay, so
+it reads nothing but the event and the case. Its commands follow, grouped: intake, review (with the
+settling that follows a decision), supervision, deadlines. Every command checks its rules first
+(``domain.case.rules``, ``domain.shared.text``; each raises a ``DomainError``), then records an event.
+Decisions settle the case: a rejected essential item rejects it; when every item is finished it completes
+and releases all certificates together. The deadline policy is a pure function (``domain.case.deadlines``)
+whose findings ``check_deadlines`` records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.case import events as ev
-from domain.case.deadlines import CaseDeadlines
+from domain.case import deadlines, rules
 from domain.case.due import AddWorkingDays, ItemClock, projected_due
-from domain.case.rules import CaseGuards
 from domain.case.state import Escalation, ItemState
-from domain.case.supervision import CaseSupervision
 from domain.catalogue.definitions import INSPECTION_METHODS, BundleDef
 from domain.shared import errors
-from domain.shared.values import Actor, Applicant, CaseStatus, Channel, ItemStatus
+from domain.shared.recorded import Created, Recorded
+from domain.shared.text import check_reason, check_text
+from domain.shared.values import (
+    TOP_ESCALATION_LEVEL,
+    Actor,
+    Applicant,
+    CaseStatus,
+    CertificateStatus,
+    Channel,
+    ItemStatus,
+)
 from domain.shared.working_days import IsWorkday, WorkClock, extend_after_pause
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://onething.invalid/case")
 
 
-class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
+class Case(Aggregate):
     """A case: the items of one bundle version, their materials, decisions and supervision."""
 
+    # Events: intake ----------------------------------------------------------------------------
+    class Opened(Created):
+        """The case was opened at the single window for one published bundle version."""
+
+        number: str
+        bundle: str
+        bundle_version: int
+        applicant: dict
+        channel: str
+        opened_on: date
+        items: list
+        materials: list
+
+    class ItemEvent(Recorded):
+        """An event about one item of the case."""
+
+        item: str
+
+    class MaterialSubmitted(Recorded):
+        """A material was submitted (once, for every item that needs it)."""
+
+        key: str
+        filename: str
+        sha256: str
+
+        def apply(self, case: Case) -> None:
+            case.materials[self.key] = {
+                "filename": self.filename, "sha256": self.sha256,
+                "submitted_at": self.timestamp.isoformat(), "by": self.actor.user_id,
+            }
+            case.deficiencies.pop(self.key, None)
+
+    class AcceptedWithDeficiency(Recorded):
+        """The case was accepted although these materials are missing; they are due later."""
+
+        missing: list
+        supplement_due: date
+
+        def apply(self, case: Case) -> None:
+            for key in self.missing:
+                case.deficiencies[key] = self.supplement_due
+
+    # Events: review ----------------------------------------------------------------------------
+    class ItemAccepted(ItemEvent):
+        """The item's department accepted it for review; its clock starts."""
+
+        class_version = 2
+        accepted_on: date
+        due: date
+        due_provisional: bool  # the due date lies in a year whose holidays the calendar does not know yet
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            """Version 1 did not say whether the due date was provisional."""
+            state["due_provisional"] = False
+
+        def apply(self, case: Case) -> None:
+            item = case.items[self.item]
+            item.status, item.accepted_on, item.due = ItemStatus.IN_REVIEW, self.accepted_on, self.due
+            item.clock_from = item.clock_from or self.accepted_on
+            item.due_provisional = self.due_provisional
+
+    class ItemClockStarted(ItemEvent):
+        """The last prerequisite of a waiting item was approved: its clock starts before it is accepted."""
+
+        started_on: date
+        due: date
+        due_provisional: bool
+
+        def apply(self, case: Case) -> None:
+            item = case.items[self.item]
+            item.clock_from, item.due, item.due_provisional = self.started_on, self.due, self.due_provisional
+
+    class SupplementRequested(ItemEvent):
+        """The reviewer asked for corrected or additional material; the clock pauses."""
+
+        materials: list
+        paused_on: date
+
+        def apply(self, case: Case) -> None:
+            item = case.items[self.item]
+            item.status, item.paused_on = ItemStatus.SUPPLEMENT_REQUESTED, self.paused_on
+
+    class SupplementReceived(ItemEvent):
+        """The supplement arrived; review goes on with the due date moved by the pause."""
+
+        class_version = 2
+        due: date
+        due_provisional: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            """Version 1 did not say whether the due date was provisional."""
+            state["due_provisional"] = False
+
+        def apply(self, case: Case) -> None:
+            item = case.items[self.item]
+            item.status, item.paused_on, item.due = ItemStatus.IN_REVIEW, None, self.due
+            item.due_provisional = self.due_provisional
+
+    class InspectionRecorded(ItemEvent):
+        """An on-site or video inspection of the item took place."""
+
+        method: str
+        passed: bool
+
+        def apply(self, case: Case) -> None:
+            case.items[self.item].inspection_passed = self.passed
+
+    class ItemApproved(ItemEvent):
+        """The item was approved on review."""
+
+        def apply(self, case: Case) -> None:
+            case.items[self.item].status = ItemStatus.APPROVED
+
+    class ItemApprovedOnCommitment(ItemEvent):
+        """The item was approved at once on the applicant's signed commitment (告知承诺)."""
+
+        commitment: str
+
+        def apply(self, case: Case) -> None:
+            item = case.items[self.item]
+            item.status, item.on_commitment = ItemStatus.APPROVED, True
+
+    class CommitmentRevoked(ItemEvent):
+        """A later verification found the commitment untrue: the approval and certificates fall."""
+
+        def apply(self, case: Case) -> None:
+            _revoke(case, self.item)
+
+    class ApprovalRevoked(ItemEvent):
+        """An approved item fell with a prerequisite whose approval was revoked."""
+
+        def apply(self, case: Case) -> None:
+            _revoke(case, self.item)
+
+    class ItemRejected(ItemEvent):
+        """The item was rejected, with the reason."""
+
+        def apply(self, case: Case) -> None:
+            case.items[self.item].status = ItemStatus.REJECTED
+
+    class CertificatesIssued(ItemEvent):
+        """The item's certificates were issued (released to the applicant when the case completes)."""
+
+        certificates: list
+
+        def apply(self, case: Case) -> None:
+            case.items[self.item].certificates = [dict(c) for c in self.certificates]
+
+    class ItemWithdrawn(ItemEvent):
+        """The item can no longer be approved (a prerequisite was rejected), so it was withdrawn."""
+
+        def apply(self, case: Case) -> None:
+            case.items[self.item].status = ItemStatus.WITHDRAWN
+
+    # Events: closing ---------------------------------------------------------------------------
+    class Completed(Recorded):
+        """Every item was decided: the case closes and all certificates are released together."""
+
+        def apply(self, case: Case) -> None:
+            _close(case, CaseStatus.COMPLETED, self.timestamp.isoformat())
+
+    class CaseRejected(Recorded):
+        """The case was rejected (an essential item was rejected, or every item was)."""
+
+        def apply(self, case: Case) -> None:
+            _close(case, CaseStatus.REJECTED, self.timestamp.isoformat())
+
+    class Withdrawn(Recorded):
+        """The applicant withdrew the case."""
+
+        def apply(self, case: Case) -> None:
+            _close(case, CaseStatus.WITHDRAWN, self.timestamp.isoformat())
+
+    class Rated(Recorded):
+        """The applicant rated the service (好差评) after the case closed."""
+
+        score: int
+        comment: str
+
+        def apply(self, case: Case) -> None:
+            case.rating = {"score": self.score, "comment": self.comment}
+
+    # Events: supervision and deadlines ---------------------------------------------------------
+    class OwnerReassigned(Recorded):
+        """Another officer became the case's first-contact owner."""
+
+        owner: str
+
+        def apply(self, case: Case) -> None:
+            case.owner = self.owner
+
+    class ItemTransferred(ItemEvent):
+        """The item was passed to another department (转办)."""
+
+        from_department: str
+        to_department: str
+
+        def apply(self, case: Case) -> None:
+            item = case.items[self.item]
+            item.department, item.assignee = self.to_department, None  # the new department assigns anew
+
+    class ItemAssigned(ItemEvent):
+        """A supervisor put the item on one reviewer's desk (its department's reviewers' otherwise)."""
+
+        reviewer: str
+
+        def apply(self, case: Case) -> None:
+            case.items[self.item].assignee = self.reviewer
+
+    class EscalationOpened(Recorded):
+        """The case was put under supervision (督办) at a level, by a supervisor or by a breach."""
+
+        class_version = 2
+        number: int
+        level: int
+        opened_on: date | None  # the business day; None for events recorded before version 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            """Version 1 did not record the business day."""
+            state["opened_on"] = None
+
+        def apply(self, case: Case) -> None:
+            case.escalations.append(
+                Escalation(self.number, self.level, self.reason, self.actor.user_id,
+                           self.timestamp.isoformat(), since=self.opened_on)
+            )
+
+    class EscalationRaised(Recorded):
+        """An open escalation rose a level (提级督办): by a supervisor, or when left unresolved too long."""
+
+        number: int
+        level: int
+        raised_on: date
+
+        def apply(self, case: Case) -> None:
+            escalation = case.escalations[self.number - 1]
+            escalation.level, escalation.since = self.level, self.raised_on
+
+    class ItemUrged(ItemEvent):
+        """A supervisor urged the department that holds the item (催办)."""
+
+        def apply(self, case: Case) -> None:
+            case.items[self.item].urges += 1
+
+    class DeadlineWarned(ItemEvent):
+        """80 % of the item's working time is used (yellow warning)."""
+
+        due: date
+        used_days: int
+        allowed_days: int
+
+        def apply(self, case: Case) -> None:
+            case.items[self.item].warned = True
+
+    class DeadlineBreached(ItemEvent):
+        """The item is overdue (red)."""
+
+        due: date
+
+        def apply(self, case: Case) -> None:
+            case.items[self.item].breached = True
+
+    class EscalationResolved(Recorded):
+        """A supervisor closed an escalation."""
+
+        number: int
+
+        def apply(self, case: Case) -> None:
+            escalation = case.escalations[self.number - 1]
+            escalation.resolved_at = self.timestamp.isoformat()
+            escalation.resolved_by, escalation.resolution = self.actor.user_id, self.reason
+
+    # State ---------------------------------------------------------------------------------------
     def __init__(
         self, number: str, bundle: str, bundle_version: int, applicant: dict, channel: str,
         opened_on: date, items: list, materials: list, actor: Actor, reason: str,
@@ -38,7 +327,8 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         self.number, self.bundle, self.bundle_version = number, bundle, bundle_version
         self.applicant, self.channel, self.opened_on = dict(applicant), channel, opened_on
         self.owner = actor.user_id
-        self.status, self.closed_at = CaseStatus.OPEN, None
+        self.status = CaseStatus.OPEN
+        self.closed_at: str | None = None
         self.items: dict[str, ItemState] = {d["code"]: ItemState.from_dict(d) for d in items}
         self.material_defs: dict[str, dict] = {m["key"]: dict(m) for m in materials}
         self.materials: dict[str, dict] = {}
@@ -51,6 +341,32 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         """A case's id follows from its number, so a number is never given twice."""
         return uuid5(CASE_NAMESPACE, number)
 
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Record an event; every reason is checked here, once, before anything is recorded."""
+        check_text(kwargs.get("reason", ""), "reason")
+        super().trigger_event(event_class, **kwargs)
+
+    def check_item(self, code: str) -> ItemState:
+        """Return the item, or raise ``UnknownItem``."""
+        return rules.check_item(self.items, code)
+
+    @property
+    def due(self) -> date | None:
+        """The latest due date recorded on the case's items, once any item has one (``due_as_of`` also
+        projects the items whose clocks have not started)."""
+        return max((i.due for i in self.items.values() if i.due), default=None)
+
+    def due_as_of(self, as_of: date, add_days: AddWorkingDays) -> date | None:
+        """The case's due date as of a day, following prerequisites (``domain.case.due``); a closed case's
+        is the one it had on the day it closed (its caller passes that day)."""
+        return projected_due((ItemClock(i.code, i.status, i.due, i.time_limit_days, tuple(i.prerequisites))
+                              for i in self.items.values()), as_of, add_days)
+
+    def _item_in(self, code: str, *allowed: ItemStatus) -> ItemState:
+        """The open case's item ``code`` if its status is one of ``allowed`` (``rules.check_item_status``)."""
+        return rules.check_item_status(self.status, self.items, code, *allowed)
+
+    # Intake --------------------------------------------------------------------------------------
     @classmethod
     def open(
         cls, *, number: str, bundle: BundleDef, bundle_version: int, applicant: Applicant,
@@ -59,9 +375,9 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         """Open a case for ``bundle_version`` of ``bundle``; the opener becomes its owner."""
         if not applicant.name.strip():
             raise errors.InvalidValue("the applicant needs a name")
-        CaseGuards.check_text(applicant.name, "applicant name")
+        check_text(applicant.name, "applicant name")
         return cls._create(
-            ev.Opened, number=number, bundle=bundle.code, bundle_version=bundle_version,
+            cls.Opened, number=number, bundle=bundle.code, bundle_version=bundle_version,
             applicant=applicant.to_dict(), channel=str(Channel(channel)), opened_on=opened_on,
             items=[ItemState.from_definition(i).to_dict() for i in bundle.items],
             materials=[{"key": m.key, "name": m.name, "deficiency_allowed": m.deficiency_allowed}
@@ -69,40 +385,28 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
             actor=actor, reason=reason,
         )
 
-    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        """Record an event; every reason is checked here, once, before anything is recorded."""
-        self.check_text(kwargs.get("reason", ""), "reason")
-        super().trigger_event(event_class, **kwargs)
-
-    @property
-    def due(self) -> date | None:
-        """The latest due date recorded on the case's items, once any item has one (``due_as_of`` also
-        projects the items whose clocks have not started)."""
-        return max((i.due for i in self.items.values() if i.due), default=None)
-
-    # Intake ---------------------------------------------------------------------------------
     def submit_material(self, key: str, filename: str, sha256: str, actor: Actor, reason: str = "") -> None:
         """Record a submitted material; it serves every item that needs it."""
-        self.check_open()
-        self.check_material(key)
-        self.check_file(filename, sha256)
-        self.trigger_event(ev.MaterialSubmitted, key=key, filename=filename, sha256=sha256.lower(),
+        rules.check_open(self.status)
+        rules.check_material(self.material_defs, key)
+        rules.check_file(filename, sha256)
+        self.trigger_event(self.MaterialSubmitted, key=key, filename=filename, sha256=sha256.lower(),
                            actor=actor, reason=reason)
 
     def accept_with_deficiency(
         self, missing: list[str], supplement_due: date, today: date, actor: Actor, reason: str = "",
     ) -> None:
         """Accept the case although ``missing`` materials (only excusable ones) are not there yet."""
-        self.check_open()
-        self.check_deficiency(missing, supplement_due, today)
-        self.trigger_event(ev.AcceptedWithDeficiency, missing=list(missing),
+        rules.check_open(self.status)
+        rules.check_deficiency(self.material_defs, self.materials, missing, supplement_due, today)
+        self.trigger_event(self.AcceptedWithDeficiency, missing=list(missing),
                            supplement_due=supplement_due, actor=actor, reason=reason)
 
     def withdraw(self, actor: Actor, reason: str) -> None:
         """Withdraw the case at the applicant's request."""
-        self.check_open()
-        self.check_reason(reason)
-        self.trigger_event(ev.Withdrawn, actor=actor, reason=reason)
+        rules.check_open(self.status)
+        check_reason(reason)
+        self.trigger_event(self.Withdrawn, actor=actor, reason=reason)
 
     def rate(self, score: int, comment: str, actor: Actor) -> None:
         """Record the applicant's rating (1–5) once the case is closed."""
@@ -110,80 +414,79 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
             raise errors.CaseNotClosed("a case is rated after it closes")
         if self.rating is not None:
             raise errors.InvalidRating("this case was rated already")
-        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-            raise errors.InvalidRating("a rating is a whole number from 1 to 5")
-        self.check_text(comment, "comment")
-        self.trigger_event(ev.Rated, score=score, comment=comment, actor=actor, reason="")
+        rules.check_rating(score)
+        check_text(comment, "comment")
+        self.trigger_event(self.Rated, score=score, comment=comment, actor=actor, reason="")
 
-    # Review -----------------------------------------------------------------------------------
+    # Review --------------------------------------------------------------------------------------
     def accept_item(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "",
                     knows: Callable[[date], bool] = lambda _: True) -> None:
         """Accept an item for review; its clock starts the next working day, unless it started already when
         its prerequisites were approved. ``knows`` says whether the calendar has the real holidays of a
         day's year; if not, the due date is marked provisional."""
-        item = self.check_item_status(code, ItemStatus.WAITING)
-        self.check_materials_present(item, excused_ok=True)
+        item = self._item_in(code, ItemStatus.WAITING)
+        rules.check_materials_present(item, self.materials, self.deficiencies, excused_ok=True)
         if item.due is not None:  # its clock started when its prerequisites were approved: it keeps running
             due, provisional = item.due, item.due_provisional
         else:
             due, provisional = WorkClock(today, is_workday, knows).due_after(item.time_limit_days)
-        self.trigger_event(ev.ItemAccepted, item=code, accepted_on=today, due=due,
+        self.trigger_event(self.ItemAccepted, item=code, accepted_on=today, due=due,
                            due_provisional=provisional, actor=actor, reason=reason)
 
     def request_supplement(self, code: str, materials: list[str], today: date, actor: Actor, reason: str) -> None:
         """Ask for corrected or additional material; the item's clock pauses."""
-        self.check_item_status(code, ItemStatus.IN_REVIEW)
-        self.check_reason(reason)
+        self._item_in(code, ItemStatus.IN_REVIEW)
+        check_reason(reason)
         if not isinstance(materials, list):
             raise errors.InvalidValue("materials must be a list of material keys")
         for key in materials:
-            self.check_material(key, field="materials")
-        self.trigger_event(ev.SupplementRequested, item=code, materials=list(materials), paused_on=today,
+            rules.check_material(self.material_defs, key, field="materials")
+        self.trigger_event(self.SupplementRequested, item=code, materials=list(materials), paused_on=today,
                            actor=actor, reason=reason)
 
     def receive_supplement(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "",
                            knows: Callable[[date], bool] = lambda _: True) -> None:
         """Record that the supplement arrived; the due date moves by the paused working days."""
-        item = self.check_item_status(code, ItemStatus.SUPPLEMENT_REQUESTED)
+        item = self._item_in(code, ItemStatus.SUPPLEMENT_REQUESTED)
         assert item.due is not None and item.paused_on is not None  # set by accept / request
         due = extend_after_pause(item.due, item.paused_on, today, is_workday)
         provisional = item.due_provisional or not (knows(today) and knows(due))
-        self.trigger_event(ev.SupplementReceived, item=code, due=due, due_provisional=provisional,
+        self.trigger_event(self.SupplementReceived, item=code, due=due, due_provisional=provisional,
                            actor=actor, reason=reason)
 
     def record_inspection(self, code: str, method: str, passed: bool, actor: Actor, reason: str = "") -> None:
         """Record an on-site or video inspection and whether the item passed it."""
-        item = self.check_item_status(code, ItemStatus.IN_REVIEW)
+        item = self._item_in(code, ItemStatus.IN_REVIEW)
         if not isinstance(passed, bool):
             raise errors.InvalidValue("passed must be true or false")
         if method not in INSPECTION_METHODS:
             raise errors.InvalidValue(f"inspection method must be one of {INSPECTION_METHODS}")
         if item.inspection == "onsite" and method != "onsite":
             raise errors.InvalidValue(f"item {code!r} needs an on-site inspection; a {method} one does not do")
-        self.trigger_event(ev.InspectionRecorded, item=code, method=method, passed=passed,
+        self.trigger_event(self.InspectionRecorded, item=code, method=method, passed=passed,
                            actor=actor, reason=reason)
 
     def approve_item(self, code: str, actor: Actor, reason: str = "", *, clock: WorkClock) -> None:
         """Approve an item on review: prerequisites approved, inspection passed if it needs one.
         ``clock`` (today and the calendar) starts the clocks of the items this approval releases."""
-        item = self.check_item_status(code, ItemStatus.IN_REVIEW)
-        self.check_prerequisites(item)
+        item = self._item_in(code, ItemStatus.IN_REVIEW)
+        rules.check_prerequisites(self.items, item)
         if item.inspection and item.inspection_passed is not True:
             raise errors.InspectionRequired(f"item {code!r} needs a passed {item.inspection} inspection")
-        self.trigger_event(ev.ItemApproved, item=code, actor=actor, reason=reason)
+        self.trigger_event(self.ItemApproved, item=code, actor=actor, reason=reason)
         self.start_released_clocks(code, clock, actor)
         self.settle(actor)
 
     def approve_on_commitment(self, code: str, commitment: str, actor: Actor, reason: str = "", *,
                               clock: WorkClock) -> None:
         """Approve at once on the applicant's signed commitment, where the item allows it."""
-        item = self.check_item_status(code, ItemStatus.IN_REVIEW)
+        item = self._item_in(code, ItemStatus.IN_REVIEW)
         if not item.commitment_allowed:
             raise errors.CommitmentNotAllowed(f"item {code!r} cannot be approved on commitment")
         if not isinstance(commitment, str) or not commitment.strip():
             raise errors.InvalidValue("the signed commitment's text is required")
-        self.check_prerequisites(item)
-        self.trigger_event(ev.ItemApprovedOnCommitment, item=code, commitment=commitment,
+        rules.check_prerequisites(self.items, item)
+        self.trigger_event(self.ItemApprovedOnCommitment, item=code, commitment=commitment,
                            actor=actor, reason=reason)
         self.start_released_clocks(code, clock, actor)
         self.settle(actor)
@@ -195,23 +498,17 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
             if item.status == ItemStatus.WAITING and item.due is None and approved in item.prerequisites and \
                     all(self.items[p].status == ItemStatus.APPROVED for p in item.prerequisites):
                 due, provisional = clock.due_after(item.time_limit_days)
-                self.trigger_event(ev.ItemClockStarted, item=item.code, started_on=clock.today, due=due,
+                self.trigger_event(self.ItemClockStarted, item=item.code, started_on=clock.today, due=due,
                                    due_provisional=provisional, actor=actor,
                                    reason=f"prerequisite {approved!r} approved")
-
-    def due_as_of(self, as_of: date, add_days: AddWorkingDays) -> date | None:
-        """The case's due date as of a day, following prerequisites (``domain.case.due``); a closed case's
-        is the one it had on the day it closed (its caller passes that day)."""
-        return projected_due((ItemClock(i.code, i.status, i.due, i.time_limit_days, tuple(i.prerequisites))
-                              for i in self.items.values()), as_of, add_days)
 
     def revoke_commitment(self, code: str, actor: Actor, reason: str) -> None:
         """Revoke an approval on commitment after a failed verification (also after closing)."""
         item = self.check_item(code)
         if not item.on_commitment or item.revoked:
             raise errors.WrongItemStatus(f"item {code!r} holds no approval on commitment to revoke")
-        self.check_reason(reason)
-        self.trigger_event(ev.CommitmentRevoked, item=code, actor=actor, reason=reason)
+        check_reason(reason)
+        self.trigger_event(self.CommitmentRevoked, item=code, actor=actor, reason=reason)
         self.revoke_dependants(actor)
         if self.status == CaseStatus.OPEN:
             self.settle(actor)
@@ -220,32 +517,30 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         """Revoke every approved item that waits (directly or not) on a revoked one."""
         self.follow_prerequisites(
             affected=lambda item: item.status == ItemStatus.APPROVED, fallen=lambda p: p.revoked,
-            event=ev.ApprovalRevoked, actor=actor)
+            event=self.ApprovalRevoked, actor=actor)
 
     def reject_item(self, code: str, actor: Actor, reason: str) -> None:
         """Reject an item with the reason (before or during review)."""
-        self.check_item_status(
-            code, ItemStatus.WAITING, ItemStatus.IN_REVIEW, ItemStatus.SUPPLEMENT_REQUESTED
-        )
-        self.check_reason(reason)
-        self.trigger_event(ev.ItemRejected, item=code, actor=actor, reason=reason)
+        self._item_in(code, ItemStatus.WAITING, ItemStatus.IN_REVIEW, ItemStatus.SUPPLEMENT_REQUESTED)
+        check_reason(reason)
+        self.trigger_event(self.ItemRejected, item=code, actor=actor, reason=reason)
         self.settle(actor)
 
     def issue_certificates(self, code: str, actor: Actor, reason: str = "") -> list[dict[str, str]]:
         """Issue the approved item's certificates with numbers unique to this case."""
-        item = self.check_item_status(code, ItemStatus.APPROVED)
+        item = self._item_in(code, ItemStatus.APPROVED)
         if not item.outputs:
             raise errors.NothingToIssue(f"item {code!r} issues no certificate")
         if item.certificates:
             raise errors.CertificatesAlreadyIssued(f"item {code!r} has its certificates")
-        self.check_materials_present(item, excused_ok=False)
+        rules.check_materials_present(item, self.materials, self.deficiencies, excused_ok=False)
         position = list(self.items).index(code) + 1
         certificates = [
             {"number": f"{self.number}-{position:02d}-{k}", "type": o["type"], "name": o["name"],
-             "status": "held"}
+             "status": CertificateStatus.HELD}
             for k, o in enumerate(item.outputs, start=1)
         ]
-        self.trigger_event(ev.CertificatesIssued, item=code, certificates=certificates,
+        self.trigger_event(self.CertificatesIssued, item=code, certificates=certificates,
                            actor=actor, reason=reason)
         self.settle(actor)
         return [dict(c) for c in self.items[code].certificates]  # released, if the case completed
@@ -258,13 +553,13 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         fatal = self.lost_essential_item()
         items = list(self.items.values())
         if fatal is not None:
-            self.trigger_event(ev.CaseRejected, actor=actor,
+            self.trigger_event(self.CaseRejected, actor=actor,
                                reason=f"essential item {fatal.code!r} was {fatal.status}")
         elif all(i.finished for i in items):
             if any(i.status == ItemStatus.APPROVED for i in items):
-                self.trigger_event(ev.Completed, actor=actor, reason="every item is decided")
+                self.trigger_event(self.Completed, actor=actor, reason="every item is decided")
             else:
-                self.trigger_event(ev.CaseRejected, actor=actor, reason="every item was rejected")
+                self.trigger_event(self.CaseRejected, actor=actor, reason="every item was rejected")
 
     def lost_essential_item(self) -> ItemState | None:
         """Return an essential item that was rejected or withdrawn while the case is open."""
@@ -276,7 +571,7 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
         lost = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN)
         self.follow_prerequisites(
             affected=lambda item: not item.decided, fallen=lambda p: p.status in lost,
-            event=ev.ItemWithdrawn, actor=actor)
+            event=self.ItemWithdrawn, actor=actor)
 
     def follow_prerequisites(self, affected: Callable[[ItemState], bool], fallen: Callable[[ItemState], bool],
                              event: type, actor: Actor) -> None:
@@ -293,3 +588,98 @@ class Case(CaseDeadlines, CaseSupervision, CaseGuards, Aggregate):
                     self.trigger_event(event, item=item.code, actor=actor,
                                        reason=f"prerequisite {down[0]!r} was {state}")
                     changed = True
+
+    # Supervision (督办) ---------------------------------------------------------------------------
+    def transfer_item(self, code: str, to_department: str, actor: Actor, reason: str) -> None:
+        """Pass an undecided item to another department."""
+        item = rules.check_undecided(self.status, self.items, code)
+        if to_department == item.department:
+            raise errors.InvalidValue(f"item {code!r} is already with {to_department!r}")
+        check_reason(reason)
+        self.trigger_event(self.ItemTransferred, item=code, from_department=item.department,
+                           to_department=to_department, actor=actor, reason=reason)
+
+    def reassign_owner(self, owner: str, actor: Actor, reason: str) -> None:
+        """Make another officer the case's first-contact owner."""
+        rules.check_open(self.status)
+        if owner == self.owner:
+            raise errors.InvalidValue(f"{owner!r} already owns this case")
+        check_reason(reason)
+        self.trigger_event(self.OwnerReassigned, owner=owner, actor=actor, reason=reason)
+
+    def assign_item(self, code: str, reviewer: str, actor: Actor, reason: str) -> None:
+        """Put an undecided item on one reviewer's desk."""
+        item = rules.check_undecided(self.status, self.items, code)
+        if not isinstance(reviewer, str) or not reviewer or reviewer == item.assignee:
+            raise errors.InvalidValue(f"item {code!r} is on {reviewer!r}'s desk already" if reviewer else
+                                      "name the reviewer")
+        check_reason(reason)
+        self.trigger_event(self.ItemAssigned, item=code, reviewer=reviewer, actor=actor, reason=reason)
+
+    def urge(self, code: str, actor: Actor, reason: str) -> None:
+        """Urge the department that holds an undecided item (催办)."""
+        rules.check_undecided(self.status, self.items, code)
+        check_reason(reason)
+        self.trigger_event(self.ItemUrged, item=code, actor=actor, reason=reason)
+
+    def escalate(self, level: int, actor: Actor, reason: str, today: date | None = None) -> int:
+        """Put the case under supervision at ``level`` (1 … 3); return the escalation's number."""
+        rules.check_open(self.status)
+        rules.check_level(level)
+        check_reason(reason)
+        number = len(self.escalations) + 1
+        self.trigger_event(self.EscalationOpened, number=number, level=level, opened_on=today, actor=actor,
+                           reason=reason)
+        return number
+
+    def raise_escalation(self, number: int, today: date, actor: Actor, reason: str) -> int:
+        """Take an open escalation a level up (提级督办); return the new level."""
+        rules.check_open(self.status)
+        escalation = rules.check_open_escalation(self.escalations, number)
+        if escalation.level >= TOP_ESCALATION_LEVEL:
+            raise errors.InvalidValue(f"escalation {number} is at the highest level already")
+        check_reason(reason)
+        self.trigger_event(self.EscalationRaised, number=number, level=escalation.level + 1, raised_on=today,
+                           actor=actor, reason=reason)
+        return escalation.level  # the new level (the event has been applied)
+
+    def resolve_escalation(self, number: int, actor: Actor, reason: str) -> None:
+        """Close escalation ``number`` (also after the case closed)."""
+        rules.check_open_escalation(self.escalations, number)
+        check_reason(reason)
+        self.trigger_event(self.EscalationResolved, number=number, actor=actor, reason=reason)
+
+    # Deadlines -----------------------------------------------------------------------------------
+    def check_deadlines(self, today: date, is_workday: IsWorkday, raise_after: int, actor: Actor) -> int:
+        """Record the warnings, breaches and escalations due as of ``today`` (``deadlines.due_events``);
+        return how many events."""
+        due = deadlines.due_events(self.status, self.items.values(), self.escalations, today, is_workday,
+                                   raise_after)
+        recorded = {deadlines.DeadlineWarning: self.DeadlineWarned, deadlines.DeadlineBreach: self.DeadlineBreached,
+                    deadlines.EscalationOpening: self.EscalationOpened,
+                    deadlines.EscalationRising: self.EscalationRaised}
+        for each in due:
+            self.trigger_event(recorded[type(each)], **asdict(each), actor=actor)
+        return len(due)
+
+
+# Shared by the events' ``apply`` (closing a case, an approval falling).
+def _revoke(case: Case, code: str) -> None:
+    """Reject an item whose approval fell: its released certificates are revoked, its held ones void."""
+    item = case.items[code]
+    item.status, item.revoked = ItemStatus.REJECTED, True
+    for certificate in item.certificates:  # released ones are revoked; held ones never will be
+        certificate["status"] = (CertificateStatus.REVOKED if certificate["status"] == CertificateStatus.VALID
+                                 else CertificateStatus.VOID)
+
+
+def _close(case: Case, status: CaseStatus, closed_at: str) -> None:
+    """Close the case: undecided items are withdrawn; held certificates are released or voided."""
+    case.status, case.closed_at = status, closed_at
+    released = CertificateStatus.VALID if status == CaseStatus.COMPLETED else CertificateStatus.VOID
+    for item in case.items.values():
+        if not item.decided:
+            item.status = ItemStatus.WITHDRAWN
+        for certificate in item.certificates:
+            if certificate.get("status") == CertificateStatus.HELD:
+                certificate["status"] = released

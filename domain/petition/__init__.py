@@ -1,1 +1,1 @@
-"""The Petition aggregate (诉求): its events and values."""
+"""The Petition aggregate (诉求; one class, its events nested in it) and its values."""

@@ -9,7 +9,10 @@ once for a second answer from the department that holds it, on a new clock; the 
 closes it whatever the rating (a further complaint is a new petition). A supervisor may close a petition
 at any point with a reason (a duplicate, a withdrawal, an enterprise that cannot be reached).
 
-Every command checks its rules first (raising a ``DomainError``), then records an event.
+``Petition`` is one class: its events first, nested in it (``Petition.Routed`` …; each ``apply`` only records
+what happened and reads nothing but the event and the petition, since it runs again on every replay; business
+days travel on the events), then its guards and commands. Every command checks its rules first (raising a
+``DomainError``; the text rules are ``domain.shared.text``), then records an event.
 """
 
 from __future__ import annotations
@@ -21,10 +24,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.case.rules import CaseGuards
-from domain.petition import events as ev
 from domain.petition.values import (
-    MAX_LEVEL,
     MAX_ROUNDS,
     MAX_SUBJECT,
     MAX_TIME_LIMIT_DAYS,
@@ -34,12 +34,13 @@ from domain.petition.values import (
     PetitionStatus,
 )
 from domain.shared import errors
-from domain.shared.values import Actor
+from domain.shared.recorded import Created, Recorded
+from domain.shared.text import check_reason, check_text
+from domain.shared.values import TOP_ESCALATION_LEVEL, Actor
 from domain.shared.working_days import IsWorkday, add_working_days, working_days_between
 
 PETITION_NAMESPACE = uuid5(NAMESPACE_URL, "https://onething.invalid/petition")
 Knows = Callable[[date], bool]  # whether the calendar has the real holidays of a day's year
-check_text, check_reason = CaseGuards.check_text, CaseGuards.check_reason  # the same text rules as cases
 
 
 def _whole(value: object) -> bool:
@@ -58,6 +59,102 @@ def _required_text(value: object, name: str, limit: int | None = None) -> None:
 class Petition(Aggregate):
     """A petition: who raised what, which department holds it, its answers, supervision and return visits."""
 
+    # Events ---------------------------------------------------------------------------------------
+    class Submitted(Created):
+        """An enterprise's petition was received (提报)."""
+
+        number: str
+        enterprise: dict
+        subject: str
+        text: str
+        channel: str
+        related_case: str | None
+        submitted_on: date
+
+    class Routed(Recorded):
+        """A supervisor sent the petition to a department, which must answer within its time limit (流转)."""
+
+        department: str
+        time_limit_days: int
+        routed_on: date
+        due: date
+        due_provisional: bool  # the due date lies in a year whose holidays the calendar does not know yet
+
+        def apply(self, petition: Petition) -> None:
+            petition.status, petition.department = PetitionStatus.ROUTED, self.department
+            petition.time_limit_days, petition.routed_on = self.time_limit_days, self.routed_on
+            petition.due, petition.due_provisional = self.due, self.due_provisional
+
+    class Rerouted(Recorded):
+        """A supervisor passed the petition to another department (转办); its due date stays."""
+
+        from_department: str
+        to_department: str
+
+        def apply(self, petition: Petition) -> None:
+            petition.department = self.to_department
+
+    class Answered(Recorded):
+        """The department answered the petition (反馈); supervision of this round ends."""
+
+        answer: str
+        answered_on: date
+
+        def apply(self, petition: Petition) -> None:
+            petition.status = PetitionStatus.ANSWERED
+            petition.answers.append({"answer": self.answer, "answered_on": self.answered_on,
+                                     "by": self.actor.user_id, "department": petition.department,
+                                     "on_time": petition.due is None or self.answered_on <= petition.due})
+            petition.level_since = None  # answered: the supervision stops rising
+
+    class Escalated(Recorded):
+        """The petition came under supervision at ``level`` (督办), or rose to it (提级督办): by the SLA tick
+        when it is late or left unanswered, or by a supervisor."""
+
+        level: int
+        escalated_on: date
+
+        def apply(self, petition: Petition) -> None:
+            petition.level, petition.level_since = self.level, self.escalated_on
+            petition.escalations.append({"level": self.level, "escalated_on": self.escalated_on,
+                                         "by": self.actor.user_id, "reason": self.reason})
+
+    class ReturnVisited(Recorded):
+        """The enterprise was called back (回访) and rated the answer (好差评)."""
+
+        rating: int
+        comment: str
+        satisfied: bool  # whether the enterprise says its problem was solved
+        visited_on: date
+
+        def apply(self, petition: Petition) -> None:
+            petition.visits.append({"rating": self.rating, "comment": self.comment, "satisfied": self.satisfied,
+                                    "visited_on": self.visited_on, "by": self.actor.user_id})
+
+    class Reopened(Recorded):
+        """A poor rating sent the petition back to its department for a second answer, with a new clock."""
+
+        round: int
+        reopened_on: date
+        due: date
+        due_provisional: bool
+
+        def apply(self, petition: Petition) -> None:
+            petition.status, petition.round = PetitionStatus.ROUTED, self.round
+            petition.due, petition.due_provisional = self.due, self.due_provisional
+            petition.level, petition.level_since = 0, None  # a new round starts without supervision
+
+    class Closed(Recorded):
+        """The petition closed: after its return visit, or by a supervisor with the reason."""
+
+        closed_on: date
+
+        def apply(self, petition: Petition) -> None:
+            petition.status, petition.closed_on = PetitionStatus.CLOSED, self.closed_on
+            petition.level_since = None
+
+    # State ----------------------------------------------------------------------------------------
+
     def __init__(self, number: str, enterprise: dict, subject: str, text: str, channel: str,
                  related_case: str | None, submitted_on: date, actor: Actor, reason: str):
         self.number, self.enterprise, self.subject, self.text = number, dict(enterprise), subject, text
@@ -70,7 +167,8 @@ class Petition(Aggregate):
         self.due: date | None = None
         self.due_provisional = False
         self.round = 1
-        self.level, self.level_since = 0, None  # current supervision level (0: none) and since when
+        self.level = 0  # current supervision level (0: none)
+        self.level_since: date | None = None  # since when it is at that level
         self.answers: list[dict[str, Any]] = []
         self.escalations: list[dict[str, Any]] = []
         self.visits: list[dict[str, Any]] = []
@@ -98,7 +196,7 @@ class Petition(Aggregate):
         except ValueError:
             raise errors.InvalidValue(f"channel must be one of {', '.join(c.value for c in PetitionChannel)}") from None
         return cls._create(
-            ev.Submitted, number=number, enterprise=enterprise.to_dict(), subject=subject, text=text,
+            cls.Submitted, number=number, enterprise=enterprise.to_dict(), subject=subject, text=text,
             channel=str(channel), related_case=related_case, submitted_on=submitted_on,
             actor=actor, reason=reason,
         )
@@ -137,7 +235,7 @@ class Petition(Aggregate):
         _required_text(department, "department", 64)
         days = self.check_time_limit(time_limit_days)
         due = add_working_days(today, days, is_workday)
-        self.trigger_event(ev.Routed, department=department, time_limit_days=days, routed_on=today, due=due,
+        self.trigger_event(self.Routed, department=department, time_limit_days=days, routed_on=today, due=due,
                            due_provisional=not (knows(today) and knows(due)), actor=actor, reason=reason)
 
     def reroute(self, department: str, actor: Actor, reason: str) -> None:
@@ -147,22 +245,22 @@ class Petition(Aggregate):
         if department == self.department:
             raise errors.InvalidValue(f"petition {self.number} is already with {department!r}")
         check_reason(reason)
-        self.trigger_event(ev.Rerouted, from_department=self.department, to_department=department,
+        self.trigger_event(self.Rerouted, from_department=self.department, to_department=department,
                            actor=actor, reason=reason)
 
     def answer(self, text: str, today: date, actor: Actor, reason: str = "") -> None:
         """Record the department's answer to the enterprise."""
         self.check_status(PetitionStatus.ROUTED)
         _required_text(text, "answer")
-        self.trigger_event(ev.Answered, answer=text, answered_on=today, actor=actor, reason=reason)
+        self.trigger_event(self.Answered, answer=text, answered_on=today, actor=actor, reason=reason)
 
     def escalate(self, today: date, actor: Actor, reason: str) -> int:
         """Take the unanswered petition a level up (督办, then 提级督办); return the new level."""
         self.check_status(PetitionStatus.ROUTED)
-        if self.level >= MAX_LEVEL:
-            raise errors.EscalationAtHighestLevel(f"petition {self.number} is at level {MAX_LEVEL} already")
+        if self.level >= TOP_ESCALATION_LEVEL:
+            raise errors.EscalationAtHighestLevel(f"petition {self.number} is at level {TOP_ESCALATION_LEVEL} already")
         check_reason(reason)
-        self.trigger_event(ev.Escalated, level=self.level + 1, escalated_on=today, actor=actor, reason=reason)
+        self.trigger_event(self.Escalated, level=self.level + 1, escalated_on=today, actor=actor, reason=reason)
         return self.level
 
     def return_visit(self, rating: int, comment: str, satisfied: bool, today: date, is_workday: IsWorkday,
@@ -175,22 +273,22 @@ class Petition(Aggregate):
         if not isinstance(satisfied, bool):
             raise errors.InvalidValue("satisfied must be true or false")
         check_text(comment, "comment")
-        self.trigger_event(ev.ReturnVisited, rating=rating, comment=comment, satisfied=satisfied,
+        self.trigger_event(self.ReturnVisited, rating=rating, comment=comment, satisfied=satisfied,
                            visited_on=today, actor=actor, reason=reason)
         if rating <= POOR_RATING and self.round < MAX_ROUNDS:
             due = add_working_days(today, self.time_limit_days or 1, is_workday)  # answered: it was routed
-            self.trigger_event(ev.Reopened, round=self.round + 1, reopened_on=today, due=due,
+            self.trigger_event(self.Reopened, round=self.round + 1, reopened_on=today, due=due,
                                due_provisional=not (knows(today) and knows(due)), actor=actor,
                                reason=f"rated {rating}: a second answer is due")
             return False
-        self.trigger_event(ev.Closed, closed_on=today, actor=actor, reason=f"return visit: rated {rating}")
+        self.trigger_event(self.Closed, closed_on=today, actor=actor, reason=f"return visit: rated {rating}")
         return True
 
     def close(self, today: date, actor: Actor, reason: str) -> None:
         """Close the petition before its loop ends (a duplicate, withdrawn, the enterprise unreachable)."""
         self.check_status(PetitionStatus.SUBMITTED, PetitionStatus.ROUTED, PetitionStatus.ANSWERED)
         check_reason(reason)
-        self.trigger_event(ev.Closed, closed_on=today, actor=actor, reason=reason)
+        self.trigger_event(self.Closed, closed_on=today, actor=actor, reason=reason)
 
     def check_deadlines(self, today: date, is_workday: IsWorkday, raise_after: int, actor: Actor) -> int:
         """Escalate a late petition to level 1, or raise its supervision a level after ``raise_after`` working
@@ -199,12 +297,12 @@ class Petition(Aggregate):
         if self.status != PetitionStatus.ROUTED or self.due is None:
             return 0
         if self.level == 0 and today > self.due:
-            self.trigger_event(ev.Escalated, level=1, escalated_on=today, actor=actor,
+            self.trigger_event(self.Escalated, level=1, escalated_on=today, actor=actor,
                                reason=f"overdue: the answer was due {self.due.isoformat()}")
             return 1
-        if 0 < self.level < MAX_LEVEL and self.level_since is not None and \
+        if 0 < self.level < TOP_ESCALATION_LEVEL and self.level_since is not None and \
                 working_days_between(self.level_since, today, is_workday) >= raise_after:
-            self.trigger_event(ev.Escalated, level=self.level + 1, escalated_on=today, actor=actor,
+            self.trigger_event(self.Escalated, level=self.level + 1, escalated_on=today, actor=actor,
                                reason=f"unanswered for {raise_after} working days at level {self.level}")
             return 1
         return 0

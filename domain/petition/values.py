@@ -7,7 +7,6 @@ from enum import StrEnum
 
 MAX_TIME_LIMIT_DAYS = 60  # working days a department may be given to answer
 MAX_SUBJECT = 200  # characters in a petition's subject line
-MAX_LEVEL = 3  # the highest supervision level (督办 → 提级督办)
 POOR_RATING = 2  # a rating at or below this is a poor one (差评)
 MAX_ROUNDS = 2  # a poor rating re-opens a petition once: a second answer, then it closes
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from domain.case import events as ev
+from domain.case.aggregate import Case
 from domain.shared.errors import (
     CertificatesAlreadyIssued,
     MaterialsMissing,
@@ -38,7 +38,7 @@ class TestIssueCertificates:
         assert issued == expected
         assert case.items[LICENCE].certificates == expected
         [event] = case.collect_events()
-        assert isinstance(event, ev.CertificatesIssued)
+        assert isinstance(event, Case.CertificatesIssued)
         assert (event.item, event.certificates) == (LICENCE, expected)
         assert (event.actor, event.reason) == (AMR, "制证")
         assert case.status == CaseStatus.OPEN
@@ -111,8 +111,8 @@ class TestCompletion:
         case.collect_events()
         case.issue_certificates(FOOD_PERMIT, FOOD)
         issued, done = case.collect_events()
-        assert isinstance(issued, ev.CertificatesIssued)
-        assert isinstance(done, ev.Completed)
+        assert isinstance(issued, Case.CertificatesIssued)
+        assert isinstance(done, Case.Completed)
         assert (done.actor, done.reason) == (FOOD, "every item is decided")
         assert case.status == CaseStatus.COMPLETED
         assert case.closed_at is not None

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from domain.case import events as ev
+from domain.case.aggregate import Case
 from domain.shared.errors import CaseClosed, CaseNotClosed, InvalidRating, ReasonRequired
 from domain.shared.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, INTAKE, SUPERVISOR, weekdays
@@ -30,7 +30,7 @@ class TestWithdraw:
         assert case.status == CaseStatus.WITHDRAWN
         assert case.closed_at is not None
         [event] = case.collect_events()
-        assert isinstance(event, ev.Withdrawn)
+        assert isinstance(event, Case.Withdrawn)
         assert (event.actor, event.reason) == (INTAKE, "申请人不再开店")
 
     def test_undecided_items_are_withdrawn_and_decided_ones_kept(self):
@@ -90,7 +90,7 @@ class TestRate:
         case.rate(5, "一次办好", INTAKE)
         assert case.rating == {"score": 5, "comment": "一次办好"}
         [event] = case.collect_events()
-        assert isinstance(event, ev.Rated)
+        assert isinstance(event, Case.Rated)
         assert (event.score, event.comment, event.actor) == (5, "一次办好", INTAKE)
 
     def test_a_withdrawn_case_can_be_rated(self):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from domain.case import events as ev
 from domain.case.aggregate import Case
 from tests.conftest import AMR, SUPERVISOR, weekdays
 from tests.domain.cases import CLOCK, MONDAY, in_review, open_case, submit
@@ -37,7 +36,7 @@ def test_the_yellow_warning_is_recorded_once_at_80_percent():
     case = food_accepted_monday()
     case.check_deadlines(date(2026, 3, 6), weekdays, 3, SYSTEM)  # Friday: 4 of 5 used
     events = case.collect_events()
-    warned = [e for e in events if isinstance(e, ev.DeadlineWarned)]
+    warned = [e for e in events if isinstance(e, Case.DeadlineWarned)]
     assert [(e.item, e.used_days, e.allowed_days) for e in warned] == [("food-permit", 4, 5)]
     assert case.check_deadlines(date(2026, 3, 6), weekdays, 3, SYSTEM) == 0  # a second tick: nothing new
 
@@ -93,5 +92,5 @@ def test_an_escalation_recorded_before_version_2_still_loads():
     """Stored v1 events had no opened_on: the upcaster fills it in (no automatic rising for them)."""
     state = {"originator_id": "00000000-0000-0000-0000-000000000001", "originator_version": 5,
              "timestamp": "2026-03-02T01:00:00+00:00", "actor": {}, "reason": "慢", "number": 1, "level": 1}
-    ev.EscalationOpened.upcast_v1_v2(state)
+    Case.EscalationOpened.upcast_v1_v2(state)
     assert state["opened_on"] is None and json.dumps(state)

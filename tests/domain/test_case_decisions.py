@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.case import events as ev
+from domain.case.aggregate import Case
 from domain.catalogue.definitions import BundleDef, ItemDef
 from domain.shared.errors import (
     CommitmentNotAllowed,
@@ -38,7 +38,7 @@ class TestApproveOnCommitment:
         permit = case.items[FOOD_PERMIT]
         assert (permit.status, permit.on_commitment) == (ItemStatus.APPROVED, True)
         [event] = case.collect_events()
-        assert isinstance(event, ev.ItemApprovedOnCommitment)
+        assert isinstance(event, Case.ItemApprovedOnCommitment)
         assert (event.commitment, event.actor, event.reason) == (COMMITMENT, FOOD, "告知承诺")
 
     def test_business_licence_does_not_allow_commitment(self):
@@ -80,10 +80,10 @@ class TestRevokeCommitment:
         assert (permit.status, permit.revoked) == (ItemStatus.REJECTED, True)
         assert case.status == CaseStatus.REJECTED
         revoked, rejected = case.collect_events()
-        assert isinstance(revoked, ev.CommitmentRevoked)
+        assert isinstance(revoked, Case.CommitmentRevoked)
         assert (revoked.item, revoked.actor) == (FOOD_PERMIT, SUPERVISOR)
         assert revoked.reason == "核查发现承诺不实"
-        assert isinstance(rejected, ev.CaseRejected)
+        assert isinstance(rejected, Case.CaseRejected)
         assert case.items[LICENCE].certificates[0]["status"] == "void"
 
     def test_revocation_after_completion_revokes_the_certificate(self):
@@ -97,7 +97,7 @@ class TestRevokeCommitment:
         assert case.items[FOOD_PERMIT].status == ItemStatus.REJECTED
         assert case.status == CaseStatus.COMPLETED
         [event] = case.collect_events()
-        assert isinstance(event, ev.CommitmentRevoked)
+        assert isinstance(event, Case.CommitmentRevoked)
 
     def test_an_approval_on_review_cannot_be_revoked(self):
         case = in_review()
@@ -130,10 +130,10 @@ class TestRejectItem:
         case.collect_events()
         case.reject_item(LICENCE, AMR, "名称与他人重复")
         rejected_item, rejected_case = case.collect_events()
-        assert isinstance(rejected_item, ev.ItemRejected)
+        assert isinstance(rejected_item, Case.ItemRejected)
         assert (rejected_item.item, rejected_item.actor) == (LICENCE, AMR)
         assert rejected_item.reason == "名称与他人重复"
-        assert isinstance(rejected_case, ev.CaseRejected)
+        assert isinstance(rejected_case, Case.CaseRejected)
         assert LICENCE in rejected_case.reason
         assert case.status == CaseStatus.REJECTED
         assert case.closed_at is not None
@@ -171,7 +171,7 @@ class TestRejectItem:
         case.collect_events()
         case.reject_item("sign", AMR, "招牌位置不符合规划")
         [event] = case.collect_events()
-        assert isinstance(event, ev.ItemRejected)
+        assert isinstance(event, Case.ItemRejected)
         assert case.status == CaseStatus.OPEN
         assert case.items["licence"].status == ItemStatus.IN_REVIEW
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.case.events import CaseRejected, Completed, ItemRejected, ItemWithdrawn
+from domain.case.aggregate import Case
 from domain.catalogue.definitions import BundleDef, ItemDef, MaterialDef, OutputDef
 from domain.shared.errors import InvalidValue
 from tests.conftest import AMR, weekdays
@@ -39,7 +39,7 @@ def test_rejecting_an_optional_prerequisite_withdraws_everything_that_waits_on_i
     case = accepted(chain_bundle())
     case.reject_item("power-scheme", AMR, "供电容量不足")
     events = case.collect_events()
-    assert [type(e) for e in events] == [ItemRejected, ItemWithdrawn, ItemWithdrawn]
+    assert [type(e) for e in events] == [Case.ItemRejected, Case.ItemWithdrawn, Case.ItemWithdrawn]
     assert [e.item for e in events[1:]] == ["power-connection", "meter"]
     assert "power-scheme" in events[1].reason
     assert case.status == "open"
@@ -51,14 +51,14 @@ def test_the_case_still_completes_after_optional_items_fell_away():
     case.approve_item("licence", AMR, clock=CLOCK)
     case.issue_certificates("licence", AMR)
     assert case.status == "completed"
-    assert isinstance(case.collect_events()[-1], Completed)
+    assert isinstance(case.collect_events()[-1], Case.Completed)
 
 
 def test_an_essential_item_withdrawn_because_its_prerequisite_fell_rejects_the_case():
     case = accepted(chain_bundle(connection_essential=True))
     case.reject_item("power-scheme", AMR, "供电容量不足")
     events = case.collect_events()
-    assert isinstance(events[-1], CaseRejected)
+    assert isinstance(events[-1], Case.CaseRejected)
     assert "power-connection" in events[-1].reason
     assert case.status == "rejected"
 
@@ -66,7 +66,7 @@ def test_an_essential_item_withdrawn_because_its_prerequisite_fell_rejects_the_c
 def test_an_essential_rejection_closes_the_case_without_a_withdrawal_per_item():
     case = accepted(chain_bundle(scheme_essential=True))
     case.reject_item("power-scheme", AMR, "不符合规划")
-    assert [type(e) for e in case.collect_events()] == [ItemRejected, CaseRejected]
+    assert [type(e) for e in case.collect_events()] == [Case.ItemRejected, Case.CaseRejected]
     assert {i.status for c, i in case.items.items() if c != "power-scheme"} == {"withdrawn"}
 
 

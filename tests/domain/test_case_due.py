@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.case import events as ev
 from domain.case.aggregate import Case
 from domain.case.due import ItemClock, projected_due
 from domain.catalogue.definitions import BundleDef, ItemDef, MaterialDef
@@ -39,7 +38,7 @@ def licence_approved_on(day: date, *, permit_accepted_on: date | None = None) ->
 class TestClockStartedByPrerequisites:
     def test_approving_the_last_prerequisite_starts_the_waiting_items_clock(self):
         case = licence_approved_on(WEDNESDAY)
-        started = [e for e in case.collect_events() if isinstance(e, ev.ItemClockStarted)]
+        started = [e for e in case.collect_events() if isinstance(e, Case.ItemClockStarted)]
         assert [(e.item, e.started_on, e.due, e.actor, e.reason) for e in started] == [
             (FOOD_PERMIT, WEDNESDAY, date(2026, 3, 11), AMR, "prerequisite 'business-licence' approved")]
         permit = case.items[FOOD_PERMIT]
@@ -55,7 +54,7 @@ class TestClockStartedByPrerequisites:
 
     def test_an_item_accepted_before_its_prerequisite_was_approved_keeps_its_own_clock(self):
         case = licence_approved_on(WEDNESDAY, permit_accepted_on=MONDAY)
-        assert not any(isinstance(e, ev.ItemClockStarted) for e in case.collect_events())
+        assert not any(isinstance(e, Case.ItemClockStarted) for e in case.collect_events())
         assert (case.items[FOOD_PERMIT].clock_start, case.items[FOOD_PERMIT].due) == (MONDAY, date(2026, 3, 9))
 
     def test_an_item_with_two_prerequisites_starts_when_the_second_is_approved(self):

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 
-from domain.case import events as ev
 from domain.case.aggregate import Case
 from domain.shared.errors import DeficiencyNotAllowed, InvalidValue, UnknownMaterial
 from domain.shared.values import Applicant, CaseStatus, Channel, ItemStatus
@@ -50,7 +49,7 @@ class TestOpen:
 
     def test_opening_records_who_opened_it(self):
         [event] = open_case().collect_events()
-        assert isinstance(event, ev.Opened)
+        assert isinstance(event, Case.Opened)
         assert (event.actor, event.reason, event.number) == (INTAKE, "", "N-1")
 
     def test_the_case_id_follows_from_its_number(self):
@@ -83,7 +82,7 @@ class TestSubmitMaterial:
         assert case.materials["id-card"]["sha256"] == DIGEST
         assert case.materials["id-card"]["by"] == INTAKE.user_id
         [event] = case.collect_events()
-        assert isinstance(event, ev.MaterialSubmitted)
+        assert isinstance(event, Case.MaterialSubmitted)
         assert (event.key, event.actor, event.reason) == ("id-card", INTAKE, "窗口收件")
 
     def test_the_digest_is_kept_in_lower_case(self):
@@ -141,7 +140,7 @@ class TestAcceptWithDeficiency:
         case.accept_with_deficiency(["floor-plan"], DUE, MONDAY, INTAKE, "平面图后补")
         assert case.deficiencies == {"floor-plan": DUE}
         [event] = case.collect_events()
-        assert isinstance(event, ev.AcceptedWithDeficiency)
+        assert isinstance(event, Case.AcceptedWithDeficiency)
         assert (event.missing, event.supplement_due) == (["floor-plan"], DUE)
         assert (event.actor, event.reason) == (INTAKE, "平面图后补")
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from domain.case import events as ev
+from domain.case.aggregate import Case
 from domain.shared.errors import (
     InspectionRequired,
     InvalidValue,
@@ -45,7 +45,7 @@ class TestAcceptItem:
         assert (licence.status, licence.accepted_on) == (ItemStatus.IN_REVIEW, MONDAY)
         assert licence.due == date(2026, 3, 3)
         [event] = case.collect_events()
-        assert isinstance(event, ev.ItemAccepted)
+        assert isinstance(event, Case.ItemAccepted)
         assert (event.item, event.due) == (LICENCE, date(2026, 3, 3))
         assert (event.actor, event.reason) == (AMR, "收件齐全")
 
@@ -89,7 +89,7 @@ class TestRequestSupplement:
         permit = case.items[FOOD_PERMIT]
         assert (permit.status, permit.paused_on) == (ItemStatus.SUPPLEMENT_REQUESTED, WEDNESDAY)
         [event] = case.collect_events()
-        assert isinstance(event, ev.SupplementRequested)
+        assert isinstance(event, Case.SupplementRequested)
         assert event.materials == ["floor-plan"]
         assert (event.actor, event.reason) == (FOOD, "平面图不清晰")
 
@@ -132,7 +132,7 @@ class TestReceiveSupplement:
         assert (permit.status, permit.paused_on) == (ItemStatus.IN_REVIEW, None)
         assert permit.due == date(2026, 3, 11)
         [event] = case.collect_events()
-        assert isinstance(event, ev.SupplementReceived)
+        assert isinstance(event, Case.SupplementReceived)
         assert (event.due, event.actor, event.reason) == (date(2026, 3, 11), FOOD, "已补正")
 
     def test_a_supplement_the_same_day_keeps_the_due_date(self):
@@ -153,7 +153,7 @@ class TestRecordInspection:
         case.record_inspection(FOOD_PERMIT, "video", True, FOOD, "远程视频勘验")
         assert case.items[FOOD_PERMIT].inspection_passed is True
         [event] = case.collect_events()
-        assert isinstance(event, ev.InspectionRecorded)
+        assert isinstance(event, Case.InspectionRecorded)
         assert (event.method, event.passed) == ("video", True)
         assert (event.actor, event.reason) == (FOOD, "远程视频勘验")
 
@@ -175,7 +175,7 @@ class TestApproveItem:
         case.approve_item(LICENCE, AMR, "材料齐全", clock=CLOCK)
         assert case.items[LICENCE].status == ItemStatus.APPROVED
         [event] = case.collect_events()  # not complete: the licence is not issued yet
-        assert isinstance(event, ev.ItemApproved)
+        assert isinstance(event, Case.ItemApproved)
         assert (event.item, event.actor, event.reason) == (LICENCE, AMR, "材料齐全")
         assert case.status == CaseStatus.OPEN
 

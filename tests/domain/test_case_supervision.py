@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.case import events as ev
+from domain.case.aggregate import Case
 from domain.shared.errors import (
     EscalationAlreadyResolved,
     EscalationNotFound,
@@ -23,7 +23,7 @@ class TestTransferItem:
         case.transfer_item(FOOD_PERMIT, "psb", SUPERVISOR, "涉及治安审批")
         assert case.items[FOOD_PERMIT].department == "psb"
         [event] = case.collect_events()
-        assert isinstance(event, ev.ItemTransferred)
+        assert isinstance(event, Case.ItemTransferred)
         assert (event.from_department, event.to_department) == ("amr-food", "psb")
         assert (event.actor, event.reason) == (SUPERVISOR, "涉及治安审批")
 
@@ -61,7 +61,7 @@ class TestReassignOwner:
         case.reassign_owner("window2", SUPERVISOR, "原经办人调岗")
         assert case.owner == "window2"
         [event] = case.collect_events()
-        assert isinstance(event, ev.OwnerReassigned)
+        assert isinstance(event, Case.OwnerReassigned)
         assert (event.owner, event.actor, event.reason) == ("window2", SUPERVISOR, "原经办人调岗")
 
     def test_the_current_owner_is_refused(self):
@@ -90,7 +90,7 @@ class TestEscalate:
         assert (escalation.supervisor, escalation.reason) == ("boss", "食品许可逾期")
         assert escalation.is_open is True
         [event] = case.collect_events()
-        assert isinstance(event, ev.EscalationOpened)
+        assert isinstance(event, Case.EscalationOpened)
         assert (event.number, event.level, event.actor) == (1, 2, SUPERVISOR)
 
     @pytest.mark.parametrize("level", [0, 4, -1, True, "2", 1.0])
@@ -120,7 +120,7 @@ class TestResolveEscalation:
         assert escalation.resolved_by == "boss"
         assert escalation.resolution == "已催办，部门承诺三日内办结"
         [event] = case.collect_events()
-        assert isinstance(event, ev.EscalationResolved)
+        assert isinstance(event, Case.EscalationResolved)
         assert (event.number, event.actor) == (1, SUPERVISOR)
 
     @pytest.mark.parametrize("number", [0, 2, -1])

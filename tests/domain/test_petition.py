@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 
-from domain.petition import events as ev
 from domain.petition.aggregate import Petition
 from domain.petition.values import Enterprise, PetitionChannel, PetitionStatus
 from domain.shared.errors import (
@@ -67,7 +66,7 @@ class TestSubmit:
         assert (petition.submitted_by, petition.submitted_on, petition.related_case) == (
             "window1", MONDAY, "YJS20260302-ABCDEF")
         [event] = petition.collect_events()
-        assert isinstance(event, ev.Submitted)
+        assert isinstance(event, Petition.Submitted)
         assert (event.actor, event.reason, event.channel) == (INTAKE, "12345 转来", "hotline")
 
     def test_the_id_follows_from_the_number(self):
@@ -96,7 +95,7 @@ class TestRoute:
         petition.route("amr", 5, MONDAY, weekdays, SUPERVISOR, "涉及市场监管")
         assert (petition.status, petition.department, petition.due) == (PetitionStatus.ROUTED, "amr", date(2026, 3, 9))
         event = last_event(petition)
-        assert isinstance(event, ev.Routed) and (event.time_limit_days, event.due_provisional) == (5, False)
+        assert isinstance(event, Petition.Routed) and (event.time_limit_days, event.due_provisional) == (5, False)
 
     def test_a_due_date_in_a_year_the_calendar_does_not_know_is_provisional(self):
         petition = submitted()
@@ -122,7 +121,7 @@ class TestReroute:
         petition.reroute("psb", SUPERVISOR, "属公安职责")
         assert (petition.department, petition.due) == ("psb", due)
         event = last_event(petition)
-        assert isinstance(event, ev.Rerouted) and (event.from_department, event.to_department) == ("amr", "psb")
+        assert isinstance(event, Petition.Rerouted) and (event.from_department, event.to_department) == ("amr", "psb")
 
     def test_the_same_department_is_refused(self):
         petition = routed()
@@ -222,7 +221,7 @@ class TestReturnVisit:
         assert petition.return_visit(5, "及时", True, date(2026, 3, 5), weekdays, INTAKE) is True
         assert petition.status == PetitionStatus.CLOSED and petition.closed_on == date(2026, 3, 5)
         visited, closed = petition.collect_events()
-        assert isinstance(visited, ev.ReturnVisited) and isinstance(closed, ev.Closed)
+        assert isinstance(visited, Petition.ReturnVisited) and isinstance(closed, Petition.Closed)
         assert (visited.rating, visited.satisfied, visited.comment, visited.actor) == (5, True, "及时", INTAKE)
 
     def test_a_poor_rating_reopens_it_once_on_a_new_clock_then_the_second_visit_closes_it(self):
@@ -261,7 +260,7 @@ class TestClose:
         petition.close(MONDAY, SUPERVISOR, "重复诉求")
         assert petition.status == PetitionStatus.CLOSED
         event = last_event(petition)
-        assert isinstance(event, ev.Closed) and event.reason == "重复诉求"
+        assert isinstance(event, Petition.Closed) and event.reason == "重复诉求"
 
     def test_a_reason_is_required(self):
         petition = routed()
