@@ -86,9 +86,9 @@ def test_a_due_date_in_a_year_the_calendar_does_not_know_is_marked_provisional(s
 
 
 def test_events_recorded_before_the_provisional_flag_still_load():
-    from domain.case import events as ev
+    from domain.case.aggregate import Case
 
-    for event_class in (ev.ItemAccepted, ev.SupplementReceived):
+    for event_class in (Case.ItemAccepted, Case.SupplementReceived):
         state = {"item": "x", "due": "2026-03-09"}
         event_class.upcast_v1_v2(state)
         assert state["due_provisional"] is False

@@ -9,7 +9,7 @@ import pytest
 
 from application.audit.event_text import FALLBACK, TEMPLATES, describe, describe_history, names_in, who
 from application.cases.reads import _history_entry
-from domain.case import events as case_events
+from domain.case.aggregate import Case
 from domain.shared.recorded import Recorded
 from domain.shared.values import Actor, Role
 from tests.application.helpers import open_restaurant, submit_all
@@ -23,9 +23,9 @@ SAMPLES = {"date": date(2026, 3, 3), "str": "x", "int": 2, "bool": True, "list":
 
 
 def case_event_classes() -> list[type]:
-    """Every event class of a case: the Recorded subclasses of domain.case.events no other one extends."""
-    classes = [c for _, c in inspect.getmembers(case_events, inspect.isclass)
-               if issubclass(c, Recorded) and c.__module__ == case_events.__name__]
+    """Every event class of a case: the Recorded subclasses nested in Case that no other one extends."""
+    classes = [c for _, c in inspect.getmembers(Case, inspect.isclass)
+               if issubclass(c, Recorded) and c.__qualname__.startswith("Case.")]
     return [c for c in classes if not any(o is not c and issubclass(o, c) for o in classes)]
 
 
@@ -33,7 +33,7 @@ def sample_data(cls: type) -> dict:
     """Data with every field the event class declares (beyond actor and reason), of its declared type."""
     fields = {}
     for base in reversed(cls.__mro__):
-        if base.__module__ == case_events.__name__:
+        if base.__qualname__.startswith("Case."):
             fields.update(base.__dict__.get("__annotations__", {}))
     return {name: SAMPLES[kind.split(" |")[0]] for name, kind in fields.items()}
 

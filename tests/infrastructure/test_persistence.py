@@ -38,7 +38,7 @@ def test_events_come_back_in_version_order_with_their_actor_and_reason(any_servi
 def test_the_store_refuses_a_second_event_at_the_same_version(any_services):
     case_id = open_restaurant(any_services)
     recorder = any_services.cases.recorder
-    duplicate = StoredEvent(case_id, 1, "domain.case.events:Opened", b"{}")
+    duplicate = StoredEvent(case_id, 1, "domain.case.aggregate:Case.Opened", b"{}")
     with pytest.raises(IntegrityError):
         recorder.insert_events([duplicate])
     assert len(recorder.select_events(case_id)) == 1
@@ -47,8 +47,8 @@ def test_the_store_refuses_a_second_event_at_the_same_version(any_services):
 def test_a_multi_event_command_is_written_all_or_nothing(any_services):
     case_id = open_restaurant(any_services)
     recorder = any_services.cases.recorder
-    good = StoredEvent(case_id, 2, "domain.case.events:Withdrawn", b"{}")
-    clash = StoredEvent(case_id, 1, "domain.case.events:Opened", b"{}")
+    good = StoredEvent(case_id, 2, "domain.case.aggregate:Case.Withdrawn", b"{}")
+    clash = StoredEvent(case_id, 1, "domain.case.aggregate:Case.Opened", b"{}")
     with pytest.raises(IntegrityError):
         recorder.insert_events([good, clash])
     assert [e.originator_version for e in recorder.select_events(case_id)] == [1]

@@ -139,7 +139,7 @@ def test_a_gap_in_postgres_notification_ids_is_not_waited_for(postgres_url):
     services.catalogue.publish_file(three_item_file(), ADMIN)
     case_id = open_restaurant(services)
     services.runner.catch_up()
-    clash = StoredEvent(case_id, 1, "domain.case.events:Opened", b"{}")
+    clash = StoredEvent(case_id, 1, "domain.case.aggregate:Case.Opened", b"{}")
     with pytest.raises(IntegrityError):  # loses its version check, burns a sequence value
         services.cases.recorder.insert_events([clash])
     saved = services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", SHA)
