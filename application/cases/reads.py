@@ -1,5 +1,6 @@
-"""The read side of the case application: one case (now, at a version, at a moment), its history and chain,
-what changed between two versions, and what applied then. Every read checks who may see the case."""
+"""The read side of the case application: one case (now, at a version, at a moment) as a ``CaseView``, its
+history and chain, what changed between two versions, and what applied then. Every read checks who may see
+the case; the aggregate never leaves this layer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 
 from application.audit.event_text import describe_history
 from application.cases.diff import diff_cases, summarize_diff
+from application.cases.views import CaseView, case_view
 from application.common.access import may_view
 from application.common.errors import CaseNotFound, InvalidInput, NotAllowed
 from domain.case.aggregate import Case
@@ -27,8 +29,35 @@ class CaseReads:
     def __init__(self, app: CaseApplication):
         self.app = app
 
-    def get_case(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> Case:
-        """Return the case (as it stood at ``version``, if given) if the actor may see it."""
+    def get_case(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> CaseView:
+        """Return the case (as it stood at ``version``, if given) if the actor may see it. Its due date is as of
+        today, or for a version asked for, as of the day of its last event then (the one it had on its own day)."""
+        case = self._case(actor, case_id, version)
+        return case_view(case, self.case_due(case, None if version is None else self._day_of(case.modified_on)))
+
+    def case_as_of(self, actor: Actor, case_id: UUID | str, moment: datetime) -> CaseView:
+        """Return the case as it stood at ``moment`` (after the last event recorded by then), due as of that day."""
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise InvalidInput("as_of: a date and time with its time zone", {"as_of": ["ISO 8601 with offset"]})
+        events = self._visible_events(actor, case_id)
+        then = [e for e in events if e.timestamp <= moment]
+        if not then:
+            raise CaseNotFound(f"case {case_id} did not exist yet at {moment.isoformat()}")
+        case = _replay(then)
+        return case_view(case, self.case_due(case, self._day_of(moment)))
+
+    def as_saved(self, case_id: UUID | str, version: int) -> CaseView:
+        """The case as a command saved it, for the answer to that command (who may see it was checked by the
+        command; it may have left the actor's sight, as ``may_see`` tells)."""
+        case = self.app.load(case_id, version)
+        return case_view(case, self.case_due(case))
+
+    def may_see(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> bool:
+        """Whether the actor may see the case as it is (or was at ``version``): after a transfer, perhaps not."""
+        return may_view(actor, self.app.load(case_id, version))
+
+    def _case(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> Case:
+        """The aggregate (as it stood at ``version``, if given) if the actor may see it as it is now."""
         if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
             raise InvalidInput("version: a whole number from 1", {"version": ["a whole number from 1"]})
         current = self.app.load(case_id)  # who may see it is decided on what the case is now
@@ -38,15 +67,9 @@ class CaseReads:
             raise CaseNotFound(f"case {current.number} has no version {version} yet (it is at {current.version})")
         return current if version is None or version == current.version else self.app.load(case_id, version)
 
-    def case_as_of(self, actor: Actor, case_id: UUID | str, moment: datetime) -> Case:
-        """Return the case as it stood at ``moment`` (after the last event recorded by then)."""
-        if not isinstance(moment, datetime) or moment.tzinfo is None:
-            raise InvalidInput("as_of: a date and time with its time zone", {"as_of": ["ISO 8601 with offset"]})
-        events = self._visible_events(actor, case_id)
-        then = [e for e in events if e.timestamp <= moment]
-        if not then:
-            raise CaseNotFound(f"case {case_id} did not exist yet at {moment.isoformat()}")
-        return _replay(then)
+    def _day_of(self, moment: datetime) -> date:
+        """The business day of a moment, in the service's time zone."""
+        return moment.astimezone(self.app.clock.now().tzinfo).date()
 
     def case_due(self, case: Case, as_of: date | None = None) -> date | None:
         """The case's due date as of a day (today unless told; a closed case's closing day), following
@@ -64,16 +87,16 @@ class CaseReads:
                 raise InvalidInput(f"{name}: a whole number from 1", {name: ["a whole number from 1"]})
         if from_version > to_version:
             raise InvalidInput("from_version comes after to_version", {"from_version": ["at most to_version"]})
-        current = self.get_case(actor, case_id)  # who may see it first: a refused caller learns no version
+        current = self._case(actor, case_id)  # who may see it first: a refused caller learns no version
         if to_version > current.version:
             raise InvalidInput(f"case {current.number} is at version {current.version}",
                                {"to_version": [f"at most {current.version}"]})
-        before = self.get_case(actor, case_id, from_version)
-        after = current if to_version == current.version else self.get_case(actor, case_id, to_version)
+        before = self._case(actor, case_id, from_version)
+        after = current if to_version == current.version else self._case(actor, case_id, to_version)
         diff = diff_cases(before, after)
         return {**diff, "summary": summarize_diff(diff)}
 
-    def context_then(self, case: Case, moment: datetime) -> dict[str, Any]:
+    def context_then(self, case: CaseView, moment: datetime) -> dict[str, Any]:
         """What applied to a past state of the case: its bundle definition version (time limits and
         prerequisites of each item) and the calendar overrides recorded by ``moment``."""
         catalogue = self.app.catalogue
@@ -99,7 +122,9 @@ class CaseReads:
 
     def chain(self, case_id: UUID | str) -> list[tuple[int, bytes | None, bytes | None]]:
         """(version, hash, prev_hash) of each stored event of the case, as the store holds them."""
-        return self.app.recorder.select_chain(as_uuid(case_id))  # type: ignore[attr-defined]
+        rows: list[tuple[int, bytes | None, bytes | None]] = self.app.recorder.select_chain(  # type: ignore[attr-defined]
+            as_uuid(case_id))
+        return rows
 
     def chain_head(self, case_id: UUID | str, version: int | None = None) -> str | None:
         """The hash (hex) of the case's last stored event, or of its event at ``version``: the head of its chain."""
@@ -119,7 +144,7 @@ class CaseReads:
 
 def _replay(events: list[Any]) -> Case:
     """The case after ``events`` (from its first)."""
-    case = None
+    case: Case | None = None
     for event in events:
         case = event.mutate(case)
     if case is None:

@@ -77,18 +77,16 @@ def open_case(body: dict[str, Any]) -> Response:
 @_document_errors
 def read_case(args: dict[str, Any], case_id: str) -> Response:
     """The case now, or at ``?version=N``, or as it stood at ``?as_of=`` (ISO 8601 with offset)."""
-    cases = services().cases
+    reads = services().cases.reads
     if "as_of" in args:
-        case = cases.reads.case_as_of(actor(), case_id, args["as_of"])
+        case = reads.case_as_of(actor(), case_id, args["as_of"])
     else:
-        case = cases.reads.get_case(actor(), case_id, args.get("version"))
-    then, body = None, {}  # a past state's due date is the one it had on its own last day
+        case = reads.get_case(actor(), case_id, args.get("version"))
+    body: dict[str, Any] = {}  # a past state comes with what applied then (its due date: as of its own day)
     if "as_of" in args or "version" in args:
-        moment = args.get("as_of") or case.modified_on
-        then = moment.astimezone(cases.clock.now().tzinfo).date()
-        body["then"] = cases.reads.context_then(case, moment)
-    body["chain_head"] = cases.reads.chain_head(case.id, case.version)
-    response = jsonify(CaseOut().dump({**case_json(case, cases.reads.case_due(case, then)), **body}))
+        body["then"] = reads.context_then(case, args.get("as_of") or case.modified_on)
+    body["chain_head"] = reads.chain_head(case.id, case.version)
+    response = jsonify(CaseOut().dump({**case_json(case), **body}))
     response.headers["ETag"] = f'"{case.version}"'
     return response
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, request, url_for
 
+from application.cases.views import CaseView, ItemView
 from application.common.errors import InvalidInput
 from application.users.tokens import Unauthenticated
-from domain.case.aggregate import Case
 from domain.shared.values import Actor
 from web.services import Services
 
@@ -71,10 +70,9 @@ def case_response(saved: Any, status: int = 200) -> Response:
     """The case exactly as a write left it, with its version as ETag (and Location when created)."""
     from web.api.schemas import CaseOut
 
-    case = services().cases.load(saved.id, saved.version)
-    cases = services().cases
-    response = jsonify(CaseOut().dump({**case_json(case, cases.reads.case_due(case)),
-                                       "chain_head": cases.reads.chain_head(case.id, case.version)}))
+    reads = services().cases.reads
+    case = reads.as_saved(saved.id, saved.version)
+    response = jsonify(CaseOut().dump({**case_json(case), "chain_head": reads.chain_head(case.id, case.version)}))
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
     if status == 201:
@@ -82,22 +80,23 @@ def case_response(saved: Any, status: int = 200) -> Response:
     return response
 
 
-def case_json(case: Case, due: date | None) -> dict[str, Any]:
-    """A case as the API returns it (shared/API.md); ``due`` is its due date following prerequisites."""
+def case_json(case: CaseView) -> dict[str, Any]:
+    """A case as the API returns it (shared/API.md); its due date follows prerequisites."""
     return {
         "id": case.id, "number": case.number, "bundle": case.bundle, "bundle_version": case.bundle_version,
         "version": case.version, "status": str(case.status), "channel": case.channel,
         "applicant": case.applicant, "owner": case.owner, "opened_at": case.created_on,
-        "opened_on": case.opened_on, "closed_at": case.closed_at, "due": due,
+        "opened_on": case.opened_on, "closed_at": case.closed_at, "due": case.due,
         "items": [_item_json(item) for item in case.items.values()],
-        "materials": [{"key": key, **value} for key, value in case.materials.items()],
+        "materials": [material.to_dict() for material in case.materials.values()],
         "deficiencies": {key: due.isoformat() for key, due in case.deficiencies.items()},
         "escalations": [e.to_dict() for e in case.escalations], "rating": case.rating,
     }
 
 
-def _item_json(item: Any) -> dict[str, Any]:
-    released = [c for c in item.certificates if c.get("status") != "held"]
+def _item_json(item: ItemView) -> dict[str, Any]:
+    certificates = [c.to_dict() for c in item.certificates]
+    released = [c for c in certificates if c.get("status") != "held"]
     return {
         "code": item.code, "name": item.name, "department": item.department, "status": str(item.status),
         "essential": item.essential, "time_limit_days": item.time_limit_days,
@@ -105,7 +104,7 @@ def _item_json(item: Any) -> dict[str, Any]:
         "clock_started_on": item.clock_start, "due": item.due,
         "due_provisional": item.due_provisional,
         "inspection": item.inspection, "on_commitment": item.on_commitment, "assignee": item.assignee,
-        "certificate": released[0] if released else None, "certificates": list(item.certificates),
+        "certificate": released[0] if released else None, "certificates": certificates,
     }
 
 

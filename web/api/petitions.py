@@ -10,7 +10,7 @@ from marshmallow import RAISE
 
 from application.common.changes import Saved
 from application.common.idempotency import Earlier
-from domain.petition.aggregate import Petition
+from application.petitions.views import PetitionView
 from web.api.core import LastWrites, actor, error_docs, if_match, services
 from web.api.idempotency import idempotent
 from web.api.schemas import ErrorOut, ReasonRequest
@@ -43,7 +43,7 @@ def petition_writes() -> LastWrites:
     return current_app.extensions.setdefault("onething_petition_writes", LastWrites())
 
 
-def petition_json(petition: Petition) -> dict[str, Any]:
+def petition_json(petition: PetitionView) -> dict[str, Any]:
     """A petition as the API returns it."""
     return {
         "id": petition.id, "number": petition.number, "version": petition.version, "status": str(petition.status),
@@ -53,14 +53,14 @@ def petition_json(petition: Petition) -> dict[str, Any]:
         "department": petition.department, "time_limit_days": petition.time_limit_days,
         "routed_on": petition.routed_on, "due": petition.due, "due_provisional": petition.due_provisional,
         "round": petition.round, "level": petition.level, "answer": petition.answer_text,
-        "answers": petition.answers, "escalations": petition.escalations, "visits": petition.visits,
+        "answers": list(petition.answers), "escalations": list(petition.escalations), "visits": list(petition.visits),
         "closed_on": petition.closed_on,
     }
 
 
 def petition_response(saved: Saved, status: int = 200) -> Response:
     """The petition exactly as a write left it, with its version as ETag (and Location when created)."""
-    petition = services().petitions.load(saved.id, saved.version)
+    petition = services().petitions.as_saved(saved.id, saved.version)
     response = jsonify(PetitionOut().dump(petition_json(petition)))
     response.status_code = status
     response.headers["ETag"] = f'"{petition.version}"'

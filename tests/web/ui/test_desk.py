@@ -160,10 +160,10 @@ def test_opening_a_restaurant_case_records_its_materials(ui):
     assert case.applicant == {"name": "泉城小馆餐饮有限公司", "credit_code": VALID_CODE}
     assert case.owner == "intake" and case.channel == "window" and set(case.items) == {"business-licence",
                                                                                         "food-permit"}
-    assert case.materials["id-card"]["filename"] == "身份证复印件.pdf"
-    assert case.materials["id-card"]["sha256"] == hashlib.sha256(
+    assert case.materials["id-card"].filename == "身份证复印件.pdf"
+    assert case.materials["id-card"].sha256 == hashlib.sha256(
         f"{case.number}\n身份证复印件.pdf".encode()).hexdigest()
-    assert case.materials["floor-plan"]["filename"] == "plan.pdf" and not case.deficiencies
+    assert case.materials["floor-plan"].filename == "plan.pdf" and not case.deficiencies
 
 
 def test_an_attached_scan_is_recorded_by_its_digest_and_name(ui):
@@ -172,8 +172,8 @@ def test_an_attached_scan_is_recorded_by_its_digest_and_name(ui):
     data = {**form(**{"filename-id-card": ""}), "file-id-card": (io.BytesIO(scan), "scans/id.pdf")}
     response = ui.post(OPEN, data, content_type="multipart/form-data")
     case = opened_case(ui, response)
-    assert case.materials["id-card"] == {**case.materials["id-card"], "filename": "id.pdf",
-                                         "sha256": hashlib.sha256(scan).hexdigest()}
+    assert case.materials["id-card"].to_dict() == {**case.materials["id-card"].to_dict(), "filename": "id.pdf",
+                                                   "sha256": hashlib.sha256(scan).hexdigest()}
 
 
 def test_a_scan_larger_than_the_apis_limit_is_accepted_at_the_desk(ui):
@@ -181,7 +181,7 @@ def test_a_scan_larger_than_the_apis_limit_is_accepted_at_the_desk(ui):
     scan = b"x" * (200 * 1024)
     data = {**form(), "file-id-card": (io.BytesIO(scan), "id.pdf")}
     case = opened_case(ui, ui.post(OPEN, data, content_type="multipart/form-data"))
-    assert case.materials["id-card"]["sha256"] == hashlib.sha256(scan).hexdigest()
+    assert case.materials["id-card"].sha256 == hashlib.sha256(scan).hexdigest()
 
 
 def test_an_excusable_material_is_accepted_with_deficiency_and_a_due_date(ui):
@@ -278,7 +278,7 @@ def test_the_receipt_shows_the_number_items_materials_and_a_qr_code(ui):
     assert "<svg" in page and "http://localhost/progress" in page and "data-print" in page
     assert "营业执照" in page and "食品经营许可" in page and "食品经营许可科" in page
     assert "身份证复印件.pdf" in page and due.isoformat() in page and "王受理" in page
-    case_due = ui.services.cases.reads.case_due(case)
+    case_due = case.due
     assert case_due.isoformat() in page
     assert f"办件 {case.number} 已受理" in page  # the flash after opening
 

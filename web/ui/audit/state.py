@@ -9,8 +9,8 @@ from typing import Any
 from flask_babel import gettext as _
 
 from application.cases.diff import FIELD_WORDS
+from application.cases.views import CaseView
 from application.common.errors import NotFound
-from domain.case.aggregate import Case
 from web.ui.i18n import is_english, status_label
 from web.ui.urls import services
 
@@ -19,7 +19,7 @@ WORDS = {**FIELD_WORDS, "owner": ("首问负责人", "first-contact owner"), "ra
          "status": ("状态", "status")}
 
 
-def names_of(case: Case) -> dict[str, str]:
+def names_of(case: CaseView) -> dict[str, str]:
     """Item codes and material keys by name in the UI's language, from the bundle version the case was opened on."""
     english = is_english()
     names = {code: item.name for code, item in case.items.items()}
@@ -37,20 +37,20 @@ def names_of(case: Case) -> dict[str, str]:
     return names
 
 
-def case_state(case: Case, context: Mapping[str, Any]) -> dict[str, Any]:
-    """The case as it stood (a replayed ``Case``) with what applied then (``CaseReads.context_then``)."""
+def case_state(case: CaseView, context: Mapping[str, Any]) -> dict[str, Any]:
+    """The case as it stood (a past ``CaseView``) with what applied then (``CaseReads.context_then``)."""
     names = names_of(case)
     limits = {item["code"]: item for item in context["bundle"]["items"]}
     items = [{
         "code": code, "name": names.get(code, code), "department": item.department, "status": str(item.status),
         "accepted_on": item.accepted_on, "due": item.due, "due_provisional": item.due_provisional,
         "paused_on": item.paused_on, "on_commitment": item.on_commitment, "revoked": item.revoked,
-        "assignee": item.assignee, "certificates": [c.get("number", "?") for c in item.certificates],
+        "assignee": item.assignee, "certificates": [c.number or "?" for c in item.certificates],
         "time_limit_days": limits.get(code, {}).get("time_limit_days", item.time_limit_days),
         "prerequisites": [names.get(p, p) for p in limits.get(code, {}).get("prerequisites", item.prerequisites)],
     } for code, item in case.items.items()]
-    materials = [{"key": key, "name": names.get(key, key), "filename": m.get("filename"), "by": m.get("by"),
-                  "submitted_at": _moment(m.get("submitted_at"))} for key, m in case.materials.items()]
+    materials = [{"key": key, "name": names.get(key, key), "filename": m.filename, "by": m.by,
+                  "submitted_at": _moment(m.submitted_at)} for key, m in case.materials.items()]
     missing = [{"key": key, "name": names.get(key, key), "due": due} for key, due in case.deficiencies.items()]
     escalations = [{**e.to_dict(), "opened_at": _moment(e.opened_at), "resolved_at": _moment(e.resolved_at)}
                    for e in case.escalations]

@@ -7,8 +7,7 @@ from typing import Any
 
 from flask_babel import format_datetime
 
-from domain.case.aggregate import Case
-from domain.case.state import ItemState
+from application.cases.views import CaseView, ItemView
 from domain.catalogue.definitions import BundleDef
 from domain.shared.values import Actor, ItemStatus, Role
 from web.ui.case.actions import holds, offered
@@ -33,7 +32,7 @@ def _moment(text: str | None) -> str:
         return str(text)
 
 
-def case_view(case: Case, actor: Actor) -> dict[str, Any]:
+def case_view(case: CaseView, actor: Actor) -> dict[str, Any]:
     """Everything the case page shows of ``case`` to ``actor``, including the actions offered to them."""
     cases = services().cases
     definition, _ = services().catalogue.definition(case.bundle, case.bundle_version)
@@ -41,7 +40,7 @@ def case_view(case: Case, actor: Actor) -> dict[str, Any]:
     items = [_item(case, item, actor, definition) for item in case.items.values()]
     return {
         "case": case, "version": case.version, "status": str(case.status),
-        "bundle_name": _name(definition, case.bundle), "due": cases.reads.case_due(case),
+        "bundle_name": _name(definition, case.bundle), "due": case.due,
         "chain_head": head, "chain_head_short": head[:12] if head else None,
         "items": items, "acting": [row for row in items if row["actions"]],
         "materials": _materials(case, definition),
@@ -54,7 +53,7 @@ def case_view(case: Case, actor: Actor) -> dict[str, Any]:
     }
 
 
-def _item(case: Case, item: ItemState, actor: Actor, definition: BundleDef) -> dict[str, Any]:
+def _item(case: CaseView, item: ItemView, actor: Actor, definition: BundleDef) -> dict[str, Any]:
     defined = {i.code: i for i in definition.items}
     return {
         "code": item.code, "name": _name(defined.get(item.code), item.name), "department": item.department,
@@ -65,12 +64,12 @@ def _item(case: Case, item: ItemState, actor: Actor, definition: BundleDef) -> d
         "running": item.status in RUNNING, "due_provisional": item.due_provisional, "assignee": item.assignee,
         "inspection": item.inspection, "inspection_passed": item.inspection_passed,
         "on_commitment": item.on_commitment, "revoked": item.revoked, "commitment_allowed": item.commitment_allowed,
-        "certificates": list(item.certificates), "outputs": list(item.outputs), "urges": item.urges,
+        "certificates": [c.to_dict() for c in item.certificates], "outputs": list(item.outputs), "urges": item.urges,
         "mine": holds(actor, item), "actions": offered(actor, case, item),
     }
 
 
-def _materials(case: Case, definition: BundleDef) -> list[dict[str, Any]]:
+def _materials(case: CaseView, definition: BundleDef) -> list[dict[str, Any]]:
     """Each material the bundle declares: submitted (file, digest, when, by), excused until a date, or missing."""
     needed_by: dict[str, list[str]] = {}
     for item in definition.items:
@@ -81,7 +80,7 @@ def _materials(case: Case, definition: BundleDef) -> list[dict[str, Any]]:
         submitted = case.materials.get(material.key)
         state = "submitted" if submitted else "deficient" if material.key in case.deficiencies else "missing"
         rows.append({"key": material.key, "name": _name(material, material.key), "state": state,
-                     "submitted": submitted, "submitted_at": _moment(submitted["submitted_at"]) if submitted else "",
+                     "submitted": submitted, "submitted_at": _moment(submitted.submitted_at) if submitted else "",
                      "supplement_due": case.deficiencies.get(material.key),
                      "deficiency_allowed": material.deficiency_allowed, "needed_by": needed_by.get(material.key, [])})
     return rows

@@ -1,6 +1,6 @@
 """The case page, shared by everyone who may see a case, and the reviewer's actions on its items.
 
-``GET /cases/<id>`` shows the case to any user ``CaseApplication.get_case`` lets see it (others get a 403
+``GET /cases/<id>`` shows the case to any user ``CaseReads.get_case`` lets see it (others get a 403
 page). ``POST /cases/<id>/items/<code>/<action>`` runs one reviewer command (``case_page_actions.ACTIONS``)
 with the version the page showed: a stale page is answered 409, a refusal of the application 403/409 with
 the case page and the refusal in words, a form with an empty required field 422 with the error next to it.
@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from application.common.access import may_view
+from application.cases.views import CaseView
 from application.common.errors import ApplicationError, NotAllowed, VersionConflict
 from domain.shared.errors import DomainError
 from web.errors import status_of
@@ -60,12 +60,12 @@ def item_action(case_id: str, code: str, action: str) -> Any:
         return _refused(case_id, code, action, values, error)
     session[LAST_WRITE] = saved.notification_id  # the queue waits for its read model to show this
     flash(chosen.done, "success")
-    if not may_view(actor, cases.load(saved.id, saved.version)):  # transferred its last item away
+    if not cases.reads.may_see(actor, saved.id, saved.version):  # transferred its last item away
         return redirect(url_for("ui_queue.index"), 303)
     return redirect(url_for(".show", case_id=str(saved.id)), 303)
 
 
-def render_case(case: Any, status: int = 200, problem: Any = None, detail: str | None = None,
+def render_case(case: CaseView, status: int = 200, problem: Any = None, detail: str | None = None,
                 failed: dict[str, Any] | None = None) -> Any:
     """The case page of ``case`` with ``status``; ``problem`` in words above it, ``failed`` (the form sent, its
     values and field errors) shown again where it was."""

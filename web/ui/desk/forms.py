@@ -20,9 +20,9 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cn import uscc
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 
-from application.cases.applicants import check_applicant, check_channel, new_case_number
+from application.cases.applicants import check_applicant
+from application.cases.rehearsal import rehearse_opening
 from application.common.errors import ApplicationError, InvalidInput
-from domain.case.aggregate import Case
 from domain.catalogue.definitions import BundleDef
 from domain.shared.errors import DomainError
 from domain.shared.text import MAX_TEXT, is_storable_text
@@ -172,16 +172,12 @@ def text_digest(case_number: str, filename: str) -> str:
 
 
 def rehearse(entered: IntakeForm, bundle: BundleDef, version: int, actor: Actor, today: date) -> str | None:
-    """Run the desk's commands on a case built in memory and never saved; the refusal in words, or None."""
+    """Run the desk's commands on a case built in memory and never saved (``application.cases.rehearsal``); the
+    refusal in words, or None."""
+    received = {key: (r.filename, r.sha256 or PLACEHOLDER_DIGEST) for key, r in entered.received.items()}
     try:
-        case = Case.open(number=new_case_number(today), bundle=bundle, bundle_version=version,
-                         applicant=check_applicant(entered.applicant_name, entered.credit_code),
-                         channel=check_channel(entered.channel), opened_on=today, actor=actor,
-                         reason=entered.reason)
-        for key, received in entered.received.items():
-            case.submit_material(key, received.filename, received.sha256 or PLACEHOLDER_DIGEST, actor)
-        if entered.excused and entered.due_date is not None:
-            case.accept_with_deficiency(list(entered.excused), entered.due_date, today, actor, entered.reason)
+        rehearse_opening(bundle, version, entered.applicant_name, entered.credit_code, entered.channel,
+                         entered.reason, actor, today, received, entered.excused, entered.due_date)
     except (DomainError, ApplicationError) as error:
         return _("The case cannot be opened: %(problem)s", problem=str(error))
     return None

@@ -77,9 +77,9 @@ def receipt_context(actor: Actor, case_id: str) -> dict[str, Any]:
              for code in prerequisite_order(definition) if code in case.items]
     materials = {row["key"]: row for row in context["materials"]}
     return {
-        **context, "case": case, "case_id": str(case.id), "items": items, "case_due": svc.cases.reads.case_due(case),
+        **context, "case": case, "case_id": str(case.id), "items": items, "case_due": case.due,
         "owner": _display_name(case.owner),
-        "received": [{**materials[key], **case.materials[key]} for key in materials if key in case.materials],
+        "received": [{**materials[key], **case.materials[key].to_dict()} for key in materials if key in case.materials],
         "excused": [{**materials[key], "due": case.deficiencies[key]} for key in materials
                     if key in case.deficiencies],
         "missing": [materials[key] for key in materials

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 
+from application.cases.views import CaseView
 from domain.shared.values import Role
 from web.ui.i18n import localized_name
 from web.ui.nav import nav_link
@@ -91,7 +92,7 @@ def supervisor_helpers() -> dict[str, Any]:
     return {"supervisor_forms": _supervisor_forms}
 
 
-def _supervisor_forms(case: Any, version: int | None = None) -> dict[str, Any]:
+def _supervisor_forms(case: CaseView, version: int | None = None) -> dict[str, Any]:
     """The forms a supervisor may use on ``case`` at ``version``; they come back to the case page (not to the
     address that drew it: after a refused form of the case page that is a POST-only address)."""
     return case_forms(current_actor(), case, case.version if version is None else version, case_link(case.id))

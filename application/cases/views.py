@@ -1,0 +1,184 @@
+"""What a read of one case returns: frozen views of the case and its parts, built from the aggregate here so
+that nothing outside ``application/`` holds a ``Case`` (``CaseReads.get_case``, ``case_as_of``, ``as_saved``).
+
+The views keep the aggregate's attribute names, and add the facts a reader would otherwise derive with the
+domain's rules: the case's due date as of the day it is read for, and whether an item's prerequisites are met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.case.aggregate import Case
+from domain.case.state import Escalation, ItemState
+from domain.shared.values import DECIDED_ITEM_STATUSES, CaseStatus, ItemStatus
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    """A certificate an item issued: its number, type and name, and whether it is held, valid, revoked or void."""
+
+    number: str
+    type: str
+    name: str
+    status: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The certificate as plain data, as the case records it."""
+        data: dict[str, Any] = {"number": self.number, "type": self.type, "name": self.name}
+        return data if self.status is None else {**data, "status": self.status}
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One item of the case: what its bundle says of it, how far it has come, and its certificates."""
+
+    code: str
+    name: str
+    department: str
+    time_limit_days: int
+    materials: tuple[str, ...]
+    prerequisites: tuple[str, ...]
+    commitment_allowed: bool
+    inspection: str | None
+    essential: bool
+    outputs: tuple[Mapping[str, str], ...]
+    status: ItemStatus
+    accepted_on: date | None
+    clock_from: date | None  # recorded when its clock started (older snapshots lack it: see ``clock_start``)
+    clock_start: date | None  # the day after which its working days count, once its clock started
+    due: date | None
+    due_provisional: bool
+    paused_on: date | None
+    inspection_passed: bool | None
+    on_commitment: bool
+    revoked: bool
+    certificates: tuple[CertificateView, ...]
+    warned: bool
+    breached: bool
+    urges: int
+    assignee: str | None
+    prerequisites_met: bool  # every prerequisite in the case is approved
+
+    @property
+    def decided(self) -> bool:
+        """Approved, rejected or withdrawn."""
+        return self.status in DECIDED_ITEM_STATUSES
+
+
+@dataclass(frozen=True)
+class MaterialView:
+    """A submitted material: its file name and digest, when and by whom."""
+
+    key: str
+    filename: str
+    sha256: str
+    submitted_at: str
+    by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The material as plain data, its key first."""
+        return {"key": self.key, "filename": self.filename, "sha256": self.sha256,
+                "submitted_at": self.submitted_at, "by": self.by}
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    """A supervision of the case: opened by a supervisor at a level, perhaps resolved."""
+
+    number: int
+    level: int
+    reason: str
+    supervisor: str
+    opened_at: str
+    resolved_at: str | None
+    resolved_by: str | None
+    resolution: str | None
+    since: date | None
+
+    @property
+    def is_open(self) -> bool:
+        """Not yet resolved."""
+        return self.resolved_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The escalation as plain data, as the case records it."""
+        return {"number": self.number, "level": self.level, "reason": self.reason, "supervisor": self.supervisor,
+                "opened_at": self.opened_at, "resolved_at": self.resolved_at, "resolved_by": self.resolved_by,
+                "resolution": self.resolution, "since": self.since}
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as it stands at one version: its header, items, materials, escalations and due date."""
+
+    id: UUID
+    number: str
+    bundle: str
+    bundle_version: int
+    version: int
+    status: CaseStatus
+    channel: str
+    applicant: Mapping[str, Any]
+    owner: str
+    created_on: datetime  # when it was opened (its first event)
+    modified_on: datetime  # when its last event at this version was recorded
+    opened_on: date
+    closed_at: str | None
+    due: date | None  # following prerequisites, as of the day it is read for (``CaseReads``)
+    items: Mapping[str, ItemView]
+    material_defs: Mapping[str, Mapping[str, Any]]
+    materials: Mapping[str, MaterialView]
+    deficiencies: Mapping[str, date]
+    escalations: tuple[EscalationView, ...]
+    rating: Mapping[str, Any] | None
+
+
+def case_view(case: Case, due: date | None) -> CaseView:
+    """The view of ``case`` (its own copies: the aggregate is not shared), with its due date ``due``."""
+    return CaseView(
+        id=case.id, number=case.number, bundle=case.bundle, bundle_version=case.bundle_version,
+        version=case.version, status=case.status, channel=case.channel, applicant=dict(case.applicant),
+        owner=case.owner, created_on=case.created_on, modified_on=case.modified_on, opened_on=case.opened_on,
+        closed_at=case.closed_at, due=due,
+        items={code: _item_view(case, item) for code, item in case.items.items()},
+        material_defs={key: dict(m) for key, m in case.material_defs.items()},
+        materials={key: MaterialView(key=key, filename=m["filename"], sha256=m["sha256"],
+                                     submitted_at=m["submitted_at"], by=m["by"])
+                   for key, m in case.materials.items()},
+        deficiencies=dict(case.deficiencies),
+        escalations=tuple(_escalation_view(e) for e in case.escalations),
+        rating=dict(case.rating) if case.rating is not None else None,
+    )
+
+
+def _item_view(case: Case, item: ItemState) -> ItemView:
+    met = all(case.items[p].status == ItemStatus.APPROVED for p in item.prerequisites if p in case.items)
+    return ItemView(
+        code=item.code, name=item.name, department=item.department, time_limit_days=item.time_limit_days,
+        materials=tuple(item.materials), prerequisites=tuple(item.prerequisites),
+        commitment_allowed=item.commitment_allowed, inspection=item.inspection, essential=item.essential,
+        outputs=tuple(dict(o) for o in item.outputs), status=item.status, accepted_on=item.accepted_on,
+        clock_from=item.clock_from, clock_start=item.clock_start, due=item.due, due_provisional=item.due_provisional,
+        paused_on=item.paused_on, inspection_passed=item.inspection_passed, on_commitment=item.on_commitment,
+        revoked=item.revoked, certificates=tuple(_certificate_view(c) for c in item.certificates),
+        warned=item.warned, breached=item.breached, urges=item.urges, assignee=item.assignee,
+        prerequisites_met=met,
+    )
+
+
+def _certificate_view(certificate: Mapping[str, Any]) -> CertificateView:
+    return CertificateView(number=certificate["number"], type=certificate["type"], name=certificate["name"],
+                           status=certificate.get("status"))
+
+
+def _escalation_view(escalation: Escalation) -> EscalationView:
+    return EscalationView(
+        number=escalation.number, level=escalation.level, reason=escalation.reason,
+        supervisor=escalation.supervisor, opened_at=escalation.opened_at, resolved_at=escalation.resolved_at,
+        resolved_by=escalation.resolved_by, resolution=escalation.resolution, since=escalation.since,
+    )
