@@ -162,7 +162,7 @@ def test_a_request_that_never_committed_leaves_no_key_behind_so_its_retry_runs_a
         raise Busy("the database went away")
 
     with monkeypatch.context() as patched:
-        patched.setattr(api.services.cases, "submit_material", refuse)
+        patched.setattr(api.services.cases.intake, "submit_material", refuse)
         assert api.post(path, body, "intake", **{"Idempotency-Key": "m-1"}).status_code == 503
     assert api.services.idempotency.lookup("intake", "m-1") is None
     retry = api.post(path, body, "intake", **{"Idempotency-Key": "m-1"})

@@ -35,7 +35,7 @@ def _assert_unavailable(response) -> None:
 
 @pytest.mark.parametrize("outage", OUTAGES)
 def test_a_write_during_a_database_outage_answers_503_with_retry_after(api: Api, monkeypatch, outage):
-    monkeypatch.setattr(api.services.cases, "open_case", _fail_with(OUTAGES[outage]))
+    monkeypatch.setattr(api.services.cases.intake, "open_case", _fail_with(OUTAGES[outage]))
     response = api.post("/cases", {"bundle": "restaurant-opening", "channel": "window",
                                    "applicant": {"name": "泉城小馆", "credit_code": "91110000600037341L"}},
                         "intake", **{"Idempotency-Key": f"outage-{outage}"})
@@ -60,7 +60,8 @@ def test_the_health_check_answers_503_while_the_event_store_is_unreachable(api: 
 
 
 def test_busy_answers_503_with_retry_after(api: Api, monkeypatch):
-    monkeypatch.setattr(api.services.cases, "open_case", _fail_with(Busy("opening a case: the database stayed busy")))
+    busy = Busy("opening a case: the database stayed busy")
+    monkeypatch.setattr(api.services.cases.intake, "open_case", _fail_with(busy))
     response = api.post("/cases", {"bundle": "restaurant-opening", "channel": "window",
                                    "applicant": {"name": "泉城小馆", "credit_code": "91110000600037341L"}}, "intake")
     _assert_unavailable(response)
