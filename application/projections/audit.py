@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from application.projections.base import Change, ReadModel, ViewSession, actor_fields
+from domain.case.aggregate import Case
 
 AUDIT_LOG = "rm_audit_log"
 
@@ -19,7 +20,8 @@ def aggregate_kind(event: Any) -> str:
 
 
 class AuditReadModel(ReadModel):
-    """Every application → rm_audit_log (append-only)."""
+    """Every event of every application → rm_audit_log (append-only): one row per event whatever its class, so
+    it needs no handler table."""
 
     name = "audit"
     applications = ("Cases", "Catalogue", "Users", "Petitions")
@@ -30,7 +32,7 @@ class AuditReadModel(ReadModel):
         view.append(AUDIT_LOG, {
             "application": change.application, "originator_id": change.key,
             "position": change.position, "aggregate": aggregate_kind(event), "type": change.type,
-            "case_number": getattr(event, "number", None) if change.type == "Opened" else None,
+            "case_number": event.number if isinstance(event, Case.Opened) else None,
             "at": event.timestamp, "reason": getattr(event, "reason", "") or "",
             **actor_fields(event),
         })

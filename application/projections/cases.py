@@ -14,7 +14,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from application.projections.base import Change, ReadModel, Row, ViewSession, required
+from application.projections.base import Change, ReadModel, Row, ViewSession, handles, required
+from domain.case.aggregate import Case
 from domain.case.due import AddWorkingDays, ItemClock, projected_due
 
 CASES, ITEMS = "rm_cases", "rm_case_items"
@@ -53,11 +54,12 @@ class CaseReadModel(ReadModel):
 
     def process(self, change: Change, view: ViewSession) -> None:
         super().process(change, view)
-        if change.type != "Opened":
+        if not isinstance(change.event, Case.Opened):  # every later event moves the row's version
             view.update(CASES, (change.key,), version=change.position, updated_at=change.event.timestamp)
 
     # Opening and intake -------------------------------------------------------------------------
-    def on_Opened(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.Opened)
+    def on_opened(self, change: Change, e: Case.Opened, view: ViewSession) -> None:
         case_id = change.key
         view.insert(CASES, {
             "case_id": case_id, "number": e.number, "bundle": e.bundle, "bundle_version": e.bundle_version,
@@ -80,47 +82,58 @@ class CaseReadModel(ReadModel):
             })
         self._refresh_due(change, view)
 
-    def on_MaterialSubmitted(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.MaterialSubmitted)
+    def on_material_submitted(self, change: Change, e: Case.MaterialSubmitted, view: ViewSession) -> None:
         keys = split(self._case(change, view)["material_keys"])
         if e.key not in keys:  # a material submitted again counts once
             view.update(CASES, (change.key,), materials=len(keys) + 1, material_keys=join(keys + [e.key]))
 
     # Review ------------------------------------------------------------------------------------
-    def on_ItemAccepted(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.ItemAccepted)
+    def on_item_accepted(self, change: Change, e: Case.ItemAccepted, view: ViewSession) -> None:
         self._item(change, e.item, view, status="in_review", accepted_on=e.accepted_on, due=e.due,
                    due_provisional=e.due_provisional)
         self._refresh_due(change, view)
 
-    def on_ItemClockStarted(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.ItemClockStarted)
+    def on_item_clock_started(self, change: Change, e: Case.ItemClockStarted, view: ViewSession) -> None:
         self._item(change, e.item, view, due=e.due, due_provisional=e.due_provisional)
         self._refresh_due(change, view)
 
-    def on_SupplementRequested(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.SupplementRequested)
+    def on_supplement_requested(self, change: Change, e: Case.SupplementRequested, view: ViewSession) -> None:
         item = self._item(change, e.item, view, status="supplement_requested")
         self._item(change, e.item, view, supplements=item["supplements"] + 1)
         case = self._case(change, view)
         view.put(CASES, {**case, "supplements": case["supplements"] + 1})
 
-    def on_SupplementReceived(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.SupplementReceived)
+    def on_supplement_received(self, change: Change, e: Case.SupplementReceived, view: ViewSession) -> None:
         self._item(change, e.item, view, status="in_review", due=e.due, due_provisional=e.due_provisional)
         self._refresh_due(change, view)
 
-    def on_ItemApproved(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.ItemApproved)
+    def on_item_approved(self, change: Change, e: Case.ItemApproved, view: ViewSession) -> None:
         self._decide(change, e.item, "approved", view)
 
-    def on_ItemApprovedOnCommitment(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.ItemApprovedOnCommitment)
+    def on_item_approved_on_commitment(self, change: Change, e: Case.ItemApprovedOnCommitment,
+                                       view: ViewSession) -> None:
         self._decide(change, e.item, "approved", view, on_commitment=True)
         case = self._case(change, view)
         view.put(CASES, {**case, "commitments": case["commitments"] + 1})
 
-    def on_ItemRejected(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.ItemRejected)
+    def on_item_rejected(self, change: Change, e: Case.ItemRejected, view: ViewSession) -> None:
         self._decide(change, e.item, "rejected", view)
 
-    def on_ItemWithdrawn(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.ItemWithdrawn)
+    def on_item_withdrawn(self, change: Change, e: Case.ItemWithdrawn, view: ViewSession) -> None:
         self._item(change, e.item, view, status="withdrawn")
         self._refresh_due(change, view)
 
-    def on_CommitmentRevoked(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.CommitmentRevoked, Case.ApprovalRevoked)
+    def on_revoked(self, change: Change, e: Case.CommitmentRevoked | Case.ApprovalRevoked, view: ViewSession) -> None:
         self._item(change, e.item, view, status="rejected")
         if self._case(change, view)["status"] == "open":  # it counts for nothing now; a closed case keeps its date
             self._refresh_due(change, view)
@@ -130,16 +143,16 @@ class CaseReadModel(ReadModel):
                 status = "revoked" if certificate["status"] == "valid" else "void"
                 view.put(CERTIFICATES, {**certificate, "status": status})
 
-    def on_ApprovalRevoked(self, change: Change, e: Any, view: ViewSession) -> None:
-        self.on_CommitmentRevoked(change, e, view)
-
-    def on_ItemTransferred(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.ItemTransferred)
+    def on_item_transferred(self, change: Change, e: Case.ItemTransferred, view: ViewSession) -> None:
         self._item(change, e.item, view, department=e.to_department, assignee=None)
 
-    def on_ItemAssigned(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.ItemAssigned)
+    def on_item_assigned(self, change: Change, e: Case.ItemAssigned, view: ViewSession) -> None:
         self._item(change, e.item, view, assignee=e.reviewer)
 
-    def on_CertificatesIssued(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.CertificatesIssued)
+    def on_certificates_issued(self, change: Change, e: Case.CertificatesIssued, view: ViewSession) -> None:
         case = self._case(change, view)
         for certificate in e.certificates:
             view.insert(CERTIFICATES, {
@@ -152,23 +165,29 @@ class CaseReadModel(ReadModel):
         view.update(CASES, (change.key,), certificates=join(numbers))
 
     # Closing ------------------------------------------------------------------------------------
-    def on_Completed(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.Completed)
+    def on_completed(self, change: Change, e: Case.Completed, view: ViewSession) -> None:
         self._close(change, e, "completed", "valid", view)
 
-    def on_CaseRejected(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.CaseRejected)
+    def on_case_rejected(self, change: Change, e: Case.CaseRejected, view: ViewSession) -> None:
         self._close(change, e, "rejected", "void", view)
 
-    def on_Withdrawn(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.Withdrawn)
+    def on_withdrawn(self, change: Change, e: Case.Withdrawn, view: ViewSession) -> None:
         self._close(change, e, "withdrawn", "void", view)
 
-    def on_Rated(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.Rated)
+    def on_rated(self, change: Change, e: Case.Rated, view: ViewSession) -> None:
         view.put(CASES, {**self._case(change, view), "rating": e.score})
 
     # Supervision --------------------------------------------------------------------------------
-    def on_OwnerReassigned(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.OwnerReassigned)
+    def on_owner_reassigned(self, change: Change, e: Case.OwnerReassigned, view: ViewSession) -> None:
         view.put(CASES, {**self._case(change, view), "owner": e.owner})
 
-    def on_EscalationOpened(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.EscalationOpened)
+    def on_escalation_opened(self, change: Change, e: Case.EscalationOpened, view: ViewSession) -> None:
         case = self._case(change, view)
         view.insert(ESCALATIONS, {
             "case_id": case["case_id"], "number": e.number, "case_number": case["number"],
@@ -179,20 +198,25 @@ class CaseReadModel(ReadModel):
         view.put(CASES, {**case, "open_escalations": case["open_escalations"] + 1,
                          "escalations": case["escalations"] + 1})
 
-    def on_EscalationRaised(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.EscalationRaised)
+    def on_escalation_raised(self, change: Change, e: Case.EscalationRaised, view: ViewSession) -> None:
         view.update(ESCALATIONS, (change.key, e.number), level=e.level, raised_on=e.raised_on)
 
-    def on_ItemUrged(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.ItemUrged)
+    def on_item_urged(self, change: Change, e: Case.ItemUrged, view: ViewSession) -> None:
         item = view.update(ITEMS, (change.key, e.item))
         item["urges"] += 1
 
-    def on_DeadlineWarned(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.DeadlineWarned)
+    def on_deadline_warned(self, change: Change, e: Case.DeadlineWarned, view: ViewSession) -> None:
         self._item(change, e.item, view, warning="yellow")
 
-    def on_DeadlineBreached(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.DeadlineBreached)
+    def on_deadline_breached(self, change: Change, e: Case.DeadlineBreached, view: ViewSession) -> None:
         self._item(change, e.item, view, warning="red")
 
-    def on_EscalationResolved(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.EscalationResolved)
+    def on_escalation_resolved(self, change: Change, e: Case.EscalationResolved, view: ViewSession) -> None:
         case = self._case(change, view)
         key = (case["case_id"], e.number)
         escalation = required(view.get(ESCALATIONS, key), f"escalation {key}")

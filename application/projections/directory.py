@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from application.projections.base import Change, ReadModel, ViewSession, required
+from application.projections.base import Change, ReadModel, ViewSession, handles, required
+from domain.catalogue.aggregate import Bundle, Catalogue
+from domain.users.aggregate import User
 
 BUNDLES, DEPARTMENTS, USERS = "rm_bundles", "rm_departments", "rm_users"
 
@@ -17,19 +18,23 @@ class DirectoryReadModel(ReadModel):
     applications = ("Catalogue", "Users")
     tables = (BUNDLES, DEPARTMENTS, USERS)
 
-    def on_DepartmentDeclared(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Catalogue.DepartmentDeclared)
+    def on_department_declared(self, change: Change, e: Catalogue.DepartmentDeclared, view: ViewSession) -> None:
         view.put(DEPARTMENTS, {"code": e.code, "name": e.name, "name_en": e.name_en})
 
-    def on_Registered(self, change: Change, e: Any, view: ViewSession) -> None:
-        if hasattr(e, "username"):  # User.Registered
-            view.insert(USERS, {"username": e.username, "display_name": e.display_name, "role": str(e.role),
-                             "department": e.department, "created_at": e.timestamp})
-        else:  # Bundle.Registered
-            view.insert(BUNDLES, {"bundle_id": change.key, "code": e.code, "version": 0,
-                               "name": "", "name_en": "", "category": "", "lead_department": None,
-                               "items": 0, "definition": "{}", "published_at": None})
+    @handles(User.Registered)
+    def on_user_registered(self, change: Change, e: User.Registered, view: ViewSession) -> None:
+        view.insert(USERS, {"username": e.username, "display_name": e.display_name, "role": str(e.role),
+                            "department": e.department, "created_at": e.timestamp})
 
-    def on_Published(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Bundle.Registered)
+    def on_bundle_registered(self, change: Change, e: Bundle.Registered, view: ViewSession) -> None:
+        view.insert(BUNDLES, {"bundle_id": change.key, "code": e.code, "version": 0,
+                              "name": "", "name_en": "", "category": "", "lead_department": None,
+                              "items": 0, "definition": "{}", "published_at": None})
+
+    @handles(Bundle.Published)
+    def on_bundle_published(self, change: Change, e: Bundle.Published, view: ViewSession) -> None:
         row = required(view.get(BUNDLES, (change.key,)), f"bundle {change.originator_id}")
         d = e.definition
         view.put(BUNDLES, {

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.projections.base import Change, ReadModel, Row, ViewSession
+from application.projections.base import Change, ReadModel, Row, ViewSession, handles
+from domain.petition.aggregate import Petition
 
 PETITIONS = "rm_petitions"
 
@@ -22,10 +23,11 @@ class PetitionReadModel(ReadModel):
 
     def process(self, change: Change, view: ViewSession) -> None:
         super().process(change, view)
-        if change.type != "Submitted":
+        if not isinstance(change.event, Petition.Submitted):  # every later event moves the row's version
             self._update(change, view, version=change.position, updated_at=change.event.timestamp)
 
-    def on_Submitted(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Petition.Submitted)
+    def on_submitted(self, change: Change, e: Petition.Submitted, view: ViewSession) -> None:
         view.insert(PETITIONS, {
             "petition_id": change.key, "number": e.number, "enterprise_name": e.enterprise["name"],
             "credit_code": e.enterprise.get("credit_code"), "subject": e.subject, "channel": e.channel,
@@ -36,31 +38,38 @@ class PetitionReadModel(ReadModel):
             "satisfied": None, "closed_on": None, "version": 1, "updated_at": e.timestamp,
         })
 
-    def on_Routed(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Petition.Routed)
+    def on_routed(self, change: Change, e: Petition.Routed, view: ViewSession) -> None:
         self._update(change, view, status="routed", department=e.department, routed_on=e.routed_on,
                      time_limit_days=e.time_limit_days, due=e.due, due_provisional=e.due_provisional)
 
-    def on_Rerouted(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Petition.Rerouted)
+    def on_rerouted(self, change: Change, e: Petition.Rerouted, view: ViewSession) -> None:
         self._update(change, view, department=e.to_department)
 
-    def on_Answered(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Petition.Answered)
+    def on_answered(self, change: Change, e: Petition.Answered, view: ViewSession) -> None:
         row = self._update(change, view, status="answered", answered_on=e.answered_on)
         if row["answers"] == 0:
             row["on_time"] = row["due"] is None or e.answered_on <= row["due"]
         row["answers"] += 1
 
-    def on_Escalated(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Petition.Escalated)
+    def on_escalated(self, change: Change, e: Petition.Escalated, view: ViewSession) -> None:
         row = self._update(change, view, level=e.level)
         row["max_level"] = max(row["max_level"], e.level)
 
-    def on_ReturnVisited(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Petition.ReturnVisited)
+    def on_return_visited(self, change: Change, e: Petition.ReturnVisited, view: ViewSession) -> None:
         self._update(change, view, rating=e.rating, satisfied=e.satisfied)
 
-    def on_Reopened(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Petition.Reopened)
+    def on_reopened(self, change: Change, e: Petition.Reopened, view: ViewSession) -> None:
         self._update(change, view, status="routed", round=e.round, due=e.due, due_provisional=e.due_provisional,
                      level=0)
 
-    def on_Closed(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Petition.Closed)
+    def on_closed(self, change: Change, e: Petition.Closed, view: ViewSession) -> None:
         self._update(change, view, status="closed", closed_on=e.closed_on)
 
     @staticmethod

@@ -6,7 +6,9 @@ events, given to every projection that has not seen them, and written — view r
 positions together — in one transaction. The tracking update is conditional on the position it
 started from, so two runners (a worker and a web process catching up) never apply a batch twice:
 the loser's transaction rolls back and it reads the positions again. Notification ids on
-PostgreSQL have gaps; the runner reads "after my position" and never waits for a missing id.
+PostgreSQL have gaps; the runner reads "after my position" and never waits for a missing id. It reads every
+notification (no topic filter): an event stored under a topic of an earlier release decodes to the class that
+answers to that topic now, and each read model finds its handler by that class.
 """
 
 from __future__ import annotations
