@@ -92,7 +92,7 @@ def test_a_stale_if_match_does_not_turn_a_refusal_into_a_conflict(api, who, path
     ok(material(api, case["id"], "id-card"))
     before = api.events()
     response = api.post(f"/cases/{case['id']}/{path}", body, who, **{"If-Match": "1"})
-    # Fails today: CaseCore._run (application/case_core.py) compares the version before running the
+    # Fails today: Changes._run (application/common/changes.py) compares the version before running the
     # command, which is where review.py/_review and intake.py/reassign_owner check the right; so anyone
     # is told 409 with current_version and the case number ("case YJS… is at version 2, not 1").
     assert response.status_code == 403, response.get_json()

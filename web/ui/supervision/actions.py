@@ -141,7 +141,7 @@ def _page(action: Action, case_id: str, target: dict[str, Any], values: dict[str
             return error_page(404)
         escalation = case.escalations[target["number"] - 1]
     # After a conflict the form carries the case's current version: sending it again is a fresh decision.
-    version = values.get("version") if status != 409 and "version" in values else case.version
+    version = values["version"] if status != 409 and "version" in values else case.version
     back = local_path(request.values.get("next"), case_link(case.id))
     form = build_form(action, case, target, version, back, choices(actor), values, errors)
     return render_template("ui/supervision/action.html", form=form, case=case, item=item, escalation=escalation,
