@@ -51,11 +51,11 @@ class Case(Aggregate):
         number: str
         bundle: str
         bundle_version: int
-        applicant: dict
+        applicant: dict[str, Any]
         channel: str
         opened_on: date
-        items: list
-        materials: list
+        items: list[dict[str, Any]]
+        materials: list[dict[str, Any]]
 
     class ItemEvent(Recorded):
         """An event about one item of the case."""
@@ -79,7 +79,7 @@ class Case(Aggregate):
     class AcceptedWithDeficiency(Recorded):
         """The case was accepted although these materials are missing; they are due later."""
 
-        missing: list
+        missing: list[str]
         supplement_due: date
 
         def apply(self, case: Case) -> None:
@@ -96,7 +96,7 @@ class Case(Aggregate):
         due_provisional: bool  # the due date lies in a year whose holidays the calendar does not know yet
 
         @staticmethod
-        def upcast_v1_v2(state: dict) -> None:
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Version 1 did not say whether the due date was provisional."""
             state["due_provisional"] = False
 
@@ -120,7 +120,7 @@ class Case(Aggregate):
     class SupplementRequested(ItemEvent):
         """The reviewer asked for corrected or additional material; the clock pauses."""
 
-        materials: list
+        materials: list[str]
         paused_on: date
 
         def apply(self, case: Case) -> None:
@@ -135,7 +135,7 @@ class Case(Aggregate):
         due_provisional: bool
 
         @staticmethod
-        def upcast_v1_v2(state: dict) -> None:
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Version 1 did not say whether the due date was provisional."""
             state["due_provisional"] = False
 
@@ -189,7 +189,7 @@ class Case(Aggregate):
     class CertificatesIssued(ItemEvent):
         """The item's certificates were issued (released to the applicant when the case completes)."""
 
-        certificates: list
+        certificates: list[dict[str, str]]
 
         def apply(self, case: Case) -> None:
             case.items[self.item].certificates = [dict(c) for c in self.certificates]
@@ -264,7 +264,7 @@ class Case(Aggregate):
         opened_on: date | None  # the business day; None for events recorded before version 2
 
         @staticmethod
-        def upcast_v1_v2(state: dict) -> None:
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Version 1 did not record the business day."""
             state["opened_on"] = None
 
@@ -321,8 +321,9 @@ class Case(Aggregate):
 
     # State ---------------------------------------------------------------------------------------
     def __init__(
-        self, number: str, bundle: str, bundle_version: int, applicant: dict, channel: str,
-        opened_on: date, items: list, materials: list, actor: Actor, reason: str,
+        self, number: str, bundle: str, bundle_version: int, applicant: dict[str, Any], channel: str,
+        opened_on: date, items: list[dict[str, Any]], materials: list[dict[str, Any]], actor: Actor,
+        reason: str,
     ):
         self.number, self.bundle, self.bundle_version = number, bundle, bundle_version
         self.applicant, self.channel, self.opened_on = dict(applicant), channel, opened_on
@@ -330,8 +331,8 @@ class Case(Aggregate):
         self.status = CaseStatus.OPEN
         self.closed_at: str | None = None
         self.items: dict[str, ItemState] = {d["code"]: ItemState.from_dict(d) for d in items}
-        self.material_defs: dict[str, dict] = {m["key"]: dict(m) for m in materials}
-        self.materials: dict[str, dict] = {}
+        self.material_defs: dict[str, dict[str, Any]] = {m["key"]: dict(m) for m in materials}
+        self.materials: dict[str, dict[str, Any]] = {}
         self.deficiencies: dict[str, date] = {}
         self.escalations: list[Escalation] = []
         self.rating: dict[str, Any] | None = None
@@ -341,7 +342,7 @@ class Case(Aggregate):
         """A case's id follows from its number, so a number is never given twice."""
         return uuid5(CASE_NAMESPACE, number)
 
-    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         """Record an event; every reason is checked here, once, before anything is recorded."""
         check_text(kwargs.get("reason", ""), "reason")
         super().trigger_event(event_class, **kwargs)

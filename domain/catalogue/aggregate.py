@@ -79,7 +79,7 @@ class Bundle(Aggregate):
         """A new version of the definition was published."""
 
         version: int
-        definition: dict
+        definition: dict[str, Any]
 
         def apply(self, bundle: Bundle) -> None:
             bundle.versions.append(self.definition)
@@ -91,7 +91,7 @@ class Bundle(Aggregate):
 
     def __init__(self, code: str, actor: Actor, reason: str):
         self.code = code
-        self.versions: list[dict] = []
+        self.versions: list[dict[str, Any]] = []
 
     @classmethod
     def register(cls, code: str, actor: Actor) -> Bundle:

@@ -64,7 +64,7 @@ class Petition(Aggregate):
         """An enterprise's petition was received (提报)."""
 
         number: str
-        enterprise: dict
+        enterprise: dict[str, Any]
         subject: str
         text: str
         channel: str
@@ -155,7 +155,7 @@ class Petition(Aggregate):
 
     # State ----------------------------------------------------------------------------------------
 
-    def __init__(self, number: str, enterprise: dict, subject: str, text: str, channel: str,
+    def __init__(self, number: str, enterprise: dict[str, Any], subject: str, text: str, channel: str,
                  related_case: str | None, submitted_on: date, actor: Actor, reason: str):
         self.number, self.enterprise, self.subject, self.text = number, dict(enterprise), subject, text
         self.channel, self.related_case, self.submitted_on = channel, related_case, submitted_on
@@ -201,7 +201,7 @@ class Petition(Aggregate):
             actor=actor, reason=reason,
         )
 
-    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         """Record an event; every reason is checked here, once, before anything is recorded."""
         check_text(kwargs.get("reason", ""), "reason")
         super().trigger_event(event_class, **kwargs)

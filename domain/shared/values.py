@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -77,7 +78,7 @@ class Actor:
         return {"user_id": self.user_id, "role": str(self.role), "department": self.department}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Actor:
+    def from_dict(cls, data: dict[str, Any]) -> Actor:
         """Rebuild an actor recorded with ``to_dict``."""
         return cls(data["user_id"], _ROLES[data["role"]], data.get("department"))
 

@@ -35,7 +35,7 @@ def sample_data(cls: type) -> dict:
     for base in reversed(cls.__mro__):
         if base.__qualname__.startswith("Case."):
             fields.update(base.__dict__.get("__annotations__", {}))
-    return {name: SAMPLES[kind.split(" |")[0]] for name, kind in fields.items()}
+    return {name: SAMPLES[kind.split(" |")[0].split("[")[0]] for name, kind in fields.items()}
 
 
 def history_of(case) -> list[dict]:
