@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
@@ -11,7 +13,7 @@ from application.common.transcodings import DOMAIN_TRANSCODINGS
 register_old_topics()  # before any store is opened: events of earlier releases name the old modules
 
 
-class OneThingApplication(Application):
+class OneThingApplication(Application[UUID]):
     """Base of OneThing's applications: registers the domain's transcodings."""
 
     extra_transcodings: tuple[Transcoding, ...] = ()

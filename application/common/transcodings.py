@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from eventsourcing.persistence import Transcoding
 
@@ -24,17 +24,26 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class DictValue(Protocol):
+    """A value that turns into a dict and back."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Any: ...
+
+
 class AsDict(Transcoding):
     """A value with ``to_dict()`` and a ``from_dict()`` class method, stored as its dict."""
 
-    def __init__(self, kind: type, name: str):
-        self.type, self.name = kind, name
+    def __init__(self, kind: type[DictValue], name: str):
+        self.type, self.name, self.kind = kind, name, kind
 
-    def encode(self, obj: Any) -> dict[str, Any]:
+    def encode(self, obj: DictValue) -> dict[str, Any]:
         return obj.to_dict()
 
     def decode(self, data: dict[str, Any]) -> Any:
-        return self.type.from_dict(data)
+        return self.kind.from_dict(data)
 
 
 DOMAIN_TRANSCODINGS = (
