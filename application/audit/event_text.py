@@ -29,7 +29,7 @@ NAMED_FIELDS = ("item", "key", "missing", "materials", "bundle")  # codes and ke
 SYSTEM_PREFIX = "system:"
 
 
-class Words(dict):
+class Words(dict[str, Any]):
     """One event's data as words of one language, for the templates (a field the data lacks reads "?")."""
 
     def __init__(self, lang: str, data: Mapping[str, Any], actor: Actor | Mapping[str, Any],
@@ -72,7 +72,8 @@ def _opened(zh: bool) -> Callable[[Words], str]:
         names = {**{i["code"]: i.get("name", i["code"]) for i in items if "code" in i}, **w.names}
         listed = w.labels([i.get("code", "?") for i in items], names)
         applicant = (w.raw.get("applicant") or {}).get("name", "?")
-        channel = CHANNEL_WORDS.get(w.raw.get("channel"), (w["channel"], w["channel"]))[0 if zh else 1]
+        code = w.raw.get("channel")
+        channel = (CHANNEL_WORDS[code] if code in CHANNEL_WORDS else (w["channel"], w["channel"]))[0 if zh else 1]
         if zh:
             return (f"{w['who']} 开办了办件 {w['number']}（一件事「{w['bundle']}」第 {w['bundle_version']} 版，"
                     f"申请人 {applicant}，渠道：{channel}），含 {len(items)} 个事项：{listed}")
@@ -82,7 +83,8 @@ def _opened(zh: bool) -> Callable[[Words], str]:
 
 
 def _inspection(w: Words) -> str:
-    method = INSPECTION_WORDS.get(w.raw.get("method"), (w["method"], f"a {w['method']} inspection"))
+    code = w.raw.get("method")
+    method = INSPECTION_WORDS[code] if code in INSPECTION_WORDS else (w["method"], f"a {w['method']} inspection")
     passed = w.pick("通过", "passed") if w.raw.get("passed") else w.pick("未通过", "failed")
     return w.pick(f"{w['who']} 对事项「{w['item']}」进行了{method[0]}：{passed}",
                   f"{w['who']} recorded {method[1]} of item {w['item']}: {passed}")

@@ -51,7 +51,8 @@ def _items(before: Case, after: Case) -> list[dict[str, Any]]:
     return items
 
 
-def _keyed(before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]) -> dict[str, list]:
+def _keyed(before: Mapping[str, Mapping[str, Any]],
+           after: Mapping[str, Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Entries by key: added, changed (field by field) and removed."""
     changed = [{"key": k, "changes": c} for k in after if k in before and (c := _changes(before[k], after[k]))]
     return {"added": [{"key": k, **_json(dict(after[k]))} for k in after if k not in before],
@@ -220,5 +221,6 @@ def _words(value: Any, lang: int, vocabulary: Mapping[str, Pair] | None = None) 
 def _certificate(certificate: Any, lang: int) -> str:
     if not isinstance(certificate, Mapping):
         return str(certificate)
-    status = CERTIFICATE_STATUS_WORDS.get(certificate.get("status"), (certificate.get("status"),) * 2)[lang]
+    code = certificate.get("status")
+    status = CERTIFICATE_STATUS_WORDS[code][lang] if code in CERTIFICATE_STATUS_WORDS else code
     return f"{certificate.get('number', '?')}" + (f"（{status}）", f" ({status})")[lang]

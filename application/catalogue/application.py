@@ -14,7 +14,8 @@ from application.common.errors import BundleNotFound, NotAllowed
 from application.common.retry import with_retries
 from domain.calendar.overrides import CalendarOverrides
 from domain.catalogue.aggregate import Bundle, Catalogue
-from domain.catalogue.definitions import BundleDef, check_definition
+from domain.catalogue.definitions import BundleDef, Department, check_definition
+from domain.shared.recorded import Recorded
 from domain.shared.values import Actor, Role
 
 
@@ -48,7 +49,7 @@ class CatalogueApplication(OneThingApplication):
             on_conflict=lambda: None, what="publishing the catalogue",
         )
 
-    def _publish(self, departments: list, bundles: list[BundleDef], actor: Actor) -> PublishReport:
+    def _publish(self, departments: list[Department], bundles: list[BundleDef], actor: Actor) -> PublishReport:
         catalogue = self._catalogue(for_update=True) or Catalogue.start(actor)
         report = PublishReport()
         for dept in departments:
@@ -79,7 +80,7 @@ class CatalogueApplication(OneThingApplication):
     def calendar_overrides(self) -> tuple[int, dict[date, bool], set[int]]:
         """The overrides' version, declared days and declared years (version 0: none yet)."""
         try:
-            overrides = self.repository.get(CalendarOverrides.create_id(), deepcopy_from_cache=False)
+            overrides: CalendarOverrides = self.repository.get(CalendarOverrides.create_id(), deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return 0, {}, set()
         return overrides.version, {date.fromisoformat(d): w for d, w in overrides.days.items()}, set(overrides.years)
@@ -90,7 +91,7 @@ class CatalogueApplication(OneThingApplication):
         days: dict[str, dict[str, Any]] = {}
         years: set[int] = set()
         for event in self.events.get(CalendarOverrides.create_id()):
-            if event.timestamp > moment:
+            if isinstance(event, Recorded) and event.timestamp > moment:  # every override event is Recorded
                 break
             if isinstance(event, CalendarOverrides.DayDeclared):
                 days[event.day.isoformat()] = {"day": event.day.isoformat(), "workday": event.workday,
@@ -106,7 +107,7 @@ class CatalogueApplication(OneThingApplication):
 
         def attempt() -> None:
             try:
-                overrides = self.repository.get(CalendarOverrides.create_id())
+                overrides: CalendarOverrides = self.repository.get(CalendarOverrides.create_id())
             except AggregateNotFoundError:
                 overrides = CalendarOverrides.start(actor)
             change(overrides)

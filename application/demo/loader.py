@@ -111,8 +111,8 @@ class DemoScript:
 
     def approve(self, item: str, issue: bool = True) -> DemoScript:
         reviewer = self.reviewer(item)
-        if self.case().items[item].inspection:
-            method = self.case().items[item].inspection
+        method = self.case().items[item].inspection
+        if method:
             self.cases.review.record_inspection(reviewer, self.case_id, item, method, True, "inspection passed")
         self.cases.review.approve_item(reviewer, self.case_id, item, "materials complete and compliant")
         if issue and self.case().items[item].outputs:

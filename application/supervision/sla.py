@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from application.cases.application import CaseApplication
@@ -46,7 +47,8 @@ class SlaService:
         self.catch_up, self.raise_after = catch_up, raise_after
         self.petitions, self.petition_candidates = petitions, petition_candidates
 
-    def what_if(self, scale: float, case_ids: Iterable[str], business_date: Callable[[datetime], date]) -> dict:
+    def what_if(self, scale: float, case_ids: Iterable[str],
+                business_date: Callable[[datetime], date]) -> dict[str, Any]:
         """Recorded against a time-limit policy scaled by ``scale``, over these cases; writes nothing."""
         if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale <= 10:
             raise InvalidInput("time-limit-scale: a number above 0 and at most 10", {"scale": ["0 < x <= 10"]})
