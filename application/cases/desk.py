@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from application.common.page import Page
 from domain.case.due import AddWorkingDays, ItemClock
 from domain.catalogue.definitions import BundleDef, prerequisite_order
 from domain.shared.values import ItemStatus
@@ -20,7 +21,7 @@ _DROPPED = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN)
 class BundlePages(Protocol):
     """What the desk needs of the read models (``infrastructure.readmodels.desk``)."""
 
-    def bundle_page(self, text: str = "", page: int = 1, per_page: int = 20) -> Any: ...
+    def bundle_page(self, text: str = ..., page: int = ..., per_page: int = ...) -> Page: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class DeskQueries:
     def __init__(self, store: BundlePages):
         self.store = store
 
-    def bundles(self, text: str = "", page: int = 1, per_page: int = 20) -> Any:
+    def bundles(self, text: str = "", page: int = 1, per_page: int = 20) -> Page:
         """A page of published bundles matching ``text``; each row also has ``time_limit_days`` (the longest
         chain of prerequisites, in working days: the bundle's promised total) and ``limits_sum`` (the items'
         limits added up, as if filed one after another)."""

@@ -8,33 +8,41 @@ projections to include that write (read-your-writes).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from application.common.access import READERS, require_queue_reader, require_role
 from application.common.changes import Saved
 from application.common.clock import Clock
 from application.common.errors import NotAllowed, NotFound
+from application.common.page import Page, Row
 from application.supervision.kpis import bundle_kpis, department_kpis
 from domain.shared.values import Actor, Role
 
-Row = dict[str, Any]
 PUBLIC_CERTIFICATE_STATUSES = ("valid", "revoked")
 
 
 class ReadModelStore(Protocol):
-    """What the queries need of the read-model tables (``infrastructure.readmodels.queries``)."""
+    """What the queries need of the read-model tables (``infrastructure.readmodels.queries``); the deadline
+    tick and the command line reach the last two through ``Queries.store``."""
 
-    def case_list(self, **filters: Any) -> Any: ...
+    def case_list(self, *, today: date, text: str = ..., number: str = ..., credit_code: str = ...,
+                  bundle: str = ..., status: str = ..., department: str = ..., overdue: bool | None = ...,
+                  page: int = ..., per_page: int = ...) -> Page: ...
     def case_items(self, case_id: str) -> list[Row]: ...
     def queue(self, department: str) -> list[Row]: ...
     def queue_counts(self, department: str) -> dict[str, int]: ...
     def escalations(self, state: str = "") -> list[Row]: ...
     def certificate(self, number: str) -> Row | None: ...
-    def audit_log(self, **filters: Any) -> Any: ...
+    def audit_log(self, *, actor: str = ..., department: str = ..., case_id: str = ...,
+                  since: datetime | None = ..., until: datetime | None = ...,
+                  page: int = ..., per_page: int = ...) -> Page: ...
     def kpi_cases(self) -> list[Row]: ...
     def kpi_items(self) -> list[Row]: ...
     def bundles(self) -> list[Row]: ...
     def departments(self) -> list[Row]: ...
+    def all_case_ids(self) -> list[str]: ...  # for the command line's what-if over every case
+    def cases_to_check(self) -> list[str]: ...  # for the deadline tick
 
 
 class Queries:
@@ -58,7 +66,7 @@ class Queries:
         elif isinstance(saved, int):
             self.wait_for("Cases", saved)
 
-    def case_list(self, actor: Actor, after: Saved | int | None = None, **filters: Any) -> Any:
+    def case_list(self, actor: Actor, after: Saved | int | None = None, **filters: Any) -> Page:
         """Cases matching the filters; a reviewer sees only cases with an item of their department."""
         self._after(after)
         if actor.role == Role.REVIEWER:
@@ -89,7 +97,7 @@ class Queries:
         return {"bundles": bundle_kpis(self.store.kpi_cases(), self.store.bundles()),
                 "departments": department_kpis(self.store.kpi_items())}
 
-    def audit_log(self, viewer: Actor, after: Saved | int | None = None, **filters: Any) -> Any:
+    def audit_log(self, viewer: Actor, after: Saved | int | None = None, **filters: Any) -> Page:
         """One row per event, filtered by ``actor``, ``department``, ``case_id``, ``since``, ``until``."""
         require_role(viewer, "the audit log", Role.AUDITOR, Role.ADMIN)
         self._after(after)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from application.common.access import require_queue_reader
 from application.common.changes import Saved
 from application.common.clock import Clock
 from application.common.errors import InvalidInput
+from application.common.page import Page
 from domain.shared.values import Actor
 
 QUEUE_STATUSES = ("waiting", "in_review", "supplement_requested")
@@ -23,8 +25,10 @@ MAX_PER_PAGE = 100
 class QueueStore(Protocol):
     """What the queue needs of the read models (``infrastructure.readmodels.queue.SqlReadQueue``)."""
 
-    def queue_page(self, department: str, **filters: Any) -> Any: ...
-    def queue_counts(self, department: str, **filters: Any) -> dict[str, int]: ...
+    def queue_page(self, department: str, *, today: date, status: str = ..., overdue: bool | None = ...,
+                   assignee: str = ..., sort: str = ..., descending: bool = ..., page: int = ...,
+                   per_page: int = ...) -> Page: ...
+    def queue_counts(self, department: str, *, today: date, assignee: str = ...) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)

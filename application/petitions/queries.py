@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from datetime import date
 from statistics import mean
 from typing import Any, Protocol
 
@@ -18,16 +19,16 @@ from application.common.access import READERS, require_role
 from application.common.changes import Saved
 from application.common.clock import Clock
 from application.common.errors import NotAllowed
+from application.common.page import Page, Row
 from domain.shared.values import Actor, Role
-
-Row = dict[str, Any]
 
 
 class PetitionStore(Protocol):
     """What the queries need of the petition read model (``infrastructure.readmodels.petitions``)."""
 
-    def petition_list(self, **filters: Any) -> Any: ...
-    def petition_counts(self, **filters: Any) -> dict[str, int]: ...
+    def petition_list(self, *, today: date, status: str = ..., department: str = ..., overdue: bool | None = ...,
+                      page: int = ..., per_page: int = ...) -> Page: ...
+    def petition_counts(self, *, today: date, department: str = ...) -> dict[str, int]: ...
     def petition_kpi_rows(self) -> list[Row]: ...
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
 from application.common.access import require_role
 from application.common.changes import Saved
 from application.common.clock import Clock
 from application.common.errors import InvalidInput
+from application.common.page import Page, Row
 from domain.shared.values import Actor, Role
 
-Row = dict[str, Any]
 READERS = (Role.SUPERVISOR, Role.AUDITOR)
 ESCALATION_STATES = ("open", "closed")
 MAX_PER_PAGE = 100
@@ -26,12 +26,13 @@ MAX_PER_PAGE = 100
 class SupervisionStore(Protocol):
     """What these queries need of the read models (``infrastructure.readmodels.supervision``)."""
 
-    def overdue_items(self, **filters: Any) -> Any: ...
-    def due_soon_items(self, **filters: Any) -> Any: ...
-    def escalations(self, **filters: Any) -> Any: ...
+    def overdue_items(self, *, today: date, department: str = ..., page: int = ..., per_page: int = ...) -> Page: ...
+    def due_soon_items(self, *, today: date, soon_before: date, department: str = ..., page: int = ...,
+                       per_page: int = ...) -> Page: ...
+    def escalations(self, *, state: str, page: int = ..., per_page: int = ...) -> Page: ...
     def escalation_counts(self) -> dict[str, int]: ...
-    def department_load(self, **filters: Any) -> dict[str, dict[str, int]]: ...
-    def staff(self, **filters: Any) -> list[Row]: ...
+    def department_load(self, *, today: date) -> dict[str, dict[str, int]]: ...
+    def staff(self, *, role: str, department: str | None = ...) -> list[Row]: ...
 
 
 class SupervisionQueries:
@@ -51,7 +52,7 @@ class SupervisionQueries:
             self.wait_for("Cases", saved)
 
     def overdue_items(self, actor: Actor, department: str = "", page: int = 1, per_page: int = 20,
-                      after: Saved | int | None = None) -> Any:
+                      after: Saved | int | None = None) -> Page:
         """Items past their due date whose clock runs, in every department (or one), longest overdue first."""
         require_role(actor, "the overdue list", *READERS)
         self._after(after)
@@ -59,7 +60,7 @@ class SupervisionQueries:
                                         **_paging(page, per_page))
 
     def due_soon_items(self, actor: Actor, department: str = "", page: int = 1, per_page: int = 20,
-                       after: Saved | int | None = None) -> Any:
+                       after: Saved | int | None = None) -> Page:
         """Items due within one working day or with 80 % of their working time used (预警), soonest first."""
         require_role(actor, "the due-soon list", *READERS)
         self._after(after)
@@ -70,7 +71,7 @@ class SupervisionQueries:
                                          **_paging(page, per_page))
 
     def escalations(self, actor: Actor, state: str = "open", page: int = 1, per_page: int = 20,
-                    after: Saved | int | None = None) -> Any:
+                    after: Saved | int | None = None) -> Page:
         """One page of the escalations board in ``state`` ("open" or "closed"), each with its age in days."""
         require_role(actor, "the escalations board", *READERS)
         if state not in ESCALATION_STATES:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, or_, select
 
-from infrastructure.readmodels.queries import Page, SqlReadModels
+from application.common.page import Page
+from infrastructure.readmodels.queries import SqlReadModels
 from infrastructure.readmodels.tables import bundles
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, select
 
-from infrastructure.readmodels.queries import Page
+from application.common.page import Page
 from infrastructure.readmodels.tables import petitions
 
 Row = dict[str, Any]

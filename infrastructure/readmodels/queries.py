@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, exists, func, or_, select
 
+from application.common.page import Page
 from infrastructure.readmodels.tables import (
     audit_log,
     bundles,
@@ -20,16 +20,6 @@ from infrastructure.readmodels.tables import (
 
 Row = dict[str, Any]
 OPEN_ITEM_STATUSES = ("waiting", "in_review", "supplement_requested")
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, and how many rows the whole list has."""
-
-    rows: list[Row]
-    total: int
-    page: int
-    per_page: int
 
 
 class SqlReader:

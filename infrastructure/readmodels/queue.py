@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, select
 
-from infrastructure.readmodels.queries import OPEN_ITEM_STATUSES, Page
+from application.common.page import Page
+from infrastructure.readmodels.queries import OPEN_ITEM_STATUSES
 from infrastructure.readmodels.tables import DUE_KEY, case_items, cases
 
 Row = dict[str, Any]

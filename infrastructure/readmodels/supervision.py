@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from infrastructure.readmodels.queries import Page, SqlReader
+from application.common.page import Page
+from infrastructure.readmodels.queries import SqlReader
 from infrastructure.readmodels.tables import case_items, cases, departments, escalations, users
 
 Row = dict[str, Any]
