@@ -80,17 +80,16 @@ def diff(case_id: str, args: Mapping[str, str]) -> tuple[dict[str, Any], Errors]
     texts = {name: (args.get(name) or "").strip() for name in ("from", "to")}
     base = {"case_id": str(current.id), "current_version": current.version, **texts,
             "choices": choices(cases.reads.history(actor, current.id))}
-    numbers = {name: _whole(text, 1, current.version) for name, text in texts.items()}
-    errors = {name: _("Choose a version from 1 to %(last)s.", last=current.version)
-              for name, number in numbers.items() if number is None}
-    if not errors and numbers["from"] > numbers["to"]:  # type: ignore[operator]
-        errors["from"] = _("The first version must not come after the second.")
-    if errors:
-        return base, errors
-    changes = cases.reads.diff(actor, current.id, numbers["from"], numbers["to"])
+    first, last = (_whole(texts[name], 1, current.version) for name in ("from", "to"))
+    if first is None or last is None:
+        return base, {name: _("Choose a version from 1 to %(last)s.", last=current.version)
+                      for name, number in (("from", first), ("to", last)) if number is None}
+    if first > last:
+        return base, {"from": _("The first version must not come after the second.")}
+    changes = cases.reads.diff(actor, current.id, first, last)
     lines = changes["summary"]["en" if is_english() else "zh"]
     return {**base, "lines": lines, "rows": diff_rows(changes, names_of(current)),
-            "from_version": numbers["from"], "to_version": numbers["to"]}, {}
+            "from_version": first, "to_version": last}, {}
 
 
 def verify(case_id: str | None = None) -> dict[str, Any]:

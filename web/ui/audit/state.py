@@ -28,12 +28,13 @@ def names_of(case: CaseView) -> dict[str, str]:
         definition, _version = services().catalogue.definition(case.bundle, case.bundle_version)
     except NotFound:  # a bundle the catalogue no longer has: the names the case recorded
         return names
-    for entry in (*definition.items, *definition.materials):
-        code = getattr(entry, "code", None) or getattr(entry, "key", None)
-        if code and english and entry.name_en:
-            names[code] = entry.name_en
+    entries = [(item.code, item.name, item.name_en) for item in definition.items]
+    entries += [(material.key, material.name, material.name_en) for material in definition.materials]
+    for code, name, name_en in entries:
+        if code and english and name_en:
+            names[code] = name_en
         elif code:
-            names.setdefault(code, entry.name)
+            names.setdefault(code, name)
     return names
 
 

@@ -55,7 +55,7 @@ def item_action(case_id: str, code: str, action: str) -> Any:
         if version is None:
             return render_case(case, 409, problem=STALE, failed=_failed(code, action, values, {}))
     try:
-        saved = chosen.run(cases, actor, case_id, code, values, version)  # type: ignore[arg-type]
+        saved = chosen.run(cases, actor, case_id, code, values, version)
     except (ApplicationError, DomainError) as error:
         return _refused(case_id, code, action, values, error)
     session[LAST_WRITE] = saved.notification_id  # the queue waits for its read model to show this

@@ -120,8 +120,9 @@ def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDe
 def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusable: bool) -> None:
     name = form.get(f"filename-{key}", "")[:MAX_TEXT + 1].strip()
     upload: FileStorage | None = files.get(f"file-{key}")
-    has_file = upload is not None and bool(upload.filename)
-    if has_file and not name:
+    if upload is not None and not upload.filename:
+        upload = None  # an empty file input still sends a part, without a file name
+    if upload is not None and not name:
         name = posixpath.basename((upload.filename or "").replace("\\", "/"))  # a browser may send a path
     entered.filenames[key] = name
     ticked, excused = form.get(f"received-{key}") == "on", form.get(f"excuse-{key}") == "on"
@@ -141,7 +142,7 @@ def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusab
     elif ticked and (len(name) > MAX_TEXT or not is_storable_text(name)):
         entered.errors[error_key] = _("Enter a file name of at most %(count)s characters.", count=MAX_TEXT)
     elif ticked:
-        entered.received[key] = Received(name, _digest_of(upload) if has_file else None)
+        entered.received[key] = Received(name, _digest_of(upload) if upload is not None else None)
 
 
 def _check_deficiency(entered: IntakeForm, bundle: BundleDef, today: date) -> None:

@@ -27,7 +27,8 @@ def bundle_context(code: str, version: int | None = None) -> dict[str, Any]:
     materials = {m.key: localized_name(_named(m), m.key) for m in definition.materials}
     stages = {s.code: localized_name(_named(s), s.code) for s in definition.stages}
     items = [{
-        "code": item.code, "name": names[item.code], "department": item.department, "stage": stages.get(item.stage),
+        "code": item.code, "name": names[item.code], "department": item.department,
+        "stage": None if item.stage is None else stages.get(item.stage),
         "time_limit_days": item.time_limit_days, "statutory_limit_days": item.statutory_limit_days,
         "materials": [materials[key] for key in item.materials],
         "prerequisites": [names[p] for p in item.prerequisites],

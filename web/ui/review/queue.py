@@ -72,7 +72,9 @@ def queue_url(**changes: str) -> str:
     """This queue's address with some arguments changed (an empty value drops one); back to the first page."""
     args = {key: value for key, value in request.args.items() if key != "page"}
     args.update(changes)
-    return url_for("ui_queue.index", **{key: value for key, value in args.items() if value})
+    # url_for takes the query as **values: Any; a dict of str would also claim its `_external: bool` slot
+    query: dict[str, Any] = {key: value for key, value in args.items() if value}
+    return url_for("ui_queue.index", **query)
 
 
 def sort_url(chosen: QueueFilter, column: str) -> str:

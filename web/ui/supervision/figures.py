@@ -56,6 +56,14 @@ def charts(bundles: list[dict[str, Any]], departments: list[dict[str, Any]]) -> 
         figures = row.get("cycle_days") or {}
         return row["name"], figures.get("median"), figures.get("p90")
 
+    with_reductions = [b for b in bundles if b["reductions"]]
+    by_measure: dict[str, str] = {}
+    for name in MEASURES:
+        rows = [(b["name"], b["reductions"][name]["separately"], b["reductions"][name]["one_thing"])
+                for b in with_reductions]
+        by_measure[name] = paired_bar_chart(
+            _("%(measure)s: filed separately and as one thing", measure=measure_label(name)), rows,
+            (_("Filed separately"), _("As one thing")), value_text=number, missing=missing)
     result = {
         "on_time_bundles": bar_chart(_("On-time completion rate by bundle"),
                                      [(b["name"], b["on_time_rate"]) for b in bundles], maximum=1,
@@ -72,13 +80,6 @@ def charts(bundles: list[dict[str, Any]], departments: list[dict[str, Any]]) -> 
         "load": paired_bar_chart(_("Open items by department"),
                                  [(d["name"], d["load"]["open"], d["load"]["overdue"]) for d in departments],
                                  (_("Open"), _("Overdue")), fills=LOAD_FILLS, missing=missing),
-        "reductions": {},
+        "reductions": by_measure,
     }
-    with_reductions = [b for b in bundles if b["reductions"]]
-    for name in MEASURES:
-        rows = [(b["name"], b["reductions"][name]["separately"], b["reductions"][name]["one_thing"])
-                for b in with_reductions]
-        result["reductions"][name] = paired_bar_chart(
-            _("%(measure)s: filed separately and as one thing", measure=measure_label(name)), rows,
-            (_("Filed separately"), _("As one thing")), value_text=number, missing=missing)
     return result

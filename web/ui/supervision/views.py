@@ -53,13 +53,13 @@ def board() -> Any:
     if department not in departments:
         department = ""
     queries, actor, after = supervision_queries(), current_actor(), my_last_write()
-    page_args = {"page": page_number(), "per_page": PER_PAGE, "after": after}
+    number = page_number()
     lists = {"overdue": queries.overdue_items, "due_soon": queries.due_soon_items}
     if tab in lists:
-        page = lists[tab](actor, department, **page_args)
+        page = lists[tab](actor, department, page=number, per_page=PER_PAGE, after=after)
         _add_working_days(page.rows, tab)
     else:
-        page = queries.escalations(actor, tab, **page_args)
+        page = queries.escalations(actor, tab, page=number, per_page=PER_PAGE, after=after)
     totals = {**queries.escalation_counts(actor), tab: page.total}  # the tabs' counts, read after the page
     for name, listed in lists.items():
         totals.setdefault(name, listed(actor, department, per_page=1).total)
