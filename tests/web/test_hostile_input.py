@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.web.test_api_errors import OPEN, assert_error, raw_post
-from tests.web.test_api_petitions import submit
+from tests.web.api.test_errors import OPEN, assert_error, raw_post
+from tests.web.api.test_petitions import submit
 
 SEVEN_DEEP = '{"reason": [[[[[[["x"]]]]]]]}'
 

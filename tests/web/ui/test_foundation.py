@@ -15,7 +15,7 @@ from flask import Blueprint, render_template_string
 from domain.shared.values import Role
 from domain.shared.working_days import working_days_between
 from tests.conftest import ADMIN, VALID_CODE, weekdays
-from tests.web.test_api_cases import completed_case, item
+from tests.web.api.test_cases import completed_case, item
 from tests.web.ui.conftest import make_ui
 from web.services import Settings
 from web.ui.deadlines import deadline_colour

@@ -19,8 +19,8 @@ import pytest
 
 from domain.shared.values import Actor, Role
 from tests.conftest import VALID_CODE
+from tests.web.api.test_cases import completed_case, item
 from tests.web.conftest import PASSWORD, Api
-from tests.web.test_api_cases import completed_case, item
 from tests.web.ui.conftest import BROWSER_ACCEPT, LazyTokens, Ui, make_ui
 from tests.web.ui.test_desk import form as desk_form
 from tests.web.ui.test_supervision import open_case

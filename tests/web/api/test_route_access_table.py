@@ -1,0 +1,193 @@
+"""Who may call what in the JSON API, as a table keyed by route, checked against ``app.url_map``.
+
+Every route of the API (every endpoint and method of the url map under ``/api/v1``) has an entry: the
+identities that get a 2xx answer, and how to build a request that should succeed for them. Everybody else
+gets 403 (401 without a token) and nothing is written. A route added without an entry fails
+``test_every_route_of_the_api_has_an_entry``: decide who may call it, then add it here.
+
+The identities are a user of each role and, for the department dimension, three reviewers: ``amr`` holds
+the business licence of the restaurant case, ``food`` holds its food permit (another department of the
+same case), ``psb`` holds no item of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infrastructure.audit.offline_verifier import generate_key
+from tests.web.api.test_access import (
+    APPLICANT,
+    PETITION,
+    SHA,
+    _accepted,
+    _answered_petition,
+    _certificate,
+    _escalated,
+    _open,
+    _petition,
+    _routed_petition,
+    _with_id_card,
+    _withdrawn,
+)
+from tests.web.api.test_cases import ok
+from tests.web.conftest import PASSWORD, USERS
+from web import create_app
+
+IDENTITIES: list[str | None] = [*USERS, None]  # None: no token
+INTAKE = {"intake", "intake2"}
+SIGNED_IN = set(USERS)
+ANYONE = SIGNED_IN | {None}
+READERS_OF_THE_CASE = SIGNED_IN - {"psb"}  # psb holds no item of the restaurant case
+Request = tuple[str, dict[str, Any] | None]  # path under /api/v1 (with its query), JSON body (None for GET)
+
+
+def _disabled(api) -> str:
+    username = f"leaver-{api.events()}"  # a new one for each identity
+    ok(api.post("/users", {"username": username, "password": "a-long-enough-passphrase-9", "role": "intake"},
+                "admin"), 201)
+    ok(api.post(f"/users/{username}/disable", {"reason": "left"}, "admin"))
+    return username
+
+
+def _checkpointed(api) -> str:
+    case_id = _open(api)
+    if not Path(api.services.settings.audit_key).exists():
+        generate_key(api.services.settings.audit_key)
+    api.services.audit.checkpoint(None)  # the operator signs one: a proof needs a checkpoint
+    return case_id
+
+
+# endpoint -> method -> (identities that succeed, the request): every route of the API, once
+TABLE: dict[str, dict[str, tuple[set[str | None], Callable[[Any], Request]]]] = {
+    # Signing in and out, and the document (open: no token needed)
+    "auth.sign_in": {"POST": (ANYONE, lambda api: ("/auth/token", {"username": "intake", "password": PASSWORD}))},
+    "auth.sign_out": {"POST": (SIGNED_IN, lambda api: ("/auth/revoke", {}))},
+    "auth.me": {"GET": (SIGNED_IN, lambda api: ("/auth/me", None))},
+    "auth.change_password": {"POST": (SIGNED_IN, lambda api: (
+        "/auth/password", {"current_password": PASSWORD, "new_password": "a-new-and-long-passphrase-7"}))},
+    "api-docs.openapi_json": {"GET": (ANYONE, lambda api: ("/openapi.json", None))},
+    "api-docs.openapi_swagger_ui": {"GET": (ANYONE, lambda api: ("/docs", None))},
+    "swagger_assets": {"GET": (ANYONE, lambda api: ("/docs/assets/swagger-ui.css", None))},
+    # The catalogue and certificates
+    "catalogue.bundles": {"GET": (SIGNED_IN, lambda api: ("/bundles", None))},
+    "catalogue.roadmap": {"GET": (SIGNED_IN, lambda api: ("/bundles/restaurant-opening/roadmap", None))},
+    "catalogue.certificate": {"GET": (ANYONE, lambda api: (f"/certificates/{_certificate(api)}", None))},
+    # Cases
+    "cases.open_case": {"POST": (INTAKE, lambda api: (
+        "/cases", {"bundle": "restaurant-opening", "channel": "window", "applicant": APPLICANT}))},
+    "boards.case_list": {"GET": (SIGNED_IN, lambda api: ("/cases", None))},
+    "cases.read_case": {"GET": (READERS_OF_THE_CASE, lambda api: (f"/cases/{_open(api)}", None))},
+    "cases.history": {"GET": (READERS_OF_THE_CASE, lambda api: (f"/cases/{_open(api)}/history", None))},
+    "cases.submit_material": {"POST": (INTAKE, lambda api: (
+        f"/cases/{_open(api)}/materials", {"key": "id-card", "filename": "id.pdf", "sha256": SHA}))},
+    "cases.accept_with_deficiency": {"POST": (INTAKE, lambda api: (
+        f"/cases/{_open(api)}/deficiency", {"missing": ["floor-plan"], "supplement_due": "2099-01-05"}))},
+    "cases.item_action": {"POST": ({"amr"}, lambda api: (  # amr's own item; food's and psb's departments may not
+        f"/cases/{_with_id_card(api)}/items/business-licence/accept", {}))},
+    "cases.escalate": {"POST": ({"supervisor"}, lambda api: (
+        f"/cases/{_open(api)}/escalations", {"reason": "late", "level": 1}))},
+    "cases.resolve": {"POST": ({"supervisor"}, lambda api: (
+        f"/cases/{_escalated(api)}/escalations/1/resolve", {"reason": "done"}))},
+    "cases.raise_escalation": {"POST": ({"supervisor"}, lambda api: (
+        f"/cases/{_escalated(api)}/escalations/1/raise", {"reason": "still late"}))},
+    "cases.withdraw": {"POST": (INTAKE, lambda api: (f"/cases/{_open(api)}/withdraw", {"reason": "changed plans"}))},
+    "cases.reassign": {"POST": ({"intake", "supervisor"}, lambda api: (  # the owner (intake opened it) or a supervisor
+        f"/cases/{_open(api)}/owner", {"owner": "intake2", "reason": "on leave"}))},
+    "cases.rate": {"POST": (INTAKE, lambda api: (f"/cases/{_withdrawn(api)}/rating", {"score": 5}))},
+    # Queues and boards
+    "boards.queue": {"GET": ({"amr", "supervisor"}, lambda api: ("/queues/amr", None))},
+    "boards.escalations": {"GET": ({"supervisor", "auditor"}, lambda api: ("/escalations?state=open", None))},
+    "boards.kpis": {"GET": ({"supervisor", "auditor"}, lambda api: ("/kpis", None))},
+    "boards.projection_lag": {"GET": ({"admin"}, lambda api: ("/admin/projections", None))},
+    # Users and the calendar (admins)
+    "users.add_user": {"POST": ({"admin"}, lambda api: (
+        "/users", {"username": "newcomer", "password": "a-long-enough-passphrase-9", "role": "intake"}))},
+    "users.disable": {"POST": ({"admin"}, lambda api: ("/users/psb/disable", {"reason": "left"}))},
+    "users.enable": {"POST": ({"admin"}, lambda api: (f"/users/{_disabled(api)}/enable", {"reason": "back"}))},
+    "calendar.declare_day": {"POST": ({"admin"}, lambda api: (
+        "/calendar/days", {"day": "2027-10-09", "workday": True, "reason": "调休"}))},
+    "calendar.declare_year": {"POST": ({"admin"}, lambda api: ("/calendar/years", {"year": 2027, "reason": "公布"}))},
+    # Petitions
+    "petitions.submit": {"POST": (INTAKE, lambda api: ("/petitions", PETITION))},
+    "petitions.list_petitions": {"GET": (SIGNED_IN, lambda api: ("/petitions", None))},
+    "petitions.figures": {"GET": ({"supervisor", "auditor"}, lambda api: ("/petitions/figures", None))},
+    "petitions.read_petition": {"GET": (SIGNED_IN - {"food", "psb"}, lambda api: (  # routed to amr
+        f"/petitions/{_routed_petition(api)}", None))},
+    "petitions.route": {"POST": ({"supervisor"}, lambda api: (
+        f"/petitions/{_petition(api)}/route", {"department": "amr"}))},
+    "petitions.reroute": {"POST": ({"supervisor"}, lambda api: (
+        f"/petitions/{_routed_petition(api)}/reroute", {"department": "psb", "reason": "转办"}))},
+    "petitions.answer": {"POST": ({"amr"}, lambda api: (
+        f"/petitions/{_routed_petition(api)}/answer", {"answer": "已办"}))},
+    "petitions.escalate": {"POST": ({"supervisor"}, lambda api: (
+        f"/petitions/{_routed_petition(api)}/escalate", {"reason": "督办"}))},
+    "petitions.return_visit": {"POST": (INTAKE | {"supervisor"}, lambda api: (
+        f"/petitions/{_answered_petition(api)}/return-visit", {"rating": 5, "satisfied": True}))},
+    "petitions.close": {"POST": ({"supervisor"}, lambda api: (
+        f"/petitions/{_petition(api)}/close", {"reason": "重复"}))},
+    # The auditor's
+    "audit.verify": {"GET": ({"auditor"}, lambda api: ("/audit/verify", None))},
+    "audit.checkpoints": {"GET": ({"auditor"}, lambda api: ("/audit/checkpoints", None))},
+    "audit.proof": {"GET": ({"auditor"}, lambda api: (f"/audit/proof?case={_checkpointed(api)}", None))},
+    "audit.diff": {"GET": (READERS_OF_THE_CASE, lambda api: (f"/cases/{_accepted(api)}/diff?from=1&to=2", None))},
+    "audit.export": {"GET": ({"auditor"}, lambda api: (f"/cases/{_open(api)}/export", None))},
+}
+
+
+def api_routes(app) -> set[tuple[str, str]]:
+    """(endpoint, method) of every route of the API in the url map."""
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def tabled() -> set[tuple[str, str]]:
+    return {(endpoint, method) for endpoint, methods in TABLE.items() for method in methods}
+
+
+def test_every_route_of_the_api_has_an_entry(api):
+    routes = api_routes(api.client.application)
+    assert routes - tabled() == set(), "routes without an entry: decide who may call them and add them to TABLE"
+    assert tabled() - routes == set(), "entries without a route"
+
+
+def test_a_new_route_without_an_entry_is_noticed(api):
+    app = create_app({"SERVICES": api.services, "TESTING": True})
+    app.add_url_rule("/api/v1/cases/<case_id>/archive", "cases.archive", lambda case_id: "", methods=["POST"])
+    assert api_routes(app) - tabled() == {("cases.archive", "POST")}
+
+
+def expected_status(allowed: set[str | None], who: str | None) -> str:
+    if who in allowed:
+        return "2xx"
+    return "401" if who is None else "403"
+
+
+def status_class(status: int) -> str:
+    return "2xx" if 200 <= status < 300 else str(status)
+
+
+@pytest.mark.parametrize("endpoint, method", [(e, m) for e, methods in TABLE.items() for m in methods])
+def test_each_identity_gets_what_the_table_says(api, endpoint, method):
+    allowed, prepare = TABLE[endpoint][method]
+    wrong = []
+    for who in IDENTITIES:
+        path, body = prepare(api)
+        adapter = api.client.application.url_map.bind("localhost")
+        assert adapter.match(f"/api/v1{path.split('?')[0]}", method)[0] == endpoint, path  # the table's own check
+        before = api.events()
+        response = api.post(path, body, who) if method == "POST" else api.get(path, who)
+        got, expected = status_class(response.status_code), expected_status(allowed, who)
+        if got != expected:
+            wrong.append((who, expected, got, (response.get_json(silent=True) or {}).get("error")))
+        elif expected != "2xx" and api.events() != before:
+            wrong.append((who, "nothing written", "an event", None))
+    assert wrong == [], f"{method} {endpoint}: (identity, expected, got, error)"
+
+
+def test_the_table_is_routes_times_identities():
+    routes = sum(len(methods) for methods in TABLE.values())
+    assert len(IDENTITIES) == 9 and routes >= 47  # 47 routes × 9 identities when this table was made
