@@ -29,7 +29,7 @@ from sqlalchemy import select
 from infrastructure.audit import offline_verifier
 from infrastructure.audit.log import AuditLog, CheckpointRefused
 from infrastructure.eventstore.chain import event_hash
-from infrastructure.eventstore.recorders import FastApplicationRecorder
+from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of
 
 README = """OneThing audit bundle
 =====================
@@ -124,7 +124,7 @@ def _events(recorders: Mapping[str, FastApplicationRecorder], key: Any) -> Itera
         table = recorder.events_record_cls.__table__
         query = select(recorder._raw_originator_id, table.c.originator_version, table.c.topic, table.c.state,
                        table.c.hash, table.c.prev_hash).order_by(table.c.id)
-        with recorder.datastore.engine.connect() as connection:  # type: ignore[union-attr]
+        with engine_of(recorder.datastore).connect() as connection:
             for raw, version, topic, state, digest, prev in connection.execution_options(yield_per=10_000).execute(
                     query):
                 originator_id = recorder._to_uuid(raw)

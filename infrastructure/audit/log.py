@@ -156,7 +156,7 @@ class AuditLog:
             if self.engine.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOG_LOCK_KEY})
             size = next_position(connection)  # not count(*): a deleted row must not make positions collide
-            rows = []
+            rows: list[dict[str, Any]] = []
             for application, recorder in self.recorders.items():
                 last = connection.execute(select(func.max(audit_log.c.notification_id)).where(
                     audit_log.c.application == application)).scalar()

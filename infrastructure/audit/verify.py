@@ -24,7 +24,7 @@ from sqlalchemy import LargeBinary, Text, and_, cast, func, or_, select, type_co
 from infrastructure.audit.log import AuditLog, audit_log, log_leaf_hashes, next_position
 from infrastructure.audit.offline_verifier import load_public_key, prefix_roots, verify_checkpoint
 from infrastructure.eventstore.chain import EVENT_DOMAIN, GENESIS, TopicFraming, event_hash
-from infrastructure.eventstore.recorders import FastApplicationRecorder
+from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of
 
 YIELD_PER = 10_000
 
@@ -120,7 +120,7 @@ class ChainVerifier:
         current, expected, prev, bad, uuid_bytes, uuid = None, 1, GENESIS, False, b"", UUID(int=0)
         to_uuid, sha256, topics = recorder._to_uuid, hashlib.sha256, TopicFraming()
         events = aggregates = 0
-        with recorder.datastore.engine.connect() as connection:  # type: ignore[union-attr]
+        with engine_of(recorder.datastore).connect() as connection:
             for raw, version, topic, state, digest, prev_hash in connection.execution_options(
                     yield_per=YIELD_PER).execute(query):
                 if raw != current:

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    Row,
     String,
     Table,
     and_,
@@ -74,9 +76,8 @@ def committed_request(connection: Connection, user: str, key: str) -> Earlier | 
     return None if row is None else _earlier(row)
 
 
-def _earlier(row: object) -> Earlier:
-    return Earlier(row.events_table, row.aggregate_id, row.aggregate_version,  # type: ignore[attr-defined]
-                   row.notification_id, row.request)  # type: ignore[attr-defined]
+def _earlier(row: Row[Any]) -> Earlier:
+    return Earlier(row.events_table, row.aggregate_id, row.aggregate_version, row.notification_id, row.request)
 
 
 class IdempotencyStore:

@@ -18,18 +18,25 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.utils import Environment
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 
 from infrastructure.eventstore.cipher import cipher_env
-from infrastructure.eventstore.recorders import FastAggregateRecorder, FastApplicationRecorder, OneThingDatastore
+from infrastructure.eventstore.recorders import (
+    CoreSelectMixin,
+    FastAggregateRecorder,
+    FastApplicationRecorder,
+    OneThingDatastore,
+    engine_of,
+    sql_recorder,
+)
 
 DEFAULT_SQLITE_PATH = Path("instance") / "onething.sqlite3"
 SCHEMA_LOCK_KEY = 7_305_001  # PostgreSQL advisory lock id used while creating tables
@@ -40,10 +47,9 @@ _datastores_lock = threading.Lock()
 logger = logging.getLogger(__name__)
 
 
-def database_url(environ: dict[str, str] | None = None) -> str:
+def database_url(environ: Mapping[str, str] | None = None) -> str:
     """Return the configured database URL (a SQLite file under ./instance/ by default)."""
-    environ = os.environ if environ is None else environ
-    url = environ.get("ONETHING_DATABASE_URL", "").strip()
+    url = (os.environ if environ is None else environ).get("ONETHING_DATABASE_URL", "").strip()
     if url:
         return url
     DEFAULT_SQLITE_PATH.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -80,7 +86,7 @@ def dispose_datastores() -> None:
     """Close every pooled connection of this process (tests, and before forking workers)."""
     with _datastores_lock:
         for datastore in _datastores.values():
-            if datastore.engine is not None:
+            if isinstance(datastore.engine, Engine):
                 datastore.engine.dispose()
         _datastores.clear()
 
@@ -131,6 +137,17 @@ class OneThingFactory(SQLAlchemyFactory):
             raise ValueError("SQLALCHEMY_URL is not set")
         self.datastore = shared_datastore(url)
 
+    def application_recorder(self) -> FastApplicationRecorder:
+        """The events recorder, of the class this factory makes."""
+        return sql_recorder(super().application_recorder())
+
+    def aggregate_recorder(self, purpose: str = "events") -> FastAggregateRecorder:
+        """The snapshots recorder, of the class this factory makes."""
+        recorder = super().aggregate_recorder(purpose)
+        if not isinstance(recorder, FastAggregateRecorder):
+            raise TypeError(f"expected a FastAggregateRecorder, not {recorder!r}")
+        return recorder
+
 
 def init_schema(url: str, stores: dict[str, bool], then: Callable[[], None] = lambda: None) -> list[str]:
     """Create the tables of each named event store once, then run ``then`` (more tables), all
@@ -138,8 +155,7 @@ def init_schema(url: str, stores: dict[str, bool], then: Callable[[], None] = la
 
     ``stores`` maps an application name (``Cases``) to whether it keeps snapshots.
     """
-    engine = shared_datastore(url).engine
-    assert engine is not None
+    engine = engine_of(shared_datastore(url))
     postgres = engine.dialect.name == "postgresql"
     with engine.connect() as connection:
         if postgres:
@@ -149,11 +165,12 @@ def init_schema(url: str, stores: dict[str, bool], then: Callable[[], None] = la
             tables: list[str] = []
             for name, has_snapshots in stores.items():
                 factory = OneThingFactory(Environment(name, application_env(url, True)))
-                recorders = [factory.application_recorder()]
-                recorders[0].adopt_chain()  # type: ignore[attr-defined]
+                events = factory.application_recorder()
+                events.adopt_chain()
+                recorders: list[CoreSelectMixin] = [events]
                 if has_snapshots:
                     recorders.append(factory.aggregate_recorder(purpose="snapshots"))
-                tables += [t.name for r in recorders for t in r.tables]  # type: ignore[attr-defined]
+                tables += [t.name for r in recorders for t in r.tables]
             then()
             return tables
         finally:

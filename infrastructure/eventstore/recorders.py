@@ -29,6 +29,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    Engine,
     Index,
     Integer,
     LargeBinary,
@@ -39,7 +40,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy_utils.types.uuid import UUIDType
 
 from application.common.idempotency import Earlier, Request, current_request
@@ -74,12 +75,20 @@ def as_persistence_errors() -> Iterator[None]:
         raise
 
 
+def engine_of(datastore: SQLAlchemyDatastore) -> Engine:
+    """The datastore's engine: OneThing builds every datastore from a URL, so it has one (never a connection)."""
+    engine = datastore.engine
+    if not isinstance(engine, Engine):
+        raise TypeError(f"a datastore built from a URL has an engine, not {engine!r}")
+    return engine
+
+
 def _in_transaction() -> bool:
     """Whether the extension has a transaction open in this context (``recorder.transaction()``)."""
     return transactions.get(None) is not None
 
 
-class CoreSelectMixin:
+class CoreSelectMixin(SQLAlchemyAggregateRecorder):
     """Read an aggregate's events with a Core ``SELECT`` instead of ORM objects."""
 
     events_record_cls: Any
@@ -100,7 +109,7 @@ class CoreSelectMixin:
         query = query.order_by(version.desc() if desc else version)
         if limit is not None:
             query = query.limit(limit)
-        with self.transaction(commit=False) as session:  # type: ignore[attr-defined]
+        with self.transaction(commit=False) as session:
             rows = session.execute(query).all()
         return [StoredEvent(originator_id, v, t, bytes(s)) for v, t, s in rows]
 
@@ -109,13 +118,11 @@ class FastAggregateRecorder(CoreSelectMixin, SQLAlchemyAggregateRecorder):
     """Snapshots: Core selects."""
 
 
-class _OwnBase:
+class OneThingBase(DeclarativeBase):
+    """OneThing's record classes live on their own declarative base, so that the extension's stock classes
+    (which name the same tables) can exist in the same process, as benchmarks/commands.py needs."""
+
     __allow_unmapped__ = True
-
-
-# OneThing's record classes live on their own declarative base, so that the extension's stock classes
-# (which name the same tables) can exist in the same process, as benchmarks/commands.py needs.
-OneThingBase = declarative_base(cls=_OwnBase)
 Version = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -173,10 +180,19 @@ def chain(stored_events: Sequence[StoredEvent], previous: Callable[[list[tuple[A
             prev = GENESIS
         else:
             prev = known.get(e.originator_id) or GENESIS  # a missing predecessor fails the insert or the verify
+        if not isinstance(e.originator_id, UUID):
+            raise TypeError(f"OneThing's events have UUID ids, not {e.originator_id!r}")
         digest = event_hash(prev, e.originator_id, e.originator_version, e.topic, e.state)
         heads[e.originator_id] = (e.originator_version, digest)
         result.append((digest, prev))
     return result
+
+
+def sql_recorder(recorder: object) -> FastApplicationRecorder:
+    """``recorder`` as the recorder every OneThing application keeps its events with (``OneThingFactory``)."""
+    if not isinstance(recorder, FastApplicationRecorder):
+        raise TypeError(f"expected a FastApplicationRecorder, not {recorder!r}")
+    return recorder
 
 
 class ChainHeads:
@@ -217,7 +233,7 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
     def _is_postgres(self) -> bool:
         return self.datastore.engine is not None and self.datastore.engine.dialect.name == "postgresql"
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if kwargs.get("session") is not None or kwargs.get("tracking") is not None or _in_transaction():
             return super().insert_events(stored_events, **kwargs)  # join someone else's transaction
         if not stored_events:
@@ -227,7 +243,7 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
             lock.acquire()  # SQLite: one writer per process at a time, as the extension does
         try:
             request = current_request()
-            with as_persistence_errors(), self.datastore.engine.begin() as connection:  # type: ignore[union-attr]
+            with as_persistence_errors(), engine_of(self.datastore).begin() as connection:
                 ids, hashes = self._write(connection, stored_events)
                 self._record_request(connection, request, stored_events, ids)
             self._heads.remember(stored_events, hashes)  # committed: these are the aggregates' heads now
@@ -289,7 +305,7 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
 
     def committed_request(self, user: str, key: str) -> Earlier | None:
         """What the request with this key committed, if it did (``application.common.idempotency``)."""
-        with self.datastore.engine.connect() as connection:  # type: ignore[union-attr]
+        with engine_of(self.datastore).connect() as connection:
             return committed_request(connection, user, key)
 
     def _hashes_of(self, connection: Connection | Session, wanted: list[tuple[Any, int]]) -> dict[Any, bytes]:
@@ -306,8 +322,7 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
     def adopt_chain(self) -> int:
         """Give an events table made before the chain existed its two columns, and hash its rows once
         (``onething db init``); return how many rows were hashed. Later NULLs are tampering, not history."""
-        engine = self.datastore.engine
-        assert engine is not None
+        engine = engine_of(self.datastore)
         columns = {c["name"] for c in inspect(engine).get_columns(self.events_table_name, schema=self.schema_name)}
         if {"hash", "prev_hash"} <= columns:
             return 0

@@ -26,6 +26,7 @@ from eventsourcing.application import Application
 from sqlalchemy import Engine, and_, func, inspect, select, update
 
 from application.projections.base import Change, ReadModel
+from infrastructure.eventstore.recorders import sql_recorder
 from infrastructure.readmodels.tables import VERSION, VIEW_TABLES, metadata, tracking
 from infrastructure.readmodels.view_session import BufferedViewSession
 
@@ -244,7 +245,7 @@ class ReadModelRunner:
         """How many recorded events each projection has not processed yet (exact, gaps or not)."""
         result = []
         for name, app in self.sources.items():
-            table = app.recorder.events_record_cls.__table__
+            table = sql_recorder(app.recorder).events_record_cls.__table__
             with self.engine.connect() as connection:
                 for projection, position in sorted(self.positions(name).items()):
                     behind = connection.execute(select(func.count()).where(table.c.id > position)).scalar_one()
@@ -256,6 +257,6 @@ class ReadModelRunner:
         total = 0
         with self.engine.connect() as connection:
             for app in self.sources.values():
-                table = app.recorder.events_record_cls.__table__
+                table = sql_recorder(app.recorder).events_record_cls.__table__
                 total += connection.execute(select(func.count()).select_from(table)).scalar_one()
         return total

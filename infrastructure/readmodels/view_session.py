@@ -82,7 +82,8 @@ class BufferedViewSession:
                         for r in new + self.appended[name]]  # projections write whole rows: no copy
                 self.connection.execute(table.insert(), rows)
             if unknown:  # put without a get: the row may or may not be there already
-                self.connection.execute(self._upsert(table), [{c: r.get(c) for c in columns} for r in unknown])
+                self.connection.execute(self._upsert(table, self.connection.dialect.name),
+                                        [{c: r.get(c) for c in columns} for r in unknown])
             if changed:
                 self.connection.execute(self._update(table), [self._update_params(table, r) for r in changed])
             if gone:
@@ -112,8 +113,9 @@ class BufferedViewSession:
                 unknown.append(row)
         return new, unknown, changed, gone
 
-    def _upsert(self, table: Table) -> Any:
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
+    @staticmethod
+    def _upsert(table: Table, dialect_name: str) -> Any:
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
         statement = dialect.insert(table)
         values = {c.name: statement.excluded[c.name] for c in table.columns if not c.primary_key}
         return statement.on_conflict_do_update(index_elements=list(table.primary_key.columns), set_=values)
@@ -140,7 +142,7 @@ class BufferedViewSession:
     def _update(table: Table) -> Any:
         pk = list(table.primary_key.columns)
         where = and_(*(c == bindparam(f"k_{c.name}") for c in pk))
-        values = {c.name: bindparam(f"v_{c.name}") for c in table.columns if not c.primary_key}
+        values: dict[str, Any] = {c.name: bindparam(f"v_{c.name}") for c in table.columns if not c.primary_key}
         return table.update().where(where).values(values)
 
     @staticmethod
