@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from application.cases.applicants import check_applicant, check_channel, new_case_number
@@ -13,9 +15,49 @@ from application.common.changes import Changes, Saved
 from application.common.clock import Clock
 from application.common.errors import InvalidInput
 from domain.case.aggregate import Case
-from domain.shared.values import Actor, Role
+from domain.catalogue.definitions import BundleDef
+from domain.shared.values import Actor, Applicant, Channel, Role
 
 CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")  # certificate numbers are built from it
+
+
+@dataclass(frozen=True)
+class MaterialReceived:
+    """A material handed in at the window: its file name and, if it was scanned, the scan's SHA-256."""
+
+    key: str
+    filename: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Deficiency:
+    """Excusable materials accepted as missing when the case opens (容缺受理), due by ``supplement_due``."""
+
+    missing: tuple[str, ...]
+    supplement_due: date
+
+
+def paper_digest(case_number: str, filename: str) -> str:
+    """The digest recorded for a paper material without a scan: SHA-256 of the case number and the file name
+    (it names that paper of that case; it says nothing of its content)."""
+    return hashlib.sha256(f"{case_number}\n{filename}".encode()).hexdigest()
+
+
+def opened_case(
+    number: str, bundle: BundleDef, version: int, applicant: Applicant, channel: Channel, today: date,
+    actor: Actor, reason: str, materials: Sequence[MaterialReceived] = (), deficiency: Deficiency | None = None,
+) -> Case:
+    """A new case (not saved) with the materials received and the deficiency accepted at the window; raises what
+    the case refuses."""
+    case = Case.open(number=number, bundle=bundle, bundle_version=version, applicant=applicant, channel=channel,
+                     opened_on=today, actor=actor, reason=reason)
+    for material in materials:
+        case.submit_material(material.key, material.filename,
+                             material.sha256 or paper_digest(number, material.filename), actor)
+    if deficiency is not None:
+        case.accept_with_deficiency(list(deficiency.missing), deficiency.supplement_due, today, actor, reason)
+    return case
 
 
 class Intake:
@@ -27,11 +69,12 @@ class Intake:
 
     def open_case(
         self, actor: Actor, bundle: str, applicant_name: str, credit_code: str, channel: str,
-        reason: str = "", number: str | None = None, then: Callable[[Case], None] | None = None,
+        reason: str = "", number: str | None = None, materials: Sequence[MaterialReceived] = (),
+        deficiency: Deficiency | None = None,
     ) -> Saved:
-        """Open a case for the latest version of ``bundle``; the caller becomes its owner. ``then`` may do
-        more to the new case (the desk records the materials received and the deficiency excused) before
-        it is saved: all its events in one transaction, or — if any is refused — none."""
+        """Open a case for the latest version of ``bundle``; the caller becomes its owner. The ``materials``
+        received and the ``deficiency`` accepted are recorded with the opening: all in one transaction, or — if
+        any is refused — nothing."""
         require_role(actor, "opening a case", Role.INTAKE)
         if number is not None and not (isinstance(number, str) and CASE_NUMBER.fullmatch(number)):
             raise InvalidInput("number: letters, digits and '-' only", {"number": ["letters, digits and '-'"]})
@@ -40,14 +83,9 @@ class Intake:
         definition, version = self.catalogue.definition(bundle)
 
         def make() -> Case:
-            case = Case.open(
-                number=number or new_case_number(self.clock.today()), bundle=definition,
-                bundle_version=version, applicant=applicant, channel=chosen_channel,
-                opened_on=self.clock.today(), actor=actor, reason=reason,
-            )
-            if then is not None:
-                then(case)
-            return case
+            today = self.clock.today()
+            return opened_case(number or new_case_number(today), definition, version, applicant, chosen_channel,
+                               today, actor, reason, materials, deficiency)
 
         return self.changes.create("opening a case", make, number)
 

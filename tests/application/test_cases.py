@@ -128,16 +128,17 @@ class TestReview:
 
 
 def test_opening_with_materials_records_all_in_one_save_or_nothing(services):
+    from application.cases.intake import MaterialReceived
     from domain.shared.errors import DomainError
 
-    def receive(case):
-        case.submit_material("id-card", "id.pdf", "ab" * 32, INTAKE)
-        case.submit_material("no-such-material", "x.pdf", "ab" * 32, INTAKE)  # refused: nothing at all is saved
+    received = [MaterialReceived("id-card", "id.pdf", "ab" * 32),
+                MaterialReceived("no-such-material", "x.pdf", "ab" * 32)]  # refused: nothing at all is saved
 
     before = services.runner.total_events()
     with pytest.raises(DomainError):
-        services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window", then=receive)
+        services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window",
+                                        materials=received)
     assert services.runner.total_events() == before
     saved = services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window",
-                                     then=lambda case: case.submit_material("id-card", "id.pdf", "ab" * 32, INTAKE))
+                                            materials=[MaterialReceived("id-card", "id.pdf", "ab" * 32)])
     assert (saved.version, services.runner.total_events()) == (2, before + 2)

@@ -21,6 +21,7 @@ from stdnum.cn import uscc
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 
 from application.cases.applicants import check_applicant
+from application.cases.intake import Deficiency, MaterialReceived
 from application.cases.rehearsal import rehearse_opening
 from application.common.errors import ApplicationError, InvalidInput
 from domain.catalogue.definitions import BundleDef
@@ -31,7 +32,6 @@ from domain.shared.values import Actor, Channel
 MAX_NAME = 200  # characters of an applicant's name at the window
 CHANNELS = {Channel.WINDOW: _l("At the window"), Channel.ONLINE: _l("Online"), Channel.MOBILE: _l("Mobile app"),
             Channel.ASSISTED_AGENT: _l("Assisted filing (agent)")}
-PLACEHOLDER_DIGEST = "0" * 64  # the rehearsal needs a well-formed digest; the real one follows the case number
 
 
 @dataclass
@@ -65,6 +65,15 @@ class IntakeForm:
             return date.fromisoformat(self.supplement_due)
         except ValueError:
             return None
+
+    def materials(self) -> list[MaterialReceived]:
+        """The materials received, as the intake command takes them."""
+        return [MaterialReceived(key, r.filename, r.sha256) for key, r in self.received.items()]
+
+    def deficiency(self) -> Deficiency | None:
+        """The materials excused and their due date, as the intake command takes them (None if none are)."""
+        due = self.due_date
+        return Deficiency(tuple(self.excused), due) if self.excused and due is not None else None
 
 
 def credit_code_problem(code: str) -> str | None:
@@ -166,19 +175,12 @@ def _digest_of(upload: FileStorage) -> str:
     return digest.hexdigest()
 
 
-def text_digest(case_number: str, filename: str) -> str:
-    """The digest recorded for a paper material without a scan: SHA-256 of the case number and the file name
-    (it names that paper of that case; it says nothing of its content)."""
-    return hashlib.sha256(f"{case_number}\n{filename}".encode()).hexdigest()
-
-
 def rehearse(entered: IntakeForm, bundle: BundleDef, version: int, actor: Actor, today: date) -> str | None:
     """Run the desk's commands on a case built in memory and never saved (``application.cases.rehearsal``); the
     refusal in words, or None."""
-    received = {key: (r.filename, r.sha256 or PLACEHOLDER_DIGEST) for key, r in entered.received.items()}
     try:
         rehearse_opening(bundle, version, entered.applicant_name, entered.credit_code, entered.channel,
-                         entered.reason, actor, today, received, entered.excused, entered.due_date)
+                         entered.reason, actor, today, entered.materials(), entered.deficiency())
     except (DomainError, ApplicationError) as error:
         return _("The case cannot be opened: %(problem)s", problem=str(error))
     return None

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from application.cases.desk import DeskQueries
 from application.common.errors import InvalidInput
 from domain.shared.values import Role
-from web.ui.desk.forms import CHANNELS, IntakeForm, credit_code_problem, read_form, rehearse, text_digest
+from web.ui.desk.forms import CHANNELS, IntakeForm, credit_code_problem, read_form, rehearse
 from web.ui.desk.pages import bundle_context, receipt_context, roadmap_context
 from web.ui.nav import nav_link
 from web.ui.review.queue import LAST_WRITE
@@ -93,15 +93,9 @@ def open_case(code: str) -> Any:
     if entered.errors or problem:
         return render_template("ui/desk/open.html", form=entered, channels=CHANNELS, problem=problem,
                                **context), 422
-    def receive(case: Any) -> None:  # recorded with the opening, in one transaction
-        for key, received in entered.received.items():
-            case.submit_material(key, received.filename,
-                                 received.sha256 or text_digest(case.number, received.filename), actor)
-        if entered.excused and entered.due_date is not None:
-            case.accept_with_deficiency(list(entered.excused), entered.due_date, today, actor, entered.reason)
-
-    saved = services().cases.intake.open_case(actor, code, entered.applicant_name, entered.credit_code, entered.channel,
-                                       entered.reason, then=receive)
+    saved = services().cases.intake.open_case(
+        actor, code, entered.applicant_name, entered.credit_code, entered.channel, entered.reason,
+        materials=entered.materials(), deficiency=entered.deficiency())
     case_id = str(saved.id)
     session[LAST_WRITE] = saved.notification_id  # lists read from the read models wait until they show it
     flash(_("Case %(number)s is open.", number=saved.number), "success")
