@@ -142,3 +142,16 @@ def test_opening_with_materials_records_all_in_one_save_or_nothing(services):
     saved = services.cases.intake.open_case(INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window",
                                             materials=[MaterialReceived("id-card", "id.pdf", "ab" * 32)])
     assert (saved.version, services.runner.total_events()) == (2, before + 2)
+
+
+def test_opening_with_an_excused_material_records_the_deficiency_in_the_same_save(services):
+    from application.cases.intake import Deficiency, MaterialReceived, paper_digest
+
+    before = services.runner.total_events()
+    saved = services.cases.intake.open_case(
+        INTAKE, "restaurant-opening", "泉城小馆", VALID_CODE, "window", "the floor plan follows",
+        materials=[MaterialReceived("id-card", "id.pdf")], deficiency=Deficiency(("floor-plan",), date(2099, 1, 1)))
+    assert (saved.version, services.runner.total_events()) == (3, before + 3)
+    case = services.cases.load(str(saved.id))
+    assert case.deficiencies == {"floor-plan": date(2099, 1, 1)}
+    assert case.materials["id-card"]["sha256"] == paper_digest(saved.number, "id.pdf")  # a paper without a scan
