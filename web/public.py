@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/healthz")
-def health():  # type: ignore[no-untyped-def]
+def health() -> Response:
     """Answer whether the event store can be read."""
     services = current_app.config["SERVICES"]
     services.cases.recorder.max_notification_id()

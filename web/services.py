@@ -10,7 +10,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from application.audit.service import AuditPorts, AuditService
 from application.cases.application import CaseApplication
@@ -39,9 +38,10 @@ from infrastructure.accounts.sessions import FailureCounter, SessionStore
 from infrastructure.audit.log import AuditLog, SigningKey
 from infrastructure.audit.report import render_audit_pdf
 from infrastructure.audit.verify import ChainVerifier
-from infrastructure.calendar import WorkingCalendar
+from infrastructure.calendar.workdays import WorkingCalendar
 from infrastructure.eventstore.idempotency import IdempotencyStore
 from infrastructure.eventstore.persistence import application_env, database_url, init_schema, shared_datastore
+from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of, sql_recorder
 from infrastructure.readmodels.desk import SqlDeskReadModels
 from infrastructure.readmodels.petitions import SqlPetitionReadModels
 from infrastructure.readmodels.queries import SqlReadModels
@@ -139,10 +139,10 @@ class Services:
         self.audit_log.follow()
         self.audit_log.checkpoint()
 
-    def event_recorders(self) -> dict[str, Any]:
+    def event_recorders(self) -> dict[str, FastApplicationRecorder]:
         """Each event store's recorder, by application name."""
         apps = {"Cases": self.cases, "Catalogue": self.catalogue, "Users": self.users, "Petitions": self.petitions}
-        return {name: app.recorder for name, app in apps.items()}
+        return {name: sql_recorder(app.recorder) for name, app in apps.items()}
 
     def init_schema(self) -> list[str]:
         """Create every table (the explicit ``onething db init`` step): event stores, then read models."""
@@ -164,7 +164,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     clock = clock or SystemClock(settings.timezone)
     catalogue = CatalogueApplication(env=env)
     calendar = WorkingCalendar.from_file(settings.calendar_overrides, recorded=catalogue.calendar_overrides)
-    sessions = SessionStore(shared_datastore(settings.database_url).engine)  # type: ignore[arg-type]
+    sessions = SessionStore(engine_of(shared_datastore(settings.database_url)))
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments,
                              is_common_password=is_common_password, sessions=sessions)
     sign_ins = SignIns(users, FailureCounter(sessions.engine), clock)
@@ -174,19 +174,19 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                                     departments=catalogue.departments,
                                     case_exists=lambda number: Case.create_id(number) in cases.repository)
     runner = ReadModelRunner(
-        engine=shared_datastore(settings.database_url).engine,  # type: ignore[arg-type]
+        engine=engine_of(shared_datastore(settings.database_url)),
         sources={"Cases": cases, "Catalogue": catalogue, "Users": users, "Petitions": petitions},
         projections=[CaseReadModel(calendar.working_days, calendar.after, settings.timezone), AuditReadModel(),
                      DirectoryReadModel(), PetitionReadModel()],
     )
     queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
     petition_store = SqlPetitionReadModels(runner.engine)
-    recorders = {"Cases": cases.recorder, "Catalogue": catalogue.recorder, "Users": users.recorder,
-                 "Petitions": petitions.recorder}
-    audit_log = AuditLog(runner.engine, recorders, SigningKey(settings.audit_key),  # type: ignore[arg-type]
+    recorders = {name: sql_recorder(app.recorder) for name, app in
+                 (("Cases", cases), ("Catalogue", catalogue), ("Users", users), ("Petitions", petitions))}
+    audit_log = AuditLog(runner.engine, recorders, SigningKey(settings.audit_key),
                          settings.checkpoint_events, settings.checkpoint_minutes)
     key = audit_log.key
-    verifier = ChainVerifier(recorders, audit_log,  # type: ignore[arg-type]
+    verifier = ChainVerifier(recorders, audit_log,
                              public_key=lambda: key.public_pem() if key.available else None)
     audit = AuditService(cases, AuditPorts(verifier=verifier, follow=audit_log.follow,
                                            checkpoint=lambda force: audit_log.checkpoint(force),

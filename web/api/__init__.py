@@ -26,7 +26,7 @@ class OneThingApi(Api):
 
     ERROR_SCHEMA = ErrorOut
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         data = getattr(error, "data", None) or {}
         fields = _fields(data.get("messages") or data.get("errors") or {})
         message = error.description if isinstance(error.description, str) else error.name

@@ -16,7 +16,7 @@ from apispec import BasePlugin
 EVERY_OPERATION = ("BAD_REQUEST", "REQUEST_ENTITY_TOO_LARGE", "UNPROCESSABLE_ENTITY", "SERVICE_UNAVAILABLE")
 STATUS = {"BAD_REQUEST": 400, "UNAUTHORIZED": 401, "REQUEST_ENTITY_TOO_LARGE": 413, "UNPROCESSABLE_ENTITY": 422,
           "SERVICE_UNAVAILABLE": 503}
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 class CommonAnswers(BasePlugin):

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, current_app
+from flask.sansio.app import App
 
 from domain.shared.values import Role
 
@@ -53,10 +54,10 @@ def nav_link(bp: Blueprint, endpoint: str, label: Any, *roles: Role | str, order
     bp.record_once(lambda state: registry(state.app).add(link))
 
 
-def registry(app: Flask | None = None) -> NavRegistry:
+def registry(app: App | None = None) -> NavRegistry:
     """The navigation registry of ``app`` (the current app by default)."""
-    app = app or current_app
-    return app.extensions.setdefault(EXTENSION, NavRegistry())  # type: ignore[no-any-return]
+    found: NavRegistry = (app or current_app).extensions.setdefault(EXTENSION, NavRegistry())
+    return found
 
 
 def links_for(role: str | None) -> list[NavLink]:

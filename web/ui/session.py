@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ParamSpec
 
 from flask import Flask, make_response, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -28,7 +28,7 @@ from web.ui.errors import error_page
 from web.ui.request_keys import run_keyed
 from web.ui.urls import is_htmx, same_site_path, services
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
 TOUCH_EVERY = 60.0  # seconds: how stale the stored last use may be before a request writes it again
 
 login_manager = LoginManager()
@@ -112,10 +112,11 @@ def sign_out() -> None:
 
 def current_actor() -> Actor:
     """The actor of the signed-in user (use inside views guarded by ``requires``)."""
-    return current_user.actor  # type: ignore[no-any-return]
+    actor: Actor = current_user.actor
+    return actor
 
 
-def requires(*roles: Role | str) -> Callable[[F], F]:
+def requires(*roles: Role | str) -> Callable[[Callable[P, Any]], Callable[P, Any]]:
     """Guard a view: anonymous users go to the sign-in page (``next=`` this page), other roles get 403.
 
     With no roles, any signed-in user may open the page. A form posted with its request key runs as that
@@ -123,16 +124,16 @@ def requires(*roles: Role | str) -> Callable[[F], F]:
     """
     allowed = frozenset(str(role) for role in roles)
 
-    def decorate(view: F) -> F:
+    def decorate(view: Callable[P, Any]) -> Callable[P, Any]:
         @wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> Any:
             if not current_user.is_authenticated:
                 return _to_sign_in()
             if allowed and str(current_user.role) not in allowed:
                 return error_page(403)
             return run_keyed(current_user.actor.user_id, view, *args, **kwargs)
 
-        return guarded  # type: ignore[return-value]
+        return guarded
 
     return decorate
 

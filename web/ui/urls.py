@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app, request, url_for
@@ -11,7 +12,8 @@ from web.services import Services
 
 def services() -> Services:
     """The application services of this app."""
-    return current_app.config["SERVICES"]  # type: ignore[no-any-return]
+    found: Services = current_app.config["SERVICES"]
+    return found
 
 
 def local_path(target: str | None, default: str = "/") -> str:
@@ -61,7 +63,7 @@ def whole_number(text: str | None, low: int = 1, high: int = 2**31 - 1) -> int |
 
 def page_url(page: int) -> str:
     """This page's URL with its query asking for page number ``page`` (filters kept)."""
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)  # query names, not url_for's own parameters
     args["page"] = [str(page)]
     return url_for(request.endpoint or "ui.home", **(request.view_args or {}), **args)
 
