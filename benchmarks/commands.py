@@ -45,7 +45,7 @@ from application.common.clock import SystemClock  # noqa: E402
 from application.demo.loader import demo_credit_code  # noqa: E402
 from domain.catalogue.definitions import prerequisite_order  # noqa: E402
 from domain.shared.values import Actor, Role  # noqa: E402
-from infrastructure.calendar import WorkingCalendar  # noqa: E402
+from infrastructure.calendar.workdays import WorkingCalendar  # noqa: E402
 from infrastructure.catalogue.files import sample_catalogue  # noqa: E402
 from infrastructure.eventstore.cipher import new_key  # noqa: E402
 from infrastructure.eventstore.persistence import (  # noqa: E402

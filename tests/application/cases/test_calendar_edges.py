@@ -16,7 +16,7 @@ import pytest
 from freezegun import freeze_time
 
 from domain.shared.working_days import add_working_days, extend_after_pause
-from infrastructure.calendar import WorkingCalendar
+from infrastructure.calendar.workdays import WorkingCalendar
 from tests.application.helpers import open_restaurant, submit_all
 from tests.conftest import AMR, FOOD
 

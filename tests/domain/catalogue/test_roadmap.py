@@ -41,7 +41,7 @@ def test_the_critical_path_and_earliest_completion_follow_the_longest_chain():
 
 
 def test_the_restaurant_over_national_day_2026_uses_the_real_calendar():
-    from infrastructure.calendar import WorkingCalendar
+    from infrastructure.calendar.workdays import WorkingCalendar
 
     calendar = WorkingCalendar()
     road = plan(restaurant_bundle(), 1, date(2026, 9, 30), calendar.is_workday, calendar.knows)
@@ -54,7 +54,7 @@ def test_the_restaurant_over_national_day_2026_uses_the_real_calendar():
 
 
 def test_a_roadmap_into_a_year_the_calendar_does_not_know_is_provisional():
-    from infrastructure.calendar import WorkingCalendar
+    from infrastructure.calendar.workdays import WorkingCalendar
 
     calendar = WorkingCalendar()
     road = plan(restaurant_bundle(), 1, date(2026, 12, 28), calendar.is_workday, calendar.knows)

@@ -1,0 +1,1 @@
+"""Mainland China's working days, for the domain's working-day arithmetic."""
