@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install demo bench screenshots clean
+.PHONY: run test typecheck install demo bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,12 @@ run: install
 	$(BIN)/onething demo
 	$(BIN)/onething run --host 127.0.0.1 --port 5000
 
-test: install
+test: install typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+typecheck: install
+	$(BIN)/mypy --strict domain application
+	$(BIN)/mypy infrastructure web
 
 screenshots: install
 	ONETHING_SCREENSHOTS=screenshots $(BIN)/python -m pytest -q tests/browser
