@@ -100,8 +100,11 @@ def test_progress_lookups_are_limited_per_hour_as_well_as_per_minute(services, r
     per_minute, per_hour = (int(part.split()[0]) for part in PROGRESS_LOOKUP_LIMIT.split(";"))
     ui = make_ui(services)
     limiter.reset()
-    form = {"number": case_number, "credit_code": VALID_CODE, "csrf_token": ui.csrf_token("/progress")}
-    with freeze_time("2026-12-07 09:00:00") as clock:
+    # Frozen after any real run: the limiter's memory storage expires counters on a timer thread, which
+    # freezegun leaves on real time; a frozen past would see every counter expire at once. The form's
+    # token is taken inside, as a token from the future is refused.
+    with freeze_time("2099-01-05 09:00:00") as clock:
+        form = {"number": case_number, "credit_code": VALID_CODE, "csrf_token": ui.csrf_token("/progress")}
         answers = []
         while len(answers) < per_hour:
             answers += [ui.client.post("/progress", data=form).status_code for _ in range(per_minute)]
