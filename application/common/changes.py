@@ -70,8 +70,8 @@ class Changes(Generic[A]):
     command (``application.common.write_cache``): no read, and the store's unique (id, version) index decides.
     """
 
-    def __init__(self, app: Application[UUID], noun: str, not_found: type[NotFound], to_id: Callable[[UUID | str], UUID],
-                 *, keep_copies: bool = False):
+    def __init__(self, app: Application[UUID], noun: str, not_found: type[NotFound],
+                 to_id: Callable[[UUID | str], UUID], *, keep_copies: bool = False):
         self.app, self.noun, self.not_found, self.to_id = app, noun, not_found, to_id
         self.write_cache: WriteCache[A] | None = WriteCache() if keep_copies else None
 

@@ -3,7 +3,8 @@
 This one file uses only the standard library and ``cryptography``. The server imports it to compute
 Merkle roots, proofs and signatures, and writes the event hashes (format 1) with its own copy of that format
 (``infrastructure/eventstore/chain.py``; a test proves the two agree); an audit bundle carries a verbatim
-copy of this file so an auditor can check the bundle without the server. Exit status: 0 all checks pass, 1 problems found (one line each), 2 unusable input.
+copy of this file so an auditor can check the bundle without the server. Exit status: 0 all checks pass,
+1 problems found (one line each), 2 unusable input.
 
 Formats (the contract; integers are unsigned big-endian, hashes SHA-256, hex in JSON):
 
