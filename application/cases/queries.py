@@ -17,9 +17,9 @@ from application.common.clock import Clock
 from application.common.errors import NotAllowed, NotFound
 from application.common.page import Page, Row
 from application.supervision.kpis import bundle_kpis, department_kpis
-from domain.shared.values import Actor, Role
+from domain.shared.values import Actor, CertificateStatus, Role
 
-PUBLIC_CERTIFICATE_STATUSES = ("valid", "revoked")
+PUBLIC_CERTIFICATE_STATUSES = (CertificateStatus.VALID, CertificateStatus.REVOKED)
 
 
 class ReadModelStore(Protocol):
@@ -126,7 +126,7 @@ class Queries:
     def certificate(self, number: str) -> Row:
         """Whether a certificate number is genuine: holder, type, case, date and status (public)."""
         row = self.store.certificate(number)
-        if row is None or row["status"] == "held":  # maybe issued a moment ago: look once more
+        if row is None or row["status"] == CertificateStatus.HELD:  # maybe issued a moment ago: look once more
             self.catch_up()
             row = self.store.certificate(number)
         if row is None or row["status"] not in PUBLIC_CERTIFICATE_STATUSES:  # held or void: never released

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from application.projections.base import Change, ReadModel, Row, ViewSession, handles, required
 from domain.case.aggregate import Case
 from domain.case.due import AddWorkingDays, ItemClock, projected_due
+from domain.shared.values import CertificateStatus
 
 CASES, ITEMS = "rm_cases", "rm_case_items"
 CERTIFICATES, ESCALATIONS = "rm_certificates", "rm_escalations"
@@ -140,8 +141,9 @@ class CaseReadModel(ReadModel):
         for number in self._certificates(change, view):
             certificate = required(view.get(CERTIFICATES, (number,)), f"certificate {number}")
             if certificate["item"] == e.item:
-                status = "revoked" if certificate["status"] == "valid" else "void"
-                view.put(CERTIFICATES, {**certificate, "status": status})
+                status = (CertificateStatus.REVOKED if certificate["status"] == CertificateStatus.VALID
+                          else CertificateStatus.VOID)
+                view.put(CERTIFICATES, {**certificate, "status": status.value})
 
     @handles(Case.ItemTransferred)
     def on_item_transferred(self, change: Change, e: Case.ItemTransferred, view: ViewSession) -> None:
@@ -159,7 +161,8 @@ class CaseReadModel(ReadModel):
                 "number": certificate["number"], "case_id": case["case_id"], "case_number": case["number"],
                 "item": e.item, "type": certificate["type"], "name": certificate["name"],
                 "holder_name": case["applicant_name"], "holder_code": case["credit_code"],
-                "issued_at": e.timestamp, "issued_on": self.business_date(e.timestamp), "status": "held",
+                "issued_at": e.timestamp, "issued_on": self.business_date(e.timestamp),
+                "status": CertificateStatus.HELD.value,
             })
         numbers = self._certificates(change, view) + [c["number"] for c in e.certificates]
         view.update(CASES, (change.key,), certificates=join(numbers))
@@ -167,15 +170,15 @@ class CaseReadModel(ReadModel):
     # Closing ------------------------------------------------------------------------------------
     @handles(Case.Completed)
     def on_completed(self, change: Change, e: Case.Completed, view: ViewSession) -> None:
-        self._close(change, e, "completed", "valid", view)
+        self._close(change, e, "completed", CertificateStatus.VALID.value, view)
 
     @handles(Case.CaseRejected)
     def on_case_rejected(self, change: Change, e: Case.CaseRejected, view: ViewSession) -> None:
-        self._close(change, e, "rejected", "void", view)
+        self._close(change, e, "rejected", CertificateStatus.VOID.value, view)
 
     @handles(Case.Withdrawn)
     def on_withdrawn(self, change: Change, e: Case.Withdrawn, view: ViewSession) -> None:
-        self._close(change, e, "withdrawn", "void", view)
+        self._close(change, e, "withdrawn", CertificateStatus.VOID.value, view)
 
     @handles(Case.Rated)
     def on_rated(self, change: Change, e: Case.Rated, view: ViewSession) -> None:
@@ -260,7 +263,7 @@ class CaseReadModel(ReadModel):
         self._refresh_due(change, view)  # as the case ended: its withdrawn items count for nothing
         for number in self._certificates(change, view):
             certificate = required(view.get(CERTIFICATES, (number,)), f"certificate {number}")
-            if certificate["status"] == "held":
+            if certificate["status"] == CertificateStatus.HELD:
                 view.put(CERTIFICATES, {**certificate, "status": held_become})
         case = self._case(change, view)
         closed_on = self.business_date(e.timestamp)
