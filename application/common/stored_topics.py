@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 
-from eventsourcing.utils import register_topic
+from eventsourcing.utils import get_topic, register_topic
 
 # Old module -> (its classes' module now, the class they are nested in now, or "").
 MOVED: dict[str, tuple[str, str]] = {
@@ -44,6 +44,12 @@ def old_topics() -> Iterator[tuple[str, type]]:
                     continue
                 qualname = qualname[len(owner) + 1:]
             yield f"{old}:{qualname}", cls
+
+
+def topics_of(cls: type) -> list[str]:
+    """Every topic ``cls`` may be stored under: its own, then those of earlier releases (for queries that
+    select stored events by topic, which a registration alone does not widen)."""
+    return [get_topic(cls), *(topic for topic, moved in old_topics() if moved is cls)]
 
 
 def _classes(module: str, members: Iterable[object]) -> Iterator[type]:

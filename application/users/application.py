@@ -15,11 +15,11 @@ from typing import Protocol
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
 
 from application.common.application import OneThingApplication
 from application.common.errors import AlreadyExists, InvalidInput, NotAllowed, UserNotFound
 from application.common.retry import with_retries
+from application.common.stored_topics import topics_of
 from application.users.password_rule import SAME_AS_BEFORE, WRONG_CURRENT, WeakPassword, Words, check_password
 from domain.shared.text import is_storable_text
 from domain.shared.values import Actor, Role
@@ -220,7 +220,7 @@ class UsersApplication(OneThingApplication):
 
     def _registered(self, page: int = 500) -> Iterator[tuple[str, str]]:
         """Every user's name and role as registered (tokens share the store: read the registrations only)."""
-        topics, start = [get_topic(User.Registered)], None
+        topics, start = topics_of(User.Registered), None
         while True:
             notifications = self.recorder.select_notifications(start, page, topics=topics,
                                                                inclusive_of_start=False)

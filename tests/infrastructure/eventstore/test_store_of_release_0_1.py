@@ -33,6 +33,7 @@ from eventsourcing.application import Application, project_aggregate
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.pool import NullPool
 
+from application.common.errors import AlreadyExists
 from infrastructure.audit.log import audit_checkpoints, audit_log
 from infrastructure.eventstore.persistence import dispose_datastores
 from infrastructure.readmodels.tables import VIEW_TABLES
@@ -216,3 +217,13 @@ def test_the_api_serves_every_case_to_the_demo_auditor_and_admin(legacy):
             assert response.status_code == 200, (username, want["label"], response.get_json())
             assert (response.get_json()["number"], response.get_json()["version"]) == (
                 want["label"], want["last_version"])
+
+
+def test_users_registered_by_release_0_1_count_as_admins_and_as_names_taken(legacy):
+    users = legacy.services.users  # the store selects registrations by topic: 0.1's topics must be included
+    admin = users.find_actor("admin")
+    assert admin is not None
+    disabled = users.disable(admin, "admin2", "left the office")  # admin stays enabled: not the last admin
+    assert disabled.disabled
+    with pytest.raises(AlreadyExists, match="looks the same as the existing user 'window1'"):
+        users.add_user(admin, "Window1", "a long new password 2026", "intake", None)
