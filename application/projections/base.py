@@ -65,7 +65,7 @@ class ReadModel:
     (``infrastructure.readmodels.runner.ReadModelRunner``) gives it each event with a ``ViewSession`` bound to
     the transaction that also moves its tracking position. Its methods marked ``@handles(EventClass, ...)``
     form ``handlers``, looked up by the event's exact class: an event of a class with no handler changes
-    nothing, and a handler can only name a class that exists (``tests/application/test_projection_handlers.py``
+    nothing, and a handler can only name a class that exists (``tests/application/projections/test_handlers.py``
     checks the tables against the aggregates' events).
     """
 

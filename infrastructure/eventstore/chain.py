@@ -10,7 +10,8 @@ unsigned big-endian. ``state`` is the stored (possibly encrypted or compressed) 
 
 This is format 1 of ``infrastructure/audit/offline_verifier.py``. The verifier keeps its own copy on purpose:
 an audit bundle carries that one file alone, to be run without the server. The server writes and checks the
-chain with this module; ``tests/infrastructure/test_chain_agrees_with_offline_verifier.py`` proves the two agree.
+chain with this module; ``tests/infrastructure/eventstore/test_chain_agrees_with_offline_verifier.py`` proves
+the two agree.
 """
 
 from __future__ import annotations

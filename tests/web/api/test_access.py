@@ -1,6 +1,6 @@
-"""JSON API v1: who may do and see what (shared/API.md's "who" column and application/access.py).
+"""JSON API v1: who may do and see what (shared/API.md's "who" column and application/common/access.py).
 
-The table of every route × identity is ``tests/web/test_route_access_table.py`` (built from the url map);
+The table of every route × identity is ``tests/web/api/test_route_access_table.py`` (built from the url map);
 this module holds the requests it prepares and the cases a table cannot show.
 """
 

@@ -265,7 +265,7 @@ def test_a_diff_of_a_version_with_itself_is_empty_and_a_reversed_one_is_refused(
 
 # Verify -------------------------------------------------------------------------------------------
 def tamper(services, case_id: str, version: int) -> None:
-    """Change one byte of a stored event's data by hand, as tests/infrastructure/test_audit_tamper.py does."""
+    """Change one byte of a stored event's data by hand, as tests/infrastructure/audit/test_tamper.py does."""
     table = services.cases.recorder.events_record_cls.__table__
     where = (table.c.originator_id == services.cases.load(case_id).id) & (table.c.originator_version == version)
     with services.runner.engine.begin() as connection:

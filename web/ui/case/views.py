@@ -1,7 +1,7 @@
 """The case page, shared by everyone who may see a case, and the reviewer's actions on its items.
 
 ``GET /cases/<id>`` shows the case to any user ``CaseReads.get_case`` lets see it (others get a 403
-page). ``POST /cases/<id>/items/<code>/<action>`` runs one reviewer command (``case_page_actions.ACTIONS``)
+page). ``POST /cases/<id>/items/<code>/<action>`` runs one reviewer command (``web.ui.case.actions.ACTIONS``)
 with the version the page showed: a stale page is answered 409, a refusal of the application 403/409 with
 the case page and the refusal in words, a form with an empty required field 422 with the error next to it.
 
