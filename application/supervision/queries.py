@@ -18,7 +18,7 @@ from application.common.errors import InvalidInput
 from application.common.page import Page, Row
 from domain.shared.values import Actor, Role
 
-READERS = (Role.SUPERVISOR, Role.AUDITOR)
+BOARD_READERS = (Role.SUPERVISOR, Role.AUDITOR)
 ESCALATION_STATES = ("open", "closed")
 MAX_PER_PAGE = 100
 
@@ -54,7 +54,7 @@ class SupervisionQueries:
     def overdue_items(self, actor: Actor, department: str = "", page: int = 1, per_page: int = 20,
                       after: Saved | int | None = None) -> Page:
         """Items past their due date whose clock runs, in every department (or one), longest overdue first."""
-        require_role(actor, "the overdue list", *READERS)
+        require_role(actor, "the overdue list", *BOARD_READERS)
         self._after(after)
         return self.store.overdue_items(today=self.clock.today(), department=department,
                                         **_paging(page, per_page))
@@ -62,7 +62,7 @@ class SupervisionQueries:
     def due_soon_items(self, actor: Actor, department: str = "", page: int = 1, per_page: int = 20,
                        after: Saved | int | None = None) -> Page:
         """Items due within one working day or with 80 % of their working time used (预警), soonest first."""
-        require_role(actor, "the due-soon list", *READERS)
+        require_role(actor, "the due-soon list", *BOARD_READERS)
         self._after(after)
         today = self.clock.today()
         # due within one working day: at most one working day after today up to the due date
@@ -73,7 +73,7 @@ class SupervisionQueries:
     def escalations(self, actor: Actor, state: str = "open", page: int = 1, per_page: int = 20,
                     after: Saved | int | None = None) -> Page:
         """One page of the escalations board in ``state`` ("open" or "closed"), each with its age in days."""
-        require_role(actor, "the escalations board", *READERS)
+        require_role(actor, "the escalations board", *BOARD_READERS)
         if state not in ESCALATION_STATES:
             raise InvalidInput(f"state: one of {', '.join(ESCALATION_STATES)}", {"state": ["open or closed"]})
         self._after(after)
@@ -85,13 +85,13 @@ class SupervisionQueries:
 
     def escalation_counts(self, actor: Actor) -> dict[str, int]:
         """How many escalations are open and closed."""
-        require_role(actor, "the escalations board", *READERS)
+        require_role(actor, "the escalations board", *BOARD_READERS)
         counts = self.store.escalation_counts()
         return {state: counts.get(state, 0) for state in ESCALATION_STATES}
 
     def department_load(self, actor: Actor) -> dict[str, dict[str, int]]:
         """Per department: its undecided items of open cases, and how many are overdue."""
-        require_role(actor, "department load", *READERS)
+        require_role(actor, "department load", *BOARD_READERS)
         return self.store.department_load(today=self.clock.today())
 
     def staff(self, actor: Actor, role: Role | str, department: str | None = None) -> list[Row]:
