@@ -21,6 +21,7 @@ from application.common.errors import AlreadyExists, InvalidInput, NotAllowed, U
 from application.common.retry import with_retries
 from application.common.stored_topics import topics_of
 from application.users.password_rule import SAME_AS_BEFORE, WRONG_CURRENT, WeakPassword, Words, check_password
+from application.users.views import UserView
 from domain.shared.text import is_storable_text
 from domain.shared.values import Actor, Role
 from domain.users.aggregate import AdminGuard, User, canonical_username, is_allowed_new_username
@@ -65,7 +66,7 @@ class UsersApplication(OneThingApplication):
     def add_user(
         self, actor: Actor, username: str, password: str, role: str, department: str | None = None,
         display_name: str = "",
-    ) -> User:
+    ) -> UserView:
         """Create a user with a role (and the department a reviewer belongs to); admins only."""
         if actor.role != Role.ADMIN:
             raise NotAllowed("creating users is for admins")
@@ -76,7 +77,7 @@ class UsersApplication(OneThingApplication):
             self.save(user)
         except IntegrityError:
             raise AlreadyExists(f"user {username!r} exists already") from None
-        return user
+        return UserView.of(user)
 
     def _check_new_user(self, username: str, password: str, role: str, department: str | None,
                         display_name: str = "") -> None:
@@ -106,6 +107,10 @@ class UsersApplication(OneThingApplication):
         if not is_allowed_new_username(username):
             raise InvalidInput(f"username: {USERNAME_RULE}", {"username": [str(USERNAME_RULE)]})
         check_password(password, username, self.is_common_password)
+
+    def view(self, username: str) -> UserView:
+        """The user with ``username`` as pages and the API show it (``UserNotFound`` if there is none)."""
+        return UserView.of(self.user(username))
 
     def user(self, username: str) -> User:
         """Return the user with ``username`` (as stored, or in its canonical form)."""
@@ -147,7 +152,7 @@ class UsersApplication(OneThingApplication):
         return self.hasher.hash(secrets.token_urlsafe(24))
 
     def change_password(self, actor: Actor, current_password: str, new_password: str,
-                        reason: str = CHANGED_OWN_PASSWORD) -> User:
+                        reason: str = CHANGED_OWN_PASSWORD) -> UserView:
         """Replace the actor's own password; their UI sessions and earlier API tokens end."""
         user = self.user(actor.user_id)
         if not isinstance(current_password, str) or not self.hasher.verify(user.password_hash, current_password):
@@ -158,9 +163,9 @@ class UsersApplication(OneThingApplication):
         user.change_password(self.hasher.hash(new_password), actor, reason)
         self.save(user)
         self._end_sessions(user.username)
-        return user
+        return UserView.of(user)
 
-    def disable(self, actor: Actor, username: str, reason: str) -> User:
+    def disable(self, actor: Actor, username: str, reason: str) -> UserView:
         """Stop ``username`` from signing in (admins; not oneself, not the last enabled admin).
 
         Their tokens and UI sessions stop working at once. Disabling an admin also writes the one
@@ -184,7 +189,7 @@ class UsersApplication(OneThingApplication):
 
         user = with_retries(attempt, lambda: None, f"disabling {username!r}")
         self._end_sessions(user.username)
-        return user
+        return UserView.of(user)
 
     def _admin_guard(self, actor: Actor) -> AdminGuard:
         try:
@@ -192,9 +197,9 @@ class UsersApplication(OneThingApplication):
         except AggregateNotFoundError:
             return AdminGuard.start(actor)
 
-    def enable(self, actor: Actor, username: str, reason: str) -> User:
+    def enable(self, actor: Actor, username: str, reason: str) -> UserView:
         """Let ``username`` sign in again (admins only)."""
-        return self._admin_change(actor, username, lambda user: user.enable(actor, reason))
+        return UserView.of(self._admin_change(actor, username, lambda user: user.enable(actor, reason)))
 
     def _admin_change(self, actor: Actor, username: str, change: Callable[[User], None]) -> User:
         """Change a user on a fresh load; a change that another one overtook is tried again on the new state

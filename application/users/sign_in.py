@@ -31,8 +31,9 @@ from application.common.clock import Clock
 from application.common.errors import ApplicationError
 from application.users.application import UsersApplication
 from application.users.password_rule import WRONG_CURRENT, WeakPassword
+from application.users.views import UserView
 from domain.shared.values import Actor
-from domain.users.aggregate import User, canonical_username
+from domain.users.aggregate import canonical_username
 
 PAIR_LIMIT = 10
 ADDRESS_LIMIT = 30
@@ -159,12 +160,12 @@ class SignIns:
         return self._limited(username, address, lambda: self.users.authenticate(username, password))
 
     def change_password(self, actor: Actor, current_password: str, new_password: str, address: str,
-                        limited: bool = True) -> User:
+                        limited: bool = True) -> UserView:
         """Change the actor's own password; a wrong current password counts as a failed sign-in."""
         if not limited:
             return self.users.change_password(actor, current_password, new_password)
 
-        def attempt() -> User | None:
+        def attempt() -> UserView | None:
             try:
                 return self.users.change_password(actor, current_password, new_password)
             except WeakPassword as error:

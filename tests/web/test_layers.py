@@ -1,8 +1,10 @@
-"""The web layer reads what the application returns (``CaseView``, ``PetitionView``), never the aggregates.
+"""The web layer reads what the application returns (``CaseView``, ``PetitionView``, ``UserView``), never
+the aggregates.
 
-A static check: no module under ``web/`` imports the case or petition aggregate or their state classes, so no
-view can receive a ``Case`` or ``Petition`` and read it (the house plan's "one read, end to end"). The composition root
-(``web/services.py``) wires the applications and may name what they store.
+A static check: no module under ``web/`` imports the case, petition or user aggregate or the case's state
+classes, so no view can receive a ``Case``, ``Petition`` or ``User`` (with its password hash) and read it
+(the house plan's "one read, end to end"). The composition root (``web/services.py``) wires the applications
+and may name what they store.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 WEB = Path(__file__).resolve().parents[2] / "web"
-AGGREGATES = ("domain.case.aggregate", "domain.case.state", "domain.petition.aggregate")
+AGGREGATES = ("domain.case.aggregate", "domain.case.state", "domain.petition.aggregate", "domain.users.aggregate")
 COMPOSITION_ROOT = {"services.py"}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from application.users.views import UserView
 from web.api.core import actor, services
 from web.api.idempotency import idempotent
 from web.api.schemas import ErrorOut, ReasonRequest, UserOut, UserRequest
@@ -16,10 +17,10 @@ blp = Blueprint("users", __name__, url_prefix="/users", description="User admini
 def _keyed(status: int) -> Any:
     """Honour ``Idempotency-Key``: a repeat gets the user named by the request, as it is now, with its status."""
     return idempotent(lambda earlier, status, body, username=None: _user(
-        services().users.user(username or body["username"])), status)
+        services().users.view(username or body["username"])), status)
 
 
-def _user(user: Any) -> dict[str, Any]:
+def _user(user: UserView) -> dict[str, Any]:
     return {"username": user.username, "role": str(user.role), "department": user.department,
             "display_name": user.display_name, "disabled": user.disabled}
 

@@ -21,8 +21,8 @@ from flask import Flask, make_response, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from application.common.errors import UserNotFound
+from application.users.views import UserView
 from domain.shared.values import Actor, Role
-from domain.users.aggregate import User
 from web.api.limits import sign_in_limits_on
 from web.ui.errors import error_page
 from web.ui.request_keys import run_keyed
@@ -82,10 +82,10 @@ def sign_in(username: str, password: str) -> bool:
     actor = services().sign_ins.authenticate(username, password, request.remote_addr or "", sign_in_limits_on())
     if actor is None:
         return False
-    return start_session(services().users.user(actor.user_id))
+    return start_session(services().users.view(actor.user_id))
 
 
-def start_session(user: User) -> bool:
+def start_session(user: UserView) -> bool:
     """Start a new session for ``user`` in place of this one (keeping only the chosen language)."""
     language = session.get("lang")
     if current_user.is_authenticated:
@@ -148,9 +148,9 @@ def _to_sign_in() -> Any:
     return redirect(url_for("ui.login", next=target))
 
 
-def _user(username: str) -> User | None:
+def _user(username: str) -> UserView | None:
     try:
-        return services().users.user(username)
+        return services().users.view(username)
     except UserNotFound:
         return None
 

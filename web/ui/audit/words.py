@@ -105,7 +105,7 @@ def display_name(username: str) -> str:
     names = g.setdefault("audit_display_names", {})
     if username not in names:
         try:
-            names[username] = services().users.user(username).display_name or ""
+            names[username] = services().users.view(username).display_name or ""
         except UserNotFound:
             names[username] = ""
     return str(names[username])

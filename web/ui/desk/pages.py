@@ -91,6 +91,6 @@ def receipt_context(actor: Actor, case_id: str) -> dict[str, Any]:
 
 def _display_name(username: str) -> str:
     try:
-        return services().users.user(username).display_name or username
+        return services().users.view(username).display_name or username
     except UserNotFound:
         return username
