@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Iterator
+from functools import cache
 
 from eventsourcing.utils import get_topic, register_topic
 
@@ -46,10 +47,11 @@ def old_topics() -> Iterator[tuple[str, type]]:
             yield f"{old}:{qualname}", cls
 
 
-def topics_of(cls: type) -> list[str]:
+@cache
+def topics_of(cls: type) -> tuple[str, ...]:
     """Every topic ``cls`` may be stored under: its own, then those of earlier releases (for queries that
     select stored events by topic, which a registration alone does not widen)."""
-    return [get_topic(cls), *(topic for topic, moved in old_topics() if moved is cls)]
+    return (get_topic(cls), *(topic for topic, moved in old_topics() if moved is cls))
 
 
 def _classes(module: str, members: Iterable[object]) -> Iterator[type]:

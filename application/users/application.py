@@ -225,7 +225,7 @@ class UsersApplication(OneThingApplication):
 
     def _registered(self, page: int = 500) -> Iterator[tuple[str, str]]:
         """Every user's name and role as registered (tokens share the store: read the registrations only)."""
-        topics, start = topics_of(User.Registered), None
+        topics, start = list(topics_of(User.Registered)), None
         while True:
             notifications = self.recorder.select_notifications(start, page, topics=topics,
                                                                inclusive_of_start=False)

@@ -12,7 +12,7 @@ from flask import Response, current_app, g, jsonify, request, url_for
 from application.cases.views import CaseView, ItemView
 from application.common.errors import InvalidInput
 from application.users.tokens import Unauthenticated
-from domain.shared.values import Actor
+from domain.shared.values import Actor, CertificateStatus
 from web.services import Services
 
 
@@ -96,7 +96,7 @@ def case_json(case: CaseView) -> dict[str, Any]:
 
 def _item_json(item: ItemView) -> dict[str, Any]:
     certificates = [c.to_dict() for c in item.certificates]
-    released = [c for c in certificates if c.get("status") != "held"]
+    released = [c for c in certificates if c.get("status") != CertificateStatus.HELD]
     return {
         "code": item.code, "name": item.name, "department": item.department, "status": str(item.status),
         "essential": item.essential, "time_limit_days": item.time_limit_days,
