@@ -10,6 +10,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from uuid import UUID
+
+from eventsourcing.application import Application
 
 from application.audit.service import AuditPorts, AuditService
 from application.cases.application import CaseApplication
@@ -141,8 +144,7 @@ class Services:
 
     def event_recorders(self) -> dict[str, FastApplicationRecorder]:
         """Each event store's recorder, by application name."""
-        apps = {"Cases": self.cases, "Catalogue": self.catalogue, "Users": self.users, "Petitions": self.petitions}
-        return {name: sql_recorder(app.recorder) for name, app in apps.items()}
+        return recorders_of(self.runner.sources)
 
     def init_schema(self) -> list[str]:
         """Create every table (the explicit ``onething db init`` step): event stores, then read models."""
@@ -173,16 +175,17 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     petitions = PetitionApplication(env=env, clock=clock, is_workday=calendar.is_workday, knows=calendar.knows,
                                     departments=catalogue.departments,
                                     case_exists=lambda number: Case.create_id(number) in cases.repository)
+    stores: dict[str, Application[UUID]] = {"Cases": cases, "Catalogue": catalogue, "Users": users,
+                                            "Petitions": petitions}  # the event stores, by application name
     runner = ReadModelRunner(
         engine=engine_of(shared_datastore(settings.database_url)),
-        sources={"Cases": cases, "Catalogue": catalogue, "Users": users, "Petitions": petitions},
+        sources=dict(stores),
         projections=[CaseReadModel(calendar.working_days, calendar.after, settings.timezone), AuditReadModel(),
                      DirectoryReadModel(), PetitionReadModel()],
     )
     queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
     petition_store = SqlPetitionReadModels(runner.engine)
-    recorders = {name: sql_recorder(app.recorder) for name, app in
-                 (("Cases", cases), ("Catalogue", catalogue), ("Users", users), ("Petitions", petitions))}
+    recorders = recorders_of(stores)
     audit_log = AuditLog(runner.engine, recorders, SigningKey(settings.audit_key),
                          settings.checkpoint_events, settings.checkpoint_minutes)
     key = audit_log.key
@@ -217,3 +220,8 @@ def command_line_actor() -> Actor:
     except (KeyError, OSError):
         who = "unknown"
     return Actor(f"cli:{who}", Role.ADMIN)
+
+
+def recorders_of(stores: Mapping[str, Application[UUID]]) -> dict[str, FastApplicationRecorder]:
+    """The SQL recorder of each event store, by application name."""
+    return {name: sql_recorder(app.recorder) for name, app in stores.items()}
