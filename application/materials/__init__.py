@@ -1,0 +1,1 @@
+"""Materials as files: the file store the use cases ask for, the vault of each applicant."""
