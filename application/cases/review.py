@@ -73,7 +73,7 @@ class Review:
                            expected_version: int | None = None) -> Saved:
         """Issue the approved item's certificates (released when the case completes)."""
         return self._review(actor, case_id, item, "issuing certificates", lambda c: c.issue_certificates(
-            item, actor, reason), expected_version)
+            item, actor, reason, self.clock.today()), expected_version)
 
     def _review(self, actor: Actor, case_id: str, item: str, doing: str, command: Callable[[Case], Any],
                 expected_version: int | None, *also: Role) -> Saved:

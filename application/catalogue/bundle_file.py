@@ -41,11 +41,14 @@ class MaterialSchema(_Strict):
     name = fields.String(required=True, validate=NON_EMPTY)
     name_en = fields.String(load_default="")
     deficiency_allowed = fields.Boolean(load_default=False)
+    licence_types = fields.List(fields.String(validate=CODE), load_default=list)
 
 
 class OutputSchema(_Strict):
     type = fields.String(required=True, validate=NON_EMPTY)
     name = fields.String(required=True, validate=NON_EMPTY)
+    issued_on_approval = fields.Boolean(load_default=True)
+    valid_years = fields.Integer(load_default=None, allow_none=True, strict=True, validate=POSITIVE)
 
 
 class ItemSchema(_Strict):

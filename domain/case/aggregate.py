@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -35,6 +35,7 @@ from domain.shared.values import (
     CertificateStatus,
     Channel,
     ItemStatus,
+    MaterialSource,
 )
 from domain.shared.working_days import IsWorkday, WorkClock, extend_after_pause
 
@@ -43,6 +44,16 @@ CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://onething.invalid/case")
 
 class Case(Aggregate):
     """A case: the items of one bundle version, their materials, decisions and supervision."""
+
+    class_version = 2  # of the state in snapshots
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Snapshots of version 1 kept one version per material and no list of versions."""
+        state["material_versions"] = {
+            key: [{"version": 1, "size": 0, "media_type": "", "source": "paper", "licence": "", **entry}]
+            for key, entry in state.get("materials", {}).items()
+        }
 
     # Events: intake ----------------------------------------------------------------------------
     class Opened(Created):
@@ -63,17 +74,34 @@ class Case(Aggregate):
         item: str
 
     class MaterialSubmitted(Recorded):
-        """A material was submitted (once, for every item that needs it)."""
+        """A version of a material was submitted (once, for every item that needs it): a stored file
+        (uploaded, reused from the applicant's vault, or an e-licence the applicant holds) or paper kept
+        on file. Its SHA-256 is in this hash-chained event, so tampering with the stored bytes shows."""
 
+        class_version = 2
         key: str
         filename: str
         sha256: str
+        version: int
+        size: int
+        media_type: str
+        source: str  # MaterialSource: upload, vault, licence, paper
+        licence: str  # the e-licence's number when the source is a licence, else ""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 recorded only the file name and digest of paper kept on file, one version."""
+            state.update(version=0, size=0, media_type="", source="paper", licence="")
 
         def apply(self, case: Case) -> None:
-            case.materials[self.key] = {
-                "filename": self.filename, "sha256": self.sha256,
-                "submitted_at": self.timestamp.isoformat(), "by": self.actor.user_id,
+            versions = case.material_versions.setdefault(self.key, [])
+            entry = {
+                "version": len(versions) + 1, "filename": self.filename, "sha256": self.sha256,
+                "size": self.size, "media_type": self.media_type, "source": self.source,
+                "licence": self.licence, "submitted_at": self.timestamp.isoformat(), "by": self.actor.user_id,
             }
+            versions.append(entry)
+            case.materials[self.key] = entry
             case.deficiencies.pop(self.key, None)
 
     class AcceptedWithDeficiency(Recorded):
@@ -153,13 +181,24 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case.items[self.item].inspection_passed = self.passed
 
-    class ItemApproved(ItemEvent):
+    class Decision(ItemEvent):
+        """A decision on an item, recording the material versions (key → sha256) it was made on."""
+
+        class_version = 2
+        materials: dict[str, str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 did not record the material versions a decision was made on."""
+            state["materials"] = {}
+
+    class ItemApproved(Decision):
         """The item was approved on review."""
 
         def apply(self, case: Case) -> None:
             case.items[self.item].status = ItemStatus.APPROVED
 
-    class ItemApprovedOnCommitment(ItemEvent):
+    class ItemApprovedOnCommitment(Decision):
         """The item was approved at once on the applicant's signed commitment (告知承诺)."""
 
         commitment: str
@@ -180,7 +219,7 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             _revoke(case, self.item)
 
-    class ItemRejected(ItemEvent):
+    class ItemRejected(Decision):
         """The item was rejected, with the reason."""
 
         def apply(self, case: Case) -> None:
@@ -189,7 +228,7 @@ class Case(Aggregate):
     class CertificatesIssued(ItemEvent):
         """The item's certificates were issued (released to the applicant when the case completes)."""
 
-        certificates: list[dict[str, str]]
+        certificates: list[dict[str, Any]]
 
         def apply(self, case: Case) -> None:
             case.items[self.item].certificates = [dict(c) for c in self.certificates]
@@ -332,7 +371,8 @@ class Case(Aggregate):
         self.closed_at: str | None = None
         self.items: dict[str, ItemState] = {d["code"]: ItemState.from_dict(d) for d in items}
         self.material_defs: dict[str, dict[str, Any]] = {m["key"]: dict(m) for m in materials}
-        self.materials: dict[str, dict[str, Any]] = {}
+        self.materials: dict[str, dict[str, Any]] = {}  # key → its latest version
+        self.material_versions: dict[str, list[dict[str, Any]]] = {}  # key → every version, oldest first
         self.deficiencies: dict[str, date] = {}
         self.escalations: list[Escalation] = []
         self.rating: dict[str, Any] | None = None
@@ -386,13 +426,36 @@ class Case(Aggregate):
             actor=actor, reason=reason,
         )
 
-    def submit_material(self, key: str, filename: str, sha256: str, actor: Actor, reason: str = "") -> None:
-        """Record a submitted material; it serves every item that needs it."""
+    def submit_material(self, key: str, filename: str, sha256: str, actor: Actor, reason: str = "", *,
+                        size: int = 0, media_type: str = "", source: MaterialSource = MaterialSource.PAPER,
+                        licence: str = "", today: date | None = None) -> None:
+        """Record the next version of a material; it serves every item that needs it. A stored file gives its
+        size and media type; paper kept on file only a name and a digest. Approved items that waited for
+        this (excused) material get their certificates now."""
+        self.check_material_may_be_submitted(key)
+        rules.check_file(filename, sha256)
+        source = MaterialSource(source)
+        if source != MaterialSource.PAPER and (not isinstance(size, int) or size <= 0 or not media_type):
+            raise errors.InvalidValue("a stored file needs its size and media type")
+        if source == MaterialSource.LICENCE and not licence:
+            raise errors.InvalidValue("a material from an e-licence names the licence")
+        self.trigger_event(self.MaterialSubmitted, key=key, filename=filename, sha256=sha256.lower(),
+                           version=len(self.material_versions.get(key, ())) + 1, size=size,
+                           media_type=media_type, source=str(source), licence=licence, actor=actor, reason=reason)
+        waiting = [item.code for item in self.items.values() if self.issuable_on_approval(item)]
+        for code in waiting:
+            self._issue(code, actor, "the material it waited for arrived", today)
+        if waiting:
+            self.settle(actor)
+
+    def check_material_may_be_submitted(self, key: str) -> None:
+        """Raise unless a version of material ``key`` may be submitted now (checked before a file is stored)."""
         rules.check_open(self.status)
         rules.check_material(self.material_defs, key)
-        rules.check_file(filename, sha256)
-        self.trigger_event(self.MaterialSubmitted, key=key, filename=filename, sha256=sha256.lower(),
-                           actor=actor, reason=reason)
+
+    def decided_on(self, item: ItemState) -> dict[str, str]:
+        """The material versions a decision on ``item`` is made on: key → sha256 of the latest version."""
+        return {key: self.materials[key]["sha256"] for key in item.materials if key in self.materials}
 
     def accept_with_deficiency(
         self, missing: list[str], supplement_due: date, today: date, actor: Actor, reason: str = "",
@@ -474,7 +537,9 @@ class Case(Aggregate):
         rules.check_prerequisites(self.items, item)
         if item.inspection and item.inspection_passed is not True:
             raise errors.InspectionRequired(f"item {code!r} needs a passed {item.inspection} inspection")
-        self.trigger_event(self.ItemApproved, item=code, actor=actor, reason=reason)
+        self.trigger_event(self.ItemApproved, item=code, materials=self.decided_on(item), actor=actor,
+                           reason=reason)
+        self.issue_on_approval(code, actor, clock.today)
         self.start_released_clocks(code, clock, actor)
         self.settle(actor)
 
@@ -488,7 +553,8 @@ class Case(Aggregate):
             raise errors.InvalidValue("the signed commitment's text is required")
         rules.check_prerequisites(self.items, item)
         self.trigger_event(self.ItemApprovedOnCommitment, item=code, commitment=commitment,
-                           actor=actor, reason=reason)
+                           materials=self.decided_on(item), actor=actor, reason=reason)
+        self.issue_on_approval(code, actor, clock.today)
         self.start_released_clocks(code, clock, actor)
         self.settle(actor)
 
@@ -522,29 +588,50 @@ class Case(Aggregate):
 
     def reject_item(self, code: str, actor: Actor, reason: str) -> None:
         """Reject an item with the reason (before or during review)."""
-        self._item_in(code, ItemStatus.WAITING, ItemStatus.IN_REVIEW, ItemStatus.SUPPLEMENT_REQUESTED)
+        item = self._item_in(code, ItemStatus.WAITING, ItemStatus.IN_REVIEW, ItemStatus.SUPPLEMENT_REQUESTED)
         check_reason(reason)
-        self.trigger_event(self.ItemRejected, item=code, actor=actor, reason=reason)
+        self.trigger_event(self.ItemRejected, item=code, materials=self.decided_on(item), actor=actor,
+                           reason=reason)
         self.settle(actor)
 
-    def issue_certificates(self, code: str, actor: Actor, reason: str = "") -> list[dict[str, str]]:
-        """Issue the approved item's certificates with numbers unique to this case."""
+    def issue_certificates(self, code: str, actor: Actor, reason: str = "",
+                           today: date | None = None) -> list[dict[str, Any]]:
+        """Issue the approved item's certificates with numbers unique to this case: the separate step for
+        outputs issued later than approval (``issued_on_approval: false``), and for items approved before
+        approval issued them."""
         item = self._item_in(code, ItemStatus.APPROVED)
         if not item.outputs:
             raise errors.NothingToIssue(f"item {code!r} issues no certificate")
         if item.certificates:
             raise errors.CertificatesAlreadyIssued(f"item {code!r} has its certificates")
         rules.check_materials_present(item, self.materials, self.deficiencies, excused_ok=False)
+        self._issue(code, actor, reason, today)
+        self.settle(actor)
+        return [dict(c) for c in self.items[code].certificates]  # released, if the case completed
+
+    def issuable_on_approval(self, item: ItemState) -> bool:
+        """Whether approval issues the item's certificates now: it is approved without them, every output is
+        issued on approval, and no material it needs is still only excused."""
+        return (item.status == ItemStatus.APPROVED and not item.revoked and not item.certificates
+                and bool(item.outputs) and all(o.get("issued_on_approval", True) for o in item.outputs)
+                and all(key in self.materials for key in item.materials))
+
+    def issue_on_approval(self, code: str, actor: Actor, today: date) -> None:
+        """Approving an item issues its certificates at once (held until the case completes), unless one of
+        its outputs is issued later or an excused material has not arrived yet."""
+        if self.issuable_on_approval(self.items[code]):
+            self._issue(code, actor, "issued on approval", today)
+
+    def _issue(self, code: str, actor: Actor, reason: str, today: date | None) -> None:
+        item = self.items[code]
         position = list(self.items).index(code) + 1
         certificates = [
             {"number": f"{self.number}-{position:02d}-{k}", "type": o["type"], "name": o["name"],
-             "status": CertificateStatus.HELD}
+             "status": CertificateStatus.HELD, **_validity(o, today)}
             for k, o in enumerate(item.outputs, start=1)
         ]
         self.trigger_event(self.CertificatesIssued, item=code, certificates=certificates,
                            actor=actor, reason=reason)
-        self.settle(actor)
-        return [dict(c) for c in self.items[code].certificates]  # released, if the case completed
 
     def settle(self, actor: Actor) -> None:
         """Follow a decision through: close the case if an essential item can no longer be
@@ -665,6 +752,22 @@ class Case(Aggregate):
 
 
 # Shared by the events' ``apply`` (closing a case, an approval falling).
+def _validity(output: dict[str, Any], today: date | None) -> dict[str, Any]:
+    """A certificate's issue date and validity: from the day of issue, for the output's ``valid_years``
+    (to the day before the anniversary) or long-term (长期, ``valid_to`` None)."""
+    if today is None:
+        return {}
+    years = output.get("valid_years")
+    valid_to = None
+    if years:
+        try:
+            valid_to = today.replace(year=today.year + years) - timedelta(days=1)
+        except ValueError:  # 29 February
+            valid_to = today.replace(year=today.year + years, day=28)
+    return {"issued_on": today.isoformat(), "valid_from": today.isoformat(),
+            "valid_to": valid_to.isoformat() if valid_to else None}
+
+
 def _revoke(case: Case, code: str) -> None:
     """Reject an item whose approval fell: its released certificates are revoked, its held ones void."""
     item = case.items[code]

@@ -23,7 +23,7 @@ class ItemState:
     commitment_allowed: bool
     inspection: str | None
     essential: bool
-    outputs: list[dict[str, str]]
+    outputs: list[dict[str, Any]]  # type, name, and (later bundles) issued_on_approval, valid_years
     status: ItemStatus = ItemStatus.WAITING
     accepted_on: date | None = None
     clock_from: date | None = None  # its working days count after this day: accepted, or prerequisites approved
@@ -33,7 +33,7 @@ class ItemState:
     inspection_passed: bool | None = None
     on_commitment: bool = False
     revoked: bool = False
-    certificates: list[dict[str, str]] = field(default_factory=list)
+    certificates: list[dict[str, Any]] = field(default_factory=list)
     warned: bool = False  # 80 % of its working time used (yellow), recorded once
     breached: bool = False  # overdue (red), recorded once
     urges: int = 0  # times a supervisor urged it (催办)
@@ -47,7 +47,8 @@ class ItemState:
             time_limit_days=item.time_limit_days, materials=list(item.materials),
             prerequisites=list(item.prerequisites), commitment_allowed=item.commitment_allowed,
             inspection=item.inspection, essential=item.essential,
-            outputs=[{"type": o.type, "name": o.name} for o in item.outputs],
+            outputs=[{"type": o.type, "name": o.name, "issued_on_approval": o.issued_on_approval,
+                      "valid_years": o.valid_years} for o in item.outputs],
         )
 
     @property

@@ -33,6 +33,7 @@ class MaterialDef:
     name: str
     name_en: str = ""
     deficiency_allowed: bool = False
+    licence_types: tuple[str, ...] = ()  # e-licence types that satisfy it, reused from the holder's vault
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class OutputDef:
 
     type: str
     name: str
+    issued_on_approval: bool = True  # false: issued by a separate step later (a physical product)
+    valid_years: int | None = None  # how long the certificate is valid; None: long-term (长期)
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,8 @@ class BundleDef:
                 **data,
                 "items": items,
                 "stages": tuple(StageDef(**s) for s in data.get("stages", ())),
-                "materials": tuple(MaterialDef(**m) for m in data.get("materials", ())),
+                "materials": tuple(MaterialDef(**{**m, "licence_types": tuple(m.get("licence_types", ()))})
+                                   for m in data.get("materials", ())),
                 "baseline": dict(data.get("baseline") or {}),
                 "bundled": dict(data.get("bundled") or {}),
             }

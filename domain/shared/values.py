@@ -59,6 +59,15 @@ class CertificateStatus(StrEnum):
     REVOKED = "revoked"  # released, then revoked with the approval on commitment it rested on
 
 
+class MaterialSource(StrEnum):
+    """Where a version of a material came from."""
+
+    UPLOAD = "upload"  # a file stored for this case
+    VAULT = "vault"  # a file the applicant submitted in an earlier case, reused from its vault
+    LICENCE = "licence"  # an e-licence the applicant holds, its PDF stored as the file
+    PAPER = "paper"  # paper kept on file without a scan: a file name and a digest only
+
+
 TOP_ESCALATION_LEVEL = 3  # the highest supervision level of a case or petition (督办 → 提级督办)
 
 
