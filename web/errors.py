@@ -14,18 +14,22 @@ from flask import Flask, Response, jsonify
 
 from application.common import errors as app_errors
 from application.common.retry import is_lock_timeout
+from application.materials.files import FileTooLarge, UnsupportedFileType
 from application.users.tokens import Unauthenticated
 from domain.shared import errors as domain_errors
 from domain.shared.errors import DomainError
 
 STATUS = {  # the first matching class wins: specific ones first
     Unauthenticated: 401,
+    FileTooLarge: 413,
+    UnsupportedFileType: 415,
     app_errors.InvalidInput: 422,
     app_errors.NotFound: 404,
     app_errors.NotAllowed: 403,
     app_errors.VersionConflict: 409,
     app_errors.AlreadyExists: 409,
     app_errors.Busy: 503,
+    app_errors.Conflict: 409,
     domain_errors.UnknownItem: 404,
     domain_errors.UnknownMaterial: 404,
     domain_errors.EscalationNotFound: 404,

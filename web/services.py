@@ -28,6 +28,7 @@ from application.projections.audit import AuditReadModel
 from application.projections.cases import CaseReadModel
 from application.projections.directory import DirectoryReadModel
 from application.projections.petitions import PetitionReadModel
+from application.projections.vault import VaultReadModel
 from application.supervision.queries import SupervisionQueries
 from application.supervision.sla import SlaService
 from application.users.application import UsersApplication
@@ -181,7 +182,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         engine=engine_of(shared_datastore(settings.database_url)),
         sources=dict(stores),
         projections=[CaseReadModel(calendar.working_days, calendar.after, settings.timezone), AuditReadModel(),
-                     DirectoryReadModel(), PetitionReadModel()],
+                     DirectoryReadModel(), PetitionReadModel(), VaultReadModel()],
     )
     queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
     petition_store = SqlPetitionReadModels(runner.engine)

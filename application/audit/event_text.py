@@ -99,6 +99,21 @@ def _certificates(w: Words) -> str:
                   f"for item {w['item']}")
 
 
+SOURCE_WORDS = {"upload": ("上传", "uploaded"), "vault": ("取自数字保险箱", "reused from the vault"),
+                "licence": ("取自电子证照", "from an e-licence"), "paper": ("纸质留存", "paper on file")}
+
+
+def _material(w: Words, zh: bool) -> str:
+    """A version of a material: which one, from where, and the first characters of its digest."""
+    version = w.raw.get("version") or 1
+    source = SOURCE_WORDS.get(str(w.raw.get("source") or "paper"), SOURCE_WORDS["paper"])
+    digest = str(w.raw.get("sha256") or "")[:12]
+    if zh:
+        return f"{w['who']} 提交了材料「{w['key']}」第 {version} 版（{w['filename']}，{source[0]}，SHA-256 {digest}…）"
+    return f"{w['who']} submitted version {version} of material {w['key']} ({w['filename']}, {source[1]}, " \
+           f"SHA-256 {digest}…)"
+
+
 def _rated(w: Words) -> str:
     comment = w.raw.get("comment") or ""
     return w.pick(f"{w['who']} 评价了服务：{w['score']} 分" + (f"，评语「{comment}」" if comment else ""),
@@ -111,7 +126,7 @@ def _with_provisional(zh: str, en: str) -> tuple[Text, Text]:
 
 TEMPLATES: dict[str, tuple[Text, Text]] = {
     "Opened": (_opened(True), _opened(False)),
-    "MaterialSubmitted": ("{who} 提交了材料「{key}」（{filename}）", "{who} submitted material {key} ({filename})"),
+    "MaterialSubmitted": (lambda w: _material(w, True), lambda w: _material(w, False)),
     "AcceptedWithDeficiency": ("{who} 容缺受理了办件，缺少材料：{missing}，须于 {supplement_due} 前补齐",
                                "{who} accepted the case with deficiency: {missing} missing, due by {supplement_due}"),
     "ItemAccepted": _with_provisional("{who} 受理了事项「{item}」，办理时限至 {due}",

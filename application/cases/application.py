@@ -9,7 +9,7 @@ does is an ordinary method of a service it holds: ``cases.intake.open_case``, ``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -23,9 +23,11 @@ from application.common.application import OneThingApplication
 from application.common.changes import Changes, Saved
 from application.common.clock import Clock
 from application.common.errors import CaseNotFound
+from application.common.stored_topics import topics_of
+from application.materials.files import FileRef
 from application.common.idempotency import Earlier
 from domain.case.aggregate import Case
-from domain.shared.values import Actor
+from domain.shared.values import Actor, MaterialSource
 from domain.shared.working_days import IsWorkday
 
 __all__ = ["CaseApplication", "Saved"]
@@ -55,6 +57,26 @@ class CaseApplication(OneThingApplication):
         """Return the case with this id (as it stood at ``version``, if given), or raise ``CaseNotFound``;
         no access check (``reads.get_case`` checks)."""
         return self.changes.load(case_id, version)
+
+    def referenced_files(self, page: int = 500) -> Iterator[FileRef]:
+        """Every stored file an event refers to (a version of a material that is not paper), read from the
+        events themselves — for ``onething files gc`` and ``audit verify --files``."""
+        topics, start, numbers = list(topics_of(Case.MaterialSubmitted)), None, dict[UUID, str]()
+        while True:
+            notifications = self.recorder.select_notifications(start, page, topics=topics, inclusive_of_start=False)
+            for notification in notifications:
+                event = self.mapper.to_domain_event(notification)
+                assert isinstance(event, Case.MaterialSubmitted)
+                if event.source == MaterialSource.PAPER:
+                    continue
+                if event.originator_id not in numbers:
+                    numbers[event.originator_id] = self.load(event.originator_id, 1).number
+                yield FileRef(sha256=event.sha256, case_id=str(event.originator_id),
+                              case_number=numbers[event.originator_id], key=event.key,
+                              version=event.version)
+            if len(notifications) < page:
+                return
+            start = notifications[-1].id
 
     def saved_of(self, earlier: Earlier) -> Saved:
         """What an earlier request's command returned, from what it committed (a repeated request's answer)."""

@@ -16,18 +16,26 @@ from application.common.clock import Clock
 from application.common.errors import InvalidInput
 from domain.case.aggregate import Case
 from domain.catalogue.definitions import BundleDef
-from domain.shared.values import Actor, Applicant, Channel, Role
+from domain.shared.values import Actor, Applicant, Channel, MaterialSource, Role
 
 CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")  # certificate numbers are built from it
 
 
 @dataclass(frozen=True)
 class MaterialReceived:
-    """A material handed in at the window: its file name and, if it was scanned, the scan's SHA-256."""
+    """A material handed in at the window: its file name and, if it was scanned, the scan's SHA-256 — and once
+    the scan is kept in the file store, its size and media type (``stored``)."""
 
     key: str
     filename: str
     sha256: str | None = None
+    size: int = 0
+    media_type: str = ""
+
+    @property
+    def stored(self) -> bool:
+        """Whether the scan is in the file store (it then has a size and a type)."""
+        return self.sha256 is not None and self.size > 0
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,13 @@ def opened_case(
     case = Case.open(number=number, bundle=bundle, bundle_version=version, applicant=applicant, channel=channel,
                      opened_on=today, actor=actor, reason=reason)
     for material in materials:
-        case.submit_material(material.key, material.filename,
-                             material.sha256 or paper_digest(number, material.filename), actor)
+        if material.stored:
+            assert material.sha256 is not None
+            case.submit_material(material.key, material.filename, material.sha256, actor, size=material.size,
+                                 media_type=material.media_type, source=MaterialSource.UPLOAD, today=today)
+        else:
+            case.submit_material(material.key, material.filename,
+                                 material.sha256 or paper_digest(number, material.filename), actor)
     if deficiency is not None:
         case.accept_with_deficiency(list(deficiency.missing), deficiency.supplement_due, today, actor, reason)
     return case

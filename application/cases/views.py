@@ -15,7 +15,7 @@ from uuid import UUID
 
 from domain.case.aggregate import Case
 from domain.case.state import Escalation, ItemState
-from domain.shared.values import DECIDED_ITEM_STATUSES, CaseStatus, ItemStatus
+from domain.shared.values import DECIDED_ITEM_STATUSES, CaseStatus, ItemStatus, MaterialSource
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,15 @@ class CertificateView:
     type: str
     name: str
     status: str | None = None
+    issued_on: str | None = None  # recorded since e-licences; earlier certificates have their event's date
+    valid_from: str | None = None
+    valid_to: str | None = None  # None: long-term (长期)
 
     def to_dict(self) -> dict[str, Any]:
         """The certificate as plain data, as the case records it."""
         data: dict[str, Any] = {"number": self.number, "type": self.type, "name": self.name}
+        if self.issued_on is not None:
+            data.update(issued_on=self.issued_on, valid_from=self.valid_from, valid_to=self.valid_to)
         return data if self.status is None else {**data, "status": self.status}
 
 
@@ -71,19 +76,48 @@ class ItemView:
 
 
 @dataclass(frozen=True)
+class MaterialFileView:
+    """One version of a material: a stored file (uploaded, from the vault, an e-licence) or paper on file."""
+
+    version: int
+    filename: str
+    sha256: str
+    size: int
+    media_type: str
+    uploaded_at: str
+    uploaded_by: str
+    source: str
+    licence: str
+
+    @property
+    def stored(self) -> bool:
+        """Whether there are bytes to open (paper kept on file has none)."""
+        return self.source != MaterialSource.PAPER
+
+    def to_dict(self) -> dict[str, Any]:
+        """The version as the API lists it."""
+        data: dict[str, Any] = {
+            "version": self.version, "filename": self.filename, "sha256": self.sha256, "size": self.size,
+            "media_type": self.media_type, "uploaded_at": self.uploaded_at, "uploaded_by": self.uploaded_by,
+            "source": self.source}
+        return {**data, "licence": self.licence} if self.licence else data
+
+
+@dataclass(frozen=True)
 class MaterialView:
-    """A submitted material: its file name and digest, when and by whom."""
+    """A submitted material: its latest file name and digest, when and by whom, and every version."""
 
     key: str
     filename: str
     sha256: str
     submitted_at: str
     by: str
+    files: tuple[MaterialFileView, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The material as plain data, its key first."""
         return {"key": self.key, "filename": self.filename, "sha256": self.sha256,
-                "submitted_at": self.submitted_at, "by": self.by}
+                "submitted_at": self.submitted_at, "by": self.by, "files": [f.to_dict() for f in self.files]}
 
 
 @dataclass(frozen=True)
@@ -148,7 +182,8 @@ def case_view(case: Case, due: date | None) -> CaseView:
         items={code: _item_view(case, item) for code, item in case.items.items()},
         material_defs={key: dict(m) for key, m in case.material_defs.items()},
         materials={key: MaterialView(key=key, filename=m["filename"], sha256=m["sha256"],
-                                     submitted_at=m["submitted_at"], by=m["by"])
+                                     submitted_at=m["submitted_at"], by=m["by"],
+                                     files=tuple(_file_view(v) for v in case.material_versions.get(key, ())))
                    for key, m in case.materials.items()},
         deficiencies=dict(case.deficiencies),
         escalations=tuple(_escalation_view(e) for e in case.escalations),
@@ -171,9 +206,17 @@ def _item_view(case: Case, item: ItemState) -> ItemView:
     )
 
 
+def _file_view(version: Mapping[str, Any]) -> MaterialFileView:
+    return MaterialFileView(
+        version=version["version"], filename=version["filename"], sha256=version["sha256"], size=version["size"],
+        media_type=version["media_type"], uploaded_at=version["submitted_at"], uploaded_by=version["by"],
+        source=version["source"], licence=version.get("licence", ""))
+
+
 def _certificate_view(certificate: Mapping[str, Any]) -> CertificateView:
     return CertificateView(number=certificate["number"], type=certificate["type"], name=certificate["name"],
-                           status=certificate.get("status"))
+                           status=certificate.get("status"), issued_on=certificate.get("issued_on"),
+                           valid_from=certificate.get("valid_from"), valid_to=certificate.get("valid_to"))
 
 
 def _escalation_view(escalation: Escalation) -> EscalationView:

@@ -57,6 +57,12 @@ class VersionConflict(ApplicationError):
         self.current_version = current_version
 
 
+class Conflict(ApplicationError):
+    """Raised when the request contradicts the state of what it names (HTTP 409)."""
+
+    code = "conflict"
+
+
 class Busy(ApplicationError):
     """Raised when the database stayed too busy (lock timeouts) for a command; nothing was saved."""
 

@@ -17,11 +17,17 @@ from zoneinfo import ZoneInfo
 from application.projections.base import Change, ReadModel, Row, ViewSession, handles, required
 from domain.case.aggregate import Case
 from domain.case.due import AddWorkingDays, ItemClock, projected_due
-from domain.shared.values import CertificateStatus
+from domain.shared.values import CertificateStatus, MaterialSource
 
 CASES, ITEMS = "rm_cases", "rm_case_items"
+REUSED_SOURCES = (MaterialSource.VAULT, MaterialSource.LICENCE)  # given again without the applicant's help
 CERTIFICATES, ESCALATIONS = "rm_certificates", "rm_escalations"
 OPEN_ITEM_STATUSES = ("waiting", "in_review", "supplement_requested")
+
+
+def _date(value: Any) -> date | None:
+    """An ISO date recorded in an event (certificates of earlier versions record none)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def join(codes: list[str]) -> str:
@@ -70,7 +76,7 @@ class CaseReadModel(ReadModel):
             "updated_at": e.timestamp, "supplements": 0, "commitments": 0, "open_escalations": 0,
             "escalations": 0, "rating": None, "cycle_days": None, "on_time": None,
             "materials": 0, "items": join([i["code"] for i in e.items]), "certificates": "",
-            "material_keys": "",
+            "material_keys": "", "materials_uploaded": 0, "materials_reused": 0,
         })
         for item in e.items:
             view.insert(ITEMS, {
@@ -85,9 +91,12 @@ class CaseReadModel(ReadModel):
 
     @handles(Case.MaterialSubmitted)
     def on_material_submitted(self, change: Change, e: Case.MaterialSubmitted, view: ViewSession) -> None:
-        keys = split(self._case(change, view)["material_keys"])
+        case = self._case(change, view)
+        keys = split(case["material_keys"])
         if e.key not in keys:  # a material submitted again counts once
             view.update(CASES, (change.key,), materials=len(keys) + 1, material_keys=join(keys + [e.key]))
+        counter = "materials_reused" if e.source in REUSED_SOURCES else "materials_uploaded"
+        view.update(CASES, (change.key,), **{counter: case[counter] + 1})
 
     # Review ------------------------------------------------------------------------------------
     @handles(Case.ItemAccepted)
@@ -156,8 +165,12 @@ class CaseReadModel(ReadModel):
     @handles(Case.CertificatesIssued)
     def on_certificates_issued(self, change: Change, e: Case.CertificatesIssued, view: ViewSession) -> None:
         case = self._case(change, view)
+        department = self._item(change, e.item, view)["department"]
+        issued_on = self.business_date(e.timestamp)
         for certificate in e.certificates:
             view.insert(CERTIFICATES, {
+                "department": department, "valid_from": _date(certificate.get("valid_from")) or issued_on,
+                "valid_to": _date(certificate.get("valid_to")),
                 "number": certificate["number"], "case_id": case["case_id"], "case_number": case["number"],
                 "item": e.item, "type": certificate["type"], "name": certificate["name"],
                 "holder_name": case["applicant_name"], "holder_code": case["credit_code"],

@@ -11,6 +11,8 @@
   figures, averaged over completed cases: trips = 1 for a window filing plus one per supplement
   (0 for online, mobile and agent filings), steps = filing + supplements + collecting, materials =
   distinct materials submitted, time = the median cycle time.
+* materials given (materials_given): versions of materials uploaded (or paper) against those reused from the
+  applicant's vault or its e-licences, and the share reused — the seeds' "materials −61 % / −68 %", measured.
 """
 
 from __future__ import annotations
@@ -63,8 +65,18 @@ def bundle_kpis(cases: Iterable[Row], bundles: Iterable[Row]) -> dict[str, dict[
             "approvals_on_commitment": sum(r["commitments"] for r in rows),
             "rating": {"count": len(ratings), "average": round(mean(ratings), 2) if ratings else None},
             "reductions": reductions(definitions.get(code), done, cycles),
+            "materials_given": materials_given(rows),
         }
     return result
+
+
+def materials_given(rows: list[Row]) -> dict[str, Any]:
+    """Material versions the applicants gave as new files (or paper) against those reused from their vaults
+    or e-licences, over every case of the bundle; ``reduction`` is the share reused (济南's −61 %: what no
+    applicant had to hand in again)."""
+    uploaded = sum(r.get("materials_uploaded") or 0 for r in rows)
+    reused = sum(r.get("materials_reused") or 0 for r in rows)
+    return {"uploaded": uploaded, "reused": reused, "reduction": _rate(reused, uploaded + reused)}
 
 
 def department_kpis(items: Iterable[Row]) -> dict[str, dict[str, Any]]:

@@ -140,7 +140,8 @@ class SqlReadModels(SqlReader):
         """The case columns KPIs are computed from."""
         return self._all(select(cases.c.bundle, cases.c.status, cases.c.channel, cases.c.cycle_days,
                                 cases.c.on_time, cases.c.supplements, cases.c.commitments, cases.c.rating,
-                                cases.c.materials, cases.c.case_id))
+                                cases.c.materials, cases.c.case_id, cases.c.materials_uploaded,
+                                cases.c.materials_reused))
 
     def kpi_items(self) -> list[Row]:
         """The item columns KPIs are computed from."""

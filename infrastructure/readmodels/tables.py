@@ -41,7 +41,7 @@ class UtcDateTime(TypeDecorator):
 
 
 metadata = MetaData()
-VERSION = 6  # raise when the tables change: `onething db init` then rebuilds them from the events
+VERSION = 7  # raise when the tables change: `onething db init` then rebuilds them from the events
 When = UtcDateTime()
 
 
@@ -77,6 +77,8 @@ cases = _table(
     Column("cycle_days", Integer), Column("on_time", Boolean),
     Column("items", Text, nullable=False), Column("certificates", Text, nullable=False),
     Column("material_keys", Text, nullable=False),
+    Column("materials_uploaded", Integer, nullable=False),  # versions the applicant gave as new files (or paper)
+    Column("materials_reused", Integer, nullable=False),  # versions reused from its vault or its e-licences
     indexes=(("status", "due"), ("bundle",), ("credit_code",), ("applicant_name",), ("opened_at",)),
 )
 
@@ -110,7 +112,25 @@ certificates = _table(
     Column("name", Text, nullable=False), Column("holder_name", Text, nullable=False),
     Column("holder_code", String(18), nullable=False), Column("issued_at", When, nullable=False),
     Column("issued_on", Date, nullable=False), Column("status", String(16), nullable=False),
-    indexes=(("case_id",),),
+    Column("department", String(64)), Column("valid_from", Date), Column("valid_to", Date),  # None: long-term
+    indexes=(("case_id",), ("holder_code",)),
+)
+
+# The applicant's vault (数字保险箱): every file an enterprise submitted, once per digest.
+vault_files = _table(
+    "rm_vault_files",
+    Column("credit_code", String(18), primary_key=True), Column("sha256", String(64), primary_key=True),
+    Column("key", String(64), nullable=False), Column("name", Text, nullable=False),
+    Column("filename", Text, nullable=False), Column("size", Integer, nullable=False),
+    Column("media_type", String(64), nullable=False), Column("first_case", String(64), nullable=False),
+    Column("first_at", When, nullable=False), Column("last_used", When, nullable=False),
+    Column("uses", Integer, nullable=False),
+)
+# What the vault needs of a case: its applicant and the names of its materials.
+vault_cases = _table(
+    "rm_vault_cases",
+    Column("case_id", String(36), primary_key=True), Column("number", String(64), nullable=False),
+    Column("credit_code", String(18), nullable=False), Column("material_names", Text, nullable=False),
 )
 
 escalations = _table(

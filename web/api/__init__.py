@@ -99,6 +99,7 @@ def register(app: Flask) -> None:
     api = OneThingApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "extra_plugins": [CommonAnswers(PREFIX, OPEN_PATHS)]})
     from web.api import admin as views_admin
+    from web.api import applicants as views_applicants
     from web.api import audit as views_audit
     from web.api import auth as views_auth
     from web.api import boards as views_boards
@@ -110,7 +111,7 @@ def register(app: Flask) -> None:
 
     limits.init(app)
     for module in (views_auth, views_public, views_cases, views_boards, views_admin, views_calendar, views_petitions,
-                   views_audit):
+                   views_audit, views_applicants):
         api.register_blueprint(module.blp, url_prefix=PREFIX + (module.blp.url_prefix or ""))
 
     @app.before_request

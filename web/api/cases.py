@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
@@ -12,24 +13,37 @@ from application.cases import commands
 from application.common.changes import Saved
 from application.common.errors import InvalidInput, NotFound
 from application.common.idempotency import Earlier
-from web.api.core import actor, case_json, case_response, error_docs, if_match, last_writes, services
+from web.api.core import (
+    actor,
+    case_json,
+    case_response,
+    error_docs,
+    file_response,
+    if_match,
+    last_writes,
+    services,
+)
 from web.api.idempotency import idempotent
 from web.api.schemas import (
     CaseOut,
     CaseReadArgs,
     DeficiencyRequest,
+    ErrorOut,
     EscalationRequest,
     HistoryEventOut,
     ItemActionRequest,
+    MaterialFileOut,
     MaterialRequest,
     OpenCaseRequest,
     OwnerRequest,
     RatingRequest,
     ReasonRequest,
+    ReuseRequest,
 )
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Cases and their commands")
 ERRORS = (400, 401, 403, 404, 409, 422)
+FORM_OVERHEAD = 1024 * 1024  # the multipart envelope and the reason around an uploaded file
 
 
 _document_errors = error_docs(blp, ERRORS)
@@ -208,3 +222,87 @@ def reassign(body: dict[str, Any], case_id: str) -> Response:
 def rate(body: dict[str, Any], case_id: str) -> Response:
     """Record the applicant's rating of a closed case (intake)."""
     return _answer(services().cases.intake.rate(actor(), case_id, body["score"], body["comment"], if_match()))
+
+
+# Materials as files ----------------------------------------------------------------------------------------
+def _upload_limit() -> None:
+    """Let this request carry a file up to ``ONETHING_MAX_UPLOAD_MB`` (and the form around it); werkzeug spools
+    the file part to disk as it arrives, so memory stays flat."""
+    request.max_content_length = services().materials.max_bytes + FORM_OVERHEAD
+
+
+@blp.post("/<string:case_id>/materials/<string:key>/files")
+@blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"}, "reason": {"type": "string"}}}}}})
+@blp.alt_response(201, schema=MaterialFileOut, description="the new version of the material")
+@blp.alt_response(413, schema=ErrorOut, description="larger than ONETHING_MAX_UPLOAD_MB; nothing recorded")
+@blp.alt_response(415, schema=ErrorOut, description="not PDF, JPEG, PNG or OFD (by content); nothing recorded")
+@_document_errors
+@idempotent(lambda earlier, status, case_id, key: _file_answer(_saved_of(earlier), key, status), 201,
+            body=lambda: _upload_chunks())
+def upload_material_file(case_id: str, key: str) -> Response:
+    """Store one file as the next version of material ``key`` (intake; the case's applicant): multipart
+    ``file`` and optional ``reason``. Its type is decided by its content."""
+    _upload_limit()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("send the file as the multipart field 'file'", {"file": ["required"]})
+    reason = request.form.get("reason", "")
+    saved = services().materials.upload(actor(), case_id, key, upload.stream, upload.filename, reason, if_match())
+    last_writes().record(actor().user_id, saved.notification_id)
+    return _file_answer(saved, key, 201)
+
+
+@blp.post("/<string:case_id>/materials/<string:key>/reuse")
+@blp.arguments(ReuseRequest)
+@blp.alt_response(201, schema=MaterialFileOut, description="the new version, from the vault or an e-licence")
+@_document_errors
+@idempotent(lambda earlier, status, body, case_id, key: _file_answer(_saved_of(earlier), key, status), 201)
+def reuse_material(body: dict[str, Any], case_id: str, key: str) -> Response:
+    """Use a file of the applicant's vault (``{"sha256"}``) or an e-licence it holds (``{"licence"}``) as the
+    next version of material ``key``: 404 if the vault has no such file, 409 if the licence is not valid now."""
+    materials, who = services().materials, actor()
+    if body.get("sha256"):
+        saved = materials.reuse_file(who, case_id, key, body["sha256"], body["reason"], if_match())
+    else:
+        saved = materials.reuse_licence(who, case_id, key, body["licence"], body["reason"], if_match())
+    last_writes().record(who.user_id, saved.notification_id)
+    return _file_answer(saved, key, 201)
+
+
+def _upload_chunks() -> Iterator[bytes]:
+    """An upload's content for its Idempotency-Key digest: the form's text fields, then the file (read from
+    its spooled copy in chunks, then rewound for the view)."""
+    _upload_limit()
+    for name in sorted(request.form):
+        yield f"{name}={request.form[name]}\n".encode()
+    upload = request.files.get("file")
+    if upload is not None:
+        yield f"file={upload.filename}\n".encode()
+        for chunk in iter(lambda: upload.stream.read(1024 * 1024), b""):
+            yield chunk
+        upload.stream.seek(0)
+
+
+def _file_answer(saved: Saved, key: str, status: int) -> Response:
+    """The material's latest version after the write, with the case's version as ETag."""
+    case = services().cases.reads.as_saved(saved.id, saved.version)
+    files = case.materials[key].files
+    response = jsonify(MaterialFileOut().dump({"key": key, **files[-1].to_dict()}))
+    response.status_code = status
+    response.headers["ETag"] = f'"{case.version}"'
+    response.headers["Location"] = url_for("cases.material_file", case_id=str(case.id), key=key,
+                                           version=files[-1].version)
+    return response
+
+
+@blp.get("/<string:case_id>/materials/<string:key>/files/<int:version>")
+@blp.response(200, description="the file's bytes (Content-Type from its content)")
+@_document_errors
+def material_file(case_id: str, key: str, version: int) -> Response:
+    """The bytes of one version of a material, for whoever may read the case: shown inline (``?download=1``:
+    as an attachment), with the UTF-8 file name, ``ETag`` = its sha256, ``nosniff`` and a sandbox CSP."""
+    found, stream = services().materials.file(actor(), case_id, key, version)
+    return file_response(found.filename, found.media_type, found.sha256, found.size, stream,
+                         download=request.args.get("download") == "1")

@@ -9,7 +9,7 @@ never committed simply runs. A view may return a ``Response`` or what its flask-
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -24,9 +24,16 @@ Answer = Callable[..., Any]
 REPLAYED = {"Idempotent-Replayed": "true"}
 
 
-def idempotent(answer: Answer, status: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _whole_body() -> Iterable[bytes]:
+    return [request.get_data()]
+
+
+def idempotent(answer: Answer, status: int, body: Callable[[], Iterable[bytes]] | None = None
+               ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Run the write once per (user, key); a repeat gets ``answer(earlier, status, *args, **kwargs)`` — the
-    write's own answer, made from what it committed — without running the view or any of its checks again."""
+    write's own answer, made from what it committed — without running the view or any of its checks again.
+    ``body`` gives the request's content in chunks for the key's digest (default: the whole body at once; an
+    upload hashes its spooled file instead, and rewinds it)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -37,8 +44,10 @@ def idempotent(answer: Answer, status: int) -> Callable[[Callable[..., Any]], Ca
             if not 1 <= len(key) <= 128:
                 return error_response(400, "malformed", "Idempotency-Key: 1 to 128 characters")
             user = actor().user_id
-            digest = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(),
-                                                request.get_data()])).hexdigest()
+            hasher = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), b""]))
+            for chunk in (body or _whole_body)():
+                hasher.update(chunk)
+            digest = hasher.hexdigest()
             stored = services().idempotency.lookup(user, key)
             if stored is not None and stored.request != digest:
                 return error_response(422, "idempotency_key_reused",

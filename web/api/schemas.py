@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 TEXT = validate.Length(max=2000)
 # An instant a case can be read at: past this range, date arithmetic (due dates) leaves Python's calendar.
@@ -44,6 +45,33 @@ class MaterialRequest(Strict):
     filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hex digits"))
     reason = fields.String(load_default="", validate=TEXT)
+
+
+class ReuseRequest(Strict):
+    """A file of the applicant's vault (its sha256) or an e-licence it holds (its number): one of the two."""
+
+    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hex digits"))
+    licence = fields.String(validate=validate.Length(min=1, max=96))
+    reason = fields.String(load_default="", validate=TEXT)
+
+    @validates_schema
+    def one_source(self, data: dict[str, Any], **_: Any) -> None:
+        if bool(data.get("sha256")) == bool(data.get("licence")):
+            raise ValidationError("give either sha256 (a file of the vault) or licence (an e-licence number)",
+                                  field_name="sha256")
+
+
+class MaterialFileOut(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    filename = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    media_type = fields.String()
+    uploaded_at = fields.String()
+    uploaded_by = fields.String()
+    source = fields.String()
+    licence = fields.String()
 
 
 class DeficiencyRequest(Strict):

@@ -82,5 +82,7 @@ def _materials(case: CaseView, definition: BundleDef) -> list[dict[str, Any]]:
         rows.append({"key": material.key, "name": _name(material, material.key), "state": state,
                      "submitted": submitted, "submitted_at": _moment(submitted.submitted_at) if submitted else "",
                      "supplement_due": case.deficiencies.get(material.key),
-                     "deficiency_allowed": material.deficiency_allowed, "needed_by": needed_by.get(material.key, [])})
+                     "deficiency_allowed": material.deficiency_allowed, "needed_by": needed_by.get(material.key, []),
+                     "versions": list(reversed(submitted.files)) if submitted else [],
+                     "licence_types": list(material.licence_types)})
     return rows

@@ -14,10 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from application.cases.views import CaseView
 from application.common.errors import ApplicationError, NotAllowed, VersionConflict
+from application.materials.service import SUBMITTERS
 from domain.shared.errors import DomainError
+from web.api.core import file_response
 from web.errors import status_of
 from web.ui.case.actions import ACTIONS, INVALID, STALE, holds, read_form, refusal
 from web.ui.case.rows import case_view
@@ -65,12 +68,66 @@ def item_action(case_id: str, code: str, action: str) -> Any:
     return redirect(url_for(".show", case_id=str(saved.id)), 303)
 
 
+@bp.get("/cases/<string:case_id>/materials/<string:key>/files/<int:version>")
+@requires()
+def material_file(case_id: str, key: str, version: int) -> Any:
+    """One version of a material, opened inline (a PDF in the browser's viewer, an image shown) or, with
+    ``?download=1``, saved; for whoever may see the case (the audit timeline links here too)."""
+    found, stream = services().materials.file(current_actor(), case_id, key, version)
+    return file_response(found.filename, found.media_type, found.sha256, found.size, stream,
+                         download=request.args.get("download") == "1")
+
+
+@bp.post("/cases/<string:case_id>/materials/<string:key>/files")
+@requires()
+def upload_material(case_id: str, key: str) -> Any:
+    """Store each attached file as the next version of material ``key`` (补正 adds versions), in the order
+    chosen; the page's script sends them one by one with a progress bar, a form without it sends them all."""
+    actor, materials = current_actor(), services().materials
+    uploads = [u for u in request.files.getlist("file") if u.filename]
+    if not uploads:
+        flash(_("Choose a file to upload."), "error")
+        return redirect(url_for(".show", case_id=case_id), 303)
+    saved = None
+    try:
+        for upload in uploads:
+            saved = materials.upload(actor, case_id, key, upload.stream, upload.filename or "",
+                                     request.form.get("reason", "")[:2000])
+    except (ApplicationError, DomainError) as error:
+        case = services().cases.reads.get_case(actor, case_id)
+        return render_case(case, status_of(error), problem=refusal(error)[0], detail=str(error))
+    assert saved is not None
+    session[LAST_WRITE] = saved.notification_id
+    flash(_("%(count)s file(s) stored as new version(s) of the material.", count=len(uploads)), "success")
+    return redirect(url_for(".show", case_id=case_id, _anchor=f"material-{key}"), 303)
+
+
+@bp.post("/cases/<string:case_id>/materials/<string:key>/reuse")
+@requires()
+def reuse_material(case_id: str, key: str) -> Any:
+    """Use a file of the applicant's vault or an e-licence it holds as the next version of material ``key``."""
+    actor, materials = current_actor(), services().materials
+    sha256, licence = request.form.get("sha256", "")[:64], request.form.get("licence", "")[:96]
+    try:
+        saved = (materials.reuse_file(actor, case_id, key, sha256) if sha256
+                 else materials.reuse_licence(actor, case_id, key, licence))
+    except (ApplicationError, DomainError) as error:
+        case = services().cases.reads.get_case(actor, case_id)
+        return render_case(case, status_of(error), problem=refusal(error)[0], detail=str(error))
+    session[LAST_WRITE] = saved.notification_id
+    flash(_("Reused from the applicant's vault: nothing to upload again."), "success")
+    return redirect(url_for(".show", case_id=case_id, _anchor=f"material-{key}"), 303)
+
+
 def render_case(case: CaseView, status: int = 200, problem: Any = None, detail: str | None = None,
                 failed: dict[str, Any] | None = None) -> Any:
     """The case page of ``case`` with ``status``; ``problem`` in words above it, ``failed`` (the form sent, its
     values and field errors) shown again where it was."""
-    view = case_view(case, current_actor())
-    return render_template("ui/case/show.html", view=view, case=case, version=case.version, problem=problem,
+    actor = current_actor()
+    view = case_view(case, actor)
+    may_submit = actor.role in SUBMITTERS and str(case.status) == "open"
+    offers = services().materials.offers(actor, str(case.id)) if may_submit else {}
+    return render_template("ui/case/show.html", view=view, offers=offers, may_submit=may_submit, case=case, version=case.version, problem=problem,
                            detail=detail, failed=failed or {}), status
 
 

@@ -12,6 +12,7 @@ import hashlib
 import posixpath
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
@@ -24,6 +25,7 @@ from application.cases.applicants import check_applicant
 from application.cases.intake import Deficiency, MaterialReceived
 from application.cases.rehearsal import rehearse_opening
 from application.common.errors import ApplicationError, InvalidInput
+from application.materials.files import FileTooLarge, StoredFile, UnsupportedFileType
 from domain.catalogue.definitions import BundleDef
 from domain.shared.errors import DomainError
 from domain.shared.text import MAX_TEXT, is_storable_text
@@ -36,10 +38,13 @@ CHANNELS = {Channel.WINDOW: _l("At the window"), Channel.ONLINE: _l("Online"), C
 
 @dataclass
 class Received:
-    """A material the officer received: its file name, and the digest of its upload if one came."""
+    """A material the officer received: its file name, and if a scan was attached, the scan as the file store
+    keeps it (digest, size, type)."""
 
     filename: str
     sha256: str | None = None
+    size: int = 0
+    media_type: str = ""
 
 
 @dataclass
@@ -68,7 +73,7 @@ class IntakeForm:
 
     def materials(self) -> list[MaterialReceived]:
         """The materials received, as the intake command takes them."""
-        return [MaterialReceived(key, r.filename, r.sha256) for key, r in self.received.items()]
+        return [MaterialReceived(key, r.filename, r.sha256, r.size, r.media_type) for key, r in self.received.items()]
 
     def deficiency(self) -> Deficiency | None:
         """The materials excused and their due date, as the intake command takes them (None if none are)."""
@@ -101,8 +106,14 @@ def credit_code_problem(code: str) -> str | None:
     return _("This is not a valid unified social credit code.")
 
 
-def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDef, today: date) -> IntakeForm:
-    """The form as entered, with an error next to each field that is wrong."""
+Keep = Callable[[FileStorage], StoredFile]  # stores an attached scan in the file store (``Materials.keep``)
+
+
+def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDef, today: date,
+              keep: Keep | None = None) -> IntakeForm:
+    """The form as entered, with an error next to each field that is wrong. Attached scans are stored with
+    ``keep`` (first, as every file is: the events that name them come after); a refused scan is the error of
+    its material, and nothing of the case is recorded."""
     entered = IntakeForm(
         applicant_name=form.get("applicant_name", "")[:MAX_TEXT + 1].strip(),
         credit_code=uscc.compact(form.get("credit_code", "")[:64]),
@@ -121,12 +132,13 @@ def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDe
     if len(entered.reason) > MAX_TEXT or not is_storable_text(entered.reason):
         errors["reason"] = _("Enter at most %(count)s characters.", count=MAX_TEXT)
     for material in bundle.materials:
-        _read_material(entered, form, files, material.key, material.deficiency_allowed)
+        _read_material(entered, form, files, material.key, material.deficiency_allowed, keep)
     _check_deficiency(entered, bundle, today)
     return entered
 
 
-def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusable: bool) -> None:
+def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusable: bool,
+                   keep: Keep | None) -> None:
     name = form.get(f"filename-{key}", "")[:MAX_TEXT + 1].strip()
     upload: FileStorage | None = files.get(f"file-{key}")
     if upload is not None and not upload.filename:
@@ -150,6 +162,15 @@ def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusab
         entered.errors[error_key] = _("Enter the file name, or attach the scanned file.")
     elif ticked and (len(name) > MAX_TEXT or not is_storable_text(name)):
         entered.errors[error_key] = _("Enter a file name of at most %(count)s characters.", count=MAX_TEXT)
+    elif ticked and upload is not None and keep is not None:
+        try:
+            stored = keep(upload)
+        except FileTooLarge:
+            entered.errors[error_key] = _("The file is larger than the upload limit.")
+        except UnsupportedFileType:
+            entered.errors[error_key] = _("Attach a PDF, JPEG, PNG or OFD file (its content decides, not its name).")
+        else:
+            entered.received[key] = Received(name, stored.sha256, stored.size, stored.media_type)
     elif ticked:
         entered.received[key] = Received(name, _digest_of(upload) if upload is not None else None)
 

@@ -28,23 +28,13 @@ bp = Blueprint("ui_desk", __name__, url_prefix="/desk")
 nav_link(bp, "ui_desk.index", _l("Intake desk"), Role.INTAKE, order=10)
 
 PER_PAGE = 20
-UPLOAD_BYTES = 20 * 1024 * 1024  # scans of paper materials; the API's own limit (64 KiB) stays for the rest
+UPLOADS_PER_FORM = 4  # the form may carry this many scans of the largest size (ONETHING_MAX_UPLOAD_MB each)
 OPEN_ENDPOINT = "ui_desk.open_case"
 
 
 def desk_queries() -> DeskQueries:
     """The desk's queries (built by the composition root, ``web.services``)."""
     return services().desk_queries
-
-
-def _allow_uploads() -> None:
-    """Let the open-a-case form carry scans: the limit must be raised before the CSRF check reads the form."""
-    if request.endpoint == OPEN_ENDPOINT and request.method == "POST":
-        request.max_content_length = UPLOAD_BYTES
-
-
-# First of the app's before-request hooks: the UI's CSRF check (registered earlier) parses the body.
-bp.record_once(lambda state: state.app.before_request_funcs.setdefault(None, []).insert(0, _allow_uploads))
 
 
 @bp.get("")
@@ -87,7 +77,7 @@ def open_case(code: str) -> Any:
     if request.method == "GET":
         return render_template("ui/desk/open.html", form=IntakeForm(), channels=CHANNELS, **context)
     today, actor = services().clock.today(), current_actor()
-    entered = read_form(request.form, request.files, context["definition"], today)
+    entered = read_form(request.form, request.files, context["definition"], today, lambda upload: services().materials.keep(upload.stream))
     problem = None if entered.errors else rehearse(entered, context["definition"], context["version"], actor,
                                                    today)
     if entered.errors or problem:

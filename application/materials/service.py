@@ -1,0 +1,206 @@
+"""Materials as files: upload a version, reuse one from the applicant's vault or an e-licence it holds, open one.
+
+The order is the issue's promise: the case is checked first (open, the material declared, the actor allowed),
+then the file is stored (``FileStore.put``: streamed, hashed, its type decided from its content, refused past
+the size limit), and only then is ``Case.MaterialSubmitted`` recorded with the digest. A refusal stores
+nothing and records nothing; a failure between storing and recording leaves a file no event names, which
+``onething files gc`` removes. The same bytes as the material's latest version record nothing new.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, BinaryIO, Protocol
+
+from application.cases.application import CaseApplication
+from application.common.access import may_view, require_role
+from application.common.changes import Saved
+from application.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from application.materials.files import FileStore, StoredFile
+from domain.case.aggregate import Case
+from domain.shared.values import Actor, CertificateStatus, MaterialSource, Role
+
+SUBMITTERS = (Role.INTAKE,)  # and, when accounts of applicants exist, the case's own applicant
+VAULT_READERS = (Role.INTAKE, Role.SUPERVISOR, Role.AUDITOR)
+MAX_FILENAME = 255
+
+
+class VaultReads(Protocol):
+    """What the read models know of an applicant's vault."""
+
+    def vault_files(self, credit_code: str) -> list[Mapping[str, Any]]:
+        """Every file the applicant submitted: sha256, key, name, filename, size, media_type, first_case, last_used."""
+        ...
+
+    def vault_licences(self, credit_code: str) -> list[Mapping[str, Any]]:
+        """Every certificate issued to the applicant (number, type, name, issuer, issued_on, valid_from,
+        valid_to, status)."""
+        ...
+
+
+LicencePdf = Callable[[str], bytes]  # an e-licence's number → its signed PDF
+
+
+@dataclass(frozen=True)
+class MaterialFile:
+    """One stored version of a material, as a download needs it."""
+
+    key: str
+    version: int
+    filename: str
+    sha256: str
+    size: int
+    media_type: str
+    source: str
+
+
+class Materials:
+    """Files of materials: the use cases behind the upload, reuse and download of a material version."""
+
+    def __init__(self, cases: CaseApplication, store: FileStore, vault: VaultReads, *,
+                 max_upload_mb: int = 50, licence_pdf: LicencePdf | None = None):
+        self.cases, self.store, self.vault, self.licence_pdf = cases, store, vault, licence_pdf
+        self.max_bytes = max_upload_mb * 1024 * 1024
+
+    # Commands -----------------------------------------------------------------------------------------------
+    def upload(self, actor: Actor, case_id: str, key: str, stream: BinaryIO, filename: str, reason: str = "",
+               expected_version: int | None = None) -> Saved:
+        """Store ``stream`` as the next version of material ``key`` (intake; later, the case's applicant)."""
+        filename = _clean_filename(filename)
+        self._check_may_submit(actor, case_id, key)
+        stored = self.store.put(stream, self.max_bytes)
+        return self._record(actor, case_id, key, filename, stored, MaterialSource.UPLOAD, "", reason,
+                            expected_version)
+
+    def keep(self, stream: BinaryIO) -> StoredFile:
+        """Store a file before the case that will name it exists (the desk's opening form: every scan is
+        stored, then the case is opened with their digests). Refused files are not kept."""
+        return self.store.put(stream, self.max_bytes)
+
+    def reuse_file(self, actor: Actor, case_id: str, key: str, sha256: str, reason: str = "",
+                   expected_version: int | None = None) -> Saved:
+        """Use a file of the applicant's vault as the next version of material ``key``; ``NotFound`` if the
+        vault has no such file (or the store lost it)."""
+        case = self._check_may_submit(actor, case_id, key)
+        sha256 = sha256.lower() if isinstance(sha256, str) else ""
+        entry = next((f for f in self.vault.vault_files(case.applicant["credit_code"]) if f["sha256"] == sha256),
+                     None)
+        stored = self.store.stat(sha256) if entry is not None else None
+        if entry is None or stored is None:
+            raise NotFound(f"the vault of {case.applicant['credit_code']} holds no file {sha256}",
+                           {"sha256": ["not in the applicant's vault"]})
+        return self._record(actor, case_id, key, str(entry["filename"]), stored, MaterialSource.VAULT, "",
+                            reason, expected_version)
+
+    def reuse_licence(self, actor: Actor, case_id: str, key: str, number: str, reason: str = "",
+                      expected_version: int | None = None) -> Saved:
+        """Use an e-licence the applicant holds, valid today, as the next version of material ``key``: its
+        signed PDF is stored as the file. ``NotFound`` if the applicant holds no such licence, ``Conflict``
+        (409) if it is not valid now, ``InvalidInput`` if the material does not take licences of its type."""
+        case = self._check_may_submit(actor, case_id, key)
+        licence = next((lic for lic in self.vault.vault_licences(case.applicant["credit_code"])
+                        if lic["number"] == number), None)
+        if licence is None:
+            raise NotFound(f"{case.applicant['credit_code']} holds no e-licence {number!r}",
+                           {"licence": ["not held by the applicant"]})
+        if not licence_valid(licence, self.cases.clock.today()):
+            raise LicenceNotValid(f"e-licence {number} is {licence['status']}"
+                                  f"{'' if licence['status'] != CertificateStatus.VALID else ' but expired'}"
+                                  " and cannot serve as a material")
+        accepted = case.material_defs[key].get("licence_types") or ()
+        if accepted and licence["type"] not in accepted:
+            raise InvalidInput(f"material {key!r} takes e-licences of type {', '.join(accepted)}, not "
+                               f"{licence['type']}", {"licence": ["a licence of another type"]})
+        if self.licence_pdf is None:
+            raise NotFound("e-licence documents are not available here")
+        from io import BytesIO
+        stored = self.store.put(BytesIO(self.licence_pdf(number)), self.max_bytes)
+        return self._record(actor, case_id, key, f"{number}.pdf", stored, MaterialSource.LICENCE, number,
+                            reason, expected_version)
+
+    # Reads --------------------------------------------------------------------------------------------------
+    def file(self, actor: Actor, case_id: str, key: str, version: int) -> tuple[MaterialFile, BinaryIO]:
+        """A stored version of a material and its bytes (the caller closes them), for whoever may read the case."""
+        case = self.cases.reads.get_case(actor, case_id)  # raises unless the actor may see it
+        versions = self.cases.load(case.id).material_versions.get(key, [])
+        if not 1 <= version <= len(versions):
+            raise NotFound(f"case {case.number} has no version {version} of material {key!r}")
+        entry = versions[version - 1]
+        if entry["source"] == MaterialSource.PAPER:
+            raise NotFound(f"version {version} of material {key!r} is paper kept on file: no file to open")
+        found = MaterialFile(key=key, version=version, filename=entry["filename"], sha256=entry["sha256"],
+                             size=entry["size"], media_type=entry["media_type"], source=entry["source"])
+        return found, self.store.open(found.sha256)
+
+    def vault_of(self, actor: Actor, credit_code: str) -> dict[str, Any]:
+        """The applicant's vault: every file it submitted and every e-licence issued to it, with validity."""
+        require_role(actor, "reading an applicant's vault", *VAULT_READERS)
+        today = self.cases.clock.today()
+        return {
+            "materials": [dict(f) for f in self.vault.vault_files(credit_code)],
+            "licences": [{**lic, "valid_now": licence_valid(lic, today)}
+                         for lic in self.vault.vault_licences(credit_code)],
+        }
+
+    def offers(self, actor: Actor, case_id: str) -> dict[str, list[dict[str, Any]]]:
+        """For each material of the case, what the applicant's vault can give it now: files it submitted as
+        that material before, and valid e-licences of the types the material takes."""
+        case = self.cases.reads.get_case(actor, case_id)
+        code = str(case.applicant["credit_code"])
+        files = self.vault.vault_files(code)
+        today = self.cases.clock.today()
+        licences = [lic for lic in self.vault.vault_licences(code) if licence_valid(lic, today)]
+        offers: dict[str, list[dict[str, Any]]] = {}
+        for key, definition in case.material_defs.items():
+            current = case.materials[key].sha256 if key in case.materials else None
+            found = [{"kind": "file", **dict(f)} for f in files if f["key"] == key and f["sha256"] != current]
+            types = definition.get("licence_types") or ()
+            found += [{"kind": "licence", **dict(lic)} for lic in licences if lic["type"] in types]
+            offers[key] = found
+        return offers
+
+    # Helpers ------------------------------------------------------------------------------------------------
+    def _check_may_submit(self, actor: Actor, case_id: str, key: str) -> Case:
+        require_role(actor, "submitting materials", *SUBMITTERS)
+        case = self.cases.load(case_id)
+        if not may_view(actor, case):
+            raise NotAllowed(f"{actor.user_id} may not see case {case.number}")
+        case.check_material_may_be_submitted(key)
+        return case
+
+    def _record(self, actor: Actor, case_id: str, key: str, filename: str, stored: StoredFile,
+                source: MaterialSource, licence: str, reason: str, expected_version: int | None) -> Saved:
+        today = self.cases.clock.today()
+
+        def submit(case: Case) -> None:
+            latest = case.materials.get(key)
+            if latest is not None and latest["sha256"] == stored.sha256 and latest["source"] != MaterialSource.PAPER:
+                return  # the same bytes again: the latest version already is this file
+            case.submit_material(key, filename, stored.sha256, actor, reason, size=stored.size,
+                                 media_type=stored.media_type, source=source, licence=licence, today=today)
+
+        return self.cases.changes.change(case_id, "submitting a material", submit, expected_version,
+                                         lambda case: require_role(actor, "submitting materials", *SUBMITTERS))
+
+
+class LicenceNotValid(Conflict):
+    """Raised when an e-licence offered as a material is revoked, void, held back or expired (409)."""
+
+
+def licence_valid(licence: Mapping[str, Any], today: date) -> bool:
+    """Whether a certificate serves as an e-licence today: released (valid) and not expired."""
+    valid_to = licence.get("valid_to")
+    if isinstance(valid_to, str):
+        valid_to = date.fromisoformat(valid_to)
+    return licence.get("status") == CertificateStatus.VALID and (valid_to is None or today <= valid_to)
+
+
+def _clean_filename(filename: str) -> str:
+    """The name the file was uploaded under, without any folder part; required."""
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    if not name:
+        raise InvalidInput("the file needs a name", {"file": ["a file name is required"]})
+    return name[-MAX_FILENAME:]
