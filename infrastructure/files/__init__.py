@@ -15,12 +15,18 @@ from urllib.parse import unquote, urlsplit
 from application.materials.files import FileStore
 from infrastructure.files.local import FolderFileStore
 
+
+class FileStoreConfigError(ValueError):
+    """Raised when ``ONETHING_FILES_URL`` names no file store OneThing knows."""
+
+
 ACCEPTED_FORMS = "empty (instance/files), a folder path, file:///path/to/folder, or s3://bucket/prefix"
 
 
 def file_store_from_url(url: str, instance_dir: str | Path = "instance",
                         environ: Mapping[str, str] | None = None) -> FileStore:
-    """The file store ``url`` names; raises ``ValueError`` naming the accepted forms for anything else."""
+    """The file store ``url`` names; raises ``FileStoreConfigError`` (a ``ValueError``) naming the accepted forms
+    for anything else."""
     url = url.strip()
     if not url:
         return FolderFileStore(Path(instance_dir) / "files")
@@ -31,7 +37,7 @@ def file_store_from_url(url: str, instance_dir: str | Path = "instance",
         return FolderFileStore(Path(unquote(parts.path)))
     if parts.scheme == "s3" and parts.netloc:
         return _s3_store(parts.netloc, parts.path.strip("/"), os.environ if environ is None else environ)
-    raise ValueError(f"ONETHING_FILES_URL {url!r} is not a file store: use {ACCEPTED_FORMS}")
+    raise FileStoreConfigError(f"ONETHING_FILES_URL {url!r} is not a file store: use {ACCEPTED_FORMS}")
 
 
 def _s3_store(bucket: str, prefix: str, environ: Mapping[str, str]) -> FileStore:
