@@ -169,7 +169,8 @@ def moto_server() -> tuple[subprocess.Popen[bytes], str]:
 def report(label: str, size: int, times: dict[str, float], mem: dict[str, float]) -> None:
     mb = size / MIB
     print(f"{label}:")
-    for what, ours, base in (("upload", times["put"], times["base_put"]), ("download", times["get"], times["base_get"])):
+    pairs = (("upload", times["put"], times["base_put"]), ("download", times["get"], times["base_get"]))
+    for what, ours, base in pairs:
         print(f"  {what:8} {mb / ours:8.1f} MB/s   baseline {mb / base:8.1f} MB/s   ratio {base / ours:5.2f}")
     print(f"  memory   put peak {mem['put_peak']:.1f} MB, read peak {mem['read_peak']:.1f} MB (tracemalloc); "
           f"ru_maxrss grew {mem['rss_growth']:.1f} MB (to {mem['rss']:.0f} MB, mostly the imports)")

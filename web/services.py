@@ -51,8 +51,8 @@ from infrastructure.eventstore.persistence import (
     init_schema,
     shared_datastore,
 )
-from infrastructure.files import file_store_from_url
 from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of, sql_recorder
+from infrastructure.files import file_store_from_url
 from infrastructure.readmodels.desk import SqlDeskReadModels
 from infrastructure.readmodels.petitions import SqlPetitionReadModels
 from infrastructure.readmodels.queries import SqlReadModels

@@ -35,9 +35,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from application.materials.files import FileStore
 from sqlalchemy.engine import make_url
 
+from application.materials.files import FileStore
 from infrastructure.backup import postgres as backup_postgres
 from infrastructure.backup import sqlite as backup_sqlite
 from infrastructure.backup.contents import (
