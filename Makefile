@@ -36,6 +36,7 @@ screenshots: install
 
 bench: install
 	$(BIN)/python benchmarks/commands.py
+	$(BIN)/python benchmarks/files.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis *.egg-info

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,6 +21,7 @@ from application.demo.loader import DEMO_PASSWORD, load_demo
 from domain.shared.errors import DomainError
 from infrastructure.catalogue.files import BundleFileError, read_bundle_file, sample_catalogue
 from infrastructure.eventstore.persistence import describe_url
+from infrastructure.files import FileStoreConfigError
 from web.services import Services, build_services, command_line_actor
 
 MISSING_SCHEMA_HINTS = ("no such table", "does not exist", "undefinedtable")
@@ -34,8 +36,10 @@ def fails_clearly(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except (ApplicationError, DomainError, BundleFileError) as error:
             _fail(str(error), getattr(error, "fields", None))
-        except (OSError, RuntimeError) as error:  # files (bundle, key, export) and a missing PDF renderer
+        except (OSError, RuntimeError, FileStoreConfigError) as error:  # files (bundle, key, export), no renderer
             _fail(str(error))
+        except (BotoCoreError, ClientError) as error:  # the S3 file store
+            _fail(f"file store error: {error}")
         except (PersistenceError, SQLAlchemyError) as error:
             text = str(error).lower()
             if any(hint in text for hint in MISSING_SCHEMA_HINTS):
@@ -452,10 +456,17 @@ def backup(out: str) -> None:
 
     s = services()
     with click.progressbar(length=1, label="backup", file=sys.stderr) as bar:
-        manifest = back_up(s.settings.database_url, out, _event_tables(s), progress=_advance(bar))
+        manifest = back_up(s.settings.database_url, out, _event_tables(s), progress=_advance(bar),
+                           files=s.file_store)
     click.echo(f"{out}: {manifest['database']} backup of {manifest['source']}, {manifest['bytes']:,} bytes; "
                + _described(manifest))
+    click.echo(f"stored files from {s.file_store!r}: {manifest['files']['count']:,}, "
+               f"{manifest['files']['bytes']:,} bytes")
     click.echo("not in it (keep them safe separately): the audit key file and the cipher keys")
+    for sha256 in manifest["files"]["damaged"]:
+        click.echo(f"DAMAGED stored file {sha256}: its bytes no longer match its SHA-256; left out of the backup")
+    if manifest["files"]["damaged"]:
+        _fail(f"the backup was written, but {len(manifest['files']['damaged'])} stored files are damaged")
 
 
 @main.command("restore")
@@ -470,15 +481,19 @@ def restore(backup_dir: str, target: str | None, force: bool) -> None:
     from dataclasses import replace
 
     from infrastructure.backup import archive as backups
-    from web.services import Settings
+    from web.services import Settings, file_store_of
 
     settings = Settings.from_env()
     url = target or settings.database_url
+    store = file_store_of(settings)
     with click.progressbar(length=1, label="restore", file=sys.stderr) as bar:
-        manifest = backups.restore(backup_dir, url, force, progress=_advance(bar))
+        manifest = backups.restore(backup_dir, url, force, progress=_advance(bar), files=store)
     restored = build_services(replace(settings, database_url=url))
     click.echo(f"restored the {manifest['database']} backup of {manifest['created']} into {describe_url(url)}")
-    differences = backups.differences(manifest, backups.contents(url, _event_tables(restored)))
+    put_back = manifest["files_restored"]
+    click.echo(f"stored files into {store!r}: {put_back['count']:,}, {put_back['bytes']:,} bytes")
+    differences = (backups.differences(manifest, backups.contents(url, _event_tables(restored)))
+                   + put_back["differences"])
     for difference in differences:
         click.echo(f"DIFFERS {difference}")
     if not differences:
@@ -486,7 +501,7 @@ def restore(backup_dir: str, target: str | None, force: bool) -> None:
     click.get_current_context().obj = restored  # `audit verify` on the restored database
     click.get_current_context().invoke(audit_verify, case_id=None)
     if differences:
-        _fail("the restored database differs from the backup's manifest")
+        _fail("the restored database or files differ from the backup's manifest")
 
 
 def _event_tables(s: Services) -> dict[str, str]:
@@ -509,6 +524,28 @@ def _described(manifest: dict[str, Any]) -> str:
     signed = (f"checkpoint size {checkpoint['size']:,} root {checkpoint['root'][:16]}…" if checkpoint
               else "no checkpoint")
     return f"events: {events}; audit log {manifest['audit_log_size']:,}; {signed}"
+
+
+@main.group()
+def files() -> None:
+    """The stored files (materials) of ONETHING_FILES_URL."""
+
+
+@files.command("gc")
+@click.option("--dry-run", is_flag=True, help="name what would be removed, remove nothing")
+@fails_clearly
+def files_gc(dry_run: bool) -> None:
+    """Remove the stored files that no event refers to and that were stored more than a day ago."""
+    from infrastructure.files.gc import collect_garbage
+
+    s = services()
+    report = collect_garbage(s.file_store, {ref.sha256 for ref in s.referenced_files()}, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for sha256 in report.removed:
+        click.echo(f"{verb} {sha256}")
+    click.echo(f"{s.file_store!r}: kept {report.kept:,} ({report.recent:,} of them unreferenced but stored within "
+               f"a day), {verb} {len(report.removed):,}, {report.bytes_freed:,} bytes "
+               + ("to free" if dry_run else "freed"))
 
 
 @main.group()

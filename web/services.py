@@ -22,6 +22,7 @@ from application.cases.queue import QueueQueries
 from application.catalogue.application import CatalogueApplication
 from application.catalogue.roadmaps import Roadmaps
 from application.common.clock import Clock, SystemClock
+from application.materials.files import DEFAULT_MAX_UPLOAD_MB, FileRef, FileStore
 from application.petitions.application import PetitionApplication
 from application.petitions.queries import PetitionQueries
 from application.projections.audit import AuditReadModel
@@ -44,8 +45,15 @@ from infrastructure.audit.report import render_audit_pdf
 from infrastructure.audit.verify import ChainVerifier
 from infrastructure.calendar.workdays import WorkingCalendar
 from infrastructure.eventstore.idempotency import IdempotencyStore
-from infrastructure.eventstore.persistence import application_env, database_url, init_schema, shared_datastore
+from infrastructure.eventstore.persistence import (
+    DEFAULT_SQLITE_PATH,
+    application_env,
+    database_url,
+    init_schema,
+    shared_datastore,
+)
 from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of, sql_recorder
+from infrastructure.files import file_store_from_url
 from infrastructure.readmodels.desk import SqlDeskReadModels
 from infrastructure.readmodels.petitions import SqlPetitionReadModels
 from infrastructure.readmodels.queries import SqlReadModels
@@ -79,6 +87,8 @@ class Settings:
     cipher_key: str = ""  # base64 AES key for stored event state; empty: stored in clear
     cipher_old_keys: str = ""  # comma-separated earlier keys, still read after a rotation
     secure_cookies: bool = False  # ONETHING_SECURE_COOKIES: session cookies over HTTPS only (always in production)
+    files_url: str = ""  # ONETHING_FILES_URL: empty for instance/files, a folder, or s3://bucket/prefix
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB  # ONETHING_MAX_UPLOAD_MB
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -109,6 +119,8 @@ class Settings:
             cipher_key=environ.get("ONETHING_CIPHER_KEY", ""),
             cipher_old_keys=environ.get("ONETHING_CIPHER_OLD_KEYS", ""),
             secure_cookies=environ.get("ONETHING_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes", "on"),
+            files_url=environ.get("ONETHING_FILES_URL", ""),
+            max_upload_mb=int(environ.get("ONETHING_MAX_UPLOAD_MB", str(DEFAULT_MAX_UPLOAD_MB))),
         )
 
 
@@ -137,11 +149,17 @@ class Services:
     supervision_queries: SupervisionQueries
     sessions: SessionStore
     sign_ins: SignIns
+    file_store: FileStore
 
     def keep_audit_log(self) -> None:
         """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
         self.audit_log.follow()
         self.audit_log.checkpoint()
+
+    def referenced_files(self) -> list[FileRef]:
+        """Every stored file an event refers to (what ``files gc`` keeps and ``verify_files`` re-reads)."""
+        # wired by the materials change: until its events record files, no event refers to any file
+        return []
 
     def event_recorders(self) -> dict[str, FastApplicationRecorder]:
         """Each event store's recorder, by application name."""
@@ -211,7 +229,13 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         supervision_queries=SupervisionQueries(SqlSupervisionReadModels(runner.engine), clock, runner.wait_until,
                                                calendar.after),
         sessions=sessions, sign_ins=sign_ins,
+        file_store=file_store_of(settings),
     )
+
+
+def file_store_of(settings: Settings) -> FileStore:
+    """The file store ``ONETHING_FILES_URL`` names (default: ``files`` beside the default database)."""
+    return file_store_from_url(settings.files_url, DEFAULT_SQLITE_PATH.parent)
 
 
 def command_line_actor() -> Actor:

@@ -80,3 +80,14 @@ class FileStore(Protocol):
     def delete(self, sha256: str) -> None:
         """Remove a stored file (only ``files gc`` does, for files no event refers to)."""
         ...
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A stored file as an event names it: which case, which material (``key``) and version."""
+
+    sha256: str
+    case_id: str
+    case_number: str
+    key: str
+    version: int

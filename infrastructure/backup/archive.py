@@ -8,12 +8,19 @@ A backup is a new directory (mode 0700) holding one file (0600) and ``manifest.j
 * PostgreSQL: ``onething.dump``, ``pg_dump --format=custom`` run on a snapshot exported by the transaction
   that counts what the dump holds (``infrastructure.backup.postgres``).
 
+Given the file store, a backup also holds every stored file (the materials) as ``files/<sha256>``, copied after
+the database and hashed while copied (``infrastructure.backup.files``), and a restore given a file store puts
+them back, each checked first.
+
 The manifest records what was copied: when, from which kind of database, the events of each store, the
-audit log's size and the latest signed checkpoint, the file's size and SHA-256. The directory appears only
+audit log's size and the latest signed checkpoint, the file's size and SHA-256, and (with files) how many
+stored files and bytes, and which stored files were damaged and left out. A backup without ``files`` in its
+manifest (from an earlier release, or taken without a file store) restores as before. The directory appears only
 when complete: it is written under a temporary name and renamed at the end. A restore refuses a file whose
 digest differs and writes into a new place only (a new SQLite file, an empty PostgreSQL database);
 ``differences`` then compares the restored database with the manifest. Not in a backup: the audit signing
-key and the cipher keys (files and settings outside the database).
+key and the cipher keys (files and settings outside the database); the stored files unless a file store
+is given.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from application.materials.files import FileStore
 from infrastructure.backup import postgres as backup_postgres
 from infrastructure.backup import sqlite as backup_sqlite
 from infrastructure.backup.contents import (
@@ -42,6 +50,7 @@ from infrastructure.backup.contents import (
     digest,
     no_progress,
 )
+from infrastructure.backup.files import back_up_files, restore_files
 from infrastructure.eventstore.persistence import describe_url
 
 __all__ = ["BackupError", "back_up", "contents", "differences", "read_manifest", "restore"]
@@ -51,6 +60,7 @@ FORMAT = "onething-backup"
 FORMAT_VERSION = 1
 NOT_INCLUDED = ["the audit signing key (ONETHING_AUDIT_KEY)",
                 "the cipher keys (ONETHING_CIPHER_KEY, ONETHING_CIPHER_OLD_KEYS)"]
+NO_FILES = "the stored files (ONETHING_FILES_URL): this backup was taken without its file store"
 
 
 def kind(url: str) -> str:
@@ -62,8 +72,9 @@ def kind(url: str) -> str:
 
 
 def back_up(url: str, out: str | Path, event_tables: Mapping[str, str],
-            progress: Progress = no_progress) -> dict[str, Any]:
-    """Copy the database at ``url`` into the new directory ``out``; return the manifest written beside it.
+            progress: Progress = no_progress, files: FileStore | None = None) -> dict[str, Any]:
+    """Copy the database at ``url`` (then every file of ``files``, if given) into the new directory ``out``;
+    return the manifest written beside it.
 
     ``event_tables`` maps each application (``Cases``) to its events table (``cases_events``)."""
     target = Path(out)
@@ -78,10 +89,11 @@ def back_up(url: str, out: str | Path, event_tables: Mapping[str, str],
         else:
             file = backup_postgres.DUMP_FILE
             held = backup_postgres.dump(url, work / file, event_tables, progress)
+        stored = {"files": back_up_files(files, work, progress)} if files is not None else {}
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
                     "created": datetime.now(UTC).isoformat(timespec="seconds"), "database": database,
                     "source": describe_url(url), "file": file, **digest(work / file), **held,
-                    "not_included": NOT_INCLUDED}
+                    **stored, "not_included": NOT_INCLUDED + ([] if stored else [NO_FILES])}
         create_private(work / MANIFEST)
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         if target.exists():
@@ -105,9 +117,12 @@ def read_manifest(backup: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def restore(backup: str | Path, url: str, force: bool = False, progress: Progress = no_progress) -> dict[str, Any]:
+def restore(backup: str | Path, url: str, force: bool = False, progress: Progress = no_progress,
+            files: FileStore | None = None) -> dict[str, Any]:
     """Restore the backup directory ``backup`` into ``url`` (a new SQLite file, or an empty PostgreSQL
-    database); return its manifest. Nothing is written unless the backup file is intact."""
+    database), then its stored files into ``files`` if given; return its manifest. Nothing is written unless
+    the backup file is intact. With ``files``, the manifest returned also holds ``files_restored``: ``count``,
+    ``bytes`` and ``differences`` (each backed-up file that does not match its SHA-256, not restored)."""
     manifest = read_manifest(backup)
     database = kind(url)
     if manifest["database"] != database:
@@ -119,6 +134,8 @@ def restore(backup: str | Path, url: str, force: bool = False, progress: Progres
     else:
         check_digest(file, manifest)
         backup_postgres.restore(file, url, manifest, progress)
+    if files is not None:
+        return {**manifest, "files_restored": restore_files(Path(backup), manifest, files, progress)}
     return manifest
 
 
