@@ -105,7 +105,9 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def make_services(url: str) -> Services:
     """Build services on ``url`` with the schema created."""
     key = Path(tempfile.gettempdir()) / f"onething-test-key-{uuid.uuid4().hex}.pem"  # none yet: tests make one
-    services = build_services(Settings(database_url=url, secret_key="test", audit_key=str(key)))
+    files = Path(tempfile.gettempdir()) / f"onething-test-files-{uuid.uuid4().hex}"  # made on the first upload
+    services = build_services(Settings(database_url=url, secret_key="test", audit_key=str(key),
+                                       files_url=str(files)))
     services.init_schema()
     return services
 

@@ -10,9 +10,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from uuid import UUID
 
 from eventsourcing.application import Application
+from sqlalchemy.engine import make_url
 
 from application.audit.service import AuditPorts, AuditService
 from application.cases.application import CaseApplication
@@ -23,6 +25,7 @@ from application.catalogue.application import CatalogueApplication
 from application.catalogue.roadmaps import Roadmaps
 from application.common.clock import Clock, SystemClock
 from application.materials.files import DEFAULT_MAX_UPLOAD_MB, FileRef, FileStore
+from application.materials.service import Materials
 from application.petitions.application import PetitionApplication
 from application.petitions.queries import PetitionQueries
 from application.projections.audit import AuditReadModel
@@ -60,6 +63,7 @@ from infrastructure.readmodels.queries import SqlReadModels
 from infrastructure.readmodels.queue import SqlReadQueue
 from infrastructure.readmodels.runner import ReadModelRunner
 from infrastructure.readmodels.supervision import SqlSupervisionReadModels
+from infrastructure.readmodels.vault import SqlVaultReads
 
 # Every event store, and whether it keeps snapshots.
 EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True, "Petitions": False}
@@ -150,6 +154,7 @@ class Services:
     sessions: SessionStore
     sign_ins: SignIns
     file_store: FileStore
+    materials: Materials
 
     def keep_audit_log(self) -> None:
         """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
@@ -158,8 +163,7 @@ class Services:
 
     def referenced_files(self) -> list[FileRef]:
         """Every stored file an event refers to (what ``files gc`` keeps and ``verify_files`` re-reads)."""
-        # wired by the materials change: until its events record files, no event refers to any file
-        return []
+        return list(self.cases.referenced_files())
 
     def event_recorders(self) -> dict[str, FastApplicationRecorder]:
         """Each event store's recorder, by application name."""
@@ -214,6 +218,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                                            checkpoint=lambda force: audit_log.checkpoint(force),
                                            checkpoints=audit_log.checkpoints, case_proof=audit_log.case_proof,
                                            render_pdf=render_audit_pdf))
+    file_store = file_store_of(settings)
     return Services(
         settings=settings, clock=clock, calendar=calendar, catalogue=catalogue, users=users, cases=cases,
         runner=runner, queries=queries,
@@ -228,14 +233,18 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         queue_queries=QueueQueries(SqlReadQueue(runner.engine), clock, runner.wait_until),
         supervision_queries=SupervisionQueries(SqlSupervisionReadModels(runner.engine), clock, runner.wait_until,
                                                calendar.after),
-        sessions=sessions, sign_ins=sign_ins,
-        file_store=file_store_of(settings),
+        sessions=sessions, sign_ins=sign_ins, file_store=file_store,
+        materials=Materials(cases, file_store, SqlVaultReads(runner.engine), max_upload_mb=settings.max_upload_mb),
     )
 
 
 def file_store_of(settings: Settings) -> FileStore:
-    """The file store ``ONETHING_FILES_URL`` names (default: ``files`` beside the default database)."""
-    return file_store_from_url(settings.files_url, DEFAULT_SQLITE_PATH.parent)
+    """The file store ``ONETHING_FILES_URL`` names; by default the folder ``files`` beside a SQLite database
+    (``instance/files`` for the default one), or ``instance/files`` beside a PostgreSQL one."""
+    url = make_url(settings.database_url)
+    beside = Path(url.database).parent if url.get_backend_name() == "sqlite" and url.database and \
+        url.database != ":memory:" else DEFAULT_SQLITE_PATH.parent
+    return file_store_from_url(settings.files_url, beside)
 
 
 def command_line_actor() -> Actor:

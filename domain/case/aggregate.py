@@ -50,10 +50,12 @@ class Case(Aggregate):
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """Snapshots of version 1 kept one version per material and no list of versions."""
-        state["material_versions"] = {
-            key: [{"version": 1, "size": 0, "media_type": "", "source": "paper", "licence": "", **entry}]
-            for key, entry in state.get("materials", {}).items()
-        }
+        materials = {key: {"version": 1, "filename": entry["filename"], "sha256": entry["sha256"], "size": 0,
+                           "media_type": "", "source": "paper", "licence": "", "submitted_at": entry["submitted_at"],
+                           "by": entry["by"]}
+                     for key, entry in state.get("materials", {}).items()}
+        state["materials"] = materials
+        state["material_versions"] = {key: [dict(entry)] for key, entry in materials.items()}
 
     # Events: intake ----------------------------------------------------------------------------
     class Opened(Created):
@@ -95,6 +97,8 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             versions = case.material_versions.setdefault(self.key, [])
+            if self.version == 0:  # recorded by version 1, which kept one file per material: it replaces
+                versions.clear()
             entry = {
                 "version": len(versions) + 1, "filename": self.filename, "sha256": self.sha256,
                 "size": self.size, "media_type": self.media_type, "source": self.source,

@@ -144,6 +144,20 @@ def plain(value: Any) -> Any:
     raise TypeError(f"cannot make {type(value)!r} JSON-safe")
 
 
+# What later versions' upcasts add to an event of release 0.1, with the values they give it: the event
+# decodes as 0.1 decoded it, plus exactly these fields.
+UPCAST_SINCE_0_1 = {
+    "MaterialSubmitted": {"version": 0, "size": 0, "media_type": "", "source": "paper", "licence": ""},
+    "ItemApproved": {"materials": {}}, "ItemApprovedOnCommitment": {"materials": {}}, "ItemRejected": {"materials": {}},
+}
+
+
+def as_0_1_plus_upcasts(entry: list[Any]) -> list[Any]:
+    """An event of ``expected.json`` as it decodes now: 0.1's state and what later upcasts add to it."""
+    name, version, state = entry
+    return [name, version, {**state, **UPCAST_SINCE_0_1.get(name, {})}]
+
+
 def described(event: Any) -> list[Any]:
     """``[class name, version, state]`` of a decoded event, as in ``expected.json``."""
     state = {k: plain(v) for k, v in vars(event).items() if k not in ("originator_id", "originator_topic")}
@@ -162,7 +176,7 @@ def test_every_aggregate_loads_at_its_version_and_its_events_decode_as_release_0
         assert stored[0].topic in expected()["topics"], label  # the row still carries release 0.1's topic
         events = [app.mapper.to_domain_event(s) for s in stored]
         assert events[0].originator_topic == want["originator_topic"], label
-        assert [described(e) for e in events] == want["events"], label
+        assert [described(e) for e in events] == [as_0_1_plus_upcasts(e) for e in want["events"]], label
         loaded.add(want["aggregate"])
     assert loaded == {"Case", "Petition", "User", "AdminGuard", "ApiToken", "Catalogue", "Bundle",
                       "CalendarOverrides"}

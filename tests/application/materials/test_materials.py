@@ -1,0 +1,179 @@
+"""Materials as files: stored before they are recorded, versioned, reused from the vault, named by decisions."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from application.common.errors import NotAllowed, NotFound
+from application.materials.files import FileTooLarge, UnsupportedFileType
+from application.materials.service import LicenceNotValid, Materials
+from domain.case.aggregate import Case
+from domain.shared.errors import CaseClosed, UnknownMaterial
+from tests.application.helpers import open_restaurant
+from tests.conftest import AMR, AUDITOR, FOOD, INTAKE, SUPERVISOR, VALID_CODE
+from web.services import Services
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def pdf(text: str) -> io.BytesIO:
+    """A small PDF whose bytes differ by ``text``."""
+    return io.BytesIO(PDF + text.encode())
+
+
+def stored_files(services: Services) -> list[str]:
+    return sorted(entry.sha256 for entry in services.file_store.entries())
+
+
+def events_of(services: Services, case_id: Any) -> list[Any]:
+    return list(services.cases.repository.event_store.get(case_id))
+
+
+def test_an_uploaded_file_is_stored_then_recorded_as_version_1_with_its_size_and_type(any_services: Services):
+    case_id = open_restaurant(any_services)
+    any_services.materials.upload(INTAKE, str(case_id), "id-card", pdf("id"), "身份证.pdf", "scanned at the window")
+    case = any_services.cases.reads.get_case(INTAKE, case_id)
+    (version,) = case.materials["id-card"].files
+    assert (version.version, version.filename, version.source, version.media_type, version.size) == \
+        (1, "身份证.pdf", "upload", "application/pdf", len(PDF) + 2)
+    assert version.uploaded_by == "window1"
+    assert stored_files(any_services) == [version.sha256]
+    meta, stream = any_services.materials.file(AMR, str(case_id), "id-card", 1)
+    with stream:
+        assert stream.read() == PDF + b"id"
+    assert meta.sha256 == version.sha256
+
+
+@pytest.mark.parametrize("refusal, upload", [
+    (FileTooLarge, lambda m, case_id: m.upload(INTAKE, case_id, "id-card", io.BytesIO(PDF + b"x" * 2_000_000),
+                                               "big.pdf")),
+    (UnsupportedFileType, lambda m, case_id: m.upload(INTAKE, case_id, "id-card", io.BytesIO(b"MZ\x90 exe"),
+                                                      "looks.pdf")),
+    (UnknownMaterial, lambda m, case_id: m.upload(INTAKE, case_id, "no-such", pdf("a"), "a.pdf")),
+    (NotAllowed, lambda m, case_id: m.upload(AMR, case_id, "id-card", pdf("a"), "a.pdf")),
+])
+def test_a_refused_upload_records_nothing_and_keeps_no_file(services: Services, refusal: type, upload: Any):
+    materials = Materials(services.cases, services.file_store, services.materials.vault, max_upload_mb=1)
+    case_id = open_restaurant(services)
+    before = len(events_of(services, case_id))
+    with pytest.raises(refusal):
+        upload(materials, str(case_id))
+    assert len(events_of(services, case_id)) == before
+    assert stored_files(services) == []
+
+
+def test_a_closed_case_takes_no_file_and_nothing_is_stored(services: Services):
+    case_id = open_restaurant(services)
+    services.cases.intake.withdraw(INTAKE, case_id, "the applicant withdrew")
+    with pytest.raises(CaseClosed):
+        services.materials.upload(INTAKE, str(case_id), "id-card", pdf("late"), "late.pdf")
+    assert stored_files(services) == []
+
+
+def test_a_supplement_adds_a_version_and_the_same_bytes_again_record_nothing(services: Services):
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "floor-plan", pdf("v1"), "plan.pdf")
+    services.materials.upload(INTAKE, case_id, "floor-plan", pdf("v2"), "plan-corrected.pdf", "补正")
+    services.materials.upload(INTAKE, case_id, "floor-plan", pdf("v2"), "plan-corrected.pdf", "sent twice")
+    files = services.cases.reads.get_case(INTAKE, case_id).materials["floor-plan"].files
+    assert [(f.version, f.filename) for f in files] == [(1, "plan.pdf"), (2, "plan-corrected.pdf")]
+    assert services.cases.reads.get_case(INTAKE, case_id).materials["floor-plan"].sha256 == files[1].sha256
+
+
+def test_a_decision_records_the_material_versions_it_was_made_on(services: Services):
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "id-card", pdf("id"), "id.pdf")
+    services.cases.review.accept_item(AMR, case_id, "business-licence")
+    services.materials.upload(INTAKE, case_id, "id-card", pdf("id, corrected"), "id-2.pdf")
+    services.cases.review.approve_item(AMR, case_id, "business-licence")
+    latest = services.cases.reads.get_case(INTAKE, case_id).materials["id-card"].sha256
+    approved = [e for e in events_of(services, case_id) if isinstance(e, Case.ItemApproved)]
+    assert [e.materials for e in approved] == [{"id-card": latest}]
+
+
+def test_approval_issues_the_certificates_at_once_and_the_case_completes_without_an_issue_step(services: Services):
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "id-card", pdf("id"), "id.pdf")
+    services.materials.upload(INTAKE, case_id, "floor-plan", pdf("plan"), "plan.pdf")
+    review = services.cases.review
+    review.accept_item(AMR, case_id, "business-licence")
+    review.approve_item(AMR, case_id, "business-licence")
+    review.accept_item(FOOD, case_id, "food-permit")
+    review.approve_on_commitment(FOOD, case_id, "food-permit", "本人承诺符合条件")
+    case = services.cases.reads.get_case(INTAKE, case_id)
+    assert str(case.status) == "completed"
+    certificates = [c for item in case.items.values() for c in item.certificates]
+    assert [(c.status, c.issued_on is not None, c.valid_to) for c in certificates] == \
+        [("valid", True, None), ("valid", True, None)]
+
+
+def second_case_after_a_first(services: Services) -> tuple[str, str]:
+    """A completed first case of the applicant, and a second one just opened."""
+    first = str(open_restaurant(services))
+    services.materials.upload(INTAKE, first, "id-card", pdf("id"), "法人身份证.pdf")
+    services.materials.upload(INTAKE, first, "floor-plan", pdf("plan"), "平面图.pdf")
+    review = services.cases.review
+    review.accept_item(AMR, first, "business-licence")
+    review.approve_item(AMR, first, "business-licence")
+    review.accept_item(FOOD, first, "food-permit")
+    review.approve_on_commitment(FOOD, first, "food-permit", "本人承诺")
+    second = str(open_restaurant(services))
+    services.runner.catch_up()
+    return first, second
+
+
+def test_the_vault_lists_every_file_and_licence_of_the_applicant_and_a_second_case_reuses_a_file(
+        any_services: Services):
+    first, second = second_case_after_a_first(any_services)
+    vault = any_services.materials.vault_of(SUPERVISOR, VALID_CODE)
+    assert sorted(f["filename"] for f in vault["materials"]) == ["平面图.pdf", "法人身份证.pdf"]
+    assert sorted((lic["type"], lic["status"], lic["valid_now"]) for lic in vault["licences"]) == \
+        [("business-licence", "valid", True), ("food-permit", "valid", True)]
+    offered = any_services.materials.offers(INTAKE, second)["id-card"]
+    assert [o["filename"] for o in offered if o["kind"] == "file"] == ["法人身份证.pdf"]
+    any_services.materials.reuse_file(INTAKE, second, "id-card", offered[0]["sha256"], "reused from the vault")
+    (version,) = any_services.cases.reads.get_case(INTAKE, second).materials["id-card"].files
+    assert (version.source, version.sha256) == ("vault", offered[0]["sha256"])
+    any_services.runner.catch_up()
+    given = any_services.queries.kpis(SUPERVISOR)["bundles"]["restaurant-opening"]["materials_given"]
+    assert given == {"uploaded": 2, "reused": 1, "reduction": round(1 / 3, 4)}
+
+
+def test_reusing_a_file_the_vault_does_not_hold_is_not_found_and_records_nothing(services: Services):
+    _, second = second_case_after_a_first(services)
+    before = len(events_of(services, second))
+    with pytest.raises(NotFound):
+        services.materials.reuse_file(INTAKE, second, "id-card", "0" * 64)
+    assert len(events_of(services, second)) == before
+
+
+def test_only_staff_who_read_vaults_see_one(services: Services):
+    with pytest.raises(NotAllowed):
+        services.materials.vault_of(AMR, VALID_CODE)
+    assert services.materials.vault_of(AUDITOR, VALID_CODE) == {"materials": [], "licences": []}
+
+
+def test_a_valid_e_licence_serves_as_a_material_and_a_revoked_one_is_refused(services: Services):
+    first, second = second_case_after_a_first(services)
+    materials = Materials(services.cases, services.file_store, services.materials.vault,
+                          licence_pdf=lambda number: PDF + number.encode())
+    licences = {lic["type"]: lic["number"] for lic in materials.vault_of(INTAKE, VALID_CODE)["licences"]}
+    materials.reuse_licence(INTAKE, second, "id-card", licences["business-licence"], "the licence we issued")
+    (version,) = services.cases.reads.get_case(INTAKE, second).materials["id-card"].files
+    assert (version.source, version.licence, version.filename) == \
+        ("licence", licences["business-licence"], f"{licences['business-licence']}.pdf")
+    services.cases.review.revoke_commitment(SUPERVISOR, first, "food-permit", "verification failed")
+    services.runner.catch_up()
+    with pytest.raises(LicenceNotValid):
+        materials.reuse_licence(INTAKE, second, "floor-plan", licences["food-permit"])
+
+
+def test_every_stored_file_an_event_names_is_referenced_and_paper_is_not(services: Services):
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "id-card", pdf("id"), "id.pdf")
+    services.cases.intake.submit_material(INTAKE, case_id, "floor-plan", "plan.pdf", "ab" * 32)
+    refs = services.referenced_files()
+    assert [(r.key, r.version, r.sha256) for r in refs] == [("id-card", 1, stored_files(services)[0])]
