@@ -22,6 +22,7 @@ from domain.shared.errors import DomainError
 from infrastructure.catalogue.files import BundleFileError, read_bundle_file, sample_catalogue
 from infrastructure.eventstore.persistence import describe_url
 from infrastructure.files import FileStoreConfigError
+from infrastructure.files.verify import FileProblem, verify_files
 from web.services import Services, build_services, command_line_actor
 
 MISSING_SCHEMA_HINTS = ("no such table", "does not exist", "undefinedtable")
@@ -370,10 +371,14 @@ def audit_keygen() -> None:
 
 @audit.command("verify")
 @click.option("--case", "case_id", default=None, help="check one case (its id) instead of everything")
+@click.option("--files", "with_files", is_flag=True,
+              help="also re-read every stored file an event refers to and name each whose bytes changed")
 @fails_clearly
-def audit_verify(case_id: str | None) -> None:
-    """Check every hash chain, the audit log and the signed checkpoints; exit 1 naming what is broken."""
+def audit_verify(case_id: str | None, with_files: bool) -> None:
+    """Check every hash chain, the audit log and the signed checkpoints (and with --files every stored file);
+    exit 1 naming what is broken."""
     result = services().audit.verify(None, case_id)
+    files_ok = _verify_files(case_id) if with_files else True
     for broken in result["broken"]:
         click.echo(f"BROKEN {broken['application']} {broken['case']} at position {broken['position']}: "
                    f"{broken['problem']}")
@@ -381,11 +386,30 @@ def audit_verify(case_id: str | None) -> None:
         click.echo(f"BROKEN {problem}")
     summary = (f"{result['events_checked']} events of {result['aggregates_checked']} aggregates "
                f"({result['cases_checked']} cases), {result['checkpoints_checked']} checkpoints")
-    if not result["ok"]:
+    if not result["ok"] or not files_ok:
         click.echo(f"FAILED: {summary}")
         raise SystemExit(1)
     click.echo(f"OK: {summary}" + (f"; {result['not_yet_logged']} events not yet logged"
                                    if result["not_yet_logged"] else ""))
+
+
+def _verify_files(case_id: str | None) -> bool:
+    """Re-read each stored file the events refer to (of one case, if given), with a progress bar; print a
+    ``CHANGED …``/``MISSING …`` line for each bad one and a summary; whether all were intact."""
+    s = services()
+    refs = [r for r in s.referenced_files() if case_id is None or r.case_id == str(case_id)]
+    checked: dict[str, list[FileProblem]] = {}
+    problems: list[FileProblem] = []
+    with click.progressbar(refs, label="files", file=sys.stderr, show_pos=True) as bar:
+        for ref in bar:
+            if ref.sha256 not in checked:
+                checked[ref.sha256] = verify_files(s.file_store, [ref])
+            problems += [FileProblem(ref, p.problem) for p in checked[ref.sha256]]
+    for problem in problems:
+        click.echo(str(problem))
+    click.echo(f"{'FILES BROKEN' if problems else 'FILES OK'}: {len(checked)} files of {len(refs)} material "
+               f"versions re-read, {len(problems)} changed or missing")
+    return not problems
 
 
 @audit.command("checkpoint")

@@ -1,0 +1,63 @@
+"""``onething audit verify --files``: every stored file an event names is read again; a changed one is named."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.application.helpers import open_restaurant
+from tests.conftest import ADMIN, INTAKE, restaurant_file
+from web.cli import main
+from web.services import Settings, build_services
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def cli(database_url, tmp_path, monkeypatch):
+    """``onething`` and services sharing one database and one file store."""
+    files, key = tmp_path / "files", Path(tempfile.gettempdir()) / f"onething-test-key-{uuid.uuid4().hex}.pem"
+    for name, value in (("ONETHING_DATABASE_URL", database_url), ("ONETHING_AUDIT_KEY", str(key)),
+                        ("ONETHING_FILES_URL", str(files))):
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    assert run("db", "init").exit_code == 0
+    services = build_services(Settings(database_url=database_url, secret_key="test", audit_key=str(key),
+                                       files_url=str(files)))
+    services.catalogue.publish_file(restaurant_file(), ADMIN)
+    run.services = services  # type: ignore[attr-defined]
+    run.files = files  # type: ignore[attr-defined]
+    return run
+
+
+def test_verify_files_passes_on_intact_files_and_names_a_file_whose_bytes_changed_on_disk(cli):
+    services = cli.services
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "id-card", io.BytesIO(PDF + b"id"), "id.pdf")
+    services.materials.upload(INTAKE, case_id, "floor-plan", io.BytesIO(PDF + b"plan"), "plan.pdf")
+    services.cases.intake.submit_material(INTAKE, case_id, "floor-plan", "paper.pdf", "ab" * 32)  # paper: no file
+    ok = cli("audit", "verify", "--files")
+    assert ok.exit_code == 0, ok.output
+    assert "FILES OK: 2 files of 2 material versions re-read, 0 changed or missing" in ok.output
+
+    plan = services.cases.reads.get_case(INTAKE, case_id).materials["floor-plan"].files[0]
+    path = cli.files / plan.sha256[:2] / plan.sha256[2:4] / plan.sha256
+    path.write_bytes(PDF + b"plan, altered")
+    broken = cli("audit", "verify", "--files")
+    assert broken.exit_code == 1
+    assert f"CHANGED file {plan.sha256} of case " in broken.output and "material floor-plan version 1" in broken.output
+    assert "id-card" not in broken.output.split("FILES BROKEN")[0]
+
+    path.unlink()
+    gone = cli("audit", "verify", "--files")
+    assert gone.exit_code == 1 and f"MISSING file {plan.sha256}" in gone.output
+    assert cli("audit", "verify").exit_code == 0  # without --files, the files are not read
