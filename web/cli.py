@@ -448,16 +448,21 @@ def audit_export(case_id: str, fmt: str, output: str) -> None:
 
 @audit.command("bundle")
 @click.argument("out", type=click.Path(file_okay=False))
+@click.option("--files", "with_files", is_flag=True, help="also copy the stored files the events name")
 @fails_clearly
-def audit_bundle(out: str) -> None:
-    """Write events, the audit log, signed checkpoints, the public key and the verifier into OUT."""
+def audit_bundle(out: str, with_files: bool) -> None:
+    """Write events, the audit log, signed checkpoints, the public key and the verifier into OUT (with --files,
+    the stored files too, which the verifier re-hashes)."""
     from infrastructure.audit.bundle import write_bundle
 
     s = services()
+    files = s.referenced_files() if with_files else []
     with click.progressbar(length=max(1, s.runner.total_events()), label="events") as bar:
-        counts = write_bundle(out, s.event_recorders(), s.audit_log, progress=lambda n: bar.update(n - bar.pos))
+        counts = write_bundle(out, s.event_recorders(), s.audit_log, progress=lambda n: bar.update(n - bar.pos),
+                              files=files, file_store=s.file_store if with_files else None)
+    stored = f", {counts['files']:,} stored files" if with_files else ""
     click.echo(f"{out}: {counts['events']:,} events, {counts['log']:,} log entries, "
-               f"{counts['checkpoints']} checkpoints; check it with: python {out}/verifier.py {out}")
+               f"{counts['checkpoints']} checkpoints{stored}; check it with: python {out}/verifier.py {out}")
 
 
 @audit.command("proof")

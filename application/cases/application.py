@@ -73,7 +73,7 @@ class CaseApplication(OneThingApplication):
                     numbers[event.originator_id] = self.load(event.originator_id, 1).number
                 yield FileRef(sha256=event.sha256, case_id=str(event.originator_id),
                               case_number=numbers[event.originator_id], key=event.key,
-                              version=event.version)
+                              version=event.version, event_version=event.originator_version)
             if len(notifications) < page:
                 return
             start = notifications[-1].id

@@ -91,3 +91,4 @@ class FileRef:
     case_number: str
     key: str
     version: int
+    event_version: int = 0  # the case's version at the event that names the file (its place in the chain)

@@ -5,6 +5,9 @@ signed checkpoints with the consistency proof from each to the next, the public 
 itself (``infrastructure/audit/offline_verifier.py``, standard library + ``cryptography``), so that
 ``python verifier.py OUT`` needs nothing else — no server, no database, no decryption key.
 
+With ``--files``, the stored files the events name go too (``files/<sha256>``, ``files.jsonl``): the verifier
+re-hashes each one and checks that the event it is listed with is in the chain and names that digest.
+
 Credentials never leave: events that hold a password hash or an API token's hash
 (``offline_verifier.CREDENTIAL_EVENTS``) are written without their state, with their hashes and links only,
 and with the server's attestation: it recomputes each one's hash from its stored state and signs application,
@@ -19,13 +22,14 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
 from sqlalchemy import select
 
+from application.materials.files import FileMissing, FileRef, FileStore
 from infrastructure.audit import offline_verifier
 from infrastructure.audit.log import AuditLog, CheckpointRefused
 from infrastructure.eventstore.chain import event_hash
@@ -46,6 +50,8 @@ checkpoints.jsonl  signed checkpoints (size, root, timestamp, key_id, signature)
 public_key.pem     the Ed25519 key the checkpoints are signed with
 verifier.py        the verifier: needs Python 3.11+ and the `cryptography` package only
 
+files.jsonl        (with --files) each stored file an event names: sha256, application, originator_id,
+                   version (the event), case, material, material_version; the files are in files/<sha256>
 Check it:   python verifier.py .
 Exit 0: every chain, the log and every checkpoint verify. Exit 1: each problem on its own line.
 Redacted events: their links, versions and log entries are checked like any other's, and each one's
@@ -59,8 +65,11 @@ Compare public_key.pem's fingerprint with the one the operator published before 
 
 
 def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorder], log: AuditLog,
-                 progress: Callable[[int], None] = lambda _: None) -> dict[str, int]:
-    """Write the bundle into ``out`` (created; must be empty if it exists); return what it holds."""
+                 progress: Callable[[int], None] = lambda _: None, files: Sequence[FileRef] = (),
+                 file_store: FileStore | None = None) -> dict[str, int]:
+    """Write the bundle into ``out`` (created; must be empty if it exists); return what it holds. With
+    ``files`` (and their ``file_store``), the stored files those events name go too: ``files/<sha256>`` and
+    ``files.jsonl``, which the verifier checks against the events and the bytes."""
     target = Path(out)
     if target.exists() and any(target.iterdir()):
         raise FileExistsError(f"{target} is not empty: choose a new directory")
@@ -102,6 +111,8 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
             _line(out_checkpoints, record)
             previous = checkpoint["size"]
             counts["checkpoints"] += 1
+    if file_store is not None:
+        counts["files"] = _write_files(target, files, file_store)
     with _private(target / "public_key.pem") as pem:
         pem.write(log.key.public_pem().decode("ascii"))
     with _private(target / "verifier.py") as verifier:
@@ -109,6 +120,31 @@ def write_bundle(out: str | Path, recorders: Mapping[str, FastApplicationRecorde
     with _private(target / "README.txt") as readme:
         readme.write(README)
     return counts
+
+
+def _write_files(target: Path, files: Sequence[FileRef], store: FileStore) -> int:
+    """``files.jsonl`` (which event names which file) and each file once under ``files/`` (0600). A file the
+    store no longer has, or whose bytes changed, is written as found (or left out): the verifier names it."""
+    folder = target / "files"
+    folder.mkdir(mode=0o700)
+    copied: set[str] = set()
+    with _private(target / "files.jsonl") as manifest:
+        for ref in files:
+            _line(manifest, {"sha256": ref.sha256, "application": "Cases", "originator_id": ref.case_id,
+                             "version": ref.event_version, "case": ref.case_number, "material": ref.key,
+                             "material_version": ref.version})
+            if ref.sha256 in copied:
+                continue
+            try:
+                with store.open(ref.sha256) as source:
+                    fd = os.open(folder / ref.sha256, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "wb") as copy:
+                        for chunk in iter(lambda: source.read(1024 * 1024), b""):
+                            copy.write(chunk)
+            except FileMissing:
+                continue
+            copied.add(ref.sha256)
+    return len(copied)
 
 
 def _private(path: Path) -> IO[str]:

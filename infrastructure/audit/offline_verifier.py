@@ -421,6 +421,7 @@ class VerificationReport:
     aggregates: int = 0
     log_entries: int = 0
     checkpoints: int = 0
+    files: int = 0
 
     @property
     def ok(self) -> bool:
@@ -612,7 +613,59 @@ def verify_bundle(path: str | os.PathLike) -> VerificationReport:
     events = _check_events(_read_jsonl(bundle / "events.jsonl"), public_key, report)
     leaves = _check_log(_read_jsonl(bundle / "log.jsonl"), events, report)
     _check_checkpoints(_read_jsonl(bundle / "checkpoints.jsonl"), leaves, public_key, report)
+    if (bundle / "files.jsonl").exists():
+        _check_files(bundle, events, _states(_read_jsonl(bundle / "events.jsonl")), report)
     return report
+
+
+def _states(rows: list[tuple[int, dict]]) -> dict:
+    """{(app, id, version): the event's stored state} of every event that has its state in the bundle."""
+    states = {}
+    for _, row in rows:
+        try:
+            key = (row["application"], uuid.UUID(row["originator_id"]), int(row["version"]))
+            states[key] = base64.b64decode(row["state_b64"])
+        except (KeyError, ValueError, TypeError):
+            continue  # redacted or malformed: _check_events named it
+    return states
+
+
+def _check_files(bundle: Path, events: dict, states: dict, report: VerificationReport) -> None:
+    """Each stored file of files.jsonl: the event that names it is in the bundle (its chain checked above) and
+    names the same digest; the file's bytes hash to that digest."""
+    hashed: dict[str, str | None] = {}
+    for row in _read_jsonl(bundle / "files.jsonl"):
+        sha, app, oid, version = _fields(row, "files.jsonl", "sha256", "application", "originator_id", "version")
+        key, where = (app, oid, version), f"file {sha} ({row[1].get('case', oid)}, " \
+            f"material {row[1].get('material', '?')} version {row[1].get('material_version', '?')})"
+        if key not in events:
+            report.problems.append(f"{where}: the event naming it is not in the bundle")
+        else:
+            try:
+                named = json.loads(states[key]).get("sha256") if key in states else None
+            except (ValueError, UnicodeDecodeError, AttributeError):
+                named = None
+            if named is None:
+                report.warnings.append(f"{where}: its event's contents are encrypted or redacted; "
+                                       "the digest is checked against the file only")
+            elif named != sha:
+                report.problems.append(f"{where}: its event names another file ({named})")
+        if sha not in hashed:
+            path = bundle / "files" / sha
+            hashed[sha] = _file_digest(path) if path.is_file() else None
+        if hashed[sha] is None:
+            report.problems.append(f"{where}: missing from files/")
+        elif hashed[sha] != sha:
+            report.problems.append(f"{where}: its bytes changed (they hash to {hashed[sha]})")
+    report.files = len(hashed)
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def verify_case_proof(public_key: Ed25519PublicKey, proof: dict) -> list[str]:
@@ -670,6 +723,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"warning: {line}")
     counts = (f"{report.events} events in {report.aggregates} aggregates, "
               f"{report.log_entries} log entries, {report.checkpoints} checkpoints")
+    if report.files:
+        counts += f", {report.files} stored files"
     if report.redacted:
         counts += (f"; {report.redacted} events redacted (credentials): their links, versions, log entries and "
                    "the server's attestations verify, their contents cannot be recomputed here")

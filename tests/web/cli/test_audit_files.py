@@ -61,3 +61,29 @@ def test_verify_files_passes_on_intact_files_and_names_a_file_whose_bytes_change
     gone = cli("audit", "verify", "--files")
     assert gone.exit_code == 1 and f"MISSING file {plan.sha256}" in gone.output
     assert cli("audit", "verify").exit_code == 0  # without --files, the files are not read
+
+
+def test_an_audit_bundle_with_files_verifies_offline_and_names_a_file_changed_in_it(cli, tmp_path):
+    import subprocess
+    import sys
+
+    services = cli.services
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "id-card", io.BytesIO(PDF + b"id"), "id.pdf")
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    made = cli("audit", "bundle", str(out), "--files")
+    assert made.exit_code == 0, made.output
+    assert "1 stored files" in made.output
+    sha = services.cases.reads.get_case(INTAKE, case_id).materials["id-card"].sha256
+    assert (out / "files" / sha).read_bytes() == PDF + b"id"
+
+    def verify():
+        return subprocess.run([sys.executable, str(out / "verifier.py"), str(out)], capture_output=True, text=True)
+
+    ok = verify()
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "1 stored files" in ok.stdout and "warning" not in ok.stdout
+    (out / "files" / sha).write_bytes(PDF + b"id, forged")
+    forged = verify()
+    assert forged.returncode == 1 and f"PROBLEM: file {sha}" in forged.stdout and "its bytes changed" in forged.stdout
