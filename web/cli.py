@@ -20,6 +20,7 @@ from application.demo.loader import DEMO_PASSWORD, load_demo
 from domain.shared.errors import DomainError
 from infrastructure.catalogue.files import BundleFileError, read_bundle_file, sample_catalogue
 from infrastructure.eventstore.persistence import describe_url
+from infrastructure.keys import SigningKey
 from web.services import Services, build_services, command_line_actor
 
 MISSING_SCHEMA_HINTS = ("no such table", "does not exist", "undefinedtable")
@@ -353,15 +354,18 @@ def audit() -> None:
 @fails_clearly
 def audit_keygen() -> None:
     """Create the Ed25519 checkpoint key at ONETHING_AUDIT_KEY (kept outside the database; never overwritten)."""
-    from infrastructure.audit.offline_verifier import generate_key, key_id
+    _keygen(SigningKey(services().settings.audit_key), "checkpoint key")
 
-    path = Path(services().settings.audit_key)
-    if path.exists():
-        click.echo(f"{path} exists: keeping it")
+
+def _keygen(key: SigningKey, what: str) -> None:
+    """Make ``key``'s file unless it exists, and print its key id to publish."""
+    if not key.create():
+        try:
+            click.echo(f"{key.path} exists: keeping it (key id {key.key_id})")
+        except ValueError:  # not a key we can read: still never replaced
+            click.echo(f"{key.path} exists: keeping it (it holds no Ed25519 private key)")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = generate_key(path)
-    click.echo(f"checkpoint key written to {path} (key id {key_id(key.public_key())}); back it up, publish the id")
+    click.echo(f"{what} written to {key.path} (key id {key.key_id}); back it up, publish the id")
 
 
 @audit.command("verify")
