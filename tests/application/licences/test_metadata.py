@@ -6,14 +6,8 @@ import json
 from dataclasses import replace
 from datetime import date
 
-from application.licences.metadata import METADATA_FIELDS, Licence, canonical, metadata, signed
-
-LICENCE = Licence(
-    number="YWB-20250301-0007-1-1", type_code="11100000000000000A", licence_name="营业执照",
-    issuer="济南市市场监督管理局", issuer_code="11370100004226036B", holder="泉城小馆餐饮有限公司",
-    holder_code="91110000600037341L", issued_on=date(2025, 3, 4), valid_from=date(2025, 3, 4), valid_to=None,
-    jurisdiction_code="370100", status="valid",
-)
+from application.licences.metadata import METADATA_FIELDS, canonical, metadata, signed
+from tests.application.licences.sample import LICENCE
 
 
 def test_metadata_has_exactly_the_twelve_gbt_36903_fields():
