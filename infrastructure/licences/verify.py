@@ -35,6 +35,7 @@ class LicenceCheck:
     metadata: dict[str, Any] | None = None
     status: str | None = None
     check_url: str | None = None
+    key_id: str | None = None
 
 
 def verify_licence_pdf(data: bytes, public_keys: Mapping[str, Ed25519PublicKey]) -> LicenceCheck:
@@ -56,8 +57,8 @@ def verify_licence_pdf(data: bytes, public_keys: Mapping[str, Ed25519PublicKey])
     if not isinstance(fields, dict):
         return LicenceCheck(False, [f"{ATTACHMENT} has no metadata object"])
     problems = _problems(fields, signature, status, _squeezed(text), public_keys)
-    return LicenceCheck(not problems, problems, fields, status if isinstance(status, str) else None,
-                        check_url if isinstance(check_url, str) else None)
+    named = signature.get("key_id") if isinstance(signature, dict) else None
+    return LicenceCheck(not problems, problems, fields, _text(status), _text(check_url), _text(named))
 
 
 def _problems(fields: dict[str, Any], signature: Any, status: Any, text: str,
@@ -77,6 +78,10 @@ def _problems(fields: dict[str, Any], signature: Any, status: Any, text: str,
     elif marked:  # a withdrawn licence's record edited back to valid: the page still bears the mark
         problems.append(f"the page is marked {marked[0]}, its record says {status!r}")
     return problems
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _squeezed(text: str) -> str:
