@@ -1,4 +1,4 @@
-"""Helpers for the e-licence PDF tests: skip without WeasyPrint, read a PDF's text, rewrite its licence.json."""
+"""Helpers for the e-licence PDF tests: read a PDF's text, rewrite its licence.json."""
 
 from __future__ import annotations
 
@@ -8,17 +8,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from pypdf import PdfReader, PdfWriter
 
-try:
-    import weasyprint  # noqa: F401
-except (ImportError, OSError) as error:  # the package, or the Pango library it loads
-    WEASYPRINT_MISSING: str | None = f"weasyprint cannot import ({error}); PDF rendering is not testable here"
-else:
-    WEASYPRINT_MISSING = None
-
-needs_weasyprint = pytest.mark.skipif(WEASYPRINT_MISSING is not None, reason=WEASYPRINT_MISSING or "")
 CHECK_URL = "https://onething.example.gov.cn/certificates/YWB-20250301-0007-1-1"
 
 

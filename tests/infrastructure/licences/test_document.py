@@ -14,7 +14,8 @@ from application.licences.metadata import metadata
 from infrastructure.licences.document import render_licence_html, render_licence_pdf
 from infrastructure.licences.signing import LicenceKey
 from tests.application.licences.sample import LICENCE
-from tests.infrastructure.licences.pdfs import CHECK_URL, needs_weasyprint, record_of, squeezed_text
+from tests.infrastructure.licences.pdfs import CHECK_URL, record_of, squeezed_text
+from tests.infrastructure.weasyprint_marker import needs_weasyprint
 
 
 @pytest.fixture(scope="module")

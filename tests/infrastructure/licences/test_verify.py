@@ -13,7 +13,8 @@ from infrastructure.licences.document import render_licence_pdf
 from infrastructure.licences.signing import LicenceKey
 from infrastructure.licences.verify import verify_licence_pdf
 from tests.application.licences.sample import LICENCE
-from tests.infrastructure.licences.pdfs import CHECK_URL, needs_weasyprint, rewrite_record
+from tests.infrastructure.licences.pdfs import CHECK_URL, rewrite_record
+from tests.infrastructure.weasyprint_marker import needs_weasyprint
 
 pytestmark = needs_weasyprint
 
