@@ -516,7 +516,7 @@ def backup(out: str) -> None:
         manifest = back_up(s.settings.database_url, out, _event_tables(s), progress=_advance(bar))
     click.echo(f"{out}: {manifest['database']} backup of {manifest['source']}, {manifest['bytes']:,} bytes; "
                + _described(manifest))
-    click.echo("not in it (keep them safe separately): the audit key file and the cipher keys")
+    click.echo("not in it (keep them safe separately): the audit and e-licence key files and the cipher keys")
 
 
 @main.command("restore")
