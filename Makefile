@@ -20,6 +20,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/onething db init
 	$(BIN)/onething audit keygen
+	$(BIN)/onething certificates keygen
 	$(BIN)/onething demo
 	$(BIN)/onething run --host 127.0.0.1 --port 5000
 

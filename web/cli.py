@@ -23,7 +23,8 @@ from infrastructure.catalogue.files import BundleFileError, read_bundle_file, sa
 from infrastructure.eventstore.persistence import describe_url
 from infrastructure.files import FileStoreConfigError
 from infrastructure.files.verify import FileProblem, verify_files
-from web.services import Services, build_services, command_line_actor
+from infrastructure.keys import SigningKey
+from web.services import Services, Settings, build_services, command_line_actor
 
 MISSING_SCHEMA_HINTS = ("no such table", "does not exist", "undefinedtable")
 
@@ -358,15 +359,18 @@ def audit() -> None:
 @fails_clearly
 def audit_keygen() -> None:
     """Create the Ed25519 checkpoint key at ONETHING_AUDIT_KEY (kept outside the database; never overwritten)."""
-    from infrastructure.audit.offline_verifier import generate_key, key_id
+    _keygen(SigningKey(services().settings.audit_key), "checkpoint key")
 
-    path = Path(services().settings.audit_key)
-    if path.exists():
-        click.echo(f"{path} exists: keeping it")
+
+def _keygen(key: SigningKey, what: str) -> None:
+    """Make ``key``'s file unless it exists, and print its key id to publish."""
+    if not key.create():
+        try:
+            click.echo(f"{key.path} exists: keeping it (key id {key.key_id})")
+        except ValueError:  # not a key we can read: still never replaced
+            click.echo(f"{key.path} exists: keeping it (it holds no Ed25519 private key)")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = generate_key(path)
-    click.echo(f"checkpoint key written to {path} (key id {key_id(key.public_key())}); back it up, publish the id")
+    click.echo(f"{what} written to {key.path} (key id {key.key_id}); back it up, publish the id")
 
 
 @audit.command("verify")
@@ -476,6 +480,63 @@ def audit_proof(case_id: str, size: int | None) -> None:
     click.echo(json.dumps(services().audit.case_proof(None, case_id, size), ensure_ascii=False, indent=2))
 
 
+@main.group()
+def certificates() -> None:
+    """E-licences (电子证照): the signing key, and the offline check of a downloaded licence PDF."""
+
+
+def _licence_key() -> Any:
+    from infrastructure.licences.signing import LicenceKey
+
+    return LicenceKey(Settings.from_env().licence_key)  # no database: these commands work offline
+
+
+@certificates.command("keygen")
+@fails_clearly
+def certificates_keygen() -> None:
+    """Create the Ed25519 e-licence key at ONETHING_LICENCE_KEY (outside the database; never overwritten)."""
+    _keygen(_licence_key(), "e-licence key")
+
+
+@certificates.command("public-key")
+@fails_clearly
+def certificates_public_key() -> None:
+    """Print the e-licence public key (PEM) to publish beside its key id, for offline checks elsewhere."""
+    key = _licence_key()
+    if not key.available:
+        _fail(f"no e-licence key at {key.path}: run `onething certificates keygen` first")
+    click.echo(key.public_pem().decode("ascii"), nl=False)
+
+
+@certificates.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--public-key", "pems", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="the issuer's published public key, PEM (repeatable; default: the key of ONETHING_LICENCE_KEY)")
+@fails_clearly
+def certificates_verify(file: str, pems: tuple[str, ...]) -> None:
+    """Check a downloaded e-licence PDF offline: exit 0 if genuine, 1 naming each problem if not."""
+    from infrastructure.licences.signing import public_keys_from_pem
+    from infrastructure.licences.verify import verify_licence_pdf
+
+    key = _licence_key()
+    if not pems and not key.available:
+        _fail(f"no e-licence key at {key.path}: pass the issuer's public key with --public-key PEM")
+    try:
+        keys = public_keys_from_pem(Path(pem).read_bytes() for pem in pems) if pems else key.verifying_keys()
+    except ValueError as error:
+        _fail(f"not an Ed25519 key: {error}")
+    check = verify_licence_pdf(Path(file).read_bytes(), keys)
+    for problem in check.problems:
+        click.echo(f"NOT GENUINE: {problem}")
+    if not check.genuine:
+        raise SystemExit(1)
+    meta = check.metadata or {}
+    click.echo(f"GENUINE {meta['number']} {meta['licence_name']}: {meta['holder']} ({meta['holder_code']}), "
+               f"issued by {meta['issuer']} on {meta['issued_on']}, valid {meta['valid_from']} to "
+               f"{meta['valid_to'] or 'long-term'}; signed with key {check.key_id}; "
+               f"status when rendered: {check.status}; current status: {check.check_url}")
+
+
 @main.command("backup")
 @click.argument("out", type=click.Path())
 @fails_clearly
@@ -491,7 +552,7 @@ def backup(out: str) -> None:
                + _described(manifest))
     click.echo(f"stored files from {s.file_store!r}: {manifest['files']['count']:,}, "
                f"{manifest['files']['bytes']:,} bytes")
-    click.echo("not in it (keep them safe separately): the audit key file and the cipher keys")
+    click.echo("not in it (keep them safe separately): the audit and e-licence key files and the cipher keys")
     for sha256 in manifest["files"]["damaged"]:
         click.echo(f"DAMAGED stored file {sha256}: its bytes no longer match its SHA-256; left out of the backup")
     if manifest["files"]["damaged"]:

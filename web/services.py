@@ -43,7 +43,7 @@ from domain.shared.values import Actor, Role
 from infrastructure.accounts.passwords import Argon2Hasher, is_common_password
 from infrastructure.accounts.sessions import TABLES as SESSION_TABLES
 from infrastructure.accounts.sessions import FailureCounter, SessionStore
-from infrastructure.audit.log import AuditLog, SigningKey
+from infrastructure.audit.log import AuditLog
 from infrastructure.audit.report import render_audit_pdf
 from infrastructure.audit.verify import ChainVerifier
 from infrastructure.calendar.workdays import WorkingCalendar
@@ -57,6 +57,7 @@ from infrastructure.eventstore.persistence import (
 )
 from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of, sql_recorder
 from infrastructure.files import file_store_from_url
+from infrastructure.keys import SigningKey
 from infrastructure.readmodels.desk import SqlDeskReadModels
 from infrastructure.readmodels.petitions import SqlPetitionReadModels
 from infrastructure.readmodels.queries import SqlReadModels
@@ -82,6 +83,8 @@ class Settings:
     sla_interval: float = 300.0
     proxy_hops: int = 0
     audit_key: str = "instance/audit-key.pem"
+    licence_key: str = "instance/licence-key.pem"  # ONETHING_LICENCE_KEY: signs e-licences (电子证照)
+    jurisdiction_code: str = "000000"  # ONETHING_JURISDICTION_CODE: the issuing area's division code; 000000: unset
     checkpoint_events: int = 1_000
     checkpoint_minutes: float = 60.0
     audit_interval: float = 10.0
@@ -114,6 +117,8 @@ class Settings:
             sla_interval=float(environ.get("ONETHING_SLA_INTERVAL", "300")),
             proxy_hops=int(environ.get("ONETHING_PROXY_HOPS", "0")),
             audit_key=environ.get("ONETHING_AUDIT_KEY", "instance/audit-key.pem"),
+            licence_key=environ.get("ONETHING_LICENCE_KEY", "instance/licence-key.pem"),
+            jurisdiction_code=environ.get("ONETHING_JURISDICTION_CODE", "000000"),
             checkpoint_events=int(environ.get("ONETHING_CHECKPOINT_EVENTS", "1000")),
             checkpoint_minutes=float(environ.get("ONETHING_CHECKPOINT_MINUTES", "60")),
             audit_interval=float(environ.get("ONETHING_AUDIT_INTERVAL", "10")),

@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -46,12 +45,11 @@ from infrastructure.audit.offline_verifier import (
     MerkleTree,
     leaf_data,
     leaf_hash,
-    load_private_key,
     prefix_roots,
-    public_key_pem,
     sign_checkpoint,
 )
 from infrastructure.eventstore.recorders import FastApplicationRecorder
+from infrastructure.keys import SigningKey
 
 LOG_LOCK_KEY = 7_305_002  # PostgreSQL advisory lock id held while appending to the log or signing
 BATCH = 5_000
@@ -95,30 +93,6 @@ class LogEntry:
     def leaf_hash(self) -> bytes:
         """The entry's RFC 6962 leaf hash."""
         return leaf_hash(leaf_data(self.application, UUID(self.originator_id), self.version, self.event_hash))
-
-
-class SigningKey:
-    """The checkpoint key: a PEM file outside the database (``ONETHING_AUDIT_KEY``)."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._key: Any = None
-
-    @property
-    def available(self) -> bool:
-        """Whether the key file exists (without it, the log grows but nothing is signed)."""
-        return self.path.is_file()
-
-    @property
-    def private(self) -> Any:
-        """The Ed25519 private key (read once)."""
-        if self._key is None:
-            self._key = load_private_key(self.path)
-        return self._key
-
-    def public_pem(self) -> bytes:
-        """The public key, PEM."""
-        return public_key_pem(self.private)
 
 
 class AuditLog:

@@ -1,13 +1,8 @@
 """PDF audit report of one case: its state, the verification result, its chain head and its whole history.
 
 ``render_audit_pdf`` takes what ``application.audit.service.AuditService.report`` returns, fills the Jinja2 template
-``infrastructure/audit/templates/audit_report.html`` (autoescaped: a reason or a name is text, never markup) and
-has WeasyPrint lay it out on A4. Chinese text needs a CJK font on the machine (``fonts-noto-cjk``): the
-template asks for "Noto Sans CJK SC", then "Noto Sans SC"; without either, Pango falls back to whatever
-fontconfig offers, which may draw boxes.
-
-WeasyPrint is imported only when a PDF is asked for: it is heavy, and it needs the system's Pango library
-(≥ 1.44), which a server that never exports PDFs need not have.
+``infrastructure/audit/templates/audit_report.html`` and has WeasyPrint lay it out on A4 (fonts, escaping and
+the late import of WeasyPrint: ``infrastructure.pdf``).
 """
 
 from __future__ import annotations
@@ -19,7 +14,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, Template
+from jinja2 import Template
+
+from infrastructure.pdf import load_weasyprint, template_environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "audit_report.html"
@@ -34,7 +31,7 @@ def render_audit_pdf(report: Mapping[str, Any], generated_at: datetime | None = 
     Raises ``RuntimeError`` naming what is missing if WeasyPrint or the Pango library it needs cannot load.
     """
     html = render_audit_html(report, generated_at)
-    return _weasyprint().HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    return load_weasyprint().HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
 
 
 def render_audit_html(report: Mapping[str, Any], generated_at: datetime | None = None) -> str:
@@ -47,29 +44,9 @@ def render_audit_html(report: Mapping[str, Any], generated_at: datetime | None =
     )
 
 
-def _weasyprint() -> Any:
-    """Import WeasyPrint, or say which of its two parts is missing."""
-    try:
-        import weasyprint
-    except ImportError as error:
-        raise RuntimeError(
-            "PDF export needs the Python package 'weasyprint' (pip install weasyprint): " + str(error)
-        ) from error
-    except OSError as error:  # weasyprint is there, but cffi could not load libpango / libpangoft2
-        raise RuntimeError(
-            "PDF export needs the system Pango library (≥ 1.44; Debian/Ubuntu: apt-get install libpango-1.0-0 "
-            "libpangoft2-1.0-0), which WeasyPrint could not load: " + str(error)
-        ) from error
-    return weasyprint
-
-
 @cache
 def _template() -> Template:
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True,
-    )
-    environment.filters.update(local_time=local_time, short_hash=short_hash)
-    return environment.get_template(TEMPLATE)
+    return template_environment(TEMPLATES, local_time=local_time, short_hash=short_hash).get_template(TEMPLATE)
 
 
 def local_time(value: datetime | str | None) -> str:

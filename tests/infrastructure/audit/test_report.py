@@ -15,15 +15,7 @@ from typing import Any
 import pytest
 
 from infrastructure.audit.report import local_time, render_audit_html, render_audit_pdf, short_hash
-
-try:
-    import weasyprint  # noqa: F401
-except (ImportError, OSError) as error:  # the package, or the Pango library it loads
-    WEASYPRINT_MISSING: str | None = f"weasyprint cannot import ({error}); PDF rendering is not testable here"
-else:
-    WEASYPRINT_MISSING = None
-
-needs_weasyprint = pytest.mark.skipif(WEASYPRINT_MISSING is not None, reason=WEASYPRINT_MISSING or "")
+from tests.infrastructure.weasyprint_marker import needs_weasyprint
 
 NUMBER = "YWB-20250301-0007"
 HASHES = ["a1" * 32, "b2c3" * 16, "d4e5f6a7" * 8]

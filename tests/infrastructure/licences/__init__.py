@@ -1,0 +1,1 @@
+"""Tests of infrastructure.licences: the key, the PDF and its offline check."""
