@@ -23,6 +23,7 @@ from domain.shared.values import Actor, Role
 from infrastructure.accounts import passwords
 from infrastructure.catalogue.files import sample_catalogue
 from infrastructure.eventstore.persistence import dispose_datastores
+from infrastructure.licences.signing import LicenceKey
 from web.services import Services, Settings, build_services
 
 POSTGRES_URL = os.environ.get(
@@ -102,12 +103,17 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
+LICENCE_KEY_DIR = Path(tempfile.mkdtemp(prefix="onething-test-licence-key-"))
+
+
 def make_services(url: str) -> Services:
     """Build services on ``url`` with the schema created."""
     key = Path(tempfile.gettempdir()) / f"onething-test-key-{uuid.uuid4().hex}.pem"  # none yet: tests make one
     files = Path(tempfile.gettempdir()) / f"onething-test-files-{uuid.uuid4().hex}"  # made on the first upload
+    licence_key = LICENCE_KEY_DIR / "licence-key.pem"  # one for the run: e-licences are signed in many tests
+    LicenceKey(licence_key).create()
     services = build_services(Settings(database_url=url, secret_key="test", audit_key=str(key),
-                                       files_url=str(files)))
+                                       files_url=str(files), licence_key=str(licence_key)))
     services.init_schema()
     return services
 

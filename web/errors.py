@@ -14,6 +14,7 @@ from flask import Flask, Response, jsonify
 
 from application.common import errors as app_errors
 from application.common.retry import is_lock_timeout
+from application.licences.service import LicenceKeyMissing
 from application.materials.files import FileTooLarge, UnsupportedFileType
 from application.users.tokens import Unauthenticated
 from domain.shared import errors as domain_errors
@@ -29,6 +30,7 @@ STATUS = {  # the first matching class wins: specific ones first
     app_errors.VersionConflict: 409,
     app_errors.AlreadyExists: 409,
     app_errors.Busy: 503,
+    LicenceKeyMissing: 503,
     app_errors.Conflict: 409,
     domain_errors.UnknownItem: 404,
     domain_errors.UnknownMaterial: 404,

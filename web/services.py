@@ -25,6 +25,7 @@ from application.catalogue.application import CatalogueApplication
 from application.catalogue.roadmaps import Roadmaps
 from application.common.clock import Clock, SystemClock
 from application.materials.files import DEFAULT_MAX_UPLOAD_MB, FileRef, FileStore
+from application.licences.service import Licences
 from application.materials.service import Materials
 from application.petitions.application import PetitionApplication
 from application.petitions.queries import PetitionQueries
@@ -58,6 +59,8 @@ from infrastructure.eventstore.persistence import (
 from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of, sql_recorder
 from infrastructure.files import file_store_from_url
 from infrastructure.keys import SigningKey
+from infrastructure.licences.document import render_licence_pdf
+from infrastructure.licences.signing import LicenceKey
 from infrastructure.readmodels.desk import SqlDeskReadModels
 from infrastructure.readmodels.petitions import SqlPetitionReadModels
 from infrastructure.readmodels.queries import SqlReadModels
@@ -160,6 +163,7 @@ class Services:
     sign_ins: SignIns
     file_store: FileStore
     materials: Materials
+    licences: Licences
 
     def keep_audit_log(self) -> None:
         """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
@@ -224,6 +228,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                                            checkpoints=audit_log.checkpoints, case_proof=audit_log.case_proof,
                                            render_pdf=render_audit_pdf))
     file_store = file_store_of(settings)
+    licences = Licences(cases, queries, LicenceKey(settings.licence_key), render_licence_pdf,
+                        settings.jurisdiction_code)
     return Services(
         settings=settings, clock=clock, calendar=calendar, catalogue=catalogue, users=users, cases=cases,
         runner=runner, queries=queries,
@@ -239,8 +245,20 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         supervision_queries=SupervisionQueries(SqlSupervisionReadModels(runner.engine), clock, runner.wait_until,
                                                calendar.after),
         sessions=sessions, sign_ins=sign_ins, file_store=file_store,
-        materials=Materials(cases, file_store, SqlVaultReads(runner.engine), max_upload_mb=settings.max_upload_mb),
+        materials=Materials(cases, file_store, SqlVaultReads(runner.engine), max_upload_mb=settings.max_upload_mb,
+                            licence_pdf=lambda number: licences.pdf(number, public_check_url(number))),
+        licences=licences,
     )
+
+
+def public_check_url(number: str) -> str:
+    """The public check page of a certificate, as its e-licence's QR code points to it (the address this
+    request came to; the demo address outside a request)."""
+    from flask import has_request_context, url_for
+
+    if has_request_context():
+        return url_for("ui_public.verify_number", number=number, _external=True)
+    return f"http://127.0.0.1:5000/verify/{number}"
 
 
 def file_store_of(settings: Settings) -> FileStore:

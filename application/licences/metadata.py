@@ -83,6 +83,10 @@ class LicenceSigner(Protocol):
     """Signs e-licence metadata with a key kept outside the database (``infrastructure.licences.signing``)."""
 
     @property
+    def available(self) -> bool:
+        """Whether the key exists (``onething certificates keygen`` makes it)."""
+
+    @property
     def key_id(self) -> str:
         """The id of the signing key, published so that holders can check which key signed."""
 

@@ -10,10 +10,10 @@ nothing and records nothing; a failure between storing and recording leaves a fi
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol, cast
 
 from application.cases.application import CaseApplication
 from application.common.access import may_view, require_role
@@ -31,11 +31,11 @@ MAX_FILENAME = 255
 class VaultReads(Protocol):
     """What the read models know of an applicant's vault."""
 
-    def vault_files(self, credit_code: str) -> list[Mapping[str, Any]]:
+    def vault_files(self, credit_code: str) -> Sequence[Mapping[str, Any]]:
         """Every file the applicant submitted: sha256, key, name, filename, size, media_type, first_case, last_used."""
         ...
 
-    def vault_licences(self, credit_code: str) -> list[Mapping[str, Any]]:
+    def vault_licences(self, credit_code: str) -> Sequence[Mapping[str, Any]]:
         """Every certificate issued to the applicant (number, type, name, issuer, issued_on, valid_from,
         valid_to, status)."""
         ...
@@ -66,19 +66,19 @@ class Materials:
         self.max_bytes = max_upload_mb * 1024 * 1024
 
     # Commands -----------------------------------------------------------------------------------------------
-    def upload(self, actor: Actor, case_id: str, key: str, stream: BinaryIO, filename: str, reason: str = "",
+    def upload(self, actor: Actor, case_id: str, key: str, stream: IO[bytes], filename: str, reason: str = "",
                expected_version: int | None = None) -> Saved:
         """Store ``stream`` as the next version of material ``key`` (intake; later, the case's applicant)."""
         filename = _clean_filename(filename)
         self._check_may_submit(actor, case_id, key)
-        stored = self.store.put(stream, self.max_bytes)
+        stored = self.store.put(cast(BinaryIO, stream), self.max_bytes)
         return self._record(actor, case_id, key, filename, stored, MaterialSource.UPLOAD, "", reason,
                             expected_version)
 
-    def keep(self, stream: BinaryIO) -> StoredFile:
+    def keep(self, stream: IO[bytes]) -> StoredFile:
         """Store a file before the case that will name it exists (the desk's opening form: every scan is
         stored, then the case is opened with their digests). Refused files are not kept."""
-        return self.store.put(stream, self.max_bytes)
+        return self.store.put(cast(BinaryIO, stream), self.max_bytes)
 
     def reuse_file(self, actor: Actor, case_id: str, key: str, sha256: str, reason: str = "",
                    expected_version: int | None = None) -> Saved:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from typing import Any
 
+from flask import Response, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields
 
-from application.cases.disclosure import check_certificate
-from web.api.core import actor, services
+from web.api.core import actor, error_docs, file_response, services
 from web.api.schemas import BundleOut, ErrorOut, RoadmapArgs, RoadmapOut
 from web.public_limits import certificate_check
 
@@ -45,6 +47,12 @@ class CertificateHolderOut(Schema):
                                                                 "hidden, e.g. 9111**********341L"})
 
 
+class SignatureOut(Schema):
+    alg = fields.String(metadata={"description": "Ed25519"})
+    key_id = fields.String(metadata={"description": "the e-licence key's published id"})
+    value = fields.String(metadata={"description": "base64 signature over the canonical JSON of metadata"})
+
+
 class CertificateCheckOut(Schema):
     number = fields.String()
     genuine = fields.Boolean()
@@ -53,6 +61,13 @@ class CertificateCheckOut(Schema):
     name = fields.String()
     holder = fields.Nested(CertificateHolderOut)
     issued_on = fields.Date()
+    valid_from = fields.Date()
+    valid_to = fields.Date(allow_none=True, metadata={"description": "null: long-term (长期)"})
+    metadata = fields.Dict(metadata={"description": "the GB/T 36903 fields, as the e-licence carries them: "
+                                                    "licence_name, type_code, number, issuer, issuer_code, holder, "
+                                                    "holder_code, holder_code_type, issued_on, valid_from, "
+                                                    "valid_to, jurisdiction_code"})
+    signature = fields.Nested(SignatureOut)
 
 
 @blp.get("/certificates/<string:number>")
@@ -64,5 +79,21 @@ def certificate(number: str) -> dict[str, Any]:
     """Whether a certificate is genuine: its holder, type, date and status (valid / revoked). No token.
 
     Never the case number nor the holder's full credit code (together they open the case's progress); checks
-    are limited per client address, shared with the web page's check."""
-    return check_certificate(services().queries, number)
+    are limited per client address, shared with the web page's check. ``metadata`` and ``signature`` are the
+    e-licence's: its GB/T 36903 fields (the holder's credit code among them, as the licence itself shows it)
+    and the Ed25519 signature over their canonical JSON."""
+    return services().licences.public_check(number)
+
+
+@blp.get("/certificates/<string:number>/document")
+@blp.doc(security=[{"bearer": []}])
+@blp.response(200, description="the e-licence as PDF: metadata, QR code to the public check, signature")
+@error_docs(blp, (401, 403, 404, 503))
+def certificate_document(number: str) -> Response:
+    """The e-licence as PDF, rendered now (a revoked one says so), for whoever may read its case."""
+    who = actor()
+    data = services().licences.document(who, number, url_for("ui_public.verify_number", number=number,
+                                                             _external=True))
+    digest = hashlib.sha256(data).hexdigest()
+    return file_response(f"{number}.pdf", "application/pdf", digest, len(data), io.BytesIO(data),
+                         download=request.args.get("download") == "1")
