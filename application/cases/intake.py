@@ -31,6 +31,8 @@ class MaterialReceived:
     sha256: str | None = None
     size: int = 0
     media_type: str = ""
+    source: MaterialSource = MaterialSource.UPLOAD  # of a stored file: uploaded, or reused from the vault
+    licence: str = ""  # the e-licence's number, when the file is one
 
     @property
     def stored(self) -> bool:
@@ -64,7 +66,8 @@ def opened_case(
         if material.stored:
             assert material.sha256 is not None
             case.submit_material(material.key, material.filename, material.sha256, actor, size=material.size,
-                                 media_type=material.media_type, source=MaterialSource.UPLOAD, today=today)
+                                 media_type=material.media_type, source=material.source,
+                                 licence=material.licence, today=today)
         else:
             case.submit_material(material.key, material.filename,
                                  material.sha256 or paper_digest(number, material.filename), actor)

@@ -10,6 +10,7 @@ nothing and records nothing; a failure between storing and recording leaves a fi
 from __future__ import annotations
 
 import os
+from io import BytesIO
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -85,15 +86,9 @@ class Materials:
         """Use a file of the applicant's vault as the next version of material ``key``; ``NotFound`` if the
         vault has no such file (or the store lost it)."""
         case = self._check_may_submit(actor, case_id, key)
-        sha256 = sha256.lower() if isinstance(sha256, str) else ""
-        entry = next((f for f in self.vault.vault_files(case.applicant["credit_code"]) if f["sha256"] == sha256),
-                     None)
-        stored = self.store.stat(sha256) if entry is not None else None
-        if entry is None or stored is None:
-            raise NotFound(f"the vault of {case.applicant['credit_code']} holds no file {sha256}",
-                           {"sha256": ["not in the applicant's vault"]})
-        return self._record(actor, case_id, key, str(entry["filename"]), stored, MaterialSource.VAULT, "",
-                            reason, expected_version)
+        filename, stored = self.from_vault(case.applicant["credit_code"], sha256)
+        return self._record(actor, case_id, key, filename, stored, MaterialSource.VAULT, "", reason,
+                            expected_version)
 
     def reuse_licence(self, actor: Actor, case_id: str, key: str, number: str, reason: str = "",
                       expected_version: int | None = None) -> Saved:
@@ -101,25 +96,37 @@ class Materials:
         signed PDF is stored as the file. ``NotFound`` if the applicant holds no such licence, ``Conflict``
         (409) if it is not valid now, ``InvalidInput`` if the material does not take licences of its type."""
         case = self._check_may_submit(actor, case_id, key)
-        licence = next((lic for lic in self.vault.vault_licences(case.applicant["credit_code"])
-                        if lic["number"] == number), None)
-        if licence is None:
-            raise NotFound(f"{case.applicant['credit_code']} holds no e-licence {number!r}",
-                           {"licence": ["not held by the applicant"]})
-        if not licence_valid(licence, self.cases.clock.today()):
-            raise LicenceNotValid(f"e-licence {number} is {licence['status']}"
-                                  f"{'' if licence['status'] != CertificateStatus.VALID else ' but expired'}"
-                                  " and cannot serve as a material")
         accepted = case.material_defs[key].get("licence_types") or ()
-        if accepted and licence["type"] not in accepted:
-            raise InvalidInput(f"material {key!r} takes e-licences of type {', '.join(accepted)}, not "
+        stored = self.from_licence(case.applicant["credit_code"], number, accepted)
+        return self._record(actor, case_id, key, f"{number}.pdf", stored, MaterialSource.LICENCE, number,
+                            reason, expected_version)
+
+    def from_vault(self, credit_code: str, sha256: str) -> tuple[str, StoredFile]:
+        """A file of the applicant's vault, kept in the store: its file name and what the store knows of it;
+        ``NotFound`` if the vault has no such file (or the store lost it)."""
+        sha256 = sha256.lower() if isinstance(sha256, str) else ""
+        entry = next((f for f in self.vault.vault_files(credit_code) if f["sha256"] == sha256), None)
+        stored = self.store.stat(sha256) if entry is not None else None
+        if entry is None or stored is None:
+            raise NotFound(f"the vault of {credit_code} holds no file {sha256}",
+                           {"sha256": ["not in the applicant's vault"]})
+        return str(entry["filename"]), stored
+
+    def from_licence(self, credit_code: str, number: str, accepted_types: Sequence[str] = ()) -> StoredFile:
+        """An e-licence the applicant holds and that is valid today, rendered and stored as a file."""
+        licence = next((lic for lic in self.vault.vault_licences(credit_code) if lic["number"] == number), None)
+        if licence is None:
+            raise NotFound(f"{credit_code} holds no e-licence {number!r}", {"licence": ["not held by the applicant"]})
+        if not licence_valid(licence, self.cases.clock.today()):
+            expired = licence["status"] == CertificateStatus.VALID
+            raise LicenceNotValid(f"e-licence {number} is {licence['status']}{' but expired' if expired else ''}"
+                                  " and cannot serve as a material")
+        if accepted_types and licence["type"] not in accepted_types:
+            raise InvalidInput(f"this material takes e-licences of type {', '.join(accepted_types)}, not "
                                f"{licence['type']}", {"licence": ["a licence of another type"]})
         if self.licence_pdf is None:
             raise NotFound("e-licence documents are not available here")
-        from io import BytesIO
-        stored = self.store.put(BytesIO(self.licence_pdf(number)), self.max_bytes)
-        return self._record(actor, case_id, key, f"{number}.pdf", stored, MaterialSource.LICENCE, number,
-                            reason, expected_version)
+        return self.store.put(BytesIO(self.licence_pdf(number)), self.max_bytes)
 
     # Reads --------------------------------------------------------------------------------------------------
     def file(self, actor: Actor, case_id: str, key: str, version: int) -> tuple[MaterialFile, BinaryIO]:
@@ -149,14 +156,22 @@ class Materials:
         """For each material of the case, what the applicant's vault can give it now: files it submitted as
         that material before, and valid e-licences of the types the material takes."""
         case = self.cases.reads.get_case(actor, case_id)
-        code = str(case.applicant["credit_code"])
-        files = self.vault.vault_files(code)
+        current = {key: m.sha256 for key, m in case.materials.items()}
+        return self.vault_offers(actor, str(case.applicant["credit_code"]), case.material_defs, current)
+
+    def vault_offers(self, actor: Actor, credit_code: str, material_defs: Mapping[str, Mapping[str, Any]],
+                     current: Mapping[str, str] | None = None) -> dict[str, list[dict[str, Any]]]:
+        """What the vault of ``credit_code`` offers each material (key → its definition, ``licence_types``
+        among it): files submitted as that material before (but the one it has now), valid e-licences of
+        the types it takes. For intake (the desk offers them as a case is opened) and the vault's readers."""
+        require_role(actor, "reading an applicant's vault", *VAULT_READERS)
+        files = self.vault.vault_files(credit_code)
         today = self.cases.clock.today()
-        licences = [lic for lic in self.vault.vault_licences(code) if licence_valid(lic, today)]
+        licences = [lic for lic in self.vault.vault_licences(credit_code) if licence_valid(lic, today)]
         offers: dict[str, list[dict[str, Any]]] = {}
-        for key, definition in case.material_defs.items():
-            current = case.materials[key].sha256 if key in case.materials else None
-            found = [{"kind": "file", **dict(f)} for f in files if f["key"] == key and f["sha256"] != current]
+        for key, definition in material_defs.items():
+            now = (current or {}).get(key)
+            found = [{"kind": "file", **dict(f)} for f in files if f["key"] == key and f["sha256"] != now]
             types = definition.get("licence_types") or ()
             found += [{"kind": "licence", **dict(lic)} for lic in licences if lic["type"] in types]
             offers[key] = found

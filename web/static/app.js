@@ -56,3 +56,28 @@ document.addEventListener("submit", function (event) {
     }
   });
 });
+
+// <form data-upload-form>: a form carrying files (the desk's) is sent with a progress bar; the answer (the
+// receipt after a redirect, or the form again with its errors) replaces the page. Without this script the form
+// posts as usual.
+document.addEventListener("submit", function (event) {
+  var form = event.target instanceof HTMLFormElement && event.target.matches("[data-upload-form]") ? event.target : null;
+  if (!form || !window.XMLHttpRequest || !window.FormData) return;
+  var bar = form.querySelector("progress");
+  var hasFiles = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (i) { return i.files && i.files.length; });
+  if (!bar || !hasFiles) return;
+  event.preventDefault();
+  bar.hidden = false;
+  var request = new XMLHttpRequest();
+  request.open("POST", form.action);
+  request.upload.addEventListener("progress", function (e) {
+    if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total);
+  });
+  request.addEventListener("load", function () {
+    // The answer is the page to show (its flash message already taken): show it at its own address.
+    if (request.responseURL && window.history && history.replaceState) history.replaceState(null, "", request.responseURL);
+    document.open(); document.write(request.responseText); document.close();
+  });
+  request.addEventListener("error", function () { bar.hidden = true; form.submit(); });
+  request.send(new FormData(form));
+});

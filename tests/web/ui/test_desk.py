@@ -166,7 +166,7 @@ def test_opening_a_restaurant_case_records_its_materials(ui):
     assert case.materials["floor-plan"].filename == "plan.pdf" and not case.deficiencies
 
 
-def test_an_attached_scan_is_recorded_by_its_digest_and_name(ui):
+def test_an_attached_scan_is_stored_and_recorded_by_its_digest_and_name(ui):
     ui.login_as("intake")
     scan = b"%PDF-1.4 scanned id card"
     data = {**form(**{"filename-id-card": ""}), "file-id-card": (io.BytesIO(scan), "scans/id.pdf")}
@@ -174,14 +174,59 @@ def test_an_attached_scan_is_recorded_by_its_digest_and_name(ui):
     case = opened_case(ui, response)
     assert case.materials["id-card"].to_dict() == {**case.materials["id-card"].to_dict(), "filename": "id.pdf",
                                                    "sha256": hashlib.sha256(scan).hexdigest()}
+    (version,) = case.materials["id-card"].files
+    assert (version.source, version.media_type, version.size) == ("upload", "application/pdf", len(scan))
+    opened = ui.client.get(f"/cases/{case.id}/materials/id-card/files/1")
+    assert opened.status_code == 200 and opened.get_data() == scan
 
 
 def test_a_scan_larger_than_the_apis_limit_is_accepted_at_the_desk(ui):
     ui.login_as("intake")
-    scan = b"x" * (200 * 1024)
+    scan = b"%PDF-1.4\n" + b"x" * (200 * 1024)
     data = {**form(), "file-id-card": (io.BytesIO(scan), "id.pdf")}
     case = opened_case(ui, ui.post(OPEN, data, content_type="multipart/form-data"))
     assert case.materials["id-card"].sha256 == hashlib.sha256(scan).hexdigest()
+
+
+def test_several_files_of_one_material_become_its_versions_in_order(ui):
+    ui.login_as("intake")
+    pages = [b"%PDF-1.4 page one", b"%PDF-1.4 page two"]
+    data = {**form(**{"filename-id-card": ""}),
+            "file-id-card": [(io.BytesIO(pages[0]), "id-front.pdf"), (io.BytesIO(pages[1]), "id-back.pdf")]}
+    case = opened_case(ui, ui.post(OPEN, data, content_type="multipart/form-data"))
+    assert [(f.version, f.filename, f.sha256) for f in case.materials["id-card"].files] == [
+        (1, "id-front.pdf", hashlib.sha256(pages[0]).hexdigest()),
+        (2, "id-back.pdf", hashlib.sha256(pages[1]).hexdigest())]
+
+
+def test_a_scan_that_is_not_pdf_jpeg_png_or_ofd_is_refused_and_no_case_is_opened(ui):
+    ui.login_as("intake")
+    before = stored_events(ui)
+    data = {**form(), "file-id-card": (io.BytesIO(b"MZ\x90\x00 a program"), "id.pdf")}
+    response = ui.post(OPEN, data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "PDF, JPEG, PNG" in response.get_data(as_text=True) or "PDF、JPEG" in response.get_data(as_text=True)
+    assert stored_events(ui) == before and list(ui.services.file_store.entries()) == []
+
+
+def test_the_desk_offers_the_vault_and_a_file_chosen_from_it_is_reused(ui):
+    ui.login_as("intake")
+    scan = b"%PDF-1.4 the id card, once"
+    first = opened_case(ui, ui.post(OPEN, {**form(), "file-id-card": (io.BytesIO(scan), "id.pdf")},
+                                    content_type="multipart/form-data"))
+    ui.services.runner.catch_up()
+    sha = hashlib.sha256(scan).hexdigest()
+    offers = ui.client.get(f"/desk/bundles/restaurant-opening/vault?credit_code={VALID_CODE}")
+    assert offers.status_code == 200 and f'value="file:{sha}"' in offers.get_data(as_text=True)
+    before = len(list(ui.services.file_store.entries()))
+    second = opened_case(ui, ui.post(OPEN, form(**{"received-id-card": "", "filename-id-card": "",
+                                                    "reuse-id-card": f"file:{sha}"}),
+                                     content_type="multipart/form-data"))
+    (version,) = second.materials["id-card"].files
+    assert (version.source, version.sha256, version.filename) == ("vault", sha, "身份证复印件.pdf")
+    assert second.number != first.number and len(list(ui.services.file_store.entries())) == before
+    refused = ui.post(OPEN, form(**{"reuse-id-card": "file:" + "0" * 64}), content_type="multipart/form-data")
+    assert refused.status_code == 422
 
 
 def test_an_excusable_material_is_accepted_with_deficiency_and_a_due_date(ui):

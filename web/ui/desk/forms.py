@@ -29,7 +29,7 @@ from application.materials.files import FileTooLarge, StoredFile, UnsupportedFil
 from domain.catalogue.definitions import BundleDef
 from domain.shared.errors import DomainError
 from domain.shared.text import MAX_TEXT, is_storable_text
-from domain.shared.values import Actor, Channel
+from domain.shared.values import Actor, Channel, MaterialSource
 
 MAX_NAME = 200  # characters of an applicant's name at the window
 CHANNELS = {Channel.WINDOW: _l("At the window"), Channel.ONLINE: _l("Online"), Channel.MOBILE: _l("Mobile app"),
@@ -45,6 +45,8 @@ class Received:
     sha256: str | None = None
     size: int = 0
     media_type: str = ""
+    source: str = "upload"
+    licence: str = ""
 
 
 @dataclass
@@ -56,7 +58,7 @@ class IntakeForm:
     channel: str = str(Channel.WINDOW)
     reason: str = ""
     supplement_due: str = ""
-    received: dict[str, Received] = field(default_factory=dict)
+    received: dict[str, list[Received]] = field(default_factory=dict)  # several files: successive versions
     filenames: dict[str, str] = field(default_factory=dict)
     excused: list[str] = field(default_factory=list)
     ticked: set[str] = field(default_factory=set)  # "received" boxes ticked, as entered (to show them again)
@@ -73,7 +75,8 @@ class IntakeForm:
 
     def materials(self) -> list[MaterialReceived]:
         """The materials received, as the intake command takes them."""
-        return [MaterialReceived(key, r.filename, r.sha256, r.size, r.media_type) for key, r in self.received.items()]
+        return [MaterialReceived(key, r.filename, r.sha256, r.size, r.media_type, MaterialSource(r.source), r.licence)
+                for key, files in self.received.items() for r in files]
 
     def deficiency(self) -> Deficiency | None:
         """The materials excused and their due date, as the intake command takes them (None if none are)."""
@@ -107,10 +110,12 @@ def credit_code_problem(code: str) -> str | None:
 
 
 Keep = Callable[[FileStorage], StoredFile]  # stores an attached scan in the file store (``Materials.keep``)
+# A choice of the applicant's vault ("file:<sha256>" or "licence:<number>") for a material, as stored.
+FromVault = Callable[[str, str, str], Received]  # (material key, kind, value)
 
 
 def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDef, today: date,
-              keep: Keep | None = None) -> IntakeForm:
+              keep: Keep | None = None, from_vault: FromVault | None = None) -> IntakeForm:
     """The form as entered, with an error next to each field that is wrong. Attached scans are stored with
     ``keep`` (first, as every file is: the events that name them come after); a refused scan is the error of
     its material, and nothing of the case is recorded."""
@@ -133,6 +138,8 @@ def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDe
         errors["reason"] = _("Enter at most %(count)s characters.", count=MAX_TEXT)
     for material in bundle.materials:
         _read_material(entered, form, files, material.key, material.deficiency_allowed, keep)
+        if from_vault is not None and not entered.errors.get(f"material-{material.key}"):
+            _read_reuse(entered, form, material.key, from_vault)
     _check_deficiency(entered, bundle, today)
     return entered
 
@@ -140,13 +147,12 @@ def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDe
 def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusable: bool,
                    keep: Keep | None) -> None:
     name = form.get(f"filename-{key}", "")[:MAX_TEXT + 1].strip()
-    upload: FileStorage | None = files.get(f"file-{key}")
-    if upload is not None and not upload.filename:
-        upload = None  # an empty file input still sends a part, without a file name
-    if upload is not None and not name:
-        name = posixpath.basename((upload.filename or "").replace("\\", "/"))  # a browser may send a path
+    uploads: list[FileStorage] = [u for u in files.getlist(f"file-{key}") if u.filename]  # an empty input sends
+    if uploads and not name:  # a part without a file name
+        name = posixpath.basename((uploads[0].filename or "").replace("\\", "/"))  # a browser may send a path
     entered.filenames[key] = name
     ticked, excused = form.get(f"received-{key}") == "on", form.get(f"excuse-{key}") == "on"
+    ticked = ticked or bool(uploads)  # attaching a scan says it was received
     if ticked:
         entered.ticked.add(key)
     if excused:
@@ -162,17 +168,43 @@ def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusab
         entered.errors[error_key] = _("Enter the file name, or attach the scanned file.")
     elif ticked and (len(name) > MAX_TEXT or not is_storable_text(name)):
         entered.errors[error_key] = _("Enter a file name of at most %(count)s characters.", count=MAX_TEXT)
-    elif ticked and upload is not None and keep is not None:
-        try:
-            stored = keep(upload)
-        except FileTooLarge:
-            entered.errors[error_key] = _("The file is larger than the upload limit.")
-        except UnsupportedFileType:
-            entered.errors[error_key] = _("Attach a PDF, JPEG, PNG or OFD file (its content decides, not its name).")
-        else:
-            entered.received[key] = Received(name, stored.sha256, stored.size, stored.media_type)
+    elif uploads and keep is not None:
+        kept = []
+        for number, upload in enumerate(uploads):
+            try:
+                stored = keep(upload)
+            except FileTooLarge:
+                entered.errors[error_key] = _("The file is larger than the upload limit.")
+                return
+            except UnsupportedFileType:
+                entered.errors[error_key] = _("Attach a PDF, JPEG, PNG or OFD file (its content decides, not its "
+                                              "name).")
+                return
+            filename = name if number == 0 and form.get(f"filename-{key}", "").strip() else \
+                posixpath.basename((upload.filename or name).replace("\\", "/"))
+            kept.append(Received(filename, stored.sha256, stored.size, stored.media_type))
+        entered.received[key] = kept
     elif ticked:
-        entered.received[key] = Received(name, _digest_of(upload) if upload is not None else None)
+        entered.received[key] = [Received(name, _digest_of(uploads[0]) if uploads else None)]
+
+
+def _read_reuse(entered: IntakeForm, form: Any, key: str, from_vault: FromVault) -> None:
+    """A file or e-licence of the applicant's vault chosen for material ``key``: it is the material (after
+    any scan attached as well, it is the first version)."""
+    choice = form.get(f"reuse-{key}", "")[:200]
+    kind, _sep, value = choice.partition(":")
+    if not choice or kind not in ("file", "licence"):
+        return
+    try:
+        reused = from_vault(key, kind, value)
+    except (ApplicationError, DomainError) as error:
+        entered.errors[f"material-{key}"] = _("The applicant's vault cannot give this: %(problem)s",
+                                              problem=str(error))
+        return
+    entered.received[key] = [reused, *entered.received.get(key, [])]
+    entered.ticked.add(key)
+    if key in entered.excused:
+        entered.errors[f"material-{key}"] = _("Tick either received or accepted with deficiency, not both.")
 
 
 def _check_deficiency(entered: IntakeForm, bundle: BundleDef, today: date) -> None:

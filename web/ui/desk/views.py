@@ -13,11 +13,21 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from stdnum.cn import uscc
 
 from application.cases.desk import DeskQueries
 from application.common.errors import InvalidInput
-from domain.shared.values import Role
-from web.ui.desk.forms import CHANNELS, IntakeForm, credit_code_problem, read_form, rehearse
+from domain.catalogue.definitions import BundleDef
+from domain.shared.values import MaterialSource, Role
+from web.ui.desk.forms import (
+    CHANNELS,
+    FromVault,
+    IntakeForm,
+    Received,
+    credit_code_problem,
+    read_form,
+    rehearse,
+)
 from web.ui.desk.pages import bundle_context, receipt_context, roadmap_context
 from web.ui.nav import nav_link
 from web.ui.review.queue import LAST_WRITE
@@ -77,7 +87,8 @@ def open_case(code: str) -> Any:
     if request.method == "GET":
         return render_template("ui/desk/open.html", form=IntakeForm(), channels=CHANNELS, **context)
     today, actor = services().clock.today(), current_actor()
-    entered = read_form(request.form, request.files, context["definition"], today, lambda upload: services().materials.keep(upload.stream))
+    entered = read_form(request.form, request.files, context["definition"], today,
+                        lambda upload: services().materials.keep(upload.stream), _from_vault(context["definition"]))
     problem = None if entered.errors else rehearse(entered, context["definition"], context["version"], actor,
                                                    today)
     if entered.errors or problem:
@@ -90,6 +101,37 @@ def open_case(code: str) -> Any:
     session[LAST_WRITE] = saved.notification_id  # lists read from the read models wait until they show it
     flash(_("Case %(number)s is open.", number=saved.number), "success")
     return redirect(url_for("ui_desk.receipt", case_id=case_id), 303)
+
+
+def _from_vault(definition: BundleDef) -> FromVault:
+    """Turn a vault choice of the form into the material it gives, stored (an e-licence rendered now)."""
+    materials, code = services().materials, uscc.compact(request.form.get("credit_code", "")[:64])
+    accepted = {m.key: tuple(m.licence_types) for m in definition.materials}
+
+    def give(key: str, kind: str, value: str) -> Received:
+        if kind == "file":
+            filename, stored = materials.from_vault(code, value)
+            return Received(filename, stored.sha256, stored.size, stored.media_type, str(MaterialSource.VAULT))
+        stored = materials.from_licence(code, value, accepted.get(key, ()))
+        return Received(f"{value}.pdf", stored.sha256, stored.size, stored.media_type, str(MaterialSource.LICENCE),
+                        value)
+
+    return give
+
+
+@bp.get("/bundles/<string:code>/vault")
+@requires(Role.INTAKE)
+def vault_offers(code: str) -> Any:
+    """The applicant's vault for this bundle's materials (htmx fills the form with it as the credit code is
+    typed): files it submitted before and its valid e-licences of the types each material takes."""
+    credit_code = uscc.compact(request.args.get("credit_code", "")[:64])
+    context = bundle_context(code)
+    offers: dict[str, list[dict[str, Any]]] = {}
+    if credit_code and credit_code_problem(credit_code) is None:
+        definitions = {m.key: {"licence_types": list(m.licence_types)} for m in context["definition"].materials}
+        offers = services().materials.vault_offers(current_actor(), credit_code, definitions)
+    return render_template("ui/desk/_vault.html", offers=offers, materials=context["materials"],
+                           chosen=request.args)
 
 
 @bp.post("/check-code")
