@@ -12,6 +12,7 @@ same case), ``psb`` holds no item of it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,29 @@ def _disabled(api) -> str:
                 "admin"), 201)
     ok(api.post(f"/users/{username}/disable", {"reason": "left"}, "admin"))
     return username
+
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+class Multipart(dict):
+    """A multipart body (a file upload) instead of JSON: field → value, or (bytes, file name) for a file."""
+
+
+def _uploaded(api) -> str:
+    case_id = _open(api)
+    sent = api.client.post(f"/api/v1/cases/{case_id}/materials/id-card/files",
+                           data={"file": (io.BytesIO(PDF + str(api.events()).encode()), "id.pdf")},
+                           content_type="multipart/form-data", headers=api.headers("intake"))
+    assert sent.status_code == 201, sent.get_json()
+    return case_id
+
+
+def _in_the_vault(api) -> tuple[str, str]:
+    """A second case of the applicant, and the digest of a file its vault holds from the first."""
+    first = _uploaded(api)
+    api.services.runner.catch_up()
+    return _open(api), api.get(f"/cases/{first}", "intake").get_json()["materials"][0]["sha256"]
 
 
 def _checkpointed(api) -> str:
@@ -94,6 +118,16 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Callable[[Any], Request]]]] = 
         f"/cases/{_escalated(api)}/escalations/1/resolve", {"reason": "done"}))},
     "cases.raise_escalation": {"POST": ({"supervisor"}, lambda api: (
         f"/cases/{_escalated(api)}/escalations/1/raise", {"reason": "still late"}))},
+    "cases.upload_material_file": {"POST": (INTAKE, lambda api: (
+        f"/cases/{_open(api)}/materials/id-card/files", Multipart(file=(PDF, "id.pdf"), reason="scanned")))},
+    "cases.material_file": {"GET": (READERS_OF_THE_CASE, lambda api: (
+        f"/cases/{_uploaded(api)}/materials/id-card/files/1", None))},
+    "cases.reuse_material": {"POST": (INTAKE, lambda api: (
+        lambda second, sha: (f"/cases/{second}/materials/id-card/reuse", {"sha256": sha}))(*_in_the_vault(api)))},
+    "applicants.vault": {"GET": (INTAKE | {"supervisor", "auditor"}, lambda api: (
+        "/applicants/91110000600037341L/vault", None))},
+    "catalogue.certificate_document": {"GET": (READERS_OF_THE_CASE, lambda api: (
+        f"/certificates/{_certificate(api)}/document", None))},
     "cases.withdraw": {"POST": (INTAKE, lambda api: (f"/cases/{_open(api)}/withdraw", {"reason": "changed plans"}))},
     "cases.reassign": {"POST": ({"intake", "supervisor"}, lambda api: (  # the owner (intake opened it) or a supervisor
         f"/cases/{_open(api)}/owner", {"owner": "intake2", "reason": "on leave"}))},
@@ -179,7 +213,12 @@ def test_each_identity_gets_what_the_table_says(api, endpoint, method):
         adapter = api.client.application.url_map.bind("localhost")
         assert adapter.match(f"/api/v1{path.split('?')[0]}", method)[0] == endpoint, path  # the table's own check
         before = api.events()
-        response = api.post(path, body, who) if method == "POST" else api.get(path, who)
+        if isinstance(body, Multipart):
+            data = {k: (io.BytesIO(v[0]), v[1]) if isinstance(v, tuple) else v for k, v in body.items()}
+            response = api.client.post(f"/api/v1{path}", data=data, content_type="multipart/form-data",
+                                       headers=api.headers(who))
+        else:
+            response = api.post(path, body, who) if method == "POST" else api.get(path, who)
         got, expected = status_class(response.status_code), expected_status(allowed, who)
         if got != expected:
             wrong.append((who, expected, got, (response.get_json(silent=True) or {}).get("error")))

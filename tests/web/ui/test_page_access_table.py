@@ -12,6 +12,7 @@ licence, ``food`` its food permit in another department, ``psb`` nothing of it).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +93,28 @@ RAISE = _supervise("escalations/1/raise", {"reason": "仍未办结"}, escalated=
 RESOLVE = _supervise("escalations/1/resolve", {"reason": "已办结"}, escalated=True)
 
 
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def _uploaded(ui: Ui) -> str:
+    """A case whose ID card was uploaded as a file (read only); its digest is in the applicant's vault."""
+    def make() -> str:
+        case_id = _new_case(ui)
+        ui.services.materials.upload(Actor("intake", Role.INTAKE), case_id, "id-card", io.BytesIO(PDF), "id.pdf")
+        ui.services.runner.catch_up()
+        return case_id
+    return memo(ui, "uploaded", make)
+
+
+def _latest(ui: Ui, case_id: str, key: str) -> int:
+    return ui.services.cases.reads.get_case(SUPERVISOR, case_id).materials[key].files[-1].version
+
+
+def _reuse(ui: Ui) -> tuple[str, Form]:
+    sha = ui.services.cases.reads.get_case(SUPERVISOR, _uploaded(ui)).materials["id-card"].sha256
+    return f"/cases/{_new_case(ui)}/materials/id-card/reuse", {"sha256": sha}
+
+
 def _item_action(ui: Ui) -> tuple[str, Form]:
     case_id = _new_case(ui, accept=False)
     return f"/cases/{case_id}/items/business-licence/accept", {"version": _version(ui, case_id)}
@@ -120,11 +143,20 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Prepare]]] = {
                         "confirm_password": "a-new-and-long-passphrase-7"}))},
     "ui_case.show": {"GET": (SIGNED_IN - {"psb"}, lambda ui: (f"/cases/{_case(ui)}", None))},
     "ui_case.item_action": {"POST": ({"amr"}, _item_action)},  # amr's own item: not food's or psb's department
+    "ui_case.material_file": {"GET": (SIGNED_IN - {"psb"}, lambda ui: (
+        f"/cases/{_uploaded(ui)}/materials/id-card/files/{_latest(ui, _uploaded(ui), 'id-card')}", None))},
+    "ui_case.upload_material": {"POST": ({"intake"}, lambda ui: (
+        f"/cases/{_new_case(ui)}/materials/floor-plan/files", {"file": (io.BytesIO(PDF), "plan.pdf")}))},
+    "ui_case.reuse_material": {"POST": ({"intake"}, _reuse)},
+    "ui_case.certificate_document": {"GET": (SIGNED_IN - {"psb"}, lambda ui: (
+        f"/certificates/{_certificate(ui)}/document", None))},
     # Intake
     "ui_desk.index": {"GET": ({"intake"}, lambda ui: ("/desk", None))},
     "ui_desk.bundle": {"GET": ({"intake"}, lambda ui: ("/desk/bundles/restaurant-opening", None))},
     "ui_desk.open_case": {"GET": ({"intake"}, lambda ui: ("/desk/bundles/restaurant-opening/open", None)),
                           "POST": ({"intake"}, lambda ui: ("/desk/bundles/restaurant-opening/open", desk_form()))},
+    "ui_desk.vault_offers": {"GET": ({"intake"}, lambda ui: (
+        f"/desk/bundles/restaurant-opening/vault?credit_code={VALID_CODE}", None))},
     "ui_desk.check_code": {"POST": ({"intake"}, lambda ui: ("/desk/check-code", {"credit_code": VALID_CODE}))},
     "ui_desk.receipt": {"GET": ({"intake"}, lambda ui: (f"/desk/cases/{_case(ui)}/receipt", None))},
     # Reviewers

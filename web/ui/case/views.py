@@ -11,6 +11,8 @@ Other areas add their forms through the page's include slots ``ui/case/superviso
 
 from __future__ import annotations
 
+import hashlib
+import io
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -117,6 +119,16 @@ def reuse_material(case_id: str, key: str) -> Any:
     session[LAST_WRITE] = saved.notification_id
     flash(_("Reused from the applicant's vault: nothing to upload again."), "success")
     return redirect(url_for(".show", case_id=case_id, _anchor=f"material-{key}"), 303)
+
+
+@bp.get("/certificates/<string:number>/document")
+@requires()
+def certificate_document(number: str) -> Any:
+    """A released certificate's e-licence as PDF (rendered now: a revoked one says so), for readers of its case."""
+    data = services().licences.document(current_actor(), number,
+                                        url_for("ui_public.verify_number", number=number, _external=True))
+    return file_response(f"{number}.pdf", "application/pdf", hashlib.sha256(data).hexdigest(), len(data),
+                         io.BytesIO(data), download=request.args.get("download") == "1")
 
 
 def render_case(case: CaseView, status: int = 200, problem: Any = None, detail: str | None = None,
