@@ -124,7 +124,7 @@ def demo() -> None:
     s.init_schema()
     files = list(sample_catalogue().values())
     with click.progressbar(length=2 + 12, label="demo", file=sys.stderr) as bar:
-        report = load_demo(command_line_actor(), s.catalogue, s.users, s.cases, files,
+        report = load_demo(command_line_actor(), s.catalogue, s.users, s.cases, files, materials=s.materials,
                            progress=lambda _: bar.update(1))
     s.runner.catch_up()
     click.echo(f"published: {report.published or 'nothing new'}")

@@ -7,6 +7,7 @@ republished. Every demo case is driven through the real commands by the demo use
 from __future__ import annotations
 
 import hashlib
+from io import BytesIO
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,6 +16,7 @@ from typing import Any
 from stdnum.cn import uscc
 
 from application.cases.application import CaseApplication
+from application.materials.service import Materials
 from application.catalogue.application import CatalogueApplication
 from application.users.application import UsersApplication
 from domain.case.aggregate import Case
@@ -49,8 +51,10 @@ def demo_credit_code(serial: int) -> str:
 def load_demo(
     actor: Actor, catalogue: CatalogueApplication, users: UsersApplication, cases: CaseApplication,
     bundle_files: Iterable[Mapping[str, Any]], progress: Callable[[str], None] = lambda _: None,
+    materials: Materials | None = None,
 ) -> DemoReport:
-    """Load the catalogue, users and cases of the demo; skip what is there already."""
+    """Load the catalogue, users and cases of the demo; skip what is there already. With ``materials``, every
+    material is a small PDF uploaded through the file store (a reviewer can open it); without, paper on file."""
     report = DemoReport()
     for data in bundle_files:
         report.published.update(catalogue.publish_file(data, actor).published)
@@ -62,7 +66,7 @@ def load_demo(
             users.add_user(actor, username, DEMO_PASSWORD, role, department)
             report.users.append(username)
     progress("users")
-    script = DemoScript(cases, users)
+    script = DemoScript(cases, users, materials)
     for number, scenario in SCENARIOS:
         if Case.create_id(number) not in cases.repository:
             scenario(script, number)
@@ -71,11 +75,31 @@ def load_demo(
     return report
 
 
+def demo_pdf(text: str) -> bytes:
+    """A one-page PDF showing ``text`` (ASCII): a stand-in for a scanned material of the demo."""
+    safe = "".join(c for c in text if 32 <= ord(c) < 127 and c not in "()\\")
+    stream = f"BT /F1 14 Tf 56 760 Td ({safe}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 class DemoScript:
     """Drives one demo case through the real commands, as the demo users."""
 
-    def __init__(self, cases: CaseApplication, users: UsersApplication):
-        self.cases, self.users = cases, users
+    def __init__(self, cases: CaseApplication, users: UsersApplication, materials: Materials | None = None):
+        self.cases, self.users, self.materials = cases, users, materials
         self.case_id: Any = None
 
     def who(self, username: str) -> Actor:
@@ -94,8 +118,15 @@ class DemoScript:
         return self
 
     def submit(self, skip: Iterable[str] = ()) -> DemoScript:
-        for key in self.case().material_defs:
-            if key not in set(skip):
+        case = self.case()
+        for key in case.material_defs:
+            if key in set(skip):
+                continue
+            if self.materials is not None:
+                scan = demo_pdf(f"OneThing demo - case {case.number} - material {key}")
+                self.materials.upload(self.who("window1"), str(self.case_id), key, BytesIO(scan), f"{key}.pdf",
+                                      "scanned at the window")
+            else:
                 digest = hashlib.sha256(f"{self.case_id}:{key}".encode()).hexdigest()
                 self.cases.intake.submit_material(self.who("window1"), self.case_id, key, f"{key}.pdf", digest)
         return self

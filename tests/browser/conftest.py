@@ -20,6 +20,7 @@ from application.demo.loader import DEMO_PASSWORD, load_demo
 from infrastructure.audit.offline_verifier import generate_key
 from infrastructure.catalogue.files import sample_catalogue
 from infrastructure.eventstore.persistence import dispose_datastores
+from infrastructure.licences.signing import LicenceKey
 from web import create_app
 from web.services import Settings, build_services, command_line_actor
 
@@ -52,12 +53,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     folder = tmp_path_factory.mktemp("browser")
     key = folder / "audit-key.pem"
     generate_key(key)
+    LicenceKey(folder / "licence-key.pem").create()
     settings = Settings(database_url=f"sqlite:///{folder / 'onething.sqlite3'}", secret_key="browser-tests",
-                        audit_key=str(key))
+                        audit_key=str(key), licence_key=str(folder / "licence-key.pem"))
     services = build_services(settings)
     services.init_schema()
     load_demo(command_line_actor(), services.catalogue, services.users, services.cases,
-              list(sample_catalogue().values()))
+              list(sample_catalogue().values()), materials=services.materials)
     services.runner.catch_up()
     stop = threading.Event()
     threading.Thread(target=services.runner.run_forever, args=(stop, 0.2), daemon=True).start()

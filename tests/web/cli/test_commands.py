@@ -116,6 +116,9 @@ def test_demo_loads_everything_once(cli):
     statuses = {services.cases.load(Case.create_id(f"DEMO-{n:04d}")).status for n in range(1, 13)}
     assert statuses == {"open", "completed", "rejected", "withdrawn"}
     assert services.users.authenticate("reviewer-amr", "onething-demo") is not None
+    first = services.cases.load(Case.create_id("DEMO-0001"))
+    versions = [v for versions in first.material_versions.values() for v in versions]
+    assert versions and {(v["source"], v["media_type"]) for v in versions} == {("upload", "application/pdf")}
 
 
 def test_projections_rebuild_reports_what_it_did_and_status_shows_the_lag(cli):
