@@ -169,15 +169,15 @@ def test_each_reviewer_carries_their_item_until_the_case_completes(page, journey
         expect(flash(page)).to_have_text("事项已审批通过。")
         expect(page.locator(f"#item-{code} .badge-approved")).to_be_visible()
 
-        actions.locator(f"#act-{code}-issue-certificates button").click()
-        page.wait_for_load_state()
+        # Approval issued the certificate at once (held until the case completes): no separate step.
+        expect(actions.locator(f"#act-{code}-issue-certificates")).to_have_count(0)
         certificates = page.locator(f"#item-{code} ul.plain-list code")
         expect(certificates).to_have_count(1)
         journey.setdefault("certificates", {})[code] = certificates.first.inner_text().strip()
         expect(page.locator(f"#actions-{code}")).to_have_count(0)  # nothing left to do on it
         sign_out(page)
 
-    # The last certificate completed the case: everyone's certificates are released together.
+    # The last approval completed the case: everyone's certificates are released together.
     sign_in(page, "reviewer-amr")
     page.goto(f"/cases/{journey['case_id']}")
     expect(page.locator(".case-header .badge-completed")).to_have_text("已办结")
