@@ -567,7 +567,7 @@ def backup(out: str) -> None:
 @click.option("--force", is_flag=True, help="SQLite: replace an existing file (stop every OneThing process first)")
 @fails_clearly
 def restore(backup_dir: str, target: str | None, force: bool) -> None:
-    """Restore the backup IN, then check it: counts against its manifest, and `audit verify`."""
+    """Restore the backup IN, then check it: counts against its manifest, and `audit verify --files`."""
     from dataclasses import replace
 
     from infrastructure.backup import archive as backups
@@ -589,7 +589,7 @@ def restore(backup_dir: str, target: str | None, force: bool) -> None:
     if not differences:
         click.echo("as in the manifest: " + _described(manifest))
     click.get_current_context().obj = restored  # `audit verify` on the restored database
-    click.get_current_context().invoke(audit_verify, case_id=None)
+    click.get_current_context().invoke(audit_verify, case_id=None, with_files=True)
     if differences:
         _fail("the restored database or files differ from the backup's manifest")
 

@@ -87,3 +87,30 @@ def test_an_audit_bundle_with_files_verifies_offline_and_names_a_file_changed_in
     (out / "files" / sha).write_bytes(PDF + b"id, forged")
     forged = verify()
     assert forged.returncode == 1 and f"PROBLEM: file {sha}" in forged.stdout and "its bytes changed" in forged.stdout
+
+
+def test_a_backup_restored_into_a_new_database_and_file_store_passes_verify_files(cli, tmp_path, monkeypatch):
+    from tests.infrastructure.backup.backup_fixtures import restore_target
+
+    services = cli.services
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "id-card", io.BytesIO(PDF + b"id"), "id.pdf")
+    services.materials.upload(INTAKE, case_id, "floor-plan", io.BytesIO(PDF + b"plan"), "plan.pdf")
+    assert cli("audit", "keygen").exit_code == 0
+    taken = cli("backup", str(tmp_path / "backup"))
+    assert taken.exit_code == 0, taken.output
+    url = services.settings.database_url
+    with restore_target(url, tmp_path) as target:
+        monkeypatch.setenv("ONETHING_FILES_URL", str(tmp_path / "restored-files"))
+        restored = cli("restore", str(tmp_path / "backup"), "--to", target)
+        assert restored.exit_code == 0, restored.output
+        assert "FILES OK: 2 files of 2 material versions re-read" in restored.output
+        monkeypatch.setenv("ONETHING_DATABASE_URL", target)
+        assert cli("audit", "verify", "--files").exit_code == 0
+        (tmp_path / "restored-files").joinpath(*_path_of(services, case_id, "id-card")).write_bytes(b"%PDF- no")
+        assert cli("audit", "verify", "--files").exit_code == 1
+
+
+def _path_of(services, case_id: str, key: str) -> tuple[str, str, str]:
+    sha = services.cases.reads.get_case(INTAKE, case_id).materials[key].sha256
+    return sha[:2], sha[2:4], sha
