@@ -23,7 +23,7 @@ from infrastructure.catalogue.files import BundleFileError, read_bundle_file, sa
 from infrastructure.eventstore.persistence import describe_url
 from infrastructure.files import FileStoreConfigError
 from infrastructure.files.verify import FileProblem, verify_files
-from infrastructure.keys import SigningKey
+from infrastructure.common.keys import SigningKey
 from web.services import Services, Settings, build_services, command_line_actor
 
 MISSING_SCHEMA_HINTS = ("no such table", "does not exist", "undefinedtable")

@@ -58,7 +58,7 @@ from infrastructure.eventstore.persistence import (
 )
 from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of, sql_recorder
 from infrastructure.files import file_store_from_url
-from infrastructure.keys import SigningKey
+from infrastructure.common.keys import SigningKey
 from infrastructure.licences.document import render_licence_pdf
 from infrastructure.licences.signing import LicenceKey
 from infrastructure.readmodels.desk import SqlDeskReadModels

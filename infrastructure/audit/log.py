@@ -49,7 +49,7 @@ from infrastructure.audit.offline_verifier import (
     sign_checkpoint,
 )
 from infrastructure.eventstore.recorders import FastApplicationRecorder
-from infrastructure.keys import SigningKey
+from infrastructure.common.keys import SigningKey
 
 LOG_LOCK_KEY = 7_305_002  # PostgreSQL advisory lock id held while appending to the log or signing
 BATCH = 5_000

@@ -2,7 +2,7 @@
 
 ``render_audit_pdf`` takes what ``application.audit.service.AuditService.report`` returns, fills the Jinja2 template
 ``infrastructure/audit/templates/audit_report.html`` and has WeasyPrint lay it out on A4 (fonts, escaping and
-the late import of WeasyPrint: ``infrastructure.pdf``).
+the late import of WeasyPrint: ``infrastructure.common.pdf``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Template
 
-from infrastructure.pdf import load_weasyprint, template_environment
+from infrastructure.common.pdf import load_weasyprint, template_environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "audit_report.html"

@@ -22,7 +22,7 @@ from jinja2 import Template
 
 from application.licences.metadata import Licence, metadata
 from domain.shared.values import CertificateStatus
-from infrastructure.pdf import load_weasyprint, template_environment
+from infrastructure.common.pdf import load_weasyprint, template_environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "licence.html"

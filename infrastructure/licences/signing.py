@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.licences.metadata import METADATA_FIELDS, canonical
 from infrastructure.audit.offline_verifier import key_id, load_public_key
-from infrastructure.keys import SigningKey
+from infrastructure.common.keys import SigningKey
 
 ALG = "Ed25519"
 
