@@ -17,7 +17,13 @@ from web.api.schemas import ErrorOut
 from web.errors import error_response
 
 PREFIX = "/api/v1"
-OPEN_PATHS = ("/auth/token", "/certificates/", "/openapi.json", "/docs")  # everything else needs a token
+OPEN_PATHS = ("/auth/token", "/certificates/", "/openapi.json", "/docs")  # everything else needs a token …
+TOKEN_UNDER_OPEN = ("/document",)  # … and so do these ends of an open path (an e-licence's PDF: the holder's)
+
+
+def is_open_path(path: str) -> bool:
+    """Whether ``path`` (under /api/v1, or an OpenAPI path) is answered without a token."""
+    return any(path.startswith(PREFIX + p) for p in OPEN_PATHS) and not path.endswith(TOKEN_UNDER_OPEN)
 MAX_BODY_BYTES = 64 * 1024  # no request body of this API needs more
 
 
@@ -97,7 +103,7 @@ def register(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL=f"{PREFIX}/docs/assets/",
     )
     api = OneThingApi(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}, "extra_plugins": [CommonAnswers(PREFIX, OPEN_PATHS)]})
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "extra_plugins": [CommonAnswers(is_open_path)]})
     from web.api import admin as views_admin
     from web.api import applicants as views_applicants
     from web.api import audit as views_audit
@@ -122,7 +128,7 @@ def register(app: Flask) -> None:
         refused = _refuse_unstorable(_unstorable_input())
         if refused:
             return refused
-        if not any(request.path.startswith(PREFIX + p) for p in OPEN_PATHS):
+        if not is_open_path(request.path):
             actor()  # 401 now if there is no valid token: an anonymous body is never read
         raw = request.get_data(cache=True) if request.is_json else b""  # what webargs would parse later
         if not raw:

@@ -9,6 +9,7 @@ those answers, in the error model, and the operation's ``security``, into each o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from apispec import BasePlugin
@@ -22,12 +23,12 @@ BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 class CommonAnswers(BasePlugin):
     """Adds the answers every operation may give, and whether it needs a token, to each operation."""
 
-    def __init__(self, prefix: str, open_paths: tuple[str, ...]):
-        self.prefix, self.open_paths = prefix, open_paths
+    def __init__(self, is_open_path: Callable[[str], bool]):
+        self.is_open_path = is_open_path
 
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
                          **kwargs: Any) -> None:
-        is_open = any((path or "").startswith(self.prefix + p) for p in self.open_paths)
+        is_open = self.is_open_path(path or "")
         for operation in (operations or {}).values():
             if not isinstance(operation, dict):
                 continue
