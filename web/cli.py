@@ -575,7 +575,7 @@ def restore(backup_dir: str, target: str | None, force: bool) -> None:
 
     settings = Settings.from_env()
     url = target or settings.database_url
-    store = file_store_of(settings)
+    store = file_store_of(replace(settings, database_url=url))  # by default the folder beside the restored one
     with click.progressbar(length=1, label="restore", file=sys.stderr) as bar:
         manifest = backups.restore(backup_dir, url, force, progress=_advance(bar), files=store)
     restored = build_services(replace(settings, database_url=url))

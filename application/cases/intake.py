@@ -70,7 +70,7 @@ def opened_case(
                                  licence=material.licence, today=today)
         else:
             case.submit_material(material.key, material.filename,
-                                 material.sha256 or paper_digest(number, material.filename), actor)
+                                 material.sha256 or paper_digest(number, material.filename), actor, today=today)
     if deficiency is not None:
         case.accept_with_deficiency(list(deficiency.missing), deficiency.supplement_due, today, actor, reason)
     return case
@@ -111,9 +111,10 @@ class Intake:
     ) -> Saved:
         """Record a submitted material (by its file name and SHA-256 digest)."""
         require_role(actor, "recording materials", Role.INTAKE)
+        today = self.clock.today()  # certificates waiting for this material are issued today
         return self.changes.change(
             case_id, "recording a material",
-            lambda case: case.submit_material(key, filename, sha256, actor, reason), expected_version,
+            lambda case: case.submit_material(key, filename, sha256, actor, reason, today=today), expected_version,
         )
 
     def accept_with_deficiency(

@@ -19,9 +19,11 @@ from typing import IO, Any, BinaryIO, Protocol, cast
 from application.cases.application import CaseApplication
 from application.common.access import may_view, require_role
 from application.common.changes import Saved
-from application.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from application.common.errors import Conflict, InvalidInput, NotAllowed, NotFound, VersionConflict
 from application.materials.files import FileStore, StoredFile
 from domain.case.aggregate import Case
+from domain.case.rules import check_file
+from domain.shared.text import check_text
 from domain.shared.values import Actor, CertificateStatus, MaterialSource, Role
 
 SUBMITTERS = (Role.INTAKE,)  # and, when accounts of applicants exist, the case's own applicant
@@ -69,12 +71,22 @@ class Materials:
     # Commands -----------------------------------------------------------------------------------------------
     def upload(self, actor: Actor, case_id: str, key: str, stream: IO[bytes], filename: str, reason: str = "",
                expected_version: int | None = None) -> Saved:
-        """Store ``stream`` as the next version of material ``key`` (intake; later, the case's applicant)."""
-        filename = _clean_filename(filename)
-        self._check_may_submit(actor, case_id, key)
-        stored = self.store.put(cast(BinaryIO, stream), self.max_bytes)
-        return self._record(actor, case_id, key, filename, stored, MaterialSource.UPLOAD, "", reason,
-                            expected_version)
+        """Store ``stream`` as the next version of material ``key`` (intake; later, the case's applicant).
+        ``Saved.result`` says whether a version was recorded (the same bytes as the latest record none)."""
+        return self.upload_many(actor, case_id, key, [(stream, filename)], reason, expected_version)
+
+    def upload_many(self, actor: Actor, case_id: str, key: str, files: Sequence[tuple[IO[bytes], str]],
+                    reason: str = "", expected_version: int | None = None) -> Saved:
+        """Store several files (pages) as the next versions of material ``key``, in order, all or none: every
+        file is checked and stored first, then every version is recorded in one command."""
+        if not files:
+            raise InvalidInput("send at least one file", {"file": ["required"]})
+        names = [_clean_filename(name) for _, name in files]
+        self._check_may_submit(actor, case_id, key, names, reason, expected_version)
+        stored = [self.store.put(cast(BinaryIO, stream), self.max_bytes) for stream, _ in files]
+        return self._record(actor, case_id, key, [(name, one, MaterialSource.UPLOAD, "")
+                                                   for name, one in zip(names, stored, strict=True)],
+                            reason, expected_version)
 
     def keep(self, stream: IO[bytes]) -> StoredFile:
         """Store a file before the case that will name it exists (the desk's opening form: every scan is
@@ -85,9 +97,9 @@ class Materials:
                    expected_version: int | None = None) -> Saved:
         """Use a file of the applicant's vault as the next version of material ``key``; ``NotFound`` if the
         vault has no such file (or the store lost it)."""
-        case = self._check_may_submit(actor, case_id, key)
+        case = self._check_may_submit(actor, case_id, key, (), reason, expected_version)
         filename, stored = self.from_vault(case.applicant["credit_code"], sha256)
-        return self._record(actor, case_id, key, filename, stored, MaterialSource.VAULT, "", reason,
+        return self._record(actor, case_id, key, [(filename, stored, MaterialSource.VAULT, "")], reason,
                             expected_version)
 
     def reuse_licence(self, actor: Actor, case_id: str, key: str, number: str, reason: str = "",
@@ -95,10 +107,10 @@ class Materials:
         """Use an e-licence the applicant holds, valid today, as the next version of material ``key``: its
         signed PDF is stored as the file. ``NotFound`` if the applicant holds no such licence, ``Conflict``
         (409) if it is not valid now, ``InvalidInput`` if the material does not take licences of its type."""
-        case = self._check_may_submit(actor, case_id, key)
+        case = self._check_may_submit(actor, case_id, key, (), reason, expected_version)
         accepted = case.material_defs[key].get("licence_types") or ()
         stored = self.from_licence(case.applicant["credit_code"], number, accepted)
-        return self._record(actor, case_id, key, f"{number}.pdf", stored, MaterialSource.LICENCE, number,
+        return self._record(actor, case_id, key, [(f"{number}.pdf", stored, MaterialSource.LICENCE, number)],
                             reason, expected_version)
 
     def from_vault(self, credit_code: str, sha256: str) -> tuple[str, StoredFile]:
@@ -121,9 +133,10 @@ class Materials:
             expired = licence["status"] == CertificateStatus.VALID
             raise LicenceNotValid(f"e-licence {number} is {licence['status']}{' but expired' if expired else ''}"
                                   " and cannot serve as a material")
-        if accepted_types and licence["type"] not in accepted_types:
-            raise InvalidInput(f"this material takes e-licences of type {', '.join(accepted_types)}, not "
-                               f"{licence['type']}", {"licence": ["a licence of another type"]})
+        if licence["type"] not in accepted_types:  # a material names the licences that satisfy it, or takes none
+            takes = f"e-licences of type {', '.join(accepted_types)}" if accepted_types else "no e-licence"
+            raise InvalidInput(f"this material takes {takes}, not {licence['type']}",
+                               {"licence": ["a licence of a type this material does not take"]})
         if self.licence_pdf is None:
             raise NotFound("e-licence documents are not available here")
         return self.store.put(BytesIO(self.licence_pdf(number)), self.max_bytes)
@@ -178,24 +191,40 @@ class Materials:
         return offers
 
     # Helpers ------------------------------------------------------------------------------------------------
-    def _check_may_submit(self, actor: Actor, case_id: str, key: str) -> Case:
+    def _check_may_submit(self, actor: Actor, case_id: str, key: str, filenames: Sequence[str] = (),
+                          reason: str = "", expected_version: int | None = None) -> Case:
+        """Everything the recording will check, checked before a byte is stored: who, the case (open, the
+        material declared, the version expected), the file names and the reason."""
         require_role(actor, "submitting materials", *SUBMITTERS)
         case = self.cases.load(case_id)
         if not may_view(actor, case):
             raise NotAllowed(f"{actor.user_id} may not see case {case.number}")
+        if expected_version is not None and expected_version != case.version:
+            raise VersionConflict(f"case {case.number} is at version {case.version}, not {expected_version}",
+                                  case.version)
         case.check_material_may_be_submitted(key)
+        for name in filenames:
+            check_file(name, "0" * 64)
+        check_text(reason, "reason")
         return case
 
-    def _record(self, actor: Actor, case_id: str, key: str, filename: str, stored: StoredFile,
-                source: MaterialSource, licence: str, reason: str, expected_version: int | None) -> Saved:
+    def _record(self, actor: Actor, case_id: str, key: str,
+                versions: Sequence[tuple[str, StoredFile, MaterialSource, str]], reason: str,
+                expected_version: int | None) -> Saved:
+        """Record each (file name, stored file, source, licence) as the next version, in one command; the result
+        says whether any was recorded (the same bytes as the latest version record nothing)."""
         today = self.cases.clock.today()
 
-        def submit(case: Case) -> None:
-            latest = case.materials.get(key)
-            if latest is not None and latest["sha256"] == stored.sha256 and latest["source"] != MaterialSource.PAPER:
-                return  # the same bytes again: the latest version already is this file
-            case.submit_material(key, filename, stored.sha256, actor, reason, size=stored.size,
-                                 media_type=stored.media_type, source=source, licence=licence, today=today)
+        def submit(case: Case) -> bool:
+            recorded = False
+            for filename, stored, source, licence in versions:
+                latest = case.materials.get(key)
+                if latest is not None and latest["sha256"] == stored.sha256 and latest["source"] != MaterialSource.PAPER:
+                    continue  # the same bytes again: the latest version already is this file
+                case.submit_material(key, filename, stored.sha256, actor, reason, size=stored.size,
+                                     media_type=stored.media_type, source=source, licence=licence, today=today)
+                recorded = True
+            return recorded
 
         return self.cases.changes.change(case_id, "submitting a material", submit, expected_version,
                                          lambda case: require_role(actor, "submitting materials", *SUBMITTERS))

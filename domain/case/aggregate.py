@@ -425,8 +425,8 @@ class Case(Aggregate):
             cls.Opened, number=number, bundle=bundle.code, bundle_version=bundle_version,
             applicant=applicant.to_dict(), channel=str(Channel(channel)), opened_on=opened_on,
             items=[ItemState.from_definition(i).to_dict() for i in bundle.items],
-            materials=[{"key": m.key, "name": m.name, "deficiency_allowed": m.deficiency_allowed}
-                       for m in bundle.materials],
+            materials=[{"key": m.key, "name": m.name, "deficiency_allowed": m.deficiency_allowed,
+                        "licence_types": list(m.licence_types)} for m in bundle.materials],
             actor=actor, reason=reason,
         )
 

@@ -613,9 +613,31 @@ def verify_bundle(path: str | os.PathLike) -> VerificationReport:
     events = _check_events(_read_jsonl(bundle / "events.jsonl"), public_key, report)
     leaves = _check_log(_read_jsonl(bundle / "log.jsonl"), events, report)
     _check_checkpoints(_read_jsonl(bundle / "checkpoints.jsonl"), leaves, public_key, report)
+    rows = _read_jsonl(bundle / "events.jsonl")
+    named = _files_named(rows)
     if (bundle / "files.jsonl").exists():
-        _check_files(bundle, events, _states(_read_jsonl(bundle / "events.jsonl")), report)
+        _check_files(bundle, events, _states(rows), named, report)
+    elif named:
+        report.warnings.append(f"{len(named)} events name stored files, but the bundle was written without "
+                               "them (onething audit bundle --files): the files were not checked")
     return report
+
+
+def _files_named(rows: list[tuple[int, dict]]) -> dict:
+    """{(app, id, version): sha256} of every readable event that names a stored file: a material version
+    submitted as a file (not paper). Encrypted or redacted states cannot be read here and are not counted."""
+    named = {}
+    for _, row in rows:
+        if not str(row.get("topic", "")).endswith("MaterialSubmitted"):
+            continue
+        try:
+            state = json.loads(base64.b64decode(row["state_b64"]))
+            key = (row["application"], uuid.UUID(row["originator_id"]), int(row["version"]))
+        except (KeyError, ValueError, TypeError):
+            continue
+        if isinstance(state, dict) and state.get("source", "paper") != "paper" and isinstance(state.get("sha256"), str):
+            named[key] = state["sha256"]
+    return named
 
 
 def _states(rows: list[tuple[int, dict]]) -> dict:
@@ -630,11 +652,14 @@ def _states(rows: list[tuple[int, dict]]) -> dict:
     return states
 
 
-def _check_files(bundle: Path, events: dict, states: dict, report: VerificationReport) -> None:
+def _check_files(bundle: Path, events: dict, states: dict, named: dict, report: VerificationReport) -> None:
     """Each stored file of files.jsonl: the event that names it is in the bundle (its chain checked above) and
-    names the same digest; the file's bytes hash to that digest."""
+    names the same digest; the file's bytes hash to that digest. And files.jsonl is complete: every readable
+    event that names a stored file is listed (a file swapped with its line dropped is still found)."""
     hashed: dict[str, str | None] = {}
+    listed = set()
     for row in _read_jsonl(bundle / "files.jsonl"):
+        listed.add((row[1].get("application"), str(row[1].get("originator_id")), row[1].get("version")))
         sha, app, oid, version = _fields(row, "files.jsonl", "sha256", "application", "originator_id", "version")
         key, where = (app, oid, version), f"file {sha} ({row[1].get('case', oid)}, " \
             f"material {row[1].get('material', '?')} version {row[1].get('material_version', '?')})"
@@ -642,14 +667,14 @@ def _check_files(bundle: Path, events: dict, states: dict, report: VerificationR
             report.problems.append(f"{where}: the event naming it is not in the bundle")
         else:
             try:
-                named = json.loads(states[key]).get("sha256") if key in states else None
+                recorded = json.loads(states[key]).get("sha256") if key in states else None
             except (ValueError, UnicodeDecodeError, AttributeError):
-                named = None
-            if named is None:
+                recorded = None
+            if recorded is None:
                 report.warnings.append(f"{where}: its event's contents are encrypted or redacted; "
                                        "the digest is checked against the file only")
-            elif named != sha:
-                report.problems.append(f"{where}: its event names another file ({named})")
+            elif recorded != sha:
+                report.problems.append(f"{where}: its event names another file ({recorded})")
         if sha not in hashed:
             path = bundle / "files" / sha
             hashed[sha] = _file_digest(path) if path.is_file() else None
@@ -657,6 +682,9 @@ def _check_files(bundle: Path, events: dict, states: dict, report: VerificationR
             report.problems.append(f"{where}: missing from files/")
         elif hashed[sha] != sha:
             report.problems.append(f"{where}: its bytes changed (they hash to {hashed[sha]})")
+    for (app, oid, version), sha in named.items():
+        if (app, str(oid), version) not in listed:
+            report.problems.append(f"file {sha}: named by {_name(app, oid, version)}, but not in files.jsonl")
     report.files = len(hashed)
 
 

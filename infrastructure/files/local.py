@@ -40,6 +40,8 @@ class FolderFileStore:
                 target.parent.mkdir(mode=0o700, exist_ok=True)
                 os.replace(upload.path, target)
                 _sync_directory(target.parent)
+            else:  # kept again: new, as far as `files gc` is concerned (its event may be about to be recorded)
+                os.utime(target)
             return StoredFile(upload.sha256, upload.size, upload.media_type)
 
     def open(self, sha256: str) -> BinaryIO:

@@ -51,6 +51,9 @@ class S3FileStore:
             if self._head(key) is None:
                 self.client.upload_file(str(upload.path), self.bucket, key, Config=TRANSFER,
                                         ExtraArgs={"ContentType": upload.media_type})
+            else:  # kept again: a fresh LastModified, so `files gc` leaves it to the event about to name it
+                self.client.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": key},
+                                        MetadataDirective="REPLACE", ContentType=upload.media_type)
             return StoredFile(upload.sha256, upload.size, upload.media_type)
 
     def open(self, sha256: str) -> BinaryIO:

@@ -56,6 +56,7 @@ def verify_licence_pdf(data: bytes, public_keys: Mapping[str, Ed25519PublicKey])
         return LicenceCheck(False, [f"{ATTACHMENT} is not a licence record: {error!r}"])
     if not isinstance(fields, dict):
         return LicenceCheck(False, [f"{ATTACHMENT} has no metadata object"])
+    status = _text(status)  # a crafted record may hold anything here: only text is a status
     problems = _problems(fields, signature, status, _squeezed(text), public_keys)
     named = signature.get("key_id") if isinstance(signature, dict) else None
     return LicenceCheck(not problems, problems, fields, _text(status), _text(check_url), _text(named))
@@ -66,7 +67,7 @@ def _problems(fields: dict[str, Any], signature: Any, status: Any, text: str,
     problems = []
     if not verify_signature(fields, signature, public_keys):
         named = signature.get("key_id") if isinstance(signature, dict) else None
-        known = named in public_keys
+        known = isinstance(named, str) and named in public_keys
         problems.append("the signature does not verify over the metadata" if known
                         else f"signed by an unknown key ({named!r}); known: {', '.join(public_keys) or 'none'}")
     for name in SHOWN_FIELDS:

@@ -25,12 +25,13 @@ class SqlVaultReads(SqlReader):
         return self._all(query)
 
     def vault_licences(self, credit_code: str) -> list[Row]:
-        """Every certificate issued to the applicant (held ones are not its yet), the newest first."""
+        """Every certificate released to the applicant (valid or revoked; held ones are not its yet, void ones
+        never were), the newest first."""
         c = certificates
         query = (select(c.c.number, c.c.type, c.c.name, c.c.department.label("issuer_code"),
                         departments.c.name.label("issuer"), c.c.issued_on, c.c.valid_from, c.c.valid_to,
                         c.c.status, c.c.case_number)
                  .select_from(c.outerjoin(departments, departments.c.code == c.c.department))
-                 .where(c.c.holder_code == credit_code, c.c.status != "held")
+                 .where(c.c.holder_code == credit_code, c.c.status.in_(("valid", "revoked")))
                  .order_by(c.c.issued_at.desc(), c.c.number))
         return [{**row, "issuer": row["issuer"] or row["issuer_code"] or ""} for row in self._all(query)]

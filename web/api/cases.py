@@ -243,7 +243,8 @@ def _upload_limit() -> None:
             body=lambda: _upload_chunks())
 def upload_material_file(case_id: str, key: str) -> Response:
     """Store one file as the next version of material ``key`` (intake; the case's applicant): multipart
-    ``file`` and optional ``reason``. Its type is decided by its content."""
+    ``file`` and optional ``reason``. Its type is decided by its content. 201 with the new version; 200 with
+    the latest one when these very bytes are it already (nothing recorded)."""
     _upload_limit()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -251,7 +252,7 @@ def upload_material_file(case_id: str, key: str) -> Response:
     reason = request.form.get("reason", "")
     saved = services().materials.upload(actor(), case_id, key, upload.stream, upload.filename, reason, if_match())
     last_writes().record(actor().user_id, saved.notification_id)
-    return _file_answer(saved, key, 201)
+    return _file_answer(saved, key, 201 if saved.result else 200)  # 200: the same bytes were the latest version
 
 
 @blp.post("/<string:case_id>/materials/<string:key>/reuse")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from application.common.errors import NotAllowed, NotFound
+from application.common.errors import InvalidInput, NotAllowed, NotFound, VersionConflict
 from application.materials.files import FileTooLarge, UnsupportedFileType
 from application.materials.service import LicenceNotValid, Materials
 from domain.case.aggregate import Case
-from domain.shared.errors import CaseClosed, UnknownMaterial
+from domain.shared.errors import CaseClosed, InvalidValue, UnknownMaterial
 from tests.application.helpers import open_restaurant
-from tests.conftest import AMR, AUDITOR, FOOD, INTAKE, SUPERVISOR, VALID_CODE
+from tests.conftest import ADMIN, AMR, AUDITOR, FOOD, INTAKE, SUPERVISOR, VALID_CODE, restaurant_file
 from web.services import Services
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -156,8 +157,17 @@ def test_only_staff_who_read_vaults_see_one(services: Services):
     assert services.materials.vault_of(AUDITOR, VALID_CODE) == {"materials": [], "licences": []}
 
 
+def publish_licence_links(services: Services) -> None:
+    """A new version of the restaurant bundle whose ID material takes the e-licences the bundle issues."""
+    data = restaurant_file()
+    data["bundles"][0]["materials"][0]["licence_types"] = ["business-licence", "food-permit"]
+    services.catalogue.publish_file(data, ADMIN)
+
+
 def test_a_valid_e_licence_serves_as_a_material_and_a_revoked_one_is_refused(services: Services):
-    first, second = second_case_after_a_first(services)
+    first, _ = second_case_after_a_first(services)
+    publish_licence_links(services)
+    second = str(open_restaurant(services))
     materials = Materials(services.cases, services.file_store, services.materials.vault,
                           licence_pdf=lambda number: PDF + number.encode())
     licences = {lic["type"]: lic["number"] for lic in materials.vault_of(INTAKE, VALID_CODE)["licences"]}
@@ -167,8 +177,71 @@ def test_a_valid_e_licence_serves_as_a_material_and_a_revoked_one_is_refused(ser
         ("licence", licences["business-licence"], f"{licences['business-licence']}.pdf")
     services.cases.review.revoke_commitment(SUPERVISOR, first, "food-permit", "verification failed")
     services.runner.catch_up()
+    before = len(events_of(services, second))
     with pytest.raises(LicenceNotValid):
+        materials.reuse_licence(INTAKE, second, "id-card", licences["food-permit"])
+    assert len(events_of(services, second)) == before
+
+
+def test_a_material_takes_only_the_licence_types_it_names(services: Services):
+    second_case_after_a_first(services)
+    second = str(open_restaurant(services))  # the bundle's first version: no material names a licence type
+    materials = Materials(services.cases, services.file_store, services.materials.vault,
+                          licence_pdf=lambda number: PDF + number.encode())
+    licences = {lic["type"]: lic["number"] for lic in materials.vault_of(INTAKE, VALID_CODE)["licences"]}
+    with pytest.raises(InvalidInput, match="takes no e-licence"):
         materials.reuse_licence(INTAKE, second, "floor-plan", licences["food-permit"])
+    assert materials.offers(INTAKE, second)["floor-plan"] == [] or all(
+        o["kind"] == "file" for o in materials.offers(INTAKE, second)["floor-plan"])
+
+
+def test_a_refused_file_name_reason_or_version_stores_nothing(services: Services):
+    case_id = str(open_restaurant(services))
+    for refused in (lambda: services.materials.upload(INTAKE, case_id, "id-card", pdf("a"), "bad\x01name.pdf"),
+                    lambda: services.materials.upload(INTAKE, case_id, "id-card", pdf("a"), "id.pdf", "理" * 2001),
+                    lambda: services.materials.upload(INTAKE, case_id, "id-card", pdf("a"), "id.pdf",
+                                                      expected_version=99)):
+        with pytest.raises((InvalidValue, VersionConflict, InvalidInput)):
+            refused()
+    assert stored_files(services) == []
+
+
+def test_several_pages_are_recorded_all_or_none(services: Services):
+    case_id = str(open_restaurant(services))
+    with pytest.raises(UnsupportedFileType):
+        services.materials.upload_many(INTAKE, case_id, "floor-plan",
+                                       [(pdf("page 1"), "p1.pdf"), (io.BytesIO(b"not a scan"), "p2.pdf")])
+    assert "floor-plan" not in services.cases.reads.get_case(INTAKE, case_id).materials
+    saved = services.materials.upload_many(INTAKE, case_id, "floor-plan",
+                                           [(pdf("page 1"), "p1.pdf"), (pdf("page 2"), "p2.pdf")])
+    assert saved.result is True
+    assert [f.filename for f in services.cases.reads.get_case(INTAKE, case_id).materials["floor-plan"].files] == \
+        ["p1.pdf", "p2.pdf"]
+    again = services.materials.upload(INTAKE, case_id, "floor-plan", pdf("page 2"), "p2.pdf")
+    assert again.result is False  # the same bytes as the latest version: nothing recorded
+
+
+def test_a_certificate_issued_when_an_excused_material_arrives_on_paper_has_its_validity(services: Services):
+    data = restaurant_file()
+    data["bundles"][0]["items"][1]["outputs"][0]["valid_years"] = 5
+    services.catalogue.publish_file(data, ADMIN)
+    case_id = str(open_restaurant(services))
+    intake, review = services.cases.intake, services.cases.review
+    intake.submit_material(INTAKE, case_id, "id-card", "id.pdf", "ab" * 32)
+    intake.accept_with_deficiency(INTAKE, case_id, ["floor-plan"], services.clock.today() + timedelta(days=5),
+                                  "平面图后补")
+    review.accept_item(AMR, case_id, "business-licence")
+    review.approve_item(AMR, case_id, "business-licence")
+    review.accept_item(FOOD, case_id, "food-permit")
+    review.approve_on_commitment(FOOD, case_id, "food-permit", "承诺")
+    assert services.cases.reads.get_case(INTAKE, case_id).items["food-permit"].certificates == ()
+    intake.submit_material(INTAKE, case_id, "floor-plan", "plan.pdf", "cd" * 32)  # paper, arriving late
+    case = services.cases.reads.get_case(INTAKE, case_id)
+    (permit,) = case.items["food-permit"].certificates
+    today = services.clock.today()
+    assert str(case.status) == "completed"
+    assert (permit.issued_on, permit.valid_to) == (today.isoformat(),
+                                                   (today.replace(year=today.year + 5) - timedelta(days=1)).isoformat())
 
 
 def test_every_stored_file_an_event_names_is_referenced_and_paper_is_not(services: Services):

@@ -83,3 +83,26 @@ def test_verify_names_a_file_overwritten_in_the_folder_or_the_bucket(store):
         store.client.put_object(Bucket=store.bucket, Key=store.key(stored.sha256), Body=b"%PDF-overwritten")
     assert [p.problem for p in verify_files(store, [ref(stored.sha256)])] == ["changed"]
     assert hashlib.sha256(b"%PDF-overwritten").hexdigest() != stored.sha256
+
+
+
+def test_an_old_orphan_stored_again_for_a_new_event_is_not_collected(tmp_path):
+    import os
+
+    store = FolderFileStore(tmp_path / "files")
+    sha = store.put(io.BytesIO(MINIMAL_PDF), 1 << 20).sha256
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).timestamp()
+    os.utime(store.root / sha[:2] / sha[2:4] / sha, (three_days_ago, three_days_ago))
+    assert collect_garbage(store, set(), dry_run=True).removed == [sha]  # an orphan of a refused form …
+    store.put(io.BytesIO(MINIMAL_PDF), 1 << 20)  # … stored again: its event is about to be recorded
+    assert collect_garbage(store, set()).removed == [] and store.stat(sha) is not None
+
+
+def test_bytes_stored_again_in_a_bucket_get_a_fresh_last_modified(store):
+    import time
+
+    sha = store.put(io.BytesIO(MINIMAL_PDF), 1 << 20).sha256
+    before = next(e for e in store.entries() if e.sha256 == sha).modified_at
+    time.sleep(1.1)  # S3 keeps LastModified to the second
+    store.put(io.BytesIO(MINIMAL_PDF), 1 << 20)
+    assert next(e for e in store.entries() if e.sha256 == sha).modified_at > before

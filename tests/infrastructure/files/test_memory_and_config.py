@@ -41,7 +41,9 @@ def test_a_64_mb_upload_is_streamed_not_held_in_memory(kind, tmp_path, request):
     assert done.returncode == 0, done.stderr
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     assert measured["size"] == 64 << 20
-    assert measured["peak"] < 8 << 20, f"peak {measured['peak']:,} bytes"
+    # Flat: far below the file (held whole it would be 64 MB); boto3's multipart transfer keeps 8–9 MB of its own
+    # buffers in flight (benchmarks/files.py: the same for 200 MB), the folder store about 4 MB.
+    assert measured["peak"] < 16 << 20, f"peak {measured['peak']:,} bytes"
 
 
 def test_no_url_means_the_files_folder_of_the_instance(tmp_path):

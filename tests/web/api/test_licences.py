@@ -9,6 +9,7 @@ import io
 from infrastructure.licences.signing import verify_signature
 from infrastructure.licences.verify import verify_licence_pdf
 from tests.infrastructure.weasyprint_marker import needs_weasyprint
+from tests.conftest import ADMIN, restaurant_file
 from tests.web.conftest import Api
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -84,7 +85,13 @@ def test_a_later_case_takes_a_valid_e_licence_as_a_material_and_a_revoked_one_is
     api.services.runner.catch_up()
     vault = api.get("/applicants/91110000600037341L/vault", "intake").get_json()
     assert {lic["number"]: lic["status"] for lic in vault["licences"]} == {n: "valid" for n in numbers.values()}
+    linked = restaurant_file()  # a later version of the bundle: its ID material takes the licences it issues
+    linked["bundles"][0]["materials"][0]["licence_types"] = ["business-licence", "food-permit"]
+    api.services.catalogue.publish_file(linked, ADMIN)
     second = api.open_case()
+    other_type = api.post(f"/cases/{second['id']}/materials/floor-plan/reuse",
+                          {"licence": numbers["business-licence"]}, "intake")
+    assert other_type.status_code == 422  # the floor plan takes no e-licence
     used = api.post(f"/cases/{second['id']}/materials/id-card/reuse", {"licence": numbers["business-licence"]},
                     "intake")
     assert used.status_code == 201, used.get_json()
@@ -95,6 +102,6 @@ def test_a_later_case_takes_a_valid_e_licence_as_a_material_and_a_revoked_one_is
                     "supervisor").status_code == 200
     api.services.runner.catch_up()
     before = api.events()
-    refused = api.post(f"/cases/{second['id']}/materials/floor-plan/reuse", {"licence": numbers["food-permit"]},
+    refused = api.post(f"/cases/{second['id']}/materials/id-card/reuse", {"licence": numbers["food-permit"]},
                        "intake")
     assert refused.status_code == 409 and api.events() == before

@@ -34,6 +34,15 @@ def test_an_upload_answers_201_with_the_version_and_the_case_lists_it(api: Api):
         "version", "filename", "sha256", "size", "media_type", "uploaded_at", "uploaded_by", "source")}]]
 
 
+def test_the_same_bytes_again_answer_200_with_the_latest_version_and_record_nothing(api: Api):
+    case = api.open_case()
+    first = upload(api, case["id"], "id-card", PDF, "id.pdf")
+    before = api.events()
+    again = upload(api, case["id"], "id-card", PDF, "id-again.pdf")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["version"] == 1 and api.events() == before
+
+
 def test_a_download_is_inline_sandboxed_never_sniffed_and_names_the_file_in_utf_8(api: Api):
     case = api.open_case()
     sha = upload(api, case["id"], "id-card", PNG, "营业执照 扫描.png").get_json()["sha256"]

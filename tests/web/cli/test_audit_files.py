@@ -114,3 +114,25 @@ def test_a_backup_restored_into_a_new_database_and_file_store_passes_verify_file
 def _path_of(services, case_id: str, key: str) -> tuple[str, str, str]:
     sha = services.cases.reads.get_case(INTAKE, case_id).materials[key].sha256
     return sha[:2], sha[2:4], sha
+
+
+def test_the_offline_verifier_finds_a_file_whose_line_was_dropped_from_the_bundle(cli, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    services = cli.services
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "id-card", io.BytesIO(PDF + b"id"), "id.pdf")
+    assert cli("audit", "keygen").exit_code == 0
+    out = tmp_path / "bundle"
+    assert cli("audit", "bundle", str(out), "--files").exit_code == 0
+    sha = services.cases.reads.get_case(INTAKE, case_id).materials["id-card"].sha256
+    (out / "files" / sha).write_bytes(PDF + b"forged")
+    lines = [json.loads(line) for line in (out / "files.jsonl").read_text().splitlines()]
+    (out / "files.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines if x["sha256"] != sha))
+    dropped = subprocess.run([sys.executable, str(out / "verifier.py"), str(out)], capture_output=True, text=True)
+    assert dropped.returncode == 1 and f"PROBLEM: file {sha}: named by" in dropped.stdout
+    (out / "files.jsonl").unlink()
+    without = subprocess.run([sys.executable, str(out / "verifier.py"), str(out)], capture_output=True, text=True)
+    assert "events name stored files, but the bundle was written without them" in without.stdout

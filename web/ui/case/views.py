@@ -84,21 +84,19 @@ def material_file(case_id: str, key: str, version: int) -> Any:
 @requires()
 def upload_material(case_id: str, key: str) -> Any:
     """Store each attached file as the next version of material ``key`` (补正 adds versions), in the order
-    chosen; the page's script sends them one by one with a progress bar, a form without it sends them all."""
+    chosen, all or none; the page's script sends them one by one with a progress bar, a form without it sends
+    them all at once."""
     actor, materials = current_actor(), services().materials
     uploads = [u for u in request.files.getlist("file") if u.filename]
     if not uploads:
         flash(_("Choose a file to upload."), "error")
         return redirect(url_for(".show", case_id=case_id), 303)
-    saved = None
-    try:
-        for upload in uploads:
-            saved = materials.upload(actor, case_id, key, upload.stream, upload.filename or "",
-                                     request.form.get("reason", "")[:2000])
+    try:  # all or none: every file is checked and stored, then every version recorded in one command
+        saved = materials.upload_many(actor, case_id, key, [(u.stream, u.filename or "") for u in uploads],
+                                      request.form.get("reason", "")[:2000])
     except (ApplicationError, DomainError) as error:
         case = services().cases.reads.get_case(actor, case_id)
         return render_case(case, status_of(error), problem=refusal(error)[0], detail=str(error))
-    assert saved is not None
     session[LAST_WRITE] = saved.notification_id
     flash(_("%(count)s file(s) stored as new version(s) of the material.", count=len(uploads)), "success")
     return redirect(url_for(".show", case_id=case_id, _anchor=f"material-{key}"), 303)
