@@ -136,3 +136,20 @@ def test_the_offline_verifier_finds_a_file_whose_line_was_dropped_from_the_bundl
     (out / "files.jsonl").unlink()
     without = subprocess.run([sys.executable, str(out / "verifier.py"), str(out)], capture_output=True, text=True)
     assert "events name stored files, but the bundle was written without them" in without.stdout
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the default store beside it is SQLite's
+def test_a_restore_into_a_new_sqlite_file_keeps_its_files_beside_it_by_default(cli, tmp_path, monkeypatch):
+    services = cli.services
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "id-card", io.BytesIO(PDF + b"id"), "id.pdf")
+    assert cli("audit", "keygen").exit_code == 0
+    assert cli("backup", str(tmp_path / "backup")).exit_code == 0
+    monkeypatch.delenv("ONETHING_FILES_URL")  # the default: `files` beside the (restored) database
+    target = tmp_path / "elsewhere" / "restored.sqlite3"
+    target.parent.mkdir()
+    restored = cli("restore", str(tmp_path / "backup"), "--to", f"sqlite:///{target}")
+    assert restored.exit_code == 0, restored.output
+    sha = services.cases.reads.get_case(INTAKE, case_id).materials["id-card"].sha256
+    assert (target.parent / "files" / sha[:2] / sha[2:4] / sha).read_bytes() == PDF + b"id"
+    assert "FILES OK: 1 files of 1 material versions re-read" in restored.output
