@@ -209,6 +209,13 @@ def test_a_scan_that_is_not_pdf_jpeg_png_or_ofd_is_refused_and_no_case_is_opened
     assert stored_events(ui) == before and list(ui.services.file_store.entries()) == []
 
 
+def test_a_form_refused_for_another_field_stores_none_of_its_scans(ui):
+    ui.login_as("intake")
+    data = {**form(credit_code="91110000600037341X"), "file-id-card": (io.BytesIO(b"%PDF-1.4 id"), "id.pdf")}
+    assert ui.post(OPEN, data, content_type="multipart/form-data").status_code == 422
+    assert list(ui.services.file_store.entries()) == []
+
+
 def test_the_desk_offers_the_vault_and_a_file_chosen_from_it_is_reused(ui):
     ui.login_as("intake")
     scan = b"%PDF-1.4 the id card, once"

@@ -8,7 +8,6 @@ the domain's own rules have their say too.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from dataclasses import dataclass, field
 from datetime import date
@@ -64,6 +63,9 @@ class IntakeForm:
     ticked: set[str] = field(default_factory=set)  # "received" boxes ticked, as entered (to show them again)
     excuse_ticked: set[str] = field(default_factory=set)
     errors: dict[str, str] = field(default_factory=dict)
+    uploads: dict[str, list[FileStorage]] = field(default_factory=dict)  # scans to store once all is checked
+    reuse: dict[str, tuple[str, str]] = field(default_factory=dict)  # vault choices: (kind, value)
+    typed: set[str] = field(default_factory=set)  # materials whose file name was typed (else: each file's own)
 
     @property
     def due_date(self) -> date | None:
@@ -114,11 +116,9 @@ Keep = Callable[[FileStorage], StoredFile]  # stores an attached scan in the fil
 FromVault = Callable[[str, str, str], Received]  # (material key, kind, value)
 
 
-def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDef, today: date,
-              keep: Keep | None = None, from_vault: FromVault | None = None) -> IntakeForm:
-    """The form as entered, with an error next to each field that is wrong. Attached scans are stored with
-    ``keep`` (first, as every file is: the events that name them come after); a refused scan is the error of
-    its material, and nothing of the case is recorded."""
+def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDef, today: date) -> IntakeForm:
+    """The form as entered, with an error next to each field that is wrong. Nothing is stored here: attached
+    scans and vault choices wait in ``uploads`` and ``reuse`` until the whole form is right (``keep_files``)."""
     entered = IntakeForm(
         applicant_name=form.get("applicant_name", "")[:MAX_TEXT + 1].strip(),
         credit_code=uscc.compact(form.get("credit_code", "")[:64]),
@@ -137,15 +137,45 @@ def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDe
     if len(entered.reason) > MAX_TEXT or not is_storable_text(entered.reason):
         errors["reason"] = _("Enter at most %(count)s characters.", count=MAX_TEXT)
     for material in bundle.materials:
-        _read_material(entered, form, files, material.key, material.deficiency_allowed, keep)
-        if from_vault is not None and not entered.errors.get(f"material-{material.key}"):
-            _read_reuse(entered, form, material.key, from_vault)
+        _read_material(entered, form, files, material.key, material.deficiency_allowed)
+        if not entered.errors.get(f"material-{material.key}"):
+            _read_reuse(entered, form, material.key)
     _check_deficiency(entered, bundle, today)
     return entered
 
 
-def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusable: bool,
-                   keep: Keep | None) -> None:
+def keep_files(entered: IntakeForm, keep: Keep, from_vault: FromVault) -> bool:
+    """Store the scans and take the vault choices of a form found right (the files first, as always: the events
+    that name them come after); a refused one becomes the error of its material. Whether all were kept."""
+    for key, uploads in entered.uploads.items():
+        kept = []
+        for number, upload in enumerate(uploads):
+            try:
+                stored = keep(upload)
+            except FileTooLarge:
+                entered.errors[f"material-{key}"] = _("The file is larger than the upload limit.")
+                break
+            except UnsupportedFileType:
+                entered.errors[f"material-{key}"] = _("Attach a PDF, JPEG, PNG or OFD file (its content decides, "
+                                                      "not its name).")
+                break
+            own = posixpath.basename((upload.filename or "").replace("\\", "/"))  # a browser may send a path
+            named = entered.filenames[key] if number == 0 and key in entered.typed else own
+            kept.append(Received(named, stored.sha256, stored.size, stored.media_type))
+        else:
+            entered.received[key] = kept
+    for key, (kind, value) in entered.reuse.items():
+        try:
+            reused = from_vault(key, kind, value)
+        except (ApplicationError, DomainError) as error:
+            entered.errors[f"material-{key}"] = _("The applicant's vault cannot give this: %(problem)s",
+                                                  problem=str(error))
+            continue
+        entered.received[key] = [reused, *(r for r in entered.received.get(key, []) if r.sha256)]
+    return not entered.errors
+
+
+def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusable: bool) -> None:
     name = form.get(f"filename-{key}", "")[:MAX_TEXT + 1].strip()
     uploads: list[FileStorage] = [u for u in files.getlist(f"file-{key}") if u.filename]  # an empty input sends
     if uploads and not name:  # a part without a file name
@@ -168,40 +198,24 @@ def _read_material(entered: IntakeForm, form: Any, files: Any, key: str, excusab
         entered.errors[error_key] = _("Enter the file name, or attach the scanned file.")
     elif ticked and (len(name) > MAX_TEXT or not is_storable_text(name)):
         entered.errors[error_key] = _("Enter a file name of at most %(count)s characters.", count=MAX_TEXT)
-    elif uploads and keep is not None:
-        kept = []
-        for number, upload in enumerate(uploads):
-            try:
-                stored = keep(upload)
-            except FileTooLarge:
-                entered.errors[error_key] = _("The file is larger than the upload limit.")
-                return
-            except UnsupportedFileType:
-                entered.errors[error_key] = _("Attach a PDF, JPEG, PNG or OFD file (its content decides, not its "
-                                              "name).")
-                return
-            filename = name if number == 0 and form.get(f"filename-{key}", "").strip() else \
-                posixpath.basename((upload.filename or name).replace("\\", "/"))
-            kept.append(Received(filename, stored.sha256, stored.size, stored.media_type))
-        entered.received[key] = kept
+    elif uploads:  # checked as paper of this name until the form is right; then stored (``keep_files``)
+        entered.received[key] = [Received(name)]
+        entered.uploads[key] = uploads
+        if form.get(f"filename-{key}", "").strip():
+            entered.typed.add(key)
     elif ticked:
-        entered.received[key] = [Received(name, _digest_of(uploads[0]) if uploads else None)]
+        entered.received[key] = [Received(name)]
 
 
-def _read_reuse(entered: IntakeForm, form: Any, key: str, from_vault: FromVault) -> None:
-    """A file or e-licence of the applicant's vault chosen for material ``key``: it is the material (after
-    any scan attached as well, it is the first version)."""
+def _read_reuse(entered: IntakeForm, form: Any, key: str) -> None:
+    """A file or e-licence of the applicant's vault chosen for material ``key``: it is the material (before any
+    scan attached as well); taken from the vault once the form is right (``keep_files``)."""
     choice = form.get(f"reuse-{key}", "")[:200]
     kind, _sep, value = choice.partition(":")
     if not choice or kind not in ("file", "licence"):
         return
-    try:
-        reused = from_vault(key, kind, value)
-    except (ApplicationError, DomainError) as error:
-        entered.errors[f"material-{key}"] = _("The applicant's vault cannot give this: %(problem)s",
-                                              problem=str(error))
-        return
-    entered.received[key] = [reused, *entered.received.get(key, [])]
+    entered.reuse[key] = (kind, value)
+    entered.received.setdefault(key, [Received(f"{value}.pdf")])  # for the rehearsal: the material is there
     entered.ticked.add(key)
     if key in entered.excused:
         entered.errors[f"material-{key}"] = _("Tick either received or accepted with deficiency, not both.")
@@ -219,13 +233,6 @@ def _check_deficiency(entered: IntakeForm, bundle: BundleDef, today: date) -> No
         entered.errors["supplement_due"] = _("The supplement must be due after today.")
     if not entered.reason:
         entered.errors["reason"] = _("Say why the case is accepted although materials are missing.")
-
-
-def _digest_of(upload: FileStorage) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: upload.stream.read(64 * 1024), b""):
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def rehearse(entered: IntakeForm, bundle: BundleDef, version: int, actor: Actor, today: date) -> str | None:

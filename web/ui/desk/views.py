@@ -25,6 +25,7 @@ from web.ui.desk.forms import (
     IntakeForm,
     Received,
     credit_code_problem,
+    keep_files,
     read_form,
     rehearse,
 )
@@ -87,10 +88,12 @@ def open_case(code: str) -> Any:
     if request.method == "GET":
         return render_template("ui/desk/open.html", form=IntakeForm(), channels=CHANNELS, **context)
     today, actor = services().clock.today(), current_actor()
-    entered = read_form(request.form, request.files, context["definition"], today,
-                        lambda upload: services().materials.keep(upload.stream), _from_vault(context["definition"]))
+    entered = read_form(request.form, request.files, context["definition"], today)
     problem = None if entered.errors else rehearse(entered, context["definition"], context["version"], actor,
                                                    today)
+    if not entered.errors and not problem:  # all is right: store the scans, take the vault's (files first)
+        keep_files(entered, lambda upload: services().materials.keep(upload.stream),
+                   _from_vault(context["definition"]))
     if entered.errors or problem:
         return render_template("ui/desk/open.html", form=entered, channels=CHANNELS, problem=problem,
                                **context), 422
