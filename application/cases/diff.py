@@ -123,7 +123,8 @@ FIELD_WORDS = {
     "resolved_at": ("办结时间", "resolved at"), "resolved_by": ("办结人", "resolved by"),
     "resolution": ("办结意见", "resolution"), "since": ("本级起始日", "level since"),
     "filename": ("文件名", "file name"), "sha256": ("摘要", "digest"), "submitted_at": ("提交时间", "submitted at"),
-    "by": ("提交人", "submitted by"),
+    "by": ("提交人", "submitted by"), "version": ("版本", "version"), "size": ("大小（字节）", "size (bytes)"),
+    "media_type": ("文件类型", "file type"), "source": ("来源", "source"), "licence": ("电子证照", "e-licence"),
 }
 
 

@@ -250,3 +250,19 @@ def test_every_stored_file_an_event_names_is_referenced_and_paper_is_not(service
     services.cases.intake.submit_material(INTAKE, case_id, "floor-plan", "plan.pdf", "ab" * 32)
     refs = services.referenced_files()
     assert [(r.key, r.version, r.sha256) for r in refs] == [("id-card", 1, stored_files(services)[0])]
+
+
+def test_the_audit_diff_names_the_document_that_changed_between_two_versions(services: Services):
+    case_id = str(open_restaurant(services))
+    services.materials.upload(INTAKE, case_id, "floor-plan", pdf("v1"), "plan.pdf")
+    before = services.cases.load(case_id).version
+    services.materials.upload(INTAKE, case_id, "floor-plan", pdf("v2"), "plan-corrected.pdf", "补正")
+    after = services.cases.load(case_id).version
+    diff = services.cases.reads.diff(AUDITOR, case_id, before, after)
+    (changed,) = diff["materials"]["changed"]
+    files = services.cases.reads.get_case(AUDITOR, case_id).materials["floor-plan"].files
+    assert changed["key"] == "floor-plan"
+    assert changed["changes"]["sha256"] == {"from": files[0].sha256, "to": files[1].sha256}
+    assert changed["changes"]["version"] == {"from": 1, "to": 2}
+    assert f"material floor-plan digest: {files[0].sha256} → {files[1].sha256}" in diff["summary"]["en"]
+    assert "材料「floor-plan」版本：1 → 2" in diff["summary"]["zh"]
