@@ -78,10 +78,10 @@ class CertificateCheckOut(Schema):
 def certificate(number: str) -> dict[str, Any]:
     """Whether a certificate is genuine: its holder, type, date and status (valid / revoked). No token.
 
-    Never the case number nor the holder's full credit code (together they open the case's progress); checks
-    are limited per client address, shared with the web page's check. ``metadata`` and ``signature`` are the
-    e-licence's: its GB/T 36903 fields (the holder's credit code among them, as the licence itself shows it)
-    and the Ed25519 signature over their canonical JSON."""
+    Never the case number; the holder's credit code masked in ``holder``. ``metadata`` and ``signature`` are the
+    e-licence's: its GB/T 36903 fields — the holder's full credit code among them, signed as the printed licence
+    shows it (README "E-licences" says what that discloses) — and the Ed25519 signature over their canonical
+    JSON. Checks are limited per client address, shared with the web page's check."""
     return services().licences.public_check(number)
 
 
