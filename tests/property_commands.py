@@ -60,8 +60,9 @@ ARGUMENTS = {
     "raise": st.tuples(st.integers(1, 3), text),
     "tick": st.tuples(st.integers(1, 4)),
 }
-# "advance" does the next sensible step of an item, so that histories reach approvals,
-# certificates and completion; closing commands are rarer so that histories grow long.
+# "advance" does the next sensible step of an item, so that histories reach approvals (which issue the
+# certificates), completion, and a late material's arrival; closing commands are rarer so that histories
+# grow long. A random "issue" is refused unless an item is approved without its certificates.
 WEIGHTS = {"advance": 30, "submit": 2, "request": 2, "wait": 2, "reject": 1, "withdraw": 1}
 NAMES = [name for name in ARGUMENTS for _ in range(WEIGHTS.get(name, 2 if name not in
                                                                  ("reject", "withdraw") else 1))]
@@ -88,8 +89,11 @@ def next_step(case: Case, code: str, on_commitment: bool) -> tuple:
         return ("inspect", code, True)
     if target.status == "in_review":
         return ("approve", code)
-    if target.status == "approved" and not target.certificates:
-        return ("submit", "floor-plan") if case.deficiencies else ("issue", code)
+    if target.status == "approved" and target.outputs and not target.certificates:
+        # Approval issues the certificates at once, unless a material the item needs was only excused (its
+        # arrival issues them) or an output is issued later (the issue step, legal only now).
+        excused = [k for k in target.materials if k not in case.materials]
+        return ("submit", excused[0]) if excused else ("issue", code)
     return ("wait", 1)
 
 
@@ -110,7 +114,7 @@ def apply(case: Case, operation: tuple, today: date) -> date:
     if name == "wait":
         return today + timedelta(days=args[0])
     commands = {
-        "submit": lambda k: case.submit_material(k, f"{k}.pdf", "ab" * 32, ACTOR),
+        "submit": lambda k: case.submit_material(k, f"{k}.pdf", "ab" * 32, ACTOR, today=today),
         "excuse": lambda keys, d: case.accept_with_deficiency(keys, today + timedelta(days=d), today, ACTOR),
         "accept": lambda i: case.accept_item(i, today, weekdays, ACTOR),
         "request": lambda i, r: case.request_supplement(i, [], today, ACTOR, r),
@@ -120,7 +124,7 @@ def apply(case: Case, operation: tuple, today: date) -> date:
         "commit": lambda i, t: case.approve_on_commitment(i, t, ACTOR, clock=WorkClock(today, weekdays)),
         "revoke": lambda i, r: case.revoke_commitment(i, ACTOR, r),
         "reject": lambda i, r: case.reject_item(i, ACTOR, r),
-        "issue": lambda i: case.issue_certificates(i, ACTOR),
+        "issue": lambda i: case.issue_certificates(i, ACTOR, "", today),
         "withdraw": lambda r: case.withdraw(ACTOR, r),
         "transfer": lambda i, d, r: case.transfer_item(i, d, ACTOR, r),
         "reassign": lambda o, r: case.reassign_owner(o, ACTOR, r),

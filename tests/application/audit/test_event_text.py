@@ -123,10 +123,15 @@ class TestHistory:
         assert texts[0]["zh"].startswith("受理人员 window1 开办了办件 N-1（一件事「restaurant-opening」第 1 版")
         assert texts[0]["zh"].endswith("含 2 个事项：营业执照、食品经营许可")
         assert texts[0]["en"].endswith("with 2 items: business-licence, food-permit")
-        assert texts[1]["zh"] == "受理人员 window1 提交了材料「身份证明」（id-card.pdf）"
+        assert texts[1]["zh"] == "受理人员 window1 提交了材料「身份证明」第 1 版" \
+                                 "（id-card.pdf，纸质留存，SHA-256 abababababab…）"
+        assert texts[1]["en"] == "Intake officer window1 submitted version 1 of material id-card " \
+                                 "(id-card.pdf, paper on file, SHA-256 abababababab…)"
         assert texts[5]["en"] == "Reviewer li-amr (amr) approved item business-licence"
         assert texts[6]["en"] == "Reviewer li-amr (amr) issued certificate N-1-01-1 (business-licence) " \
                                  "for item business-licence"
+        assert texts[-2]["en"] == "Reviewer zhang-food (food licensing) issued certificate N-1-02-1 (food-permit) " \
+                                  "for item food-permit"  # on its approval, which completes the case
         assert texts[-1]["zh"] == "食品经营许可科 审查员 zhang-food 办结了办件，全部证照同时发放"
 
     def test_names_come_from_the_opened_event(self):

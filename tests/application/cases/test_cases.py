@@ -99,6 +99,35 @@ class TestReview:
         statuses = [c["status"] for i in case.items.values() for c in i.certificates]
         assert statuses == ["valid", "valid"]
 
+    def test_approval_issues_the_certificates_dated_the_day_of_approval(self, services):
+        with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
+            case_id = open_restaurant(services)
+            submit_all(services, case_id)
+            services.cases.review.accept_item(AMR, case_id, "business-licence")
+            services.cases.review.approve_item(AMR, case_id, "business-licence")
+        [certificate] = services.cases.load(case_id).items["business-licence"].certificates
+        assert (certificate["status"], certificate["issued_on"], certificate["valid_from"],
+                certificate["valid_to"]) == ("held", "2026-03-02", "2026-03-02", None)
+
+    def test_a_material_excused_at_intake_issues_the_waiting_certificate_when_it_arrives(self, services):
+        with freeze_time("2026-03-02 09:00:00+08:00") as clock:  # Monday
+            case_id = open_restaurant(services)
+            services.cases.intake.submit_material(INTAKE, case_id, "id-card", "id-card.pdf", "ab" * 32)
+            services.cases.intake.accept_with_deficiency(INTAKE, case_id, ["floor-plan"], date(2026, 3, 16))
+            services.cases.review.accept_item(AMR, case_id, "business-licence")
+            services.cases.review.approve_item(AMR, case_id, "business-licence")
+            services.cases.review.accept_item(FOOD, case_id, "food-permit")
+            services.cases.review.record_inspection(FOOD, case_id, "food-permit", "video", True)
+            services.cases.review.approve_item(FOOD, case_id, "food-permit")
+            case = services.cases.load(case_id)
+            assert (case.status, case.items["food-permit"].certificates) == ("open", [])
+            clock.move_to("2026-03-04 10:00:00+08:00")
+            services.cases.intake.submit_material(INTAKE, case_id, "floor-plan", "floor-plan.pdf", "cd" * 32)
+        case = services.cases.load(case_id)
+        assert case.status == "completed"
+        [certificate] = case.items["food-permit"].certificates
+        assert (certificate["status"], certificate["issued_on"]) == ("valid", "2026-03-04")
+
     def test_every_event_records_who_and_why(self, services):
         case_id = open_restaurant(services, reason="walk-in applicant")
         submit_all(services, case_id)

@@ -11,9 +11,9 @@ from eventsourcing.persistence import OperationalError
 from application.common import retry
 from application.common.errors import BundleNotFound, Busy, InvalidInput, NotAllowed
 from application.common.write_cache import WriteCache
-from domain.shared.errors import DomainError, InvalidValue, UnknownItem
+from domain.shared.errors import CertificatesAlreadyIssued, DomainError, InvalidValue, UnknownItem
 from domain.shared.values import Actor, Role
-from tests.application.helpers import SHA, event_count, open_restaurant, submit_all
+from tests.application.helpers import SHA, event_count, open_restaurant, publish_issued_later, submit_all
 from tests.conftest import AMR, FOOD, INTAKE, SUPERVISOR, make_services
 
 PSB = Actor("wu-psb", Role.REVIEWER, "psb")
@@ -77,15 +77,19 @@ def test_the_text_false_is_not_a_passed_inspection(services):
 
 
 def test_issuing_the_last_certificate_returns_it_released(services):
+    publish_issued_later(services, "food-permit")  # the food permit is issued by the separate step
     case_id = open_restaurant(services)
     submit_all(services, case_id)
     for actor, item in ((AMR, "business-licence"), (FOOD, "food-permit")):
         services.cases.review.accept_item(actor, case_id, item)
-    services.cases.review.approve_item(AMR, case_id, "business-licence")
-    services.cases.review.issue_certificates(AMR, case_id, "business-licence")
+    services.cases.review.approve_item(AMR, case_id, "business-licence")  # issued on approval
+    with pytest.raises(CertificatesAlreadyIssued):
+        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
     services.cases.review.approve_on_commitment(FOOD, case_id, "food-permit", "本人承诺")
+    assert services.cases.load(case_id).status == "open"
     saved = services.cases.review.issue_certificates(FOOD, case_id, "food-permit")
     assert [c["status"] for c in saved.result] == ["valid"]
+    assert services.cases.load(case_id).status == "completed"
 
 
 def test_version_zero_of_a_bundle_does_not_exist(services):

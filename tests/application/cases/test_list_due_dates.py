@@ -41,6 +41,7 @@ class TestTheCaseListFollowsEveryDecision:
     def test_a_revoked_commitment_no_longer_counts_in_the_listed_due_date_nor_in_on_time(self, services):
         items = json.loads(json.dumps(RESTAURANT_FILE))["bundles"][0]["items"]
         items[1]["essential"] = False  # a revoked permit leaves the case open
+        items[0]["outputs"][0]["issued_on_approval"] = False  # the licence is issued by a separate step
         publish(services, "restaurant-optional-permit", items)
         with freeze_time("2026-03-02 09:00:00+08:00"):  # Monday
             case_id = services.cases.intake.open_case(INTAKE, "restaurant-optional-permit", "泉城小馆", VALID_CODE,

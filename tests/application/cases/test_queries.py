@@ -14,7 +14,7 @@ from freezegun import freeze_time
 
 from application.common.errors import NotAllowed, NotFound
 from domain.shared.values import Actor, Role
-from tests.application.helpers import complete_restaurant, submit_all
+from tests.application.helpers import complete_restaurant, publish_issued_later, submit_all
 from tests.conftest import ADMIN, AMR, AUDITOR, FOOD, INTAKE, SUPERVISOR, VALID_CODE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -113,19 +113,17 @@ def audited(any_services):
         submit_all(services, a)
         clock.move_to("2026-11-16 10:00:00+08:00")
         services.cases.review.accept_item(AMR, a, "business-licence")
-        services.cases.review.approve_item(AMR, a, "business-licence", reason="checked")
-        services.cases.review.issue_certificates(AMR, a, "business-licence")
+        services.cases.review.approve_item(AMR, a, "business-licence", reason="checked")  # issues, held
         clock.move_to("2026-11-17 09:00:00+08:00")
         services.cases.review.accept_item(FOOD, a, "food-permit")
         services.cases.review.record_inspection(FOOD, a, "food-permit", "video", True)
-        services.cases.review.approve_item(FOOD, a, "food-permit")
-        services.cases.review.issue_certificates(FOOD, a, "food-permit")  # also completes the case
+        services.cases.review.approve_item(FOOD, a, "food-permit")  # issues, and completes the case
     services.runner.catch_up()
     return services, str(a)
 
 
 CASE_A_TYPES = ["Opened", "MaterialSubmitted", "MaterialSubmitted", "ItemAccepted", "ItemApproved",
-                "ItemClockStarted", "CertificatesIssued", "ItemAccepted", "InspectionRecorded", "ItemApproved",
+                "CertificatesIssued", "ItemClockStarted", "ItemAccepted", "InspectionRecorded", "ItemApproved",
                 "CertificatesIssued", "Completed"]
 
 
@@ -206,7 +204,7 @@ class TestAuditLog:
         page = services.queries.audit_log(AUDITOR, department="amr", case_id=a, since=at("2026-11-16 10:00"),
                                           until=at("2026-11-17 09:00"))
         assert [r["type"] for r in page.rows] == [
-            "CertificatesIssued", "ItemClockStarted", "ItemApproved", "ItemAccepted"]
+            "ItemClockStarted", "CertificatesIssued", "ItemApproved", "ItemAccepted"]
         assert services.queries.audit_log(AUDITOR, department="amr", since=at("2026-11-17 09:00"),
                                           until=at("2026-11-18 00:00")).total == 0
 
@@ -244,8 +242,7 @@ class TestCertificateRegister:
             case_id = open_case(services, "YJS20261116-CCCCCC").id
             submit_all(services, case_id)
             services.cases.review.accept_item(AMR, case_id, "business-licence")
-            services.cases.review.approve_item(AMR, case_id, "business-licence")
-            services.cases.review.issue_certificates(AMR, case_id, "business-licence")
+            services.cases.review.approve_item(AMR, case_id, "business-licence")  # issued on Monday, held
             clock.move_to("2026-11-18 23:30:00+08:00")  # late evening: still Wednesday in Shanghai
             complete_food(services, case_id)
         services.runner.catch_up()
@@ -263,12 +260,9 @@ class TestCertificateRegister:
         case_id = open_case(services, "YJS20261116-HHHHHH").id
         submit_all(services, case_id)
         services.cases.review.accept_item(AMR, case_id, "business-licence")
-        services.cases.review.approve_item(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")  # issued on approval, held
         services.runner.catch_up()
-        with pytest.raises(NotFound):
-            services.queries.certificate("YJS20261116-HHHHHH-01-1")  # not even issued yet
-        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
-        services.runner.catch_up()
+        assert services.cases.load(case_id).items["business-licence"].certificates[0]["status"] == "held"
         with pytest.raises(NotFound):
             services.queries.certificate("YJS20261116-HHHHHH-01-1")  # issued, but held
         complete_food(services, case_id)
@@ -285,10 +279,8 @@ class TestCertificateRegister:
         submit_all(services, case_id)
         services.cases.review.accept_item(AMR, case_id, "business-licence")
         services.cases.review.approve_item(AMR, case_id, "business-licence")
-        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
         services.cases.review.accept_item(FOOD, case_id, "food-permit")
-        services.cases.review.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺符合食品经营条件")
-        services.cases.review.issue_certificates(FOOD, case_id, "food-permit")
+        services.cases.review.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺符合食品经营条件")  # completes
         services.runner.catch_up()
         assert services.queries.certificate("YJS20261116-RRRRRR-02-1")["status"] == "valid"
 
@@ -302,8 +294,7 @@ class TestCertificateRegister:
         case_id = open_case(services, "YJS20261116-WWWWWW").id
         submit_all(services, case_id)
         services.cases.review.accept_item(AMR, case_id, "business-licence")
-        services.cases.review.approve_item(AMR, case_id, "business-licence")
-        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")  # issued on approval, held
         saved = services.cases.intake.withdraw(INTAKE, case_id, "the applicant gave up the premises")
         services.runner.wait_until("Cases", saved.notification_id)
         with pytest.raises(NotFound):
@@ -312,13 +303,15 @@ class TestCertificateRegister:
     def test_a_certificate_revoked_before_its_case_completed_was_never_released_and_is_not_found(
             self, any_services):
         services = any_services
+        publish_issued_later(services, "business-licence")  # the licence is issued by a separate step
         case_id = open_case(services, "YJS20261116-VVVVVV").id
         submit_all(services, case_id)
         services.cases.review.accept_item(AMR, case_id, "business-licence")
         services.cases.review.approve_item(AMR, case_id, "business-licence")  # its certificate is not issued yet
         services.cases.review.accept_item(FOOD, case_id, "food-permit")
         services.cases.review.approve_on_commitment(FOOD, case_id, "food-permit", "我承诺符合食品经营条件")
-        services.cases.review.issue_certificates(FOOD, case_id, "food-permit")  # held: the case is still open
+        # the food permit's certificate was issued on approval and is held: the case is still open
+        assert services.cases.load(case_id).items["food-permit"].certificates[0]["status"] == "held"
         services.cases.review.revoke_commitment(FOOD, case_id, "food-permit", "verification failed")  # case rejected
         services.runner.catch_up()
         assert services.queries.case_list(INTAKE).rows[0]["status"] == "rejected"
@@ -330,8 +323,7 @@ class TestCertificateRegister:
         case_id = open_case(services, "YJS20261116-XXXXXX").id
         submit_all(services, case_id)
         services.cases.review.accept_item(AMR, case_id, "business-licence")
-        services.cases.review.approve_item(AMR, case_id, "business-licence")
-        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
+        services.cases.review.approve_item(AMR, case_id, "business-licence")  # issued on approval, held
         # essential: case rejected
         services.cases.review.reject_item(FOOD, case_id, "food-permit", "the kitchen is unsafe")
         services.runner.catch_up()
@@ -341,8 +333,7 @@ class TestCertificateRegister:
 
 
 def complete_food(services, case_id) -> None:
-    """Accept, inspect, approve and issue the food permit (the licence is approved already)."""
+    """Accept, inspect and approve the food permit, which issues it (the licence is approved already)."""
     services.cases.review.accept_item(FOOD, case_id, "food-permit")
     services.cases.review.record_inspection(FOOD, case_id, "food-permit", "video", True)
     services.cases.review.approve_item(FOOD, case_id, "food-permit")
-    services.cases.review.issue_certificates(FOOD, case_id, "food-permit")

@@ -159,10 +159,8 @@ class TestCaseListOverdue:
             assert numbers(services.queries.case_list(INTAKE, overdue=False)) == [B]
 
             services.cases.review.approve_item(AMR, late, "business-licence")
-            services.cases.review.issue_certificates(AMR, late, "business-licence")
             services.cases.review.record_inspection(FOOD, late, "food-permit", "video", True)
-            services.cases.review.approve_item(FOOD, late, "food-permit")
-            saved = services.cases.review.issue_certificates(FOOD, late, "food-permit")  # completes, late
+            saved = services.cases.review.approve_item(FOOD, late, "food-permit")  # issues: completes, late
             (row,) = services.queries.case_list(INTAKE, number=A, after=saved).rows
             assert (row["status"], row["due"], row["overdue"]) == ("completed", date(2026, 11, 23), False)
             assert numbers(services.queries.case_list(INTAKE, overdue=True)) == []

@@ -37,7 +37,6 @@ def build_history(services) -> dict:
             submit_all(services, case_id)
             cases.review.accept_item(AMR, case_id, "business-licence")
         cases.review.approve_item(AMR, a, "business-licence")
-        cases.review.issue_certificates(AMR, a, "business-licence")
         cases.review.accept_item(FOOD, a, "food-permit")
         cases.review.request_supplement(FOOD, a, "food-permit", "the floor plan lacks the kitchen", ["floor-plan"])
         cases.review.accept_item(FOOD, b, "food-permit")
@@ -49,14 +48,11 @@ def build_history(services) -> dict:
         clock.move_to("2026-11-18 09:00:00+08:00")
         cases.review.record_inspection(FOOD, a, "food-permit", "video", True)
         cases.review.approve_item(FOOD, a, "food-permit")
-        cases.review.issue_certificates(FOOD, a, "food-permit")
         cases.intake.rate(INTAKE, a, 4, "quick")
 
         clock.move_to("2026-11-24 09:00:00+08:00")
         cases.review.approve_item(AMR, b, "business-licence")
-        cases.review.issue_certificates(AMR, b, "business-licence")
         cases.review.approve_on_commitment(FOOD, b, "food-permit", "我承诺符合食品经营条件")
-        cases.review.issue_certificates(FOOD, b, "food-permit")
         cases.intake.rate(INTAKE, b, 2, "slow")
     services.runner.catch_up()
     return {"A": a, "B": b, "C": c}
@@ -77,6 +73,7 @@ class TestBundleKpis:
             "cycle_days": {"median": 4, "p90": 6},
             "supplements": 1, "approvals_on_commitment": 1,
             "rating": {"count": 2, "average": 3.0},
+            "materials_given": {"uploaded": 6, "reused": 0, "reduction": 0.0},  # 2 on paper per case, none reused
         }
 
     def test_reductions_compare_the_real_histories_with_filing_each_item_separately(self, history):
@@ -106,7 +103,8 @@ class TestBundleKpis:
         assert history.queries.kpis(SUPERVISOR)["bundles"]["seal-engraving"] == {
             "opened": 0, "completed": 0, "rejected": 0, "withdrawn": 0, "on_time_rate": None,
             "cycle_days": {"median": None, "p90": None}, "supplements": 0, "approvals_on_commitment": 0,
-            "rating": {"count": 0, "average": None}, "reductions": {}}
+            "rating": {"count": 0, "average": None}, "reductions": {},
+            "materials_given": {"uploaded": 0, "reused": 0, "reduction": None}}
 
     def test_cycle_times_count_working_days_not_calendar_days(self, services):
         with freeze_time("2026-11-20 09:00:00+08:00") as clock:  # a Friday
@@ -116,10 +114,8 @@ class TestBundleKpis:
             services.cases.review.accept_item(FOOD, case_id, "food-permit")  # due Fri 27
             clock.move_to("2026-11-23 17:00:00+08:00")  # the Monday after
             services.cases.review.approve_item(AMR, case_id, "business-licence")
-            services.cases.review.issue_certificates(AMR, case_id, "business-licence")
             services.cases.review.record_inspection(FOOD, case_id, "food-permit", "video", True)
             services.cases.review.approve_item(FOOD, case_id, "food-permit")
-            services.cases.review.issue_certificates(FOOD, case_id, "food-permit")
         services.runner.catch_up()
         kpis = services.queries.kpis(SUPERVISOR)
         assert kpis["bundles"][RESTAURANT]["cycle_days"] == {"median": 1, "p90": 1}

@@ -49,7 +49,6 @@ def test_a_waiting_item_whose_prerequisite_was_approved_is_breached_though_nobod
         submit_all(services, case_id)
         services.cases.review.accept_item(AMR, case_id, "business-licence")
         services.cases.review.approve_item(AMR, case_id, "business-licence")  # the permit's clock: due Monday 9 March
-        services.cases.review.issue_certificates(AMR, case_id, "business-licence")
     with freeze_time("2026-03-10 09:00:00+08:00"):
         report = services.sla.tick()
         services.runner.catch_up()

@@ -18,7 +18,7 @@ from domain.catalogue.definitions import BundleDef, ItemDef, MaterialDef, Output
 from domain.shared.errors import DomainError
 from domain.shared.values import Applicant, Channel
 from domain.shared.working_days import WorkClock
-from tests.conftest import AMR, FOOD, INTAKE, VALID_CODE, restaurant_bundle, weekdays
+from tests.conftest import AMR, FOOD, INTAKE, VALID_CODE, restaurant_bundle, restaurant_file, weekdays
 
 MONDAY = date(2026, 3, 2)
 CLOCK = WorkClock(MONDAY, weekdays)  # approvals on MONDAY (clocks they release start then)
@@ -52,30 +52,40 @@ def submit(case: Case, *keys: str) -> None:
         case.submit_material(key, f"{key}.pdf", DIGEST, INTAKE)
 
 
-def in_review(number: str = "N-1") -> Case:
-    """A restaurant case with both materials and both items accepted on MONDAY."""
-    case = open_case(number=number)
+def in_review(number: str = "N-1", bundle: BundleDef | None = None) -> Case:
+    """A restaurant case (or one of a variant ``bundle``) with both materials and both items accepted on
+    MONDAY."""
+    case = open_case(bundle, number=number)
     submit(case, "id-card", "floor-plan")
     case.accept_item(LICENCE, MONDAY, weekdays, AMR)
     case.accept_item(FOOD_PERMIT, MONDAY, weekdays, FOOD)
     return case
 
 
-def licence_issued(number: str = "N-1") -> Case:
-    """In review, with the business licence approved and its certificate issued."""
-    case = in_review(number)
+def licence_issued(number: str = "N-1", bundle: BundleDef | None = None) -> Case:
+    """In review, with the business licence approved (which issues its certificate, held)."""
+    case = in_review(number, bundle)
     case.approve_item(LICENCE, AMR, clock=CLOCK)
-    case.issue_certificates(LICENCE, AMR)
     return case
 
 
 def completed(number: str = "N-1") -> Case:
-    """A restaurant case with both items approved and issued: completed."""
+    """A restaurant case with both items approved (and so issued): completed."""
     case = licence_issued(number)
     case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
     case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
-    case.issue_certificates(FOOD_PERMIT, FOOD)
     return case
+
+
+def issued_later_bundle(*codes: str) -> BundleDef:
+    """The restaurant bundle with the outputs of the items ``codes`` marked ``issued_on_approval: false``
+    (a physical product issued by a separate step after approval)."""
+    data = restaurant_file()["bundles"][0]
+    for item in data["items"]:
+        if item["code"] in codes:
+            for output in item["outputs"]:
+                output["issued_on_approval"] = False
+    return BundleDef.from_dict(data)
 
 
 def shop_bundle() -> BundleDef:

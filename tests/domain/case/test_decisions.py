@@ -16,10 +16,12 @@ from domain.shared.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, SUPERVISOR, weekdays
 from tests.domain.case.cases import (
     CLOCK,
+    DIGEST,
     FOOD_PERMIT,
     LICENCE,
     MONDAY,
     in_review,
+    issued_later_bundle,
     licence_issued,
     open_case,
     refused,
@@ -37,9 +39,13 @@ class TestApproveOnCommitment:
         case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD, "告知承诺", clock=CLOCK)
         permit = case.items[FOOD_PERMIT]
         assert (permit.status, permit.on_commitment) == (ItemStatus.APPROVED, True)
-        [event] = case.collect_events()
+        event, issued, completed = case.collect_events()
         assert isinstance(event, Case.ItemApprovedOnCommitment)
         assert (event.commitment, event.actor, event.reason) == (COMMITMENT, FOOD, "告知承诺")
+        assert event.materials == {"id-card": DIGEST, "floor-plan": DIGEST}
+        assert isinstance(issued, Case.CertificatesIssued)
+        assert (issued.item, issued.reason) == (FOOD_PERMIT, "issued on approval")
+        assert isinstance(completed, Case.Completed)
 
     def test_business_licence_does_not_allow_commitment(self):
         case = in_review()
@@ -64,16 +70,19 @@ class TestApproveOnCommitment:
             case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD, clock=CLOCK)
 
 
-def approved_on_commitment():
-    """Licence approved and issued, food permit approved on commitment (not issued)."""
-    case = licence_issued()
+def approved_on_commitment(issued_later: bool = False):
+    """Licence approved, food permit approved on commitment: both issued on approval, so the case is
+    completed; unless ``issued_later`` (the food permit's output is issued by a separate step), when the
+    food permit has no certificate yet and the case is still open."""
+    case = licence_issued(bundle=issued_later_bundle(FOOD_PERMIT) if issued_later else None)
     case.approve_on_commitment(FOOD_PERMIT, COMMITMENT, FOOD, clock=CLOCK)
     return case
 
 
 class TestRevokeCommitment:
     def test_revoking_an_essential_item_rejects_the_open_case(self):
-        case = approved_on_commitment()
+        case = approved_on_commitment(issued_later=True)
+        assert case.status == CaseStatus.OPEN
         case.collect_events()
         case.revoke_commitment(FOOD_PERMIT, SUPERVISOR, "核查发现承诺不实")
         permit = case.items[FOOD_PERMIT]
@@ -88,7 +97,6 @@ class TestRevokeCommitment:
 
     def test_revocation_after_completion_revokes_the_certificate(self):
         case = approved_on_commitment()
-        case.issue_certificates(FOOD_PERMIT, FOOD)
         assert case.status == CaseStatus.COMPLETED
         case.collect_events()
         case.revoke_commitment(FOOD_PERMIT, SUPERVISOR, "核查发现承诺不实")
@@ -112,7 +120,6 @@ class TestRevokeCommitment:
 
     def test_a_commitment_is_revoked_only_once(self):
         case = approved_on_commitment()
-        case.issue_certificates(FOOD_PERMIT, FOOD)
         case.revoke_commitment(FOOD_PERMIT, SUPERVISOR, "核查发现承诺不实")
         with refused(case, WrongItemStatus):
             case.revoke_commitment(FOOD_PERMIT, SUPERVISOR, "再次核查")
@@ -133,6 +140,7 @@ class TestRejectItem:
         assert isinstance(rejected_item, Case.ItemRejected)
         assert (rejected_item.item, rejected_item.actor) == (LICENCE, AMR)
         assert rejected_item.reason == "名称与他人重复"
+        assert rejected_item.materials == {"id-card": DIGEST}
         assert isinstance(rejected_case, Case.CaseRejected)
         assert LICENCE in rejected_case.reason
         assert case.status == CaseStatus.REJECTED
@@ -179,7 +187,6 @@ class TestRejectItem:
         case = shop_in_review()
         case.reject_item("sign", AMR, "招牌位置不符合规划")
         case.approve_item("licence", AMR, clock=CLOCK)
-        case.issue_certificates("licence", AMR)
         assert case.status == CaseStatus.COMPLETED
         assert case.items["sign"].status == ItemStatus.REJECTED
         assert case.items["licence"].certificates[0]["status"] == "valid"

@@ -49,7 +49,6 @@ def test_the_case_still_completes_after_optional_items_fell_away():
     case = accepted(chain_bundle())
     case.reject_item("power-scheme", AMR, "供电容量不足")
     case.approve_item("licence", AMR, clock=CLOCK)
-    case.issue_certificates("licence", AMR)
     assert case.status == "completed"
     assert isinstance(case.collect_events()[-1], Case.Completed)
 
@@ -85,11 +84,10 @@ def test_certificate_numbers_stay_unique_past_ninety_nine_items():
     items = tuple(ItemDef(f"i{n}", f"事项{n}", "amr", 1, outputs=OUT * (11 if n == 1 else 1))
                   for n in range(1, 112))
     case = open_case(BundleDef(code="big", name="big", items=items), number="B-1")
-    numbers = []
     for item in case.items:
         case.accept_item(item, MONDAY, weekdays, AMR)
-        case.approve_item(item, AMR, clock=CLOCK)
-        numbers += [c["number"] for c in case.issue_certificates(item, AMR)]
+        case.approve_item(item, AMR, clock=CLOCK)  # issues its certificates
+    numbers = [c["number"] for i in case.items.values() for c in i.certificates]
     assert len(numbers) == len(set(numbers)) == 121
     assert case.status == "completed"
 
@@ -104,11 +102,8 @@ def test_revoking_a_commitment_revokes_the_approved_items_that_waited_on_it():
     for code in ("design", "permit", "licence"):
         case.accept_item(code, MONDAY, weekdays, AMR)
     case.approve_on_commitment("design", "本人承诺", AMR, clock=CLOCK)
-    case.issue_certificates("design", AMR)
     case.approve_item("permit", AMR, clock=CLOCK)
-    case.issue_certificates("permit", AMR)
     case.approve_item("licence", AMR, clock=CLOCK)
-    case.issue_certificates("licence", AMR)
     assert case.status == "completed"
     case.collect_events()
     case.revoke_commitment("design", AMR, "核查发现承诺不实")

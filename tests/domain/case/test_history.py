@@ -17,20 +17,37 @@ from tests.domain.case.cases import (
     MONDAY,
     completed,
     in_review,
+    issued_later_bundle,
     licence_issued,
     open_case,
 )
 
 
 def food_permit_approved() -> Case:
-    """Licence issued, food permit inspected and approved: one issue away from completion."""
-    case = licence_issued()
+    """Licence issued, food permit inspected and approved, its output issued later than approval: one
+    issue away from completion."""
+    case = licence_issued(bundle=issued_later_bundle(FOOD_PERMIT))
     case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
     case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
     return case
 
 
-STARTS = st.sampled_from([open_case, in_review, licence_issued, food_permit_approved, completed])
+def food_permit_approved_without_floor_plan() -> Case:
+    """Accepted with the floor plan excused, both items approved: the food permit's certificate waits for
+    the floor plan (one submission away from completion)."""
+    case = open_case()
+    case.submit_material("id-card", "id.pdf", DIGEST, INTAKE)
+    case.accept_with_deficiency(["floor-plan"], MONDAY + timedelta(days=14), MONDAY, INTAKE)
+    case.accept_item(LICENCE, MONDAY, weekdays, AMR)
+    case.accept_item(FOOD_PERMIT, MONDAY, weekdays, FOOD)
+    case.approve_item(LICENCE, AMR, clock=CLOCK)
+    case.record_inspection(FOOD_PERMIT, "video", True, FOOD)
+    case.approve_item(FOOD_PERMIT, FOOD, clock=CLOCK)
+    return case
+
+
+STARTS = st.sampled_from([open_case, in_review, licence_issued, food_permit_approved,
+                          food_permit_approved_without_floor_plan, completed])
 
 # Weighted towards what succeeds, so that histories reach approvals, issue and completion.
 ITEMS = st.sampled_from([LICENCE, FOOD_PERMIT] * 4 + ["liquor-licence"])
@@ -72,7 +89,8 @@ def state(case: Case) -> dict:
     return copy.deepcopy({
         "status": case.status, "owner": case.owner, "closed_at": case.closed_at,
         "items": {code: item.to_dict() for code, item in case.items.items()},
-        "materials": case.materials, "deficiencies": case.deficiencies,
+        "materials": case.materials, "material_versions": case.material_versions,
+        "deficiencies": case.deficiencies,
         "escalations": [e.to_dict() for e in case.escalations], "rating": case.rating,
         "version": case.version,
     })

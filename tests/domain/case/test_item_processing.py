@@ -20,6 +20,7 @@ from domain.shared.values import CaseStatus, ItemStatus
 from tests.conftest import AMR, FOOD, weekdays
 from tests.domain.case.cases import (
     CLOCK,
+    DIGEST,
     FOOD_PERMIT,
     LICENCE,
     MONDAY,
@@ -174,9 +175,12 @@ class TestApproveItem:
         case.collect_events()
         case.approve_item(LICENCE, AMR, "材料齐全", clock=CLOCK)
         assert case.items[LICENCE].status == ItemStatus.APPROVED
-        [event] = case.collect_events()  # not complete: the licence is not issued yet
+        event, issued = case.collect_events()  # not complete: the food permit is undecided
         assert isinstance(event, Case.ItemApproved)
         assert (event.item, event.actor, event.reason) == (LICENCE, AMR, "材料齐全")
+        assert event.materials == {"id-card": DIGEST}  # the version it was decided on
+        assert isinstance(issued, Case.CertificatesIssued)
+        assert (issued.item, issued.actor) == (LICENCE, AMR)
         assert case.status == CaseStatus.OPEN
 
     def test_food_permit_waits_for_business_licence(self):

@@ -149,10 +149,8 @@ class TestResolveEscalation:
     def test_an_escalation_can_be_resolved_after_the_case_completed(self):
         case = self.escalated()
         case.approve_item(LICENCE, AMR, clock=CLOCK)
-        case.issue_certificates(LICENCE, AMR)
         case.record_inspection(FOOD_PERMIT, "video", True, INTAKE)
         case.approve_item(FOOD_PERMIT, INTAKE, clock=CLOCK)
-        case.issue_certificates(FOOD_PERMIT, INTAKE)
         assert case.status == CaseStatus.COMPLETED
         case.resolve_escalation(1, SUPERVISOR, "已办结")
         assert case.escalations[0].is_open is False

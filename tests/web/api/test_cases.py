@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 from freezegun import freeze_time
 
+from tests.application.helpers import publish_issued_later
 from tests.web.conftest import PASSWORD
 
 SHA = "ab" * 32
@@ -45,14 +46,11 @@ def both_in_review(api):
 def completed_case(api, commit=False):
     """Walk a case from opening to completion; return it as the API shows it at the end."""
     case_id = both_in_review(api)
-    ok(act(api, case_id, "business-licence", "approve", "amr"))
-    ok(act(api, case_id, "business-licence", "issue", "amr"))
-    if commit:
-        ok(act(api, case_id, "food-permit", "commit", "food", {"commitment": "we keep the rules"}))
-    else:
-        ok(act(api, case_id, "food-permit", "inspect", "food", {"method": "video", "passed": True}))
-        ok(act(api, case_id, "food-permit", "approve", "food"))
-    return ok(act(api, case_id, "food-permit", "issue", "food"))
+    ok(act(api, case_id, "business-licence", "approve", "amr"))  # issues its certificate, held
+    if commit:  # approval on commitment issues the food permit's certificate: the case completes
+        return ok(act(api, case_id, "food-permit", "commit", "food", {"commitment": "we keep the rules"}))
+    ok(act(api, case_id, "food-permit", "inspect", "food", {"method": "video", "passed": True}))
+    return ok(act(api, case_id, "food-permit", "approve", "food"))  # issues: the case completes
 
 
 def sign_in_now(api, *users):
@@ -139,7 +137,8 @@ def test_history_lists_every_event_with_position_type_time_actor_reason_and_data
     assert [e["actor"]["user_id"] for e in history] == ["intake", "intake", "amr"]
     assert history[2]["actor"] == {"user_id": "amr", "role": "reviewer", "department": "amr"}
     assert history[2]["reason"] == "complete" and history[2]["data"]["item"] == "business-licence"
-    assert history[1]["data"] == {"key": "id-card", "filename": "id-card.pdf", "sha256": SHA}
+    assert history[1]["data"] == {"key": "id-card", "filename": "id-card.pdf", "sha256": SHA, "version": 1,
+                                  "size": 0, "media_type": "", "source": "paper", "licence": ""}
     assert all(datetime.fromisoformat(e["at"]).tzinfo for e in history)
 
 
@@ -244,13 +243,27 @@ def test_rejecting_an_essential_item_needs_a_reason_and_rejects_the_case(api):
     assert act(api, case_id, "food-permit", "approve", "food").status_code == 409  # nothing after closing
 
 
-def test_issuing_certificates_after_approval_only_once(api):
+def test_approval_issues_the_certificates_at_once_and_issuing_again_is_a_conflict(api):
+    case_id = both_in_review(api)
+    assert act(api, case_id, "business-licence", "issue", "amr").status_code == 409  # not approved yet
+    licence = item(ok(act(api, case_id, "business-licence", "approve", "amr")), "business-licence")
+    assert [c["status"] for c in licence["certificates"]] == ["held"] and licence["certificate"] is None
+    before = api.events()
+    again = act(api, case_id, "business-licence", "issue", "amr")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "certificates_already_issued"
+    assert api.events() == before
+
+
+def test_an_output_issued_later_is_issued_after_approval_only_once(api):
+    publish_issued_later(api.services, "business-licence")  # the licence is issued by the separate step
     case_id = both_in_review(api)
     assert act(api, case_id, "business-licence", "issue", "amr").status_code == 409
-    ok(act(api, case_id, "business-licence", "approve", "amr"))
+    approved = item(ok(act(api, case_id, "business-licence", "approve", "amr")), "business-licence")
+    assert approved["status"] == "approved" and approved["certificates"] == []
     licence = item(ok(act(api, case_id, "business-licence", "issue", "amr")), "business-licence")
     assert [c["status"] for c in licence["certificates"]] == ["held"] and licence["certificate"] is None
-    assert act(api, case_id, "business-licence", "issue", "amr").status_code == 409
+    again = act(api, case_id, "business-licence", "issue", "amr")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "certificates_already_issued"
 
 
 def test_transferring_an_item_hands_it_to_another_department(api):
@@ -297,8 +310,8 @@ def test_the_whole_walk_releases_certificates_the_public_can_verify(api):
 
 def test_held_certificates_are_not_public_and_revoked_ones_say_so(api):
     case_id = both_in_review(api)
-    ok(act(api, case_id, "business-licence", "approve", "amr"))
-    held = item(ok(act(api, case_id, "business-licence", "issue", "amr")), "business-licence")["certificates"][0]
+    held = item(ok(act(api, case_id, "business-licence", "approve", "amr")), "business-licence")["certificates"][0]
+    assert held["status"] == "held"
     api.services.runner.catch_up()
     assert api.get(f"/certificates/{held['number']}").status_code == 404
     case = completed_case(api, commit=True)

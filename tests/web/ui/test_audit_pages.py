@@ -25,13 +25,13 @@ def text_of(html: str) -> str:
 
 @pytest.fixture
 def recorded(ui):
-    """A completed case (its approval with a reason) and an open one, projected; signed in as the auditor."""
+    """A case with its licence approved (with a reason; the approval issues its certificate) and an open one,
+    projected; signed in as the auditor."""
     services = ui.services
     done = open_restaurant(services, reason="申请人现场递交")
     submit_all(services, done)
     services.cases.review.accept_item(AMR, done, "business-licence")
     services.cases.review.approve_item(AMR, done, "business-licence", reason="材料齐全，符合条件")
-    services.cases.review.issue_certificates(AMR, done, "business-licence")
     open_one = open_restaurant(services)
     services.runner.catch_up()
     ui.login_as("auditor")
@@ -222,7 +222,7 @@ def test_replay_at_an_instant_shows_the_last_state_by_then(recorded):
     assert item_status(fragment, "business-licence") == "approved"
     assert f"第 {approval['position']} 个事件之后（共 {len(history)} 个）" in fragment
     certificates = re.search(r'<tr data-item="business-licence">.*?</tr>', fragment, re.S).group(0)
-    assert "-01-1" not in certificates  # issued only by the next events
+    assert "-01-1" not in certificates  # issued by the next event (CertificatesIssued) of the same command
     assert "-01-1" in case_page(ui, done, f"/replay?version={len(history)}", headers=HTMX)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from domain.shared.values import Actor, Role
+from tests.application.helpers import publish_issued_later
 from tests.web.ui.test_foundation import TRACEBACK
 from tests.web.ui.test_queue import AMR, FOOD, INTAKE, SUPERVISOR, open_case
 
@@ -122,13 +123,36 @@ def test_a_reviewer_of_amr_accepts_and_approves_the_business_licence_through_the
     approved = act(ui, case_id, "business-licence", "approve", {"reason": "材料齐全，符合条件"}, version_on(page))
     assert approved.status_code == 303
     page = ui.page(f"/cases/{case_id}")
-    assert "事项已审批通过。" in page and ("business-licence", "issue-certificates") in actions(page)
-    decisions = [e for e in events(ui, case_id) if e[0] in ("ItemAccepted", "ItemApproved")]
-    assert decisions == [("ItemAccepted", "amr", ""), ("ItemApproved", "amr", "材料齐全，符合条件")]
+    # approval issued the certificate at once: the issue step is not offered, and refused if forced
+    assert "事项已审批通过。" in page and ("business-licence", "issue-certificates") not in actions(page)
+    decisions = [e for e in events(ui, case_id) if e[0] in ("ItemAccepted", "ItemApproved", "CertificatesIssued")]
+    assert decisions == [("ItemAccepted", "amr", ""), ("ItemApproved", "amr", "材料齐全，符合条件"),
+                         ("CertificatesIssued", "amr", "issued on approval")]
     case = ui.services.cases.reads.get_case(AMR, case_id)
     assert case.items["business-licence"].status == "approved"
-    assert act(ui, case_id, "business-licence", "issue-certificates").status_code == 303
-    assert ui.services.cases.reads.get_case(AMR, case_id).items["business-licence"].certificates
+    assert [c.status for c in case.items["business-licence"].certificates] == ["held"]
+    before = ui.services.runner.total_events()
+    forced = act(ui, case_id, "business-licence", "issue-certificates")
+    assert forced.status_code == 409 and "该事项的证照已出具。" in forced.get_data(as_text=True)
+    assert ui.services.runner.total_events() == before
+
+
+def test_an_output_issued_later_is_issued_through_the_issue_form(ui):
+    publish_issued_later(ui.services, "business-licence")  # the licence is issued by the separate step
+    case_id = open_case(ui.services)
+    ui.services.cases.review.accept_item(AMR, case_id, "business-licence")
+    ui.services.cases.review.approve_item(AMR, case_id, "business-licence")
+    ui.services.runner.catch_up()
+    assert not ui.services.cases.reads.get_case(AMR, case_id).items["business-licence"].certificates
+    ui.login_as("reviewer")
+    assert ("business-licence", "issue-certificates") in actions(ui.page(f"/cases/{case_id}"))
+    issued = act(ui, case_id, "business-licence", "issue-certificates")
+    assert issued.status_code == 303
+    assert "证照已出具，整个办件办结后统一发放。" in ui.page(f"/cases/{case_id}")
+    certificates = ui.services.cases.reads.get_case(AMR, case_id).items["business-licence"].certificates
+    assert [c.status for c in certificates] == ["held"]
+    assert ("business-licence", "issue-certificates") not in actions(ui.page(f"/cases/{case_id}"))
+    assert act(ui, case_id, "business-licence", "issue-certificates").status_code == 409  # only once
 
 
 def test_the_food_reviewer_is_not_offered_the_licence_and_a_forced_accept_is_refused(ui, case_id):
@@ -236,8 +260,10 @@ def test_the_food_permit_goes_through_supplement_inspection_and_commitment(ui, c
     assert item.status == "approved" and item.on_commitment and item.inspection_passed is True
     page = ui.page(f"/cases/{case_id}")
     assert ("food-permit", "revoke-commitment") in actions(page) and "告知承诺" in page
-    assert [e[0] for e in events(ui, case_id)][-5:] == ["ItemAccepted", "SupplementRequested", "SupplementReceived",
-                                                         "InspectionRecorded", "ItemApprovedOnCommitment"]
+    assert [e[0] for e in events(ui, case_id)][-7:] == ["ItemAccepted", "SupplementRequested", "SupplementReceived",
+                                                         "InspectionRecorded", "ItemApprovedOnCommitment",
+                                                         "CertificatesIssued", "Completed"]
+    assert ui.services.cases.reads.get_case(FOOD, case_id).status == "completed"  # both items issued on approval
 
 
 def test_an_unknown_action_is_a_404_and_a_get_of_an_action_is_a_405(ui, case_id):
