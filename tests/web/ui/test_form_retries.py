@@ -61,11 +61,12 @@ def test_the_desk_form_sent_twice_opens_one_case_and_both_answers_lead_to_it(ui)
 def test_a_desk_form_with_a_scan_sent_again_opens_one_case_and_another_scan_is_refused(ui):
     ui.login_as("intake")
     sent = desk_form_fields(ui)
-    first = ui.client.post(OPEN, data=with_scan(sent, b"%PDF scan"), content_type="multipart/form-data")
+    first = ui.client.post(OPEN, data=with_scan(sent, b"%PDF-1.4 scan"), content_type="multipart/form-data")
     before = stored_events(ui)
-    changed = ui.client.post(OPEN, data=with_scan(sent, b"%PDF another scan"), content_type="multipart/form-data")
+    changed = ui.client.post(OPEN, data=with_scan(sent, b"%PDF-1.4 another scan"),
+                             content_type="multipart/form-data")
     assert changed.status_code == 422 and stored_events(ui) == before
-    again = ui.client.post(OPEN, data=with_scan(sent, b"%PDF scan"), content_type="multipart/form-data")
+    again = ui.client.post(OPEN, data=with_scan(sent, b"%PDF-1.4 scan"), content_type="multipart/form-data")
     assert again.headers["Location"] == first.headers["Location"] and stored_events(ui) == before
 
 
