@@ -67,7 +67,7 @@ def test_the_desk_attaches_a_pdf_and_a_reviewer_opens_it_from_the_case_page(page
     row = page.locator("#material-applicant-id")
     link = row.get_by_role("link", name="法定代表人身份证.pdf")
     expect(link).to_be_visible()
-    expect(row).to_contain_text("v1")
+    expect(row).to_contain_text("第 1 版")
     shot(page, "case-materials")
     opened = page.request.get(link.get_attribute("href"))
     assert opened.status == 200 and opened.body() == SCAN

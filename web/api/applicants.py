@@ -31,7 +31,7 @@ class VaultLicenceOut(Schema):
     issued_on = fields.Date()
     valid_from = fields.Date(allow_none=True)
     valid_to = fields.Date(allow_none=True, metadata={"description": "null: long-term (长期)"})
-    status = fields.String(metadata={"description": "valid, revoked or void"})
+    status = fields.String(metadata={"description": "valid or revoked (void certificates were never the holder's)"})
     valid_now = fields.Boolean()
 
 

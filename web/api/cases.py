@@ -269,7 +269,7 @@ def reuse_material(body: dict[str, Any], case_id: str, key: str) -> Response:
     else:
         saved = materials.reuse_licence(who, case_id, key, body["licence"], body["reason"], if_match())
     last_writes().record(who.user_id, saved.notification_id)
-    return _file_answer(saved, key, 201)
+    return _file_answer(saved, key, 201 if saved.result else 200)  # 200: these very bytes are the latest version
 
 
 def _upload_chunks() -> Iterator[bytes]:

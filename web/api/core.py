@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, current_app, g, jsonify, request, send_file, url_for
 
@@ -120,6 +122,19 @@ def error_docs(blp: Any, statuses: tuple[int, ...]) -> Callable[[Any], Any]:
     return document
 
 
+def content_disposition(filename: str, download: bool) -> str:
+    """``inline`` or ``attachment`` with the UTF-8 name (RFC 6266 ``filename*``) and, for tools that read only
+    ``filename``, an ASCII one: the name's ASCII letters, or ``file.<ext>`` when that leaves nothing (a Chinese name)."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(c for c in ascii_name if c.isprintable() and c not in '"\\;').strip()
+    stem, dot, extension = ascii_name.rpartition(".")
+    if not (stem.strip() if dot else ascii_name):
+        suffix = filename.rpartition(".")[2] if "." in filename else ""
+        ascii_name = "file." + suffix if suffix.isascii() and suffix.isalnum() else "file"
+    kind = "attachment" if download else "inline"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def file_response(filename: str, media_type: str, sha256: str, size: int, stream: Any,
                   download: bool = False) -> Response:
     """Stored bytes as a response: their own type (decided from the content when stored), shown inline or as an
@@ -127,6 +142,7 @@ def file_response(filename: str, media_type: str, sha256: str, size: int, stream
     304), never sniffed by the browser, and sandboxed: a PDF or image cannot run script in OneThing's origin."""
     response = send_file(stream, mimetype=media_type or "application/octet-stream", as_attachment=download,
                          download_name=filename, etag=sha256, conditional=True, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(filename, download)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["Cache-Control"] = "private, no-cache"

@@ -41,6 +41,9 @@ def test_the_same_bytes_again_answer_200_with_the_latest_version_and_record_noth
     again = upload(api, case["id"], "id-card", PDF, "id-again.pdf")
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.get_json()["version"] == 1 and api.events() == before
+    api.services.runner.catch_up()
+    reused = api.post(f"/cases/{case['id']}/materials/id-card/reuse", {"sha256": first.get_json()["sha256"]}, "intake")
+    assert reused.status_code == 200 and api.events() == before
 
 
 def test_a_download_is_inline_sandboxed_never_sniffed_and_names_the_file_in_utf_8(api: Api):
@@ -54,6 +57,7 @@ def test_a_download_is_inline_sandboxed_never_sniffed_and_names_the_file_in_utf_
     assert response.headers["ETag"] == f'"{sha}"'
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("inline") and f"filename*=UTF-8''{quote('营业执照 扫描.png')}" in disposition
+    assert 'filename="file.png"' in disposition  # the ASCII name for tools that ignore filename*
     attachment = api.get(f"/cases/{case['id']}/materials/id-card/files/1?download=1", "amr")
     assert attachment.headers["Content-Disposition"].startswith("attachment")
     again = api.get(f"/cases/{case['id']}/materials/id-card/files/1", "amr", **{"If-None-Match": f'"{sha}"'})

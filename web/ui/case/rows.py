@@ -83,6 +83,7 @@ def _materials(case: CaseView, definition: BundleDef) -> list[dict[str, Any]]:
                      "submitted": submitted, "submitted_at": _moment(submitted.submitted_at) if submitted else "",
                      "supplement_due": case.deficiencies.get(material.key),
                      "deficiency_allowed": material.deficiency_allowed, "needed_by": needed_by.get(material.key, []),
-                     "versions": list(reversed(submitted.files)) if submitted else [],
+                     "versions": [{"file": f, "at": _moment(f.uploaded_at)} for f in reversed(submitted.files)]
+                     if submitted else [],
                      "licence_types": list(material.licence_types)})
     return rows

@@ -98,7 +98,10 @@ def upload_material(case_id: str, key: str) -> Any:
         case = services().cases.reads.get_case(actor, case_id)
         return render_case(case, status_of(error), problem=refusal(error)[0], detail=str(error))
     session[LAST_WRITE] = saved.notification_id
-    flash(_("%(count)s file(s) stored as new version(s) of the material.", count=len(uploads)), "success")
+    if saved.result:
+        flash(_("%(count)s file(s) stored as new version(s) of the material.", count=len(uploads)), "success")
+    else:
+        flash(_("This file already is the latest version; nothing new was recorded."), "info")
     return redirect(url_for(".show", case_id=case_id, _anchor=f"material-{key}"), 303)
 
 
@@ -115,7 +118,10 @@ def reuse_material(case_id: str, key: str) -> Any:
         case = services().cases.reads.get_case(actor, case_id)
         return render_case(case, status_of(error), problem=refusal(error)[0], detail=str(error))
     session[LAST_WRITE] = saved.notification_id
-    flash(_("Reused from the applicant's vault: nothing to upload again."), "success")
+    if saved.result:
+        flash(_("Reused from the applicant's vault: nothing to upload again."), "success")
+    else:
+        flash(_("This file already is the latest version; nothing new was recorded."), "info")
     return redirect(url_for(".show", case_id=case_id, _anchor=f"material-{key}"), 303)
 
 
