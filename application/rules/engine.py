@@ -1,0 +1,45 @@
+"""The rules engine the use cases ask for: GoRules JSON Decision Models, checked when a bundle is loaded and
+evaluated on a case's facts. Implemented by ``infrastructure.rules`` (zen-engine); no code is ever evaluated.
+
+A decision's input is ``{"answers", "applicant", "materials_complete", "credit"}``; its output may hold
+``applies`` (false: the item is not needed for this case), ``findings`` (texts for reviewers and the
+applicant), ``auto_approve`` (true: the system may approve it on commitment) and any further fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# The only node types a decision may use: no function or custom-code node is ever loaded.
+ALLOWED_NODE_TYPES = ("inputNode", "outputNode", "decisionTableNode", "expressionNode", "switchNode")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What a decision gave: its output object and the ids of the table rules that matched."""
+
+    outputs: dict[str, Any]
+    matched: list[str] = field(default_factory=list)
+
+
+class RulesEngine(Protocol):
+    """Checks and evaluates decisions."""
+
+    def problems(self, decision: Mapping[str, Any]) -> list[str]:
+        """Why this decision cannot be used, each naming the node at fault (a node type other than
+        ``ALLOWED_NODE_TYPES``, a graph or expression the engine refuses); [] if it can."""
+        ...
+
+    def evaluate(self, decision: Mapping[str, Any], inputs: Mapping[str, Any]) -> Evaluation:
+        """Evaluate the decision on ``inputs``."""
+        ...
+
+
+def rule_set_digest(decision: Mapping[str, Any]) -> str:
+    """The sha256 of a decision's canonical JSON: the version of the rule set an evaluation records."""
+    return hashlib.sha256(json.dumps(decision, sort_keys=True, separators=(",", ":"),
+                                     ensure_ascii=False).encode()).hexdigest()
