@@ -15,7 +15,7 @@ from uuid import UUID
 
 from domain.case.aggregate import Case
 from domain.case.state import Escalation, ItemState
-from domain.shared.values import DECIDED_ITEM_STATUSES, CaseStatus, ItemStatus, MaterialSource
+from domain.shared.values import CLEARED_ITEM_STATUSES, DECIDED_ITEM_STATUSES, CaseStatus, ItemStatus, MaterialSource
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def case_view(case: Case, due: date | None) -> CaseView:
 
 
 def _item_view(case: Case, item: ItemState) -> ItemView:
-    met = all(case.items[p].status == ItemStatus.APPROVED for p in item.prerequisites if p in case.items)
+    met = all(case.items[p].status in CLEARED_ITEM_STATUSES for p in item.prerequisites if p in case.items)
     return ItemView(
         code=item.code, name=item.name, department=item.department, time_limit_days=item.time_limit_days,
         materials=tuple(item.materials), prerequisites=tuple(item.prerequisites),

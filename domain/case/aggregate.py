@@ -23,11 +23,12 @@ from eventsourcing.domain import Aggregate
 from domain.case import deadlines, rules
 from domain.case.due import AddWorkingDays, ItemClock, projected_due
 from domain.case.state import Escalation, ItemState
-from domain.catalogue.definitions import INSPECTION_METHODS, BundleDef
+from domain.catalogue.definitions import INSPECTION_METHODS, BundleDef, check_answers
 from domain.shared import errors
 from domain.shared.recorded import Created, Recorded
 from domain.shared.text import check_reason, check_text
 from domain.shared.values import (
+    CLEARED_ITEM_STATUSES,
     TOP_ESCALATION_LEVEL,
     Actor,
     Applicant,
@@ -45,7 +46,7 @@ CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://onething.invalid/case")
 class Case(Aggregate):
     """A case: the items of one bundle version, their materials, decisions and supervision."""
 
-    class_version = 2  # of the state in snapshots
+    class_version = 3  # of the state in snapshots
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -57,10 +58,17 @@ class Case(Aggregate):
         state["materials"] = materials
         state["material_versions"] = {key: [dict(entry)] for key, entry in materials.items()}
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Snapshots of version 2 had no answers (no bundle asked questions)."""
+        state["answers"] = {}
+
     # Events: intake ----------------------------------------------------------------------------
     class Opened(Created):
-        """The case was opened at the single window for one published bundle version."""
+        """The case was opened at the single window for one published bundle version, with the applicant's
+        answers to the bundle's questions."""
 
+        class_version = 2
         number: str
         bundle: str
         bundle_version: int
@@ -69,6 +77,12 @@ class Case(Aggregate):
         opened_on: date
         items: list[dict[str, Any]]
         materials: list[dict[str, Any]]
+        answers: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 asked no questions."""
+            state["answers"] = {}
 
     class ItemEvent(Recorded):
         """An event about one item of the case."""
@@ -237,6 +251,29 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case.items[self.item].certificates = [dict(c) for c in self.certificates]
 
+    class RulesEvaluated(ItemEvent):
+        """The item's rules (one rule set, by its sha256) were evaluated on the case's facts: whether the item
+        applies, what they found, whether the system may approve it. Replays read this; they never evaluate."""
+
+        rule_set: str
+        bundle_version: int
+        inputs: dict[str, Any]
+        outputs: dict[str, Any]
+        matched: list[str]
+        digest: str
+
+        def apply(self, case: Case) -> None:
+            item = case.items[self.item]
+            applies = self.outputs.get("applies", True) is not False
+            if not applies and item.status == ItemStatus.WAITING:
+                item.status = ItemStatus.NOT_APPLICABLE
+            elif applies and item.status == ItemStatus.NOT_APPLICABLE:
+                item.status = ItemStatus.WAITING
+            findings = self.outputs.get("findings") or []
+            item.findings = [str(f) for f in findings] if isinstance(findings, list) else [str(findings)]
+            item.auto_approve = self.outputs.get("auto_approve") is True
+            item.rules_digest = self.digest
+
     class ItemWithdrawn(ItemEvent):
         """The item can no longer be approved (a prerequisite was rejected), so it was withdrawn."""
 
@@ -366,7 +403,7 @@ class Case(Aggregate):
     def __init__(
         self, number: str, bundle: str, bundle_version: int, applicant: dict[str, Any], channel: str,
         opened_on: date, items: list[dict[str, Any]], materials: list[dict[str, Any]], actor: Actor,
-        reason: str,
+        reason: str, answers: dict[str, Any] | None = None,
     ):
         self.number, self.bundle, self.bundle_version = number, bundle, bundle_version
         self.applicant, self.channel, self.opened_on = dict(applicant), channel, opened_on
@@ -380,6 +417,7 @@ class Case(Aggregate):
         self.deficiencies: dict[str, date] = {}
         self.escalations: list[Escalation] = []
         self.rating: dict[str, Any] | None = None
+        self.answers: dict[str, Any] = dict(answers or {})
 
     @staticmethod
     def create_id(number: str, **_: Any) -> UUID:
@@ -415,19 +453,21 @@ class Case(Aggregate):
     @classmethod
     def open(
         cls, *, number: str, bundle: BundleDef, bundle_version: int, applicant: Applicant,
-        channel: Channel, opened_on: date, actor: Actor, reason: str = "",
+        channel: Channel, opened_on: date, actor: Actor, reason: str = "", answers: dict[str, Any] | None = None,
     ) -> Case:
-        """Open a case for ``bundle_version`` of ``bundle``; the opener becomes its owner."""
+        """Open a case for ``bundle_version`` of ``bundle`` with the answers to its questions (checked against
+        them); the opener becomes its owner."""
         if not applicant.name.strip():
             raise errors.InvalidValue("the applicant needs a name")
         check_text(applicant.name, "applicant name")
+        checked = check_answers(bundle, answers)
         return cls._create(
             cls.Opened, number=number, bundle=bundle.code, bundle_version=bundle_version,
             applicant=applicant.to_dict(), channel=str(Channel(channel)), opened_on=opened_on,
             items=[ItemState.from_definition(i).to_dict() for i in bundle.items],
             materials=[{"key": m.key, "name": m.name, "deficiency_allowed": m.deficiency_allowed,
                         "licence_types": list(m.licence_types)} for m in bundle.materials],
-            actor=actor, reason=reason,
+            answers=checked, actor=actor, reason=reason,
         )
 
     def submit_material(self, key: str, filename: str, sha256: str, actor: Actor, reason: str = "", *,
@@ -567,11 +607,50 @@ class Case(Aggregate):
         time runs from today although nobody accepted it yet (an item accepted earlier keeps its clock)."""
         for item in self.items.values():
             if item.status == ItemStatus.WAITING and item.due is None and approved in item.prerequisites and \
-                    all(self.items[p].status == ItemStatus.APPROVED for p in item.prerequisites):
+                    all(self.items[p].status in CLEARED_ITEM_STATUSES for p in item.prerequisites):
                 due, provisional = clock.due_after(item.time_limit_days)
                 self.trigger_event(self.ItemClockStarted, item=item.code, started_on=clock.today, due=due,
                                    due_provisional=provisional, actor=actor,
                                    reason=f"prerequisite {approved!r} approved")
+
+    # Rules ----------------------------------------------------------------------------------------
+    def record_rules(self, code: str, rule_set: str, bundle_version: int, inputs: dict[str, Any],
+                     outputs: dict[str, Any], matched: list[str], digest: str, actor: Actor) -> bool:
+        """Record an evaluation of the item's rules, unless the same rule set on the same inputs was recorded
+        last (an evaluation is recorded once); only while the case is open and the item undecided (a rule
+        never undoes a decision; an item found not to apply may be found to apply again). Returns whether
+        anything was recorded."""
+        item = self.check_item(code)
+        if self.status != CaseStatus.OPEN or item.rules_digest == digest or \
+                (item.decided and item.status != ItemStatus.NOT_APPLICABLE):
+            return False
+        if not isinstance(outputs, dict):
+            raise errors.InvalidValue(f"the rules of item {code!r} gave no object")
+        self.trigger_event(self.RulesEvaluated, item=code, rule_set=rule_set, bundle_version=bundle_version,
+                           inputs=inputs, outputs=outputs, matched=list(matched), digest=digest, actor=actor,
+                           reason="rules evaluated")
+        self.settle(actor)
+        return True
+
+    def may_approve_automatically(self, code: str) -> bool:
+        """Whether the system may approve the item on commitment now: its rules say so, it allows commitment,
+        it is undecided and not paused, its prerequisites are cleared and its materials present (an excused one
+        does not do)."""
+        item = self.items[code]
+        return (self.status == CaseStatus.OPEN and item.auto_approve and item.commitment_allowed
+                and item.status in (ItemStatus.WAITING, ItemStatus.IN_REVIEW)
+                and all(self.items[p].status in CLEARED_ITEM_STATUSES for p in item.prerequisites)
+                and all(key in self.materials for key in item.materials))
+
+    def approve_automatically(self, code: str, commitment: str, actor: Actor, *, clock: WorkClock) -> None:
+        """The system approves the item on the applicant's commitment as its rules allow (秒批): it accepts it
+        if it is waiting, then approves it on commitment, which issues its certificates."""
+        if not self.may_approve_automatically(code):
+            raise errors.WrongItemStatus(f"item {code!r} may not be approved automatically now")
+        if self.items[code].status == ItemStatus.WAITING:
+            self.accept_item(code, clock.today, clock.is_workday, actor, "accepted by its rules",
+                             knows=clock.knows)
+        self.approve_on_commitment(code, commitment, actor, "approved at once by its rules (秒批)", clock=clock)
 
     def revoke_commitment(self, code: str, actor: Actor, reason: str) -> None:
         """Revoke an approval on commitment after a failed verification (also after closing)."""

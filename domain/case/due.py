@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from domain.shared.values import ItemStatus
+from domain.shared.values import CLEARED_ITEM_STATUSES, ItemStatus
 
 AddWorkingDays = Callable[[date, int], date]
-_DROPPED = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN)
+_DROPPED = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN, ItemStatus.NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def projected_due(items: Iterable[ItemClock], as_of: date, add_days: AddWorkingD
                 ends[code] = item.due
             else:
                 waits = [d for p in item.prerequisites
-                         if by_code[p].status != ItemStatus.APPROVED and (d := end(p)) is not None]
+                         if by_code[p].status not in CLEARED_ITEM_STATUSES and (d := end(p)) is not None]
                 ends[code] = add_days(max([as_of, *waits]), item.time_limit_days)
         return ends[code]
 

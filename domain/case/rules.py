@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.shared import errors
 from domain.shared.text import MAX_TEXT, is_storable_text
-from domain.shared.values import TOP_ESCALATION_LEVEL, CaseStatus, ItemStatus
+from domain.shared.values import CLEARED_ITEM_STATUSES, TOP_ESCALATION_LEVEL, CaseStatus, ItemStatus
 
 if TYPE_CHECKING:
     from domain.case.state import Escalation, ItemState
@@ -84,8 +84,9 @@ def check_materials_present(item: ItemState, materials: dict[str, dict[str, Any]
 
 
 def check_prerequisites(items: dict[str, ItemState], item: ItemState) -> None:
-    """Raise ``PrerequisiteNotMet`` unless every prerequisite of the item is approved."""
-    pending = [p for p in item.prerequisites if items[p].status != ItemStatus.APPROVED]
+    """Raise ``PrerequisiteNotMet`` unless every prerequisite of the item is approved (or not needed by this
+    case: its rules said it does not apply)."""
+    pending = [p for p in item.prerequisites if items[p].status not in CLEARED_ITEM_STATUSES]
     if pending:
         raise errors.PrerequisiteNotMet(
             f"item {item.code!r} waits for the approval of: {', '.join(pending)}"

@@ -38,6 +38,9 @@ class ItemState:
     breached: bool = False  # overdue (red), recorded once
     urges: int = 0  # times a supervisor urged it (催办)
     assignee: str | None = None  # the reviewer whose desk it is on, once a supervisor assigned it
+    findings: list[str] = field(default_factory=list)  # what its rules found, for reviewers and the applicant
+    auto_approve: bool = False  # its rules allow the system to approve it on commitment
+    rules_digest: str | None = None  # the rule set and inputs of its last evaluation (none is recorded twice)
 
     @classmethod
     def from_definition(cls, item: ItemDef) -> ItemState:

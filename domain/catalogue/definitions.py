@@ -9,11 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
-from domain.shared.errors import InvalidBundle
+from domain.shared.errors import InvalidBundle, InvalidValue
 
 INSPECTION_METHODS = ("video", "onsite")
+QUESTION_TYPES = ("number", "text", "boolean", "choice", "date")
+
+
+@dataclass(frozen=True)
+class QuestionDef:
+    """A fact a bundle asks of the applicant when a case is opened, for its rules (shared/API.md)."""
+
+    key: str
+    label: str
+    type: str
+    label_en: str = ""
+    choices: tuple[str, ...] = ()
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class ItemDef:
     inspection: str | None = None
     essential: bool = True
     outputs: tuple[OutputDef, ...] = ()
+    rules: Mapping[str, Any] | None = None  # a GoRules JSON Decision Model (checked by the rules engine at load)
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,7 @@ class BundleDef:
     bundled: Mapping[str, int] = field(default_factory=dict)
     sample_data: bool = False
     note: str = ""
+    questions: tuple[QuestionDef, ...] = ()
 
     def item(self, code: str) -> ItemDef:
         """Return the item with this code (KeyError if the bundle has none)."""
@@ -124,6 +140,8 @@ class BundleDef:
                 "stages": tuple(StageDef(**s) for s in data.get("stages", ())),
                 "materials": tuple(MaterialDef(**{**m, "licence_types": tuple(m.get("licence_types", ()))})
                                    for m in data.get("materials", ())),
+                "questions": tuple(QuestionDef(**{**q, "choices": tuple(q.get("choices", ()))})
+                                   for q in data.get("questions", ())),
                 "baseline": dict(data.get("baseline") or {}),
                 "bundled": dict(data.get("bundled") or {}),
             }
@@ -136,6 +154,13 @@ def check_definition(bundle: BundleDef, known_departments: Iterable[str]) -> Non
     _check_unique(bundle, "items", [i.code for i in bundle.items])
     _check_unique(bundle, "materials", [m.key for m in bundle.materials])
     _check_unique(bundle, "stages", [s.code for s in bundle.stages])
+    _check_unique(bundle, "questions", [q.key for q in bundle.questions])
+    for question in bundle.questions:
+        where = f"questions[{question.key}]"
+        if question.type not in QUESTION_TYPES:
+            raise InvalidBundle(bundle.code, f"{where}.type", f"must be one of {QUESTION_TYPES}")
+        if question.type == "choice" and not question.choices:
+            raise InvalidBundle(bundle.code, f"{where}.choices", "a choice question needs its choices")
     if not bundle.items:
         raise InvalidBundle(bundle.code, "items", "a bundle needs at least one item")
     if bundle.lead_department is not None and bundle.lead_department not in departments:
@@ -229,3 +254,55 @@ def prerequisite_order(bundle: BundleDef) -> list[str]:
     for item in bundle.items:
         place(item.code)
     return order
+
+
+def check_answers(bundle: BundleDef, answers: Any) -> dict[str, Any]:
+    """The answers to the bundle's questions, checked like any input: a JSON object of known keys, each of its
+    question's type (a number is a JSON number, never a numeric string; a date an ISO date; a choice one of the
+    choices), every question answered unless it says ``"required": false``. Raises ``InvalidValue`` naming
+    the answer at fault (``answers.<key>``)."""
+    answers = {} if answers is None else answers
+    if not isinstance(answers, Mapping):
+        raise _answer_error("answers", "answers are an object of question keys")
+    questions = {q.key: q for q in bundle.questions}
+    for key in answers:
+        if key not in questions:
+            raise _answer_error(f"answers.{key}", f"the bundle asks no question {key!r}")
+    checked: dict[str, Any] = {}
+    for question in bundle.questions:
+        if question.key not in answers or answers[question.key] is None:
+            if question.required:
+                raise _answer_error(f"answers.{question.key}", f"answer {question.key!r} ({question.label})")
+            continue
+        value = answers[question.key]
+        if not _of_type(question, value):
+            wanted = f"one of {', '.join(question.choices)}" if question.type == "choice" else \
+                {"number": "a number", "text": "text", "boolean": "true or false", "date": "an ISO date"}[question.type]
+            raise _answer_error(f"answers.{question.key}", f"answer {question.key!r} must be {wanted}")
+        checked[question.key] = value
+    return checked
+
+
+def _of_type(question: QuestionDef, value: Any) -> bool:
+    if question.type == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
+            and abs(value) != float("inf")
+    if question.type == "boolean":
+        return isinstance(value, bool)
+    if question.type == "choice":
+        return isinstance(value, str) and value in question.choices
+    if question.type == "date":
+        if not isinstance(value, str):
+            return False
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return len(value) == 10
+    return isinstance(value, str) and 0 < len(value) <= 2000
+
+
+def _answer_error(field_name: str, message: str) -> InvalidValue:
+    error = InvalidValue(message)
+    error.field = field_name
+    return error

@@ -36,6 +36,7 @@ class ItemStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    NOT_APPLICABLE = "not_applicable"  # its rules say this case does not need it: no decision, no hold-up
 
 
 class CaseStatus(StrEnum):
@@ -47,7 +48,10 @@ class CaseStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-DECIDED_ITEM_STATUSES = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.WITHDRAWN})
+DECIDED_ITEM_STATUSES = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.WITHDRAWN,
+                                   ItemStatus.NOT_APPLICABLE})
+# Statuses that let the items waiting on it go ahead: approved, or not needed by this case at all.
+CLEARED_ITEM_STATUSES = frozenset({ItemStatus.APPROVED, ItemStatus.NOT_APPLICABLE})
 
 
 class CertificateStatus(StrEnum):
