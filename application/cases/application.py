@@ -24,6 +24,8 @@ from application.common.changes import Changes, Saved
 from application.common.clock import Clock
 from application.common.errors import CaseNotFound
 from application.common.stored_topics import topics_of
+from application.rules.engine import RulesEngine
+from application.rules.service import CaseRules
 from application.materials.files import FileRef
 from application.common.idempotency import Earlier
 from domain.case.aggregate import Case
@@ -43,7 +45,7 @@ class CaseApplication(OneThingApplication):
     def __init__(
         self, env: dict[str, str] | None = None, *, catalogue: CatalogueApplication,
         clock: Clock, is_workday: IsWorkday, find_actor: Callable[[str], Actor | None] = lambda _: None,
-        knows: Callable[[date], bool] = lambda _: True,
+        knows: Callable[[date], bool] = lambda _: True, rules: RulesEngine | None = None,
     ):
         super().__init__(env)
         self.catalogue, self.clock, self.is_workday, self.knows = catalogue, clock, is_workday, knows
@@ -52,6 +54,9 @@ class CaseApplication(OneThingApplication):
         self.review = Review(self.changes, clock, is_workday, knows)
         self.supervision = Supervision(self.changes, catalogue, clock, find_actor)
         self.reads = CaseReads(self)
+        self.rules = CaseRules(catalogue, rules, clock, is_workday, knows) if rules is not None else None
+        if self.rules is not None:
+            self.changes.follow_up = self.rules.follow
 
     def load(self, case_id: UUID | str, version: int | None = None) -> Case:
         """Return the case with this id (as it stood at ``version``, if given), or raise ``CaseNotFound``;

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import date
 
 from application.cases.applicants import check_applicant, check_channel, new_case_number
@@ -57,11 +58,12 @@ def paper_digest(case_number: str, filename: str) -> str:
 def opened_case(
     number: str, bundle: BundleDef, version: int, applicant: Applicant, channel: Channel, today: date,
     actor: Actor, reason: str, materials: Sequence[MaterialReceived] = (), deficiency: Deficiency | None = None,
+    answers: dict[str, Any] | None = None,
 ) -> Case:
-    """A new case (not saved) with the materials received and the deficiency accepted at the window; raises what
-    the case refuses."""
+    """A new case (not saved) with the answers to its bundle's questions, the materials received and the
+    deficiency accepted at the window; raises what the case refuses."""
     case = Case.open(number=number, bundle=bundle, bundle_version=version, applicant=applicant, channel=channel,
-                     opened_on=today, actor=actor, reason=reason)
+                     opened_on=today, actor=actor, reason=reason, answers=answers)
     for material in materials:
         if material.stored:
             assert material.sha256 is not None
@@ -86,11 +88,12 @@ class Intake:
     def open_case(
         self, actor: Actor, bundle: str, applicant_name: str, credit_code: str, channel: str,
         reason: str = "", number: str | None = None, materials: Sequence[MaterialReceived] = (),
-        deficiency: Deficiency | None = None,
+        deficiency: Deficiency | None = None, answers: dict[str, Any] | None = None,
     ) -> Saved:
-        """Open a case for the latest version of ``bundle``; the caller becomes its owner. The ``materials``
-        received and the ``deficiency`` accepted are recorded with the opening: all in one transaction, or — if
-        any is refused — nothing."""
+        """Open a case for the latest version of ``bundle`` with the ``answers`` to its questions; the caller
+        becomes its owner. The ``materials`` received and the ``deficiency`` accepted are recorded with the
+        opening — and what the bundle's rules decide on it (``CaseRules``): all in one transaction, or — if any
+        is refused — nothing."""
         require_role(actor, "opening a case", Role.INTAKE)
         if number is not None and not (isinstance(number, str) and CASE_NUMBER.fullmatch(number)):
             raise InvalidInput("number: letters, digits and '-' only", {"number": ["letters, digits and '-'"]})
@@ -101,7 +104,7 @@ class Intake:
         def make() -> Case:
             today = self.clock.today()
             return opened_case(number or new_case_number(today), definition, version, applicant, chosen_channel,
-                               today, actor, reason, materials, deficiency)
+                               today, actor, reason, materials, deficiency, answers)
 
         return self.changes.create("opening a case", make, number)
 

@@ -12,11 +12,26 @@ from application.catalogue.bundle_file import parse_bundle_file
 from application.common.application import OneThingApplication
 from application.common.errors import BundleNotFound, NotAllowed
 from application.common.retry import with_retries
+from application.cases.applicants import check_applicant
 from domain.calendar.overrides import CalendarOverrides
+from domain.credit.aggregate import REGISTER_ID, CreditRegister
 from domain.catalogue.aggregate import Bundle, Catalogue
+from application.rules.engine import RulesEngine, decision_problems
 from domain.catalogue.definitions import BundleDef, Department, check_definition
+from domain.shared.errors import InvalidBundle
 from domain.shared.recorded import Recorded
 from domain.shared.values import Actor, Role
+
+
+@dataclass(frozen=True)
+class CreditEntry:
+    """One entry of a credit list, as a file or the API gives it."""
+
+    credit_code: str
+    list: str
+    valid_from: date
+    valid_to: date
+    source: str = ""
 
 
 @dataclass
@@ -35,9 +50,10 @@ class CatalogueApplication(OneThingApplication):
     # Cached aggregates are fast-forwarded (one cheap query) before use, so they stay fresh.
     env = {"AGGREGATE_CACHE_MAXSIZE": "256"}
 
-    def __init__(self, env: dict[str, str] | None = None):
+    def __init__(self, env: dict[str, str] | None = None, rules: RulesEngine | None = None):
         super().__init__(env)
         self._definitions: dict[tuple[str, int], BundleDef] = {}  # versions never change
+        self.rules = rules  # checks each item's decision when a file is loaded
 
     def publish_file(self, data: Any, actor: Actor) -> PublishReport:
         """Validate a whole bundle file and publish it (admins); nothing is published if any part is invalid."""
@@ -57,6 +73,7 @@ class CatalogueApplication(OneThingApplication):
                 report.departments.append(dept.code)
         for definition in bundles:
             check_definition(definition, catalogue.departments)
+            self._check_rules(definition)
         changed = []
         for definition in bundles:
             bundle = self._bundle(definition.code, for_update=True) or Bundle.register(definition.code, actor)
@@ -100,6 +117,49 @@ class CatalogueApplication(OneThingApplication):
             elif isinstance(event, CalendarOverrides.YearDeclared):
                 years.add(event.year)
         return {"overrides": sorted(days.values(), key=lambda d: d["day"]), "complete_years": sorted(years)}
+
+    def _check_rules(self, definition: BundleDef) -> None:
+        """Refuse the file if a decision uses a node type other than the allowed ones (no code is evaluated,
+        ever) or the engine cannot use it, naming the bundle, the item and the node."""
+        for item in definition.items:
+            if item.rules is None:
+                continue
+            problems = decision_problems(item.rules)
+            if not problems and self.rules is not None:
+                problems = self.rules.problems(item.rules)
+            if problems:
+                raise InvalidBundle(definition.code, f"items[{item.code}].rules", "; ".join(problems))
+
+    # Credit lists (信用名单) ---------------------------------------------------------------------------
+    def record_credit_entries(self, actor: Actor, entries: list[CreditEntry], reason: str = "") -> int:
+        """Record entries of the credit lists (admins; ``onething credit load``, ``POST /credit/entries``), all
+        or none; returns how many. Each credit code is checked (check digit included)."""
+        if actor.role != Role.ADMIN:
+            raise NotAllowed("credit lists are recorded by admins")
+        for entry in entries:
+            check_applicant("-", entry.credit_code)
+
+        def attempt() -> None:
+            try:
+                register: CreditRegister = self.repository.get(REGISTER_ID)
+            except AggregateNotFoundError:
+                register = CreditRegister.start(actor)
+            for entry in entries:
+                register.record(entry.credit_code, entry.list, entry.valid_from, entry.valid_to, entry.source,
+                                actor, reason)
+            self.save(register)
+
+        with_retries(attempt, on_conflict=lambda: None, what="recording credit entries")
+        return len(entries)
+
+    def credit_of(self, credit_code: str, on: date) -> dict[str, Any]:
+        """The credit check's input: ``{"listed": bool, "lists": [names]}`` for a credit code on a day."""
+        try:
+            register: CreditRegister = self.repository.get(REGISTER_ID, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return {"listed": False, "lists": []}
+        lists = register.lists_naming(credit_code, on)
+        return {"listed": bool(lists), "lists": lists}
 
     def _change_overrides(self, actor: Actor, change: Any) -> None:
         if actor.role != Role.ADMIN:

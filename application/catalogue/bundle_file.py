@@ -12,10 +12,11 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from application.common.errors import InvalidInput
-from domain.catalogue.definitions import INSPECTION_METHODS, BundleDef, Department
+from domain.catalogue.definitions import INSPECTION_METHODS, QUESTION_TYPES, BundleDef, Department
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error="use lower-case letters, digits and '-'")
 POSITIVE = validate.Range(min=1, error="must be a positive whole number")
+CODE_OR_SNAKE = validate.Regexp(r"^[a-z][a-z0-9_-]*$", error="use lower-case letters, digits, '_' and '-'")
 NON_EMPTY = validate.Length(min=1)
 
 
@@ -67,6 +68,16 @@ class ItemSchema(_Strict):
                                validate=validate.OneOf(INSPECTION_METHODS))
     essential = fields.Boolean(load_default=True)
     outputs = fields.List(fields.Nested(OutputSchema), load_default=list)
+    rules = fields.Dict(load_default=None, allow_none=True)  # a GoRules decision, checked by the rules engine
+
+
+class QuestionSchema(_Strict):
+    key = fields.String(required=True, validate=CODE_OR_SNAKE)
+    label = fields.String(required=True, validate=NON_EMPTY)
+    label_en = fields.String(load_default="")
+    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    choices = fields.List(fields.String(validate=NON_EMPTY), load_default=list)
+    required = fields.Boolean(load_default=True)
 
 
 class FiguresSchema(_Strict):
@@ -89,6 +100,7 @@ class BundleSchema(_Strict):
     bundled = fields.Nested(FiguresSchema, load_default=dict)
     sample_data = fields.Boolean(load_default=False)
     note = fields.String(load_default="")
+    questions = fields.List(fields.Nested(QuestionSchema), load_default=list)
 
 
 class BundleFileSchema(Schema):

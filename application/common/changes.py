@@ -74,6 +74,8 @@ class Changes(Generic[A]):
                  to_id: Callable[[UUID | str], UUID], *, keep_copies: bool = False):
         self.app, self.noun, self.not_found, self.to_id = app, noun, not_found, to_id
         self.write_cache: WriteCache[A] | None = WriteCache() if keep_copies else None
+        # Runs on the aggregate after every command, before it is saved (the cases' rules: ``CaseRules.follow``).
+        self.follow_up: Callable[[A], None] | None = None
 
     def load(self, key: UUID | str, version: int | None = None) -> A:
         """Return the aggregate (as it stood at ``version``, if given), or raise ``not_found``."""
@@ -122,7 +124,10 @@ class Changes(Generic[A]):
         return with_retries(lambda: self.saved(make()), on_conflict, doing, self.replayed)
 
     def saved(self, aggregate: A, result: Any = None) -> Saved:
-        """Save the aggregate's new events (keeping it for this process's next command), describe the outcome."""
+        """Save the aggregate's new events (keeping it for this process's next command), describe the outcome;
+        the follow-up runs first, so what it records lands in the same save."""
+        if self.follow_up is not None:
+            self.follow_up(aggregate)
         recordings = self.app.save(aggregate)
         if self.write_cache is not None:
             self.write_cache.put(aggregate.id, aggregate)

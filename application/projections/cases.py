@@ -142,6 +142,17 @@ class CaseReadModel(ReadModel):
         self._item(change, e.item, view, status="withdrawn")
         self._refresh_due(change, view)
 
+    @handles(Case.RulesEvaluated)
+    def on_rules_evaluated(self, change: Change, e: Case.RulesEvaluated, view: ViewSession) -> None:
+        item = required(view.get(ITEMS, (change.key, e.item)), f"item {e.item}")
+        applies = e.outputs.get("applies", True) is not False
+        if not applies and item["status"] == "waiting":
+            self._item(change, e.item, view, status="not_applicable")
+            self._refresh_due(change, view)
+        elif applies and item["status"] == "not_applicable":
+            self._item(change, e.item, view, status="waiting")
+            self._refresh_due(change, view)
+
     @handles(Case.CommitmentRevoked, Case.ApprovalRevoked)
     def on_revoked(self, change: Change, e: Case.CommitmentRevoked | Case.ApprovalRevoked, view: ViewSession) -> None:
         self._item(change, e.item, view, status="rejected")

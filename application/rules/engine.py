@@ -43,3 +43,25 @@ def rule_set_digest(decision: Mapping[str, Any]) -> str:
     """The sha256 of a decision's canonical JSON: the version of the rule set an evaluation records."""
     return hashlib.sha256(json.dumps(decision, sort_keys=True, separators=(",", ":"),
                                      ensure_ascii=False).encode()).hexdigest()
+
+
+def decision_problems(decision: Any) -> list[str]:
+    """What makes a decision unusable before any engine looks at it: not a graph of nodes and edges, or a node of
+    a type other than ``ALLOWED_NODE_TYPES`` (a function or custom-code node), each naming the node."""
+    if not isinstance(decision, Mapping):
+        return ["a decision is an object with nodes and edges"]
+    nodes, edges = decision.get("nodes"), decision.get("edges", [])
+    if not isinstance(nodes, list) or not nodes or not isinstance(edges, list):
+        return ["a decision has a list of nodes and a list of edges"]
+    problems = []
+    for index, node in enumerate(nodes):
+        if not isinstance(node, Mapping):
+            problems.append(f"node {index} is not an object")
+            continue
+        kind, name = node.get("type"), f"node {node.get('id', index)!r} ({node.get('name', '')})"
+        if kind not in ALLOWED_NODE_TYPES:
+            problems.append(f"{name} is a {kind!r}: only {', '.join(ALLOWED_NODE_TYPES)} are allowed, no code")
+    types = {n.get("type") for n in nodes if isinstance(n, Mapping)}
+    if not problems and not {"inputNode", "outputNode"} <= types:
+        problems.append("a decision needs an input node and an output node")
+    return problems
