@@ -35,7 +35,7 @@ class RulesEngine(Protocol):
         ...
 
     def evaluate(self, decision: Mapping[str, Any], inputs: Mapping[str, Any]) -> Evaluation:
-        """Evaluate the decision on ``inputs``."""
+        """Evaluate the decision on ``inputs``; raises ``RuleEvaluationError`` if it cannot."""
         ...
 
 
@@ -43,3 +43,8 @@ def rule_set_digest(decision: Mapping[str, Any]) -> str:
     """The sha256 of a decision's canonical JSON: the version of the rule set an evaluation records."""
     return hashlib.sha256(json.dumps(decision, sort_keys=True, separators=(",", ":"),
                                      ensure_ascii=False).encode()).hexdigest()
+
+
+class RuleEvaluationError(Exception):
+    """A decision could not be evaluated: it has problems (see ``RulesEngine.problems``), or the engine
+    failed on these inputs (an expression met a value it cannot use). The message says why."""
