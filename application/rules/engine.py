@@ -35,7 +35,7 @@ class RulesEngine(Protocol):
         ...
 
     def evaluate(self, decision: Mapping[str, Any], inputs: Mapping[str, Any]) -> Evaluation:
-        """Evaluate the decision on ``inputs``."""
+        """Evaluate the decision on ``inputs``; raises ``RuleEvaluationError`` if it cannot."""
         ...
 
 
@@ -65,3 +65,8 @@ def decision_problems(decision: Any) -> list[str]:
     if not problems and not {"inputNode", "outputNode"} <= types:
         problems.append("a decision needs an input node and an output node")
     return problems
+
+
+class RuleEvaluationError(Exception):
+    """A decision could not be evaluated: it has problems (see ``RulesEngine.problems``), or the engine
+    failed on these inputs (an expression met a value it cannot use). The message says why."""

@@ -38,3 +38,16 @@ def sample_catalogue() -> dict[str, Any]:
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)
         if entry.name.endswith(".json")
     }
+
+
+SAMPLE_RULES_FOLDER = "sample_rules"
+
+
+def sample_rules() -> dict[str, Any]:
+    """Return every shipped sample decision file (GoRules JDM, or a map of them), by file name."""
+    folder = resources.files(SAMPLE_PACKAGE) / SAMPLE_RULES_FOLDER
+    return {
+        entry.name: json.loads(entry.read_text(encoding="utf-8"))
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".json")
+    }
