@@ -68,6 +68,7 @@ from infrastructure.readmodels.queue import SqlReadQueue
 from infrastructure.readmodels.runner import ReadModelRunner
 from infrastructure.readmodels.supervision import SqlSupervisionReadModels
 from infrastructure.readmodels.vault import SqlVaultReads
+from infrastructure.rules.zen_rules import ZenRules
 
 # Every event store, and whether it keeps snapshots.
 EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True, "Petitions": False}
@@ -196,14 +197,15 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     env = application_env(settings.database_url, cipher_key=settings.cipher_key,
                           cipher_old_keys=settings.cipher_old_keys, production=settings.production)
     clock = clock or SystemClock(settings.timezone)
-    catalogue = CatalogueApplication(env=env)
+    engine = ZenRules()
+    catalogue = CatalogueApplication(env=env, rules=engine)
     calendar = WorkingCalendar.from_file(settings.calendar_overrides, recorded=catalogue.calendar_overrides)
     sessions = SessionStore(engine_of(shared_datastore(settings.database_url)))
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments,
                              is_common_password=is_common_password, sessions=sessions)
     sign_ins = SignIns(users, FailureCounter(sessions.engine), clock)
     cases = CaseApplication(env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
-                            find_actor=users.find_actor, knows=calendar.knows)
+                            find_actor=users.find_actor, knows=calendar.knows, rules=engine)
     petitions = PetitionApplication(env=env, clock=clock, is_workday=calendar.is_workday, knows=calendar.knows,
                                     departments=catalogue.departments,
                                     case_exists=lambda number: Case.create_id(number) in cases.repository)

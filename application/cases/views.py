@@ -8,7 +8,7 @@ domain's rules: the case's due date as of the day it is read for, and whether an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -67,7 +67,9 @@ class ItemView:
     breached: bool
     urges: int
     assignee: str | None
-    prerequisites_met: bool  # every prerequisite in the case is approved
+    prerequisites_met: bool  # every prerequisite in the case is approved (or not needed by this case)
+    findings: tuple[str, ...] = ()  # what the item's rules found, for reviewers and the applicant
+    auto_approve: bool = False  # its rules let the system approve it on commitment
 
     @property
     def decided(self) -> bool:
@@ -170,6 +172,7 @@ class CaseView:
     deficiencies: Mapping[str, date]
     escalations: tuple[EscalationView, ...]
     rating: Mapping[str, Any] | None
+    answers: Mapping[str, Any] = field(default_factory=dict)  # to the bundle's questions
 
 
 def case_view(case: Case, due: date | None) -> CaseView:
@@ -187,7 +190,7 @@ def case_view(case: Case, due: date | None) -> CaseView:
                    for key, m in case.materials.items()},
         deficiencies=dict(case.deficiencies),
         escalations=tuple(_escalation_view(e) for e in case.escalations),
-        rating=dict(case.rating) if case.rating is not None else None,
+        rating=dict(case.rating) if case.rating is not None else None, answers=dict(case.answers),
     )
 
 
@@ -202,7 +205,7 @@ def _item_view(case: Case, item: ItemState) -> ItemView:
         paused_on=item.paused_on, inspection_passed=item.inspection_passed, on_commitment=item.on_commitment,
         revoked=item.revoked, certificates=tuple(_certificate_view(c) for c in item.certificates),
         warned=item.warned, breached=item.breached, urges=item.urges, assignee=item.assignee,
-        prerequisites_met=met,
+        prerequisites_met=met, findings=tuple(item.findings), auto_approve=item.auto_approve,
     )
 
 

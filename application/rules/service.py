@@ -19,7 +19,7 @@ from typing import Any
 
 from application.catalogue.application import CatalogueApplication
 from application.common.clock import Clock
-from application.rules.engine import RulesEngine, rule_set_digest
+from application.rules.engine import RuleEvaluationError, RulesEngine, rule_set_digest
 from domain.case.aggregate import Case
 from domain.catalogue.definitions import BundleDef, prerequisite_order
 from domain.shared.values import Actor, CaseStatus, Role
@@ -69,9 +69,13 @@ class CaseRules:
             digest = hashlib.sha256(f"{rule_set}\n{canonical(inputs)}".encode()).hexdigest()
             if case.items[code].rules_digest == digest:
                 continue
-            evaluation = self.engine.evaluate(rules, inputs)
-            case.record_rules(code, rule_set, case.bundle_version, inputs, evaluation.outputs, evaluation.matched,
-                              digest, SYSTEM_RULES)
+            try:
+                evaluation = self.engine.evaluate(rules, inputs)
+                outputs, matched = evaluation.outputs, evaluation.matched
+            except RuleEvaluationError as error:  # recorded, and left to people: never approved by a failed rule
+                outputs, matched = {"findings": [f"规则未能求值 / the rules could not be evaluated: {error}"],
+                                    "error": str(error)}, []
+            case.record_rules(code, rule_set, case.bundle_version, inputs, outputs, matched, digest, SYSTEM_RULES)
 
     def _approve_one(self, case: Case, order: list[str], today: date) -> bool:
         for code in order:

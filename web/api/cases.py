@@ -81,7 +81,7 @@ def open_case(body: dict[str, Any]) -> Response:
     """Open a case at the single window (intake); the caller becomes its first-contact owner."""
     applicant = body["applicant"]
     saved = services().cases.intake.open_case(actor(), body["bundle"], applicant["name"], applicant["credit_code"],
-                                       body["channel"], reason=body["reason"])
+                                              body["channel"], reason=body["reason"], answers=body["answers"])
     return _answer(saved, 201)
 
 

@@ -93,6 +93,7 @@ def case_json(case: CaseView) -> dict[str, Any]:
         "materials": [material.to_dict() for material in case.materials.values()],
         "deficiencies": {key: due.isoformat() for key, due in case.deficiencies.items()},
         "escalations": [e.to_dict() for e in case.escalations], "rating": case.rating,
+        "answers": dict(case.answers),
     }
 
 
@@ -107,6 +108,7 @@ def _item_json(item: ItemView) -> dict[str, Any]:
         "due_provisional": item.due_provisional,
         "inspection": item.inspection, "on_commitment": item.on_commitment, "assignee": item.assignee,
         "certificate": released[0] if released else None, "certificates": certificates,
+        "findings": list(item.findings),
     }
 
 

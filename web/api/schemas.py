@@ -38,6 +38,8 @@ class OpenCaseRequest(Strict):
     channel = fields.String(required=True, validate=validate.OneOf(
         ["window", "online", "mobile", "assisted-agent", "postal-agent"]))
     reason = fields.String(load_default="", validate=TEXT)
+    answers = fields.Dict(load_default=dict, metadata={
+        "description": "answers to the bundle's questions (GET /bundles: questions), checked by their types"})
 
 
 class MaterialRequest(Strict):
@@ -181,6 +183,7 @@ class ItemOut(Schema):
     assignee = fields.String(allow_none=True)
     certificate = fields.Dict(allow_none=True)
     certificates = fields.List(fields.Dict())
+    findings = fields.List(fields.String(), metadata={"description": "what the item's rules found"})
 
 
 class CaseOut(Schema):
@@ -202,6 +205,7 @@ class CaseOut(Schema):
     deficiencies = fields.Dict()
     escalations = fields.List(fields.Dict())
     rating = fields.Dict(allow_none=True)
+    answers = fields.Dict(metadata={"description": "the answers to the bundle's questions"})
     chain_head = fields.String(allow_none=True, metadata={"description": "on reads: the hash of the case's "
                                                                      "last event at this version (its chain's head)"})
     then = fields.Dict(metadata={"description": "with ?version= or ?as_of=: the moment, the bundle definition "
