@@ -184,6 +184,70 @@ def sla_whatif(scale: float) -> None:
                    f"breaches {recorded.breaches} -> {what_if.breaches}   ({recorded.decided} decided)")
 
 
+@main.group()
+def credit() -> None:
+    """Credit lists (信用名单) read by the rules' credit check."""
+
+
+@credit.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reason", default="", help="why these entries are recorded")
+@fails_clearly
+def credit_load(file: str, reason: str) -> None:
+    """Record the entries of FILE, a JSON list of {"credit_code","list","from","to","source"}: all or none."""
+    import json
+    from datetime import date as _date
+
+    from application.catalogue.application import CreditEntry
+
+    try:
+        rows = json.loads(Path(file).read_text(encoding="utf-8"))
+        entries = [CreditEntry(str(r["credit_code"]), str(r["list"]), _date.fromisoformat(r["from"]),
+                               _date.fromisoformat(r["to"]), str(r.get("source", ""))) for r in rows]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        _fail(f"{file}: not a list of {{credit_code, list, from, to, source}} entries ({error})")
+    count = services().catalogue.record_credit_entries(command_line_actor(), entries, reason)
+    click.echo(f"recorded {count} credit entries")
+
+
+@main.group()
+def rules() -> None:
+    """Rules of the bundles (秒批)."""
+
+
+@rules.command("whatif")
+@click.option("--bundle", "code", required=True, help="the bundle whose recorded cases are re-evaluated")
+@click.option("--file", "file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="a bundle file holding the new definition of that bundle")
+@fails_clearly
+def rules_whatif(code: str, file: str) -> None:
+    """Re-evaluate the recorded cases of a bundle under the decisions in FILE and print, per item, how many
+    applicability, finding and automatic-approval outcomes would change; writes nothing."""
+    from application.catalogue.bundle_file import parse_bundle_file
+    from application.rules.whatif import what_if
+
+    s = services()
+    _, bundles = parse_bundle_file(read_bundle_file(file))
+    new = next((b for b in bundles if b.code == code), None)
+    if new is None:
+        raise click.ClickException(f"{file} holds no bundle {code!r}")
+    s.runner.catch_up()
+    ids = [i for i in s.queries.store.all_case_ids() if s.cases.load(i).bundle == code]
+    cases = [s.cases.load(i) for i in ids]
+    histories = [list(s.cases.repository.event_store.get(c.id)) for c in cases]
+    follow = s.cases.rules
+    if follow is None:
+        raise click.ClickException("no rules engine is configured")
+    today = s.clock.today()
+    result = what_if(cases, histories, new, follow.engine, lambda case, item: follow.inputs(
+        case, item, s.catalogue.credit_of(str(case.applicant.get("credit_code", "")), today)))
+    click.echo(f"{code}: {len(cases)} recorded cases re-evaluated under {file} (nothing written)")
+    click.echo(f"  {'item':<40} {'cases':>6} {'applies':>8} {'findings':>9} {'auto-approve':>13}")
+    for item, tally in result.items():
+        click.echo(f"  {item:<40} {tally.evaluated:>6} {tally.applies:>8} {tally.findings:>9} "
+                   f"{tally.auto_approve:>13}")
+
+
 def _pct(rate: float | None) -> str:
     return "   -  " if rate is None else f"{rate:6.1%}"
 
