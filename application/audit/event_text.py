@@ -114,6 +114,22 @@ def _material(w: Words, zh: bool) -> str:
            f"SHA-256 {digest}…)"
 
 
+def _rules(w: Words, zh: bool) -> str:
+    """An evaluation of an item's rules: which rule set (its digest), and what it decided."""
+    outputs = w.raw.get("outputs") if isinstance(w.raw.get("outputs"), Mapping) else {}
+    rule_set = str(w.raw.get("rule_set") or "")[:12]
+    applies = outputs.get("applies", True) is not False
+    auto = outputs.get("auto_approve") is True
+    findings = outputs.get("findings") or []
+    count = len(findings) if isinstance(findings, list) else 1
+    if zh:
+        verdict = ("不适用本件" if not applies else "可即时审批" if auto else "交由人工审查")
+        return f"{w['who']} 依规则（{rule_set}…）对事项「{w['item']}」求值：{verdict}，发现 {count} 项"
+    verdict = ("does not apply to this case" if not applies else "may be approved at once" if auto
+               else "left to people")
+    return f"{w['who']} evaluated the rules ({rule_set}…) of item {w['item']}: {verdict}, {count} finding(s)"
+
+
 def _rated(w: Words) -> str:
     comment = w.raw.get("comment") or ""
     return w.pick(f"{w['who']} 评价了服务：{w['score']} 分" + (f"，评语「{comment}」" if comment else ""),
@@ -150,6 +166,7 @@ TEMPLATES: dict[str, tuple[Text, Text]] = {
                         "{who} revoked the approval of item {item}, as a prerequisite's approval fell"),
     "ItemRejected": ("{who} 驳回了事项「{item}」", "{who} rejected item {item}"),
     "CertificatesIssued": (_certificates, _certificates),
+    "RulesEvaluated": (lambda w: _rules(w, True), lambda w: _rules(w, False)),
     "ItemWithdrawn": ("{who} 撤回了事项「{item}」（不能再获批准）",
                       "{who} withdrew item {item}, which can no longer be approved"),
     "ItemTransferred": ("{who} 将事项「{item}」从 {from_department} 转办至 {to_department}",
