@@ -237,7 +237,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         runner=runner, queries=queries,
         tokens=TokenService(users, clock, timedelta(hours=settings.token_hours), sign_ins=sign_ins),
         idempotency=IdempotencyStore(runner.engine),
-        roadmaps=Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows),
+        roadmaps=Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows, rules=engine),
         sla=SlaService(cases, queries.store.cases_to_check, clock, calendar.is_workday, runner.catch_up,
                        settings.raise_after_days, petitions=petitions,
                        petition_candidates=petition_store.petitions_to_check),

@@ -116,7 +116,8 @@ def _material(w: Words, zh: bool) -> str:
 
 def _rules(w: Words, zh: bool) -> str:
     """An evaluation of an item's rules: which rule set (its digest), and what it decided."""
-    outputs = w.raw.get("outputs") if isinstance(w.raw.get("outputs"), Mapping) else {}
+    raw_outputs = w.raw.get("outputs")
+    outputs: Mapping[str, Any] = raw_outputs if isinstance(raw_outputs, Mapping) else {}
     rule_set = str(w.raw.get("rule_set") or "")[:12]
     applies = outputs.get("applies", True) is not False
     auto = outputs.get("auto_approve") is True

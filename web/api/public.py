@@ -11,6 +11,7 @@ from flask import Response, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields
 
+from application.common.errors import InvalidInput
 from web.api.core import actor, error_docs, file_response, services
 from web.api.schemas import BundleOut, ErrorOut, RoadmapArgs, RoadmapOut
 from web.public_limits import certificate_check
@@ -37,7 +38,13 @@ def bundles() -> list[dict[str, Any]]:
 def roadmap(args: dict[str, Any], code: str) -> Any:
     """The bundle's items in prerequisite order with earliest dates, critical path, earliest completion."""
     actor()
-    return services().roadmaps.roadmap(code, args.get("start"))
+    answers = None
+    if "answers" in args:
+        try:
+            answers = json.loads(args["answers"])
+        except ValueError:
+            raise InvalidInput("answers: a JSON object", {"answers": ["a JSON object"]}) from None
+    return services().roadmaps.roadmap(code, args.get("start"), answers)
 
 
 class CertificateHolderOut(Schema):

@@ -352,6 +352,9 @@ class UserOut(Schema):
 
 class RoadmapArgs(Strict):
     start = fields.Date()
+    answers = fields.String(metadata={"description": "JSON object of answers to the bundle's questions: the "
+                                                     "roadmap then leaves out what its rules say this case "
+                                                     "does not need"})
 
 
 class PlannedItemOut(Schema):

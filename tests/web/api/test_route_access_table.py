@@ -128,6 +128,9 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Callable[[Any], Request]]]] = 
         "/applicants/91110000600037341L/vault", None))},
     "catalogue.certificate_document": {"GET": (READERS_OF_THE_CASE, lambda api: (
         f"/certificates/{_certificate(api)}/document", None))},
+    "credit.record_entries": {"POST": ({"admin"}, lambda api: ("/credit/entries", {"entries": [{
+        "credit_code": "91110000600037341L", "list": "serious-dishonesty", "from": "2000-01-01", "to": "2000-12-31",
+        "source": "a test"}]}))},
     "cases.withdraw": {"POST": (INTAKE, lambda api: (f"/cases/{_open(api)}/withdraw", {"reason": "changed plans"}))},
     "cases.reassign": {"POST": ({"intake", "supervisor"}, lambda api: (  # the owner (intake opened it) or a supervisor
         f"/cases/{_open(api)}/owner", {"owner": "intake2", "reason": "on leave"}))},
