@@ -111,9 +111,10 @@ class DemoScript:
     def case(self) -> Case:
         return self.cases.load(self.case_id)
 
-    def open(self, number: str, bundle: str, applicant: str, serial: int, channel: str = "window") -> DemoScript:
+    def open(self, number: str, bundle: str, applicant: str, serial: int, channel: str = "window",
+             answers: dict[str, Any] | None = None) -> DemoScript:
         saved = self.cases.intake.open_case(self.who("window1"), bundle, applicant, demo_credit_code(serial),
-                                     channel, reason="demo", number=number)
+                                            channel, reason="demo", number=number, answers=answers)
         self.case_id = saved.id
         return self
 
@@ -155,6 +156,8 @@ class DemoScript:
         case = self.case()
         order = [c for c in prerequisite_order(_definition(self.cases, case)) if not case.items[c].decided]
         for item in order:
+            if self.case().items[item].decided:  # its rules approved it, or left it out, meanwhile
+                continue
             if self.case().items[item].status == "waiting":
                 self.accept(item)
             self.approve(item)
@@ -182,15 +185,23 @@ def _restaurant_commitment(s: DemoScript, n: str) -> None:
                                   "本人承诺经营场所符合食品安全要求", "告知承诺")
 
 
+# Two foreign nationals: a class-A scientist (approved at once on commitment by the points table) and a class B.
+TALENT_A = {"salary_cny": 600_000, "degree": "doctor", "experience_years": 12, "work_months_per_year": 12,
+            "age": 38, "hsk_level": 4}
+TALENT_B = {"salary_cny": 250_000, "degree": "master", "experience_years": 5, "work_months_per_year": 9,
+            "age": 31, "hsk_level": 2}
+
+
 def _talent_supplement(s: DemoScript, n: str) -> None:
-    s.open(n, "foreign-talent", "山东智算科技有限公司（外籍专家）", 4, "assisted-agent").submit()
+    s.open(n, "foreign-talent", "山东智算科技有限公司（外籍专家）", 4, "assisted-agent",
+           answers=TALENT_B).submit()
     s.accept("work-permit")
     s.cases.review.request_supplement(s.reviewer("work-permit"), s.case_id, "work-permit",
                                "学历证明需经认证", ["degree-certificate"])
 
 
 def _talent_completed(s: DemoScript, n: str) -> None:
-    s.open(n, "foreign-talent", "齐鲁生物医药研究院（外籍人才）", 5).submit().finish_all()
+    s.open(n, "foreign-talent", "齐鲁生物医药研究院（外籍人才）", 5, answers=TALENT_A).submit().finish_all()
 
 
 def _building_filing(s: DemoScript, n: str) -> None:
@@ -201,7 +212,8 @@ def _building_filing(s: DemoScript, n: str) -> None:
 
 
 def _permit_on_commitment(s: DemoScript, n: str) -> None:
-    s.open(n, "construction-permit-commitment", "章丘先进制造产业园有限公司", 7).submit().finish_all()
+    s.open(n, "construction-permit-commitment", "章丘先进制造产业园有限公司", 7,
+           answers={"risk_level": "low", "floor_area_m2": 1800}).submit().finish_all()
 
 
 def _conversion_rejected(s: DemoScript, n: str) -> None:
@@ -221,7 +233,8 @@ def _restaurant_escalated(s: DemoScript, n: str) -> None:
 
 
 def _land_use_started(s: DemoScript, n: str) -> None:
-    s.open(n, "industrial-land-use", "济南新材料产业园项目公司", 11).submit()
+    s.open(n, "industrial-land-use", "济南新材料产业园项目公司", 11,
+           answers={"project_type": "warehouse", "land_area_m2": 3000, "hazardous": False}).submit()
     first = [c for c, i in s.case().items.items() if not i.prerequisites][:4]
     for item in first:
         s.accept(item)

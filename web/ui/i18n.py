@@ -36,6 +36,7 @@ STATUS_LABELS = {  # cases, items, certificates, escalations, petitions: one wor
     "completed": _l("Completed"),
     "rejected": _l("Rejected"),
     "withdrawn": _l("Withdrawn"),
+    "not_applicable": _l("Not needed"),
     "waiting": _l("Waiting"),
     "in_review": _l("In review"),
     "supplement_requested": _l("Supplement requested"),

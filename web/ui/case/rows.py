@@ -9,7 +9,7 @@ from flask_babel import format_datetime
 
 from application.cases.views import CaseView, ItemView
 from domain.catalogue.definitions import BundleDef
-from domain.shared.values import Actor, ItemStatus, Role
+from domain.shared.values import CLEARED_ITEM_STATUSES, Actor, ItemStatus, Role
 from web.ui.case.actions import holds, offered
 from web.ui.i18n import localized_name
 from web.ui.urls import services
@@ -59,13 +59,14 @@ def _item(case: CaseView, item: ItemView, actor: Actor, definition: BundleDef) -
         "code": item.code, "name": _name(defined.get(item.code), item.name), "department": item.department,
         "status": str(item.status), "essential": item.essential, "time_limit_days": item.time_limit_days,
         "prerequisites": [{"code": p, "name": _name(defined.get(p), p),
-                           "met": case.items[p].status == ItemStatus.APPROVED} for p in item.prerequisites],
+                           "met": case.items[p].status in CLEARED_ITEM_STATUSES} for p in item.prerequisites],
         "accepted_on": item.accepted_on, "clock_start": item.clock_start, "due": item.due,
         "running": item.status in RUNNING, "due_provisional": item.due_provisional, "assignee": item.assignee,
         "inspection": item.inspection, "inspection_passed": item.inspection_passed,
         "on_commitment": item.on_commitment, "revoked": item.revoked, "commitment_allowed": item.commitment_allowed,
         "certificates": [c.to_dict() for c in item.certificates], "outputs": list(item.outputs), "urges": item.urges,
         "mine": holds(actor, item), "actions": offered(actor, case, item),
+        "findings": list(item.findings), "auto_approve": item.auto_approve,
     }
 
 

@@ -25,7 +25,7 @@ from application.cases.intake import Deficiency, MaterialReceived
 from application.cases.rehearsal import rehearse_opening
 from application.common.errors import ApplicationError, InvalidInput
 from application.materials.files import FileTooLarge, StoredFile, UnsupportedFileType
-from domain.catalogue.definitions import BundleDef
+from domain.catalogue.definitions import BundleDef, QuestionDef
 from domain.shared.errors import DomainError
 from domain.shared.text import MAX_TEXT, is_storable_text
 from domain.shared.values import Actor, Channel, MaterialSource
@@ -66,6 +66,8 @@ class IntakeForm:
     uploads: dict[str, list[FileStorage]] = field(default_factory=dict)  # scans to store once all is checked
     reuse: dict[str, tuple[str, str]] = field(default_factory=dict)  # vault choices: (kind, value)
     typed: set[str] = field(default_factory=set)  # materials whose file name was typed (else: each file's own)
+    answers: dict[str, Any] = field(default_factory=dict)  # to the bundle's questions, of their types
+    answer_texts: dict[str, str] = field(default_factory=dict)  # as entered, to show again
 
     @property
     def due_date(self) -> date | None:
@@ -136,12 +138,57 @@ def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDe
         errors["channel"] = _("Choose how the case reached the desk.")
     if len(entered.reason) > MAX_TEXT or not is_storable_text(entered.reason):
         errors["reason"] = _("Enter at most %(count)s characters.", count=MAX_TEXT)
+    for question in bundle.questions:
+        _read_answer(entered, form, question)
     for material in bundle.materials:
         _read_material(entered, form, files, material.key, material.deficiency_allowed)
         if not entered.errors.get(f"material-{material.key}"):
             _read_reuse(entered, form, material.key)
     _check_deficiency(entered, bundle, today)
     return entered
+
+
+def _read_answer(entered: IntakeForm, form: Any, question: QuestionDef) -> None:
+    """One answer, turned into its question's type (a number from its digits, yes/no, a date); the field's
+    error in words if it is not one."""
+    text = form.get(f"answer-{question.key}", "")[:MAX_TEXT + 1].strip()
+    entered.answer_texts[question.key] = text
+    error_key = f"answer-{question.key}"
+    if not text:
+        if question.required:
+            entered.errors[error_key] = _("Answer this question.")
+        return
+    if question.type == "number":
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            entered.errors[error_key] = _("Enter a number.")
+            return
+        if number != number or number in (float("inf"), float("-inf")):
+            entered.errors[error_key] = _("Enter a number.")
+            return
+        entered.answers[question.key] = int(number) if number.is_integer() else number
+    elif question.type == "boolean":
+        if text not in ("yes", "no"):
+            entered.errors[error_key] = _("Choose yes or no.")
+            return
+        entered.answers[question.key] = text == "yes"
+    elif question.type == "choice":
+        if text not in question.choices:
+            entered.errors[error_key] = _("Choose one of the answers offered.")
+            return
+        entered.answers[question.key] = text
+    elif question.type == "date":
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            entered.errors[error_key] = _("Enter a date such as 2027-01-31.")
+            return
+        entered.answers[question.key] = text
+    elif len(text) > MAX_TEXT or not is_storable_text(text):
+        entered.errors[error_key] = _("Enter at most %(count)s characters.", count=MAX_TEXT)
+    else:
+        entered.answers[question.key] = text
 
 
 def keep_files(entered: IntakeForm, keep: Keep, from_vault: FromVault) -> bool:
@@ -240,7 +287,7 @@ def rehearse(entered: IntakeForm, bundle: BundleDef, version: int, actor: Actor,
     refusal in words, or None."""
     try:
         rehearse_opening(bundle, version, entered.applicant_name, entered.credit_code, entered.channel,
-                         entered.reason, actor, today, entered.materials(), entered.deficiency())
+                         entered.reason, actor, today, entered.materials(), entered.deficiency(), entered.answers)
     except (DomainError, ApplicationError) as error:
         return _("The case cannot be opened: %(problem)s", problem=str(error))
     return None

@@ -40,6 +40,10 @@ def bundle_context(code: str, version: int | None = None) -> dict[str, Any]:
                    "other_name": definition.name if is_english() else definition.name_en,
                    "category": definition.category, "lead_department": definition.lead_department},
         "items": items, "materials": material_rows(definition, materials, names),
+        "questions": [{"key": q.key, "type": q.type, "required": q.required,
+                       "options": [("", "—")] + [(c, c) for c in q.choices],
+                       "label": q.label_en if is_english() and q.label_en else q.label}
+                      for q in definition.questions],
     }
 
 

@@ -99,7 +99,7 @@ def open_case(code: str) -> Any:
                                **context), 422
     saved = services().cases.intake.open_case(
         actor, code, entered.applicant_name, entered.credit_code, entered.channel, entered.reason,
-        materials=entered.materials(), deficiency=entered.deficiency())
+        materials=entered.materials(), deficiency=entered.deficiency(), answers=entered.answers)
     case_id = str(saved.id)
     session[LAST_WRITE] = saved.notification_id  # lists read from the read models wait until they show it
     flash(_("Case %(number)s is open.", number=saved.number), "success")
