@@ -118,6 +118,7 @@ def main(open_case: Callable[[], Any] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--evaluations", type=int, default=20_000, help="per decision and per way (default 20000)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cases", type=int, default=200, help="land-use cases to open with rules (0: none)")
     args = parser.parse_args()
     print(f"zen-engine bare vs ZenRules.evaluate, {args.evaluations} evaluations each, {args.rounds} rounds\n")
     totals = {"bare": 0.0, "onething": 0.0, "count": 0}
@@ -133,6 +134,71 @@ def main(open_case: Callable[[], Any] | None = None) -> None:
           f"({totals['count']:,} evaluations each way)")
     if open_case is not None:
         print(measure_case_opening(open_case, args.evaluations // 100).line())
+    if args.cases:
+        land_use_openings(args.cases)
+
+
+def land_use_openings(count: int) -> None:
+    """Open ``count`` cases of the 53-item land-use bundle with its rules on a fresh SQLite database (each
+    opening evaluates ten decisions and records them): p50/p99 latency of the whole command, the share of it
+    spent in the rules engine, and the same decisions on the same facts through bare zen-engine."""
+    import tempfile
+
+    from application.cases.intake import MaterialReceived
+    from application.demo.loader import demo_credit_code
+    from infrastructure.catalogue.files import sample_catalogue
+    from web.services import Settings, build_services
+    from domain.shared.values import Actor, Role
+
+    folder = Path(tempfile.mkdtemp(prefix="onething-bench-rules-"))
+    services = build_services(Settings(database_url=f"sqlite:///{folder / 'bench.sqlite3'}", secret_key="bench",
+                                       audit_key=str(folder / "audit.pem"), files_url=str(folder / "files")))
+    services.init_schema()
+    admin, intake = Actor("bench-admin", Role.ADMIN), Actor("bench-window", Role.INTAKE)
+    for data in sample_catalogue().values():
+        services.catalogue.publish_file(data, admin)
+    definition, _ = services.catalogue.definition("industrial-land-use")
+    materials = [MaterialReceived(m.key, f"{m.key}.pdf") for m in definition.materials]
+    engine = services.cases.rules.engine if services.cases.rules else None
+    assert engine is not None
+    in_rules: list[float] = []
+    evaluate = engine.evaluate
+
+    def timed_evaluate(decision: Any, inputs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return evaluate(decision, inputs)
+        finally:
+            in_rules.append(time.perf_counter() - start)
+
+    engine.evaluate = timed_evaluate  # type: ignore[method-assign]
+    kinds = [{"project_type": t, "land_area_m2": a, "hazardous": h}
+             for t in ("manufacturing", "warehouse", "research") for a in (3000, 30000) for h in (False, True)]
+    facts: list[dict[str, Any]] = []
+    openings = Figures("open a 53-item land-use case with rules", [])
+    for n in range(count):
+        answers = kinds[n % len(kinds)]
+        start = time.perf_counter()
+        services.cases.intake.open_case(intake, "industrial-land-use", f"基准项目公司{n}", demo_credit_code(n % 9000 + 1),
+                                        "window", materials=materials, answers=answers)
+        openings.seconds.append(time.perf_counter() - start)
+        facts.append(answers)
+    decisions = [item.rules for item in definition.items if item.rules]
+    compiled = [zen.ZenEngine().create_decision(json.dumps(d, ensure_ascii=False)) for d in decisions]
+    bare = Figures("the same decisions, bare zen-engine, per opening", [])
+    for answers in facts:
+        inputs = {"answers": answers, "applicant": {}, "materials_complete": True,
+                  "credit": {"listed": False, "lists": []}}
+        start = time.perf_counter()
+        for decision in compiled:
+            decision.evaluate(inputs, {"trace": True})
+        bare.seconds.append(time.perf_counter() - start)
+    total, rules_total = sum(openings.seconds), sum(in_rules)
+    print(f"\n{count} land-use cases opened ({len(decisions)} decisions each, recorded as RulesEvaluated):")
+    print(openings.line())
+    print(bare.line())
+    print(f"rules' share of an opening: {rules_total / total:.1%} (through ZenRules); bare zen-engine would be "
+          f"{sum(bare.seconds) / total:.1%} of the same openings")
 
 
 if __name__ == "__main__":

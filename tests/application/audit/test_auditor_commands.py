@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from application.cases.intake import Intake
+from application.catalogue.application import CreditEntry
 from application.cases.review import Review
 from application.cases.supervision import Supervision
 from application.common.errors import NotAllowed
@@ -128,6 +129,8 @@ ADMIN_COMMANDS = [
     ("catalogue", "declare_calendar_day", {"day": date(2030, 1, 2), "workday": False, "reason": "the auditor tries"}),
     ("catalogue", "declare_calendar_year", {"year": 2030, "reason": "the auditor tries"}),
     ("catalogue", "publish_file", {"data": "changed catalogue"}),
+    ("catalogue", "record_credit_entries", {"entries": [CreditEntry("91110000600037341L", "serious-dishonesty",
+                                                                    date(2030, 1, 1), date(2030, 12, 31))]}),
 ]
 
 
