@@ -38,6 +38,7 @@ screenshots: install
 bench: install
 	$(BIN)/python benchmarks/commands.py
 	$(BIN)/python benchmarks/files.py
+	$(BIN)/python benchmarks/rules.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis *.egg-info

@@ -224,7 +224,6 @@ def rules_whatif(code: str, file: str) -> None:
     """Re-evaluate the recorded cases of a bundle under the decisions in FILE and print, per item, how many
     applicability, finding and automatic-approval outcomes would change; writes nothing."""
     from application.catalogue.bundle_file import parse_bundle_file
-    from application.rules.whatif import what_if
 
     s = services()
     _, bundles = parse_bundle_file(read_bundle_file(file))
@@ -232,20 +231,13 @@ def rules_whatif(code: str, file: str) -> None:
     if new is None:
         raise click.ClickException(f"{file} holds no bundle {code!r}")
     s.runner.catch_up()
-    ids = [i for i in s.queries.store.all_case_ids() if s.cases.load(i).bundle == code]
-    cases = [s.cases.load(i) for i in ids]
-    histories = [list(s.cases.repository.event_store.get(c.id)) for c in cases]
-    follow = s.cases.rules
-    if follow is None:
-        raise click.ClickException("no rules engine is configured")
-    today = s.clock.today()
-    result = what_if(cases, histories, new, follow.engine, lambda case, item: follow.inputs(
-        case, item, s.catalogue.credit_of(str(case.applicant.get("credit_code", "")), today)))
-    click.echo(f"{code}: {len(cases)} recorded cases re-evaluated under {file} (nothing written)")
-    click.echo(f"  {'item':<40} {'cases':>6} {'applies':>8} {'findings':>9} {'auto-approve':>13}")
+    result = s.cases.rules_what_if(s.queries.store.all_case_ids(), new)
+    cases = max((tally.evaluated for tally in result.values()), default=0)
+    click.echo(f"{code}: {cases} recorded cases re-evaluated under {file} (nothing written)")
+    click.echo(f"  {'item':<40} {'cases':>6} {'applies':>8} {'findings':>9} {'auto-approve':>13} {'failed':>7}")
     for item, tally in result.items():
         click.echo(f"  {item:<40} {tally.evaluated:>6} {tally.applies:>8} {tally.findings:>9} "
-                   f"{tally.auto_approve:>13}")
+                   f"{tally.auto_approve:>13} {tally.failed:>7}")
 
 
 def _pct(rate: float | None) -> str:

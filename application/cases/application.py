@@ -9,7 +9,7 @@ does is an ordinary method of a service it holds: ``cases.intake.open_case``, ``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -22,10 +22,12 @@ from application.catalogue.application import CatalogueApplication
 from application.common.application import OneThingApplication
 from application.common.changes import Changes, Saved
 from application.common.clock import Clock
-from application.common.errors import CaseNotFound
+from application.common.errors import CaseNotFound, InvalidInput
 from application.common.stored_topics import topics_of
 from application.rules.engine import RulesEngine
 from application.rules.service import CaseRules
+from application.rules.whatif import ItemChanges, what_if
+from domain.catalogue.definitions import BundleDef
 from application.materials.files import FileRef
 from application.common.idempotency import Earlier
 from domain.case.aggregate import Case
@@ -82,6 +84,19 @@ class CaseApplication(OneThingApplication):
             if len(notifications) < page:
                 return
             start = notifications[-1].id
+
+    def rules_what_if(self, case_ids: Iterable[str], new: BundleDef) -> dict[str, ItemChanges]:
+        """Re-evaluate the recorded cases of ``new``'s bundle under its decisions (checked first, as loading it
+        would); writes nothing (``onething rules whatif``)."""
+        if self.rules is None:
+            raise InvalidInput("no rules engine is configured", {})
+        self.catalogue.check_new_definition(new)
+        rules = self.rules
+        cases = [case for case in (self.load(i) for i in case_ids) if case.bundle == new.code]
+        histories = [list(self.repository.event_store.get(case.id)) for case in cases]
+        today = self.clock.today()
+        return what_if(cases, histories, new, rules.engine, lambda case, item: rules.inputs(
+            case, item, self.catalogue.credit_of(str(case.applicant.get("credit_code", "")), today)))
 
     def saved_of(self, earlier: Earlier) -> Saved:
         """What an earlier request's command returned, from what it committed (a repeated request's answer)."""

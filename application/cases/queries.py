@@ -7,6 +7,8 @@ projections to include that write (read-your-writes).
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -121,7 +123,8 @@ class Queries:
         items = sorted(self.store.case_items(case["case_id"]), key=lambda item: (item["opened_at"], item["code"]))
         return {"number": case["number"], "status": case["status"], "due": case["due"],
                 "items": [{"name": item["name"], "department_code": item["department"], "status": item["status"],
-                           "due": item["due"], "accepted_on": item["accepted_on"]} for item in items]}
+                           "due": item["due"], "accepted_on": item["accepted_on"],
+                           "findings": json.loads(item.get("findings") or "[]")} for item in items]}
 
     def certificate(self, number: str) -> Row:
         """Whether a certificate number is genuine: holder, type, case, date and status (public)."""

@@ -13,6 +13,7 @@ from application.common.application import OneThingApplication
 from application.common.errors import BundleNotFound, NotAllowed
 from application.common.retry import with_retries
 from application.cases.applicants import check_applicant
+from application.common.errors import InvalidInput
 from domain.calendar.overrides import CalendarOverrides
 from domain.credit.aggregate import REGISTER_ID, CreditRegister
 from domain.catalogue.aggregate import Bundle, Catalogue
@@ -118,6 +119,11 @@ class CatalogueApplication(OneThingApplication):
                 years.add(event.year)
         return {"overrides": sorted(days.values(), key=lambda d: d["day"]), "complete_years": sorted(years)}
 
+    def check_new_definition(self, definition: BundleDef) -> None:
+        """Check a definition as loading it would (its references, its decisions), without publishing it."""
+        check_definition(definition, self.departments())
+        self._check_rules(definition)
+
     def _check_rules(self, definition: BundleDef) -> None:
         """Refuse the file if a decision uses a node type other than the allowed ones (no code is evaluated,
         ever) or the engine cannot use it, naming the bundle, the item and the node."""
@@ -136,8 +142,12 @@ class CatalogueApplication(OneThingApplication):
         or none; returns how many. Each credit code is checked (check digit included)."""
         if actor.role != Role.ADMIN:
             raise NotAllowed("credit lists are recorded by admins")
-        for entry in entries:
-            check_applicant("-", entry.credit_code)
+        for index, entry in enumerate(entries):
+            try:
+                check_applicant("-", entry.credit_code)
+            except InvalidInput as error:
+                raise InvalidInput(f"entry {index}: {error}",
+                                   {f"entries.{index}.credit_code": ["not a valid unified social credit code"]}) from None
 
         def attempt() -> None:
             try:

@@ -78,6 +78,8 @@ class QuestionSchema(_Strict):
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     choices = fields.List(fields.String(validate=NON_EMPTY), load_default=list)
     required = fields.Boolean(load_default=True)
+    choice_labels = fields.Dict(keys=fields.String(), values=fields.String(validate=NON_EMPTY), load_default=dict)
+    choice_labels_en = fields.Dict(keys=fields.String(), values=fields.String(validate=NON_EMPTY), load_default=dict)
 
 
 class FiguresSchema(_Strict):

@@ -9,6 +9,7 @@ of a case (its number, applicant, items); each handler touches only the rows its
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -86,6 +87,7 @@ class CaseReadModel(ReadModel):
                 "prerequisites": ",".join(item["prerequisites"]), "accepted_on": None, "due": None,
                 "decided_on": None, "on_time": None, "cycle_days": None, "on_commitment": False, "supplements": 0,
                 "opened_at": e.timestamp, "warning": None, "urges": 0, "due_provisional": False, "assignee": None,
+                "findings": "[]",
             })
         self._refresh_due(change, view)
 
@@ -145,11 +147,14 @@ class CaseReadModel(ReadModel):
     @handles(Case.RulesEvaluated)
     def on_rules_evaluated(self, change: Change, e: Case.RulesEvaluated, view: ViewSession) -> None:
         item = required(view.get(ITEMS, (change.key, e.item)), f"item {e.item}")
+        found = e.outputs.get("findings") or []
+        findings = [str(f) for f in found] if isinstance(found, list) else [str(found)]
+        self._item(change, e.item, view, findings=json.dumps(findings, ensure_ascii=False))
         applies = e.outputs.get("applies", True) is not False
         if not applies and item["status"] == "waiting":
             self._item(change, e.item, view, status="not_applicable")
             self._refresh_due(change, view)
-        elif applies and item["status"] == "not_applicable":
+        elif applies and item["status"] == "not_applicable" and not self._went_ahead_without(change, e.item, view):
             self._item(change, e.item, view, status="waiting")
             self._refresh_due(change, view)
 
@@ -264,6 +269,22 @@ class CaseReadModel(ReadModel):
 
     def _certificates(self, change: Change, view: ViewSession) -> list[str]:
         return split(self._case(change, view)["certificates"])
+
+    def _went_ahead_without(self, change: Change, code: str, view: ViewSession) -> bool:
+        """As the case decides (``domain.case.aggregate._went_ahead_without``): an item left out stays so once
+        an item waiting on it (directly or not) has moved on."""
+        items = {i["code"]: i for i in self._items(change, view)}
+        waiting_on = {c for c, i in items.items() if code in split(i["prerequisites"])}
+        seen: set[str] = set()
+        while waiting_on:
+            current = waiting_on.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if items[current]["status"] not in ("waiting", "not_applicable"):
+                return True
+            waiting_on |= {c for c, i in items.items() if current in split(i["prerequisites"])}
+        return False
 
     def _refresh_due(self, change: Change, view: ViewSession) -> None:
         """The case's due date following prerequisites, as of the event's day (``domain.case.due``)."""

@@ -25,6 +25,7 @@ class ItemChanges:
     """Per item: the cases evaluated, and how many of them each outcome would change for."""
 
     evaluated: int = 0
+    failed: int = 0  # evaluations the new decision could not make (counted apart, not as changes)
     applies: int = 0
     findings: int = 0
     auto_approve: int = 0
@@ -54,13 +55,14 @@ def what_if(cases: Iterable[Case], histories: Iterable[list[Any]], new: BundleDe
                 continue
             recorded = last.get(item.code)
             inputs = recorded.inputs if recorded is not None else facts_now(case, item.code)
+            tally = result[item.code]
+            tally.evaluated += 1
             try:
                 outputs = engine.evaluate(item.rules, inputs).outputs
             except RuleEvaluationError:
-                outputs = {"findings": ["the rules could not be evaluated"]}
+                tally.failed += 1
+                continue
             before, after = outcome(recorded.outputs if recorded else None), outcome(outputs)
-            tally = result[item.code]
-            tally.evaluated += 1
             for name in OUTCOMES:
                 if before[name] != after[name]:
                     setattr(tally, name, getattr(tally, name) + 1)

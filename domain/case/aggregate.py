@@ -267,8 +267,8 @@ class Case(Aggregate):
             applies = self.outputs.get("applies", True) is not False
             if not applies and item.status == ItemStatus.WAITING:
                 item.status = ItemStatus.NOT_APPLICABLE
-            elif applies and item.status == ItemStatus.NOT_APPLICABLE:
-                item.status = ItemStatus.WAITING
+            elif applies and item.status == ItemStatus.NOT_APPLICABLE and not _went_ahead_without(case, self.item):
+                item.status = ItemStatus.WAITING  # needed after all: unless what waited on it has gone ahead
             findings = self.outputs.get("findings") or []
             item.findings = [str(f) for f in findings] if isinstance(findings, list) else [str(findings)]
             item.auto_approve = self.outputs.get("auto_approve") is True
@@ -729,6 +729,8 @@ class Case(Aggregate):
         elif all(i.finished for i in items):
             if any(i.status == ItemStatus.APPROVED for i in items):
                 self.trigger_event(self.Completed, actor=actor, reason="every item is decided")
+            elif all(i.status == ItemStatus.NOT_APPLICABLE for i in items):
+                self.trigger_event(self.Completed, actor=actor, reason="no item is needed for this case")
             else:
                 self.trigger_event(self.CaseRejected, actor=actor, reason="every item was rejected")
 
@@ -835,6 +837,22 @@ class Case(Aggregate):
 
 
 # Shared by the events' ``apply`` (closing a case, an approval falling).
+def _went_ahead_without(case: Case, code: str) -> bool:
+    """Whether an item that waits on ``code`` (directly or not) has moved on since ``code`` was left out: then
+    ``code`` stays left out, so that no approved item ever waits on an undecided one."""
+    waiting_on = {i.code for i in case.items.values() if code in i.prerequisites}
+    seen: set[str] = set()
+    while waiting_on:
+        current = waiting_on.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if case.items[current].status not in (ItemStatus.WAITING, ItemStatus.NOT_APPLICABLE):
+            return True
+        waiting_on |= {i.code for i in case.items.values() if current in i.prerequisites}
+    return False
+
+
 def _validity(output: dict[str, Any], today: date | None) -> dict[str, Any]:
     """A certificate's issue date and validity: from the day of issue, for the output's ``valid_years``
     (to the day before the anniversary) or long-term (长期, ``valid_to`` None)."""

@@ -7,6 +7,7 @@ definition at once (references, cycles, limits) and names the bundle and field t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -16,6 +17,8 @@ from domain.shared.errors import InvalidBundle, InvalidValue
 
 INSPECTION_METHODS = ("video", "onsite")
 QUESTION_TYPES = ("number", "text", "boolean", "choice", "date")
+MAX_NUMBER = 2**53  # the largest answer a decision is given (integers exact in a double)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class QuestionDef:
     label_en: str = ""
     choices: tuple[str, ...] = ()
     required: bool = True
+    choice_labels: Mapping[str, str] = field(default_factory=dict)  # a choice's words, Chinese
+    choice_labels_en: Mapping[str, str] = field(default_factory=dict)  # and English (default: the choice)
 
 
 @dataclass(frozen=True)
@@ -284,15 +289,15 @@ def check_answers(bundle: BundleDef, answers: Any) -> dict[str, Any]:
 
 
 def _of_type(question: QuestionDef, value: Any) -> bool:
-    if question.type == "number":
+    if question.type == "number":  # a JSON number a decision can take: at most 2**53 either way
         return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
-            and abs(value) != float("inf")
+            and abs(value) <= MAX_NUMBER
     if question.type == "boolean":
         return isinstance(value, bool)
     if question.type == "choice":
         return isinstance(value, str) and value in question.choices
     if question.type == "date":
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
             return False
         try:
             date.fromisoformat(value)

@@ -57,8 +57,8 @@ def plan(bundle: BundleDef, version: int, start: date, is_workday: IsWorkday,
         item = bundle.item(code)
         starts[code] = max((ends[p] for p in item.prerequisites), default=start)
         ends[code] = add_working_days(starts[code], item.time_limit_days, is_workday)
-    path = _critical_path(bundle, order, starts, ends)
-    completion = max(ends.values())
+    path = _critical_path(bundle, order, starts, ends) if order else []  # no item: nothing to wait for
+    completion = max(ends.values(), default=start)
     items = tuple(
         PlannedItem(
             code=code, name=bundle.item(code).name, department=bundle.item(code).department,

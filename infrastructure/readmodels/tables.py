@@ -41,7 +41,7 @@ class UtcDateTime(TypeDecorator):
 
 
 metadata = MetaData()
-VERSION = 7  # raise when the tables change: `onething db init` then rebuilds them from the events
+VERSION = 8  # raise when the tables change: `onething db init` then rebuilds them from the events
 When = UtcDateTime()
 
 
@@ -96,6 +96,7 @@ case_items = _table(
     Column("opened_at", When, nullable=False),
     Column("warning", String(8)),  # None, "yellow" (80 % used) or "red" (overdue)
     Column("urges", Integer, nullable=False),
+    Column("findings", Text, nullable=False),  # what its rules found (JSON list), shown to the applicant too
     indexes=(("department", "status", "due"), ("bundle",), ("department", "assignee"),
              ("department", "opened_at"), ("department", "case_number")),
 )

@@ -149,3 +149,53 @@ def test_a_decision_with_a_code_node_is_refused_at_load_naming_bundle_item_and_n
     message = str(refused.value)
     assert "restaurant-opening" in message and "items[business-licence].rules" in message and "'fn'" in message
     assert services.catalogue.definition("restaurant-opening")[1] == before
+
+
+NOTHING_APPLIES = {"nodes": [
+    {"id": "in", "type": "inputNode", "name": "facts"},
+    {"id": "ex", "type": "expressionNode", "name": "applies", "content": {"expressions": [
+        {"id": "e1", "key": "applies", "value": "answers.seats > 0"}]}},
+    {"id": "out", "type": "outputNode", "name": "result"}],
+    "edges": [{"id": "a", "sourceId": "in", "targetId": "ex"}, {"id": "b", "sourceId": "ex", "targetId": "out"}]}
+
+
+def test_a_case_that_needs_no_item_is_completed_not_rejected_and_its_roadmap_is_empty(services: Services):
+    data = restaurant_file()
+    data["bundles"][0]["questions"] = [{"key": "seats", "label": "座位数", "type": "number"}]
+    for item in data["bundles"][0]["items"]:
+        item["rules"] = NOTHING_APPLIES
+    services.catalogue.publish_file(data, ADMIN)
+    case = services.cases.reads.get_case(INTAKE, open_with(services, {"seats": 0}))
+    assert str(case.status) == "completed"
+    assert {str(i.status) for i in case.items.values()} == {"not_applicable"}
+    roadmap = services.roadmaps.roadmap("restaurant-opening", answers={"seats": 0})
+    assert roadmap.items == () and roadmap.critical_path == ()
+
+
+@pytest.mark.parametrize("value", [10**30, 2**53 + 1, -(2**54), "2024-W01-1", "20240101"])
+def test_answers_a_decision_cannot_take_are_refused(services: Services, value):
+    data = restaurant_file()
+    data["bundles"][0]["questions"] = [{"key": "seats", "label": "座位数", "type": "number", "required": False},
+                                       {"key": "day", "label": "开业日期", "type": "date", "required": False}]
+    services.catalogue.publish_file(data, ADMIN)
+    key = "day" if isinstance(value, str) else "seats"
+    with pytest.raises(InvalidValue):
+        open_with(services, {key: value})
+
+
+def test_the_applicant_sees_what_the_rules_found_in_the_progress_lookup(services: Services):
+    instant_bundle(services)
+    case = services.cases.reads.get_case(INTAKE, open_with(services, {"seats": 80}))
+    services.runner.catch_up()
+    progress = services.queries.case_progress(case.number, VALID_CODE)
+    assert progress is not None
+    assert ["座位超过50个，需人工审查 / over 50 seats: a person reviews"] in [i["findings"] for i in progress["items"]]
+
+
+def test_a_bad_credit_code_is_named_by_its_entry_and_nothing_is_recorded(services: Services):
+    today = services.clock.today()
+    good = CreditEntry(VALID_CODE, "serious-dishonesty", today, today)
+    with pytest.raises(InvalidInput) as refused:
+        services.catalogue.record_credit_entries(ADMIN, [good, CreditEntry("91110000600037341X", "x", today, today)])
+    assert "entries.1.credit_code" in refused.value.fields
+    assert services.catalogue.credit_of(VALID_CODE, today)["listed"] is False

@@ -69,3 +69,18 @@ def test_a_low_risk_permit_is_approved_by_its_rules_when_its_prerequisites_are(s
         services.cases.review.approve_item(reviewer, case_id, code)
     case = services.cases.load(case_id)
     assert str(case.items["construction-permit"].status) == "approved" and str(case.status) == "completed"
+
+
+def test_the_catalogue_carries_the_shipped_sample_decisions_unchanged():
+    from infrastructure.catalogue.files import sample_rules
+
+    rules = sample_rules()
+    catalogue = sample_catalogue()
+    items = {(b["code"], i["code"]): i.get("rules") for data in catalogue.values() for b in data["bundles"]
+             for i in b["items"]}
+    assert items[("foreign-talent", "work-permit")] == rules["foreign-talent-classification.json"]
+    assert items[("construction-permit-commitment", "construction-permit")] == rules["construction-low-risk.json"]
+    land = rules["land-use-applicability.json"]
+    attached = {code: kind for kind, codes in land["attach_to"].items() for code in codes}
+    assert {code for (bundle, code), r in items.items() if bundle == "industrial-land-use" and r} == set(attached)
+    assert all(items[("industrial-land-use", code)] == land["decisions"][kind] for code, kind in attached.items())

@@ -56,3 +56,31 @@ def test_the_case_page_shows_what_the_rules_found(ui):
     case = case_of(ui, ui.post(OPEN, form(**{"answer-seats": "80"}), content_type="multipart/form-data"))
     page = ui.client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert 'class="findings"' in page and "座位超过50个" in page
+
+
+def test_choices_and_answers_are_shown_in_words_and_the_credit_check_on_the_case_page(ui):
+    from datetime import timedelta
+
+    from application.catalogue.application import CreditEntry
+    from tests.conftest import ADMIN
+    from tests.application.rules.test_sample_rules import publish
+
+    publish(ui.services)
+    ui.login_as("intake")
+    page = ui.client.get("/desk/bundles/industrial-land-use/open").get_data(as_text=True)
+    assert '<option value="warehouse">仓储物流</option>' in page
+    today = ui.services.clock.today()
+    ui.services.catalogue.record_credit_entries(ADMIN, [CreditEntry(VALID_CODE, "serious-dishonesty",
+                                                                    today, today + timedelta(days=30), "法院")])
+    instant_bundle(ui.services)
+    case = case_of(ui, ui.post(OPEN, form(**{"answer-seats": "30", "answer-wants_seal": "yes"}),
+                               content_type="multipart/form-data"))
+    assert str(case.status) == "open"  # listed: nothing approved automatically
+    shown = ui.client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "座位数：30" in shown and "是否刻章：是" in shown and "列入：serious-dishonesty" in shown
+
+
+def test_a_number_with_a_comma_or_a_compact_date_is_refused_at_the_desk(ui):
+    instant_bundle(ui.services)
+    ui.login_as("intake")
+    assert ui.post(OPEN, form(**{"answer-seats": "1,5"}), content_type="multipart/form-data").status_code == 422

@@ -28,6 +28,7 @@ from web.ui.case.actions import ACTIONS, INVALID, STALE, holds, read_form, refus
 from web.ui.case.rows import case_view
 from web.ui.request_keys import is_retry
 from web.ui.review.queue import LAST_WRITE
+from web.ui.i18n import is_english
 from web.ui.session import current_actor, requires
 from web.ui.urls import services, whole_number
 
@@ -143,8 +144,30 @@ def render_case(case: CaseView, status: int = 200, problem: Any = None, detail: 
     view = case_view(case, actor)
     may_submit = actor.role in SUBMITTERS and str(case.status) == "open"
     offers = services().materials.offers(actor, str(case.id)) if may_submit else {}
-    return render_template("ui/case/show.html", view=view, offers=offers, may_submit=may_submit, case=case, version=case.version, problem=problem,
+    credit = services().catalogue.credit_of(str(case.applicant.get("credit_code", "")), services().clock.today()) \
+        if str(case.status) == "open" else None  # the rules' credit check, as it stands today
+    return render_template("ui/case/show.html", view=view, offers=offers, may_submit=may_submit, credit=credit,
+                           answers=answer_rows(case), case=case, version=case.version, problem=problem,
                            detail=detail, failed=failed or {}), status
+
+
+def answer_rows(case: CaseView) -> list[tuple[str, str]]:
+    """The case's answers as (question, answer) in words: the question's label, a choice's label, yes or no."""
+    definition = services().catalogue.definition(case.bundle, case.bundle_version)[0]
+    english, rows = is_english(), []
+    for question in definition.questions:
+        if question.key not in case.answers:
+            continue
+        value = case.answers[question.key]
+        if question.type == "boolean":
+            words = _("Yes") if value else _("No")
+        elif question.type == "choice":
+            labels = question.choice_labels_en if english else question.choice_labels
+            words = labels.get(value) or question.choice_labels.get(value) or str(value)
+        else:
+            words = str(value)
+        rows.append(((question.label_en if english and question.label_en else question.label), words))
+    return rows
 
 
 def _refused(case_id: str, code: str, action: str, values: dict[str, Any], error: Exception) -> Any:

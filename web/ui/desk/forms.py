@@ -9,9 +9,11 @@ the domain's own rules have their say too.
 from __future__ import annotations
 
 import posixpath
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -25,12 +27,13 @@ from application.cases.intake import Deficiency, MaterialReceived
 from application.cases.rehearsal import rehearse_opening
 from application.common.errors import ApplicationError, InvalidInput
 from application.materials.files import FileTooLarge, StoredFile, UnsupportedFileType
-from domain.catalogue.definitions import BundleDef, QuestionDef
+from domain.catalogue.definitions import ISO_DATE, MAX_NUMBER, BundleDef, QuestionDef
 from domain.shared.errors import DomainError
 from domain.shared.text import MAX_TEXT, is_storable_text
 from domain.shared.values import Actor, Channel, MaterialSource
 
 MAX_NAME = 200  # characters of an applicant's name at the window
+NUMBER = re.compile(r"-?[0-9]{1,16}(\.[0-9]{1,12})?")  # an answer typed as a number
 CHANNELS = {Channel.WINDOW: _l("At the window"), Channel.ONLINE: _l("Online"), Channel.MOBILE: _l("Mobile app"),
             Channel.ASSISTED_AGENT: _l("Assisted filing (agent)")}
 
@@ -158,16 +161,12 @@ def _read_answer(entered: IntakeForm, form: Any, question: QuestionDef) -> None:
         if question.required:
             entered.errors[error_key] = _("Answer this question.")
         return
-    if question.type == "number":
-        try:
-            number = float(text.replace(",", ""))
-        except ValueError:
+    if question.type == "number":  # digits, a sign and a decimal point only: "1,5" is not 15, nor 1.5
+        if not NUMBER.fullmatch(text) or abs(Decimal(text)) > MAX_NUMBER:
             entered.errors[error_key] = _("Enter a number.")
             return
-        if number != number or number in (float("inf"), float("-inf")):
-            entered.errors[error_key] = _("Enter a number.")
-            return
-        entered.answers[question.key] = int(number) if number.is_integer() else number
+        exact = Decimal(text)
+        entered.answers[question.key] = int(exact) if exact == exact.to_integral_value() else float(exact)
     elif question.type == "boolean":
         if text not in ("yes", "no"):
             entered.errors[error_key] = _("Choose yes or no.")
@@ -180,6 +179,8 @@ def _read_answer(entered: IntakeForm, form: Any, question: QuestionDef) -> None:
         entered.answers[question.key] = text
     elif question.type == "date":
         try:
+            if not ISO_DATE.fullmatch(text):
+                raise ValueError(text)
             date.fromisoformat(text)
         except ValueError:
             entered.errors[error_key] = _("Enter a date such as 2027-01-31.")

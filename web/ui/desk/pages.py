@@ -41,7 +41,8 @@ def bundle_context(code: str, version: int | None = None) -> dict[str, Any]:
                    "category": definition.category, "lead_department": definition.lead_department},
         "items": items, "materials": material_rows(definition, materials, names),
         "questions": [{"key": q.key, "type": q.type, "required": q.required,
-                       "options": [("", "—")] + [(c, c) for c in q.choices],
+                       "options": [("", "—")] + [(c, (q.choice_labels_en if is_english() else q.choice_labels).get(c)
+                                                  or q.choice_labels.get(c) or c) for c in q.choices],
                        "label": q.label_en if is_english() and q.label_en else q.label}
                       for q in definition.questions],
     }
@@ -81,6 +82,7 @@ def receipt_context(actor: Actor, case_id: str) -> dict[str, Any]:
               "projected": dues[code].projected}
              for code in prerequisite_order(definition) if code in case.items]
     materials = {row["key"]: row for row in context["materials"]}
+    needed = {key for item in case.items.values() if str(item.status) != "not_applicable" for key in item.materials}
     return {
         **context, "case": case, "case_id": str(case.id), "items": items, "case_due": case.due,
         "owner": _display_name(case.owner),
@@ -88,7 +90,7 @@ def receipt_context(actor: Actor, case_id: str) -> dict[str, Any]:
         "excused": [{**materials[key], "due": case.deficiencies[key]} for key in materials
                     if key in case.deficiencies],
         "missing": [materials[key] for key in materials
-                    if key not in case.materials and key not in case.deficiencies],
+                    if key not in case.materials and key not in case.deficiencies and key in needed],
         "progress_url": url_for("ui_public.progress", _external=True),
     }
 
