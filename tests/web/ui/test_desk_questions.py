@@ -84,3 +84,19 @@ def test_a_number_with_a_comma_or_a_compact_date_is_refused_at_the_desk(ui):
     instant_bundle(ui.services)
     ui.login_as("intake")
     assert ui.post(OPEN, form(**{"answer-seats": "1,5"}), content_type="multipart/form-data").status_code == 422
+
+
+def test_the_desk_roadmap_of_a_small_warehouse_leaves_out_what_it_does_not_need(ui):
+    from tests.application.rules.test_sample_rules import publish
+
+    publish(ui.services)
+    ui.login_as("intake")
+    full = ui.client.get("/desk/bundles/industrial-land-use").get_data(as_text=True)
+    small = ui.client.get("/desk/bundles/industrial-land-use?answer-project_type=warehouse"
+                          "&answer-land_area_m2=3000&answer-hazardous=no")
+    assert small.status_code == 200
+    text = small.get_data(as_text=True)
+    expected = len(ui.services.roadmaps.roadmap("industrial-land-use", answers={
+        "project_type": "warehouse", "land_area_m2": 3000, "hazardous": False}).items)
+    assert expected < 53 and f"本项目需要本事项包 53 项中的 {expected} 项" in text
+    assert "本项目需要本事项包" not in full

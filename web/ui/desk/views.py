@@ -7,6 +7,7 @@ everything before it saves anything (``web.ui.desk.forms``), so a refused form l
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from stdnum.cn import uscc
 
 from application.cases.desk import DeskQueries
 from application.common.errors import InvalidInput
+from domain.shared.errors import DomainError
 from domain.catalogue.definitions import BundleDef
 from domain.shared.values import MaterialSource, Role
 from web.ui.desk.forms import (
@@ -26,6 +28,7 @@ from web.ui.desk.forms import (
     Received,
     credit_code_problem,
     keep_files,
+    _read_answer,
     read_form,
     rehearse,
 )
@@ -70,14 +73,19 @@ def bundle(code: str) -> Any:
             start = date.fromisoformat(start_text)
         except ValueError:
             error = _("Enter a date such as %(example)s.", example=services().clock.today().isoformat())
+    definition = services().catalogue.definition(code)[0]
+    entered = IntakeForm()
+    for question in definition.questions:  # the roadmap of this project: answers leave out what it does not need
+        _read_answer(entered, request.args, replace(question, required=False))
+    answers = entered.answers if entered.answers else None
     try:
-        roadmap = services().roadmaps.roadmap(code, start)
-    except InvalidInput:
+        roadmap = services().roadmaps.roadmap(code, start, answers)
+    except (InvalidInput, DomainError):
         error, roadmap = _("Choose a date from 2000-01-01 to 2100-01-01."), services().roadmaps.roadmap(code)
     context = bundle_context(code, roadmap.version)
     context.update(roadmap_context(roadmap, context["names"]))
-    return render_template("ui/desk/bundle.html", start=start_text, start_error=error, **context), \
-        422 if error else 200
+    return render_template("ui/desk/bundle.html", start=start_text, start_error=error, form=entered,
+                           all_items=len(definition.items), **context), 422 if error or entered.errors else 200
 
 
 @bp.route("/bundles/<string:code>/open", methods=["GET", "POST"])
