@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from application.projections.base import Change, ReadModel, Row, ViewSession, handles, required
 from domain.case.aggregate import Case
 from domain.case.due import AddWorkingDays, ItemClock, projected_due
+from domain.case.rules import went_ahead_without
 from domain.shared.values import CertificateStatus, MaterialSource
 
 CASES, ITEMS = "rm_cases", "rm_case_items"
@@ -271,20 +272,10 @@ class CaseReadModel(ReadModel):
         return split(self._case(change, view)["certificates"])
 
     def _went_ahead_without(self, change: Change, code: str, view: ViewSession) -> bool:
-        """As the case decides (``domain.case.aggregate._went_ahead_without``): an item left out stays so once
-        an item waiting on it (directly or not) has moved on."""
-        items = {i["code"]: i for i in self._items(change, view)}
-        waiting_on = {c for c, i in items.items() if code in split(i["prerequisites"])}
-        seen: set[str] = set()
-        while waiting_on:
-            current = waiting_on.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            if items[current]["status"] not in ("waiting", "not_applicable"):
-                return True
-            waiting_on |= {c for c, i in items.items() if current in split(i["prerequisites"])}
-        return False
+        """As the case decides (``domain.case.rules.went_ahead_without``), on the item rows."""
+        items = self._items(change, view)
+        return went_ahead_without(code, {i["code"]: i["status"] for i in items},
+                                  {i["code"]: split(i["prerequisites"]) for i in items})
 
     def _refresh_due(self, change: Change, view: ViewSession) -> None:
         """The case's due date following prerequisites, as of the event's day (``domain.case.due``)."""

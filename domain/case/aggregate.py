@@ -838,19 +838,9 @@ class Case(Aggregate):
 
 # Shared by the events' ``apply`` (closing a case, an approval falling).
 def _went_ahead_without(case: Case, code: str) -> bool:
-    """Whether an item that waits on ``code`` (directly or not) has moved on since ``code`` was left out: then
-    ``code`` stays left out, so that no approved item ever waits on an undecided one."""
-    waiting_on = {i.code for i in case.items.values() if code in i.prerequisites}
-    seen: set[str] = set()
-    while waiting_on:
-        current = waiting_on.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        if case.items[current].status not in (ItemStatus.WAITING, ItemStatus.NOT_APPLICABLE):
-            return True
-        waiting_on |= {i.code for i in case.items.values() if current in i.prerequisites}
-    return False
+    """``rules.went_ahead_without`` on the case's items."""
+    return rules.went_ahead_without(code, {c: str(i.status) for c, i in case.items.items()},
+                                    {c: i.prerequisites for c, i in case.items.items()})
 
 
 def _validity(output: dict[str, Any], today: date | None) -> dict[str, Any]:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +81,23 @@ def check_materials_present(item: ItemState, materials: dict[str, dict[str, Any]
     ]
     if missing:
         raise errors.MaterialsMissing(f"item {item.code!r} still needs: {', '.join(missing)}")
+
+
+def went_ahead_without(code: str, statuses: Mapping[str, str], prerequisites: Mapping[str, Sequence[str]]) -> bool:
+    """Whether an item that waits on ``code`` (directly or not) has moved on — is neither waiting nor left out —
+    so that ``code``, left out by its rules, stays left out: no approved item ever waits on an undecided one.
+    ``statuses`` and ``prerequisites`` are by item code (the case's, or a read model's rows)."""
+    waiting_on = {c for c, before in prerequisites.items() if code in before}
+    seen: set[str] = set()
+    while waiting_on:
+        current = waiting_on.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if statuses[current] not in (ItemStatus.WAITING, ItemStatus.NOT_APPLICABLE):
+            return True
+        waiting_on |= {c for c, before in prerequisites.items() if current in before}
+    return False
 
 
 def check_prerequisites(items: dict[str, ItemState], item: ItemState) -> None:

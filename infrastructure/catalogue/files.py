@@ -30,22 +30,22 @@ def read_bundle_file(path: str | Path) -> Any:
         raise BundleFileError(f"{path} is not valid JSON: {where}: {error.msg}") from None
 
 
+SAMPLE_RULES_FOLDER = "sample_rules"
+
+
 def sample_catalogue() -> dict[str, Any]:
     """Return every shipped sample bundle file, by file name."""
-    folder = resources.files(SAMPLE_PACKAGE) / SAMPLE_FOLDER
-    return {
-        entry.name: json.loads(entry.read_text(encoding="utf-8"))
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".json")
-    }
-
-
-SAMPLE_RULES_FOLDER = "sample_rules"
+    return _shipped_json(SAMPLE_FOLDER)
 
 
 def sample_rules() -> dict[str, Any]:
     """Return every shipped sample decision file (GoRules JDM, or a map of them), by file name."""
-    folder = resources.files(SAMPLE_PACKAGE) / SAMPLE_RULES_FOLDER
+    return _shipped_json(SAMPLE_RULES_FOLDER)
+
+
+def _shipped_json(name: str) -> dict[str, Any]:
+    """Every JSON file of a folder shipped as package data, parsed, by file name."""
+    folder = resources.files(SAMPLE_PACKAGE) / name
     return {
         entry.name: json.loads(entry.read_text(encoding="utf-8"))
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)
