@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +15,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    APPLICANT = "applicant"  # an enterprise's legal representative or one of its agents, filing online (网上办)
 
 
 class Channel(StrEnum):
@@ -85,15 +86,22 @@ class Actor:
     user_id: str
     role: Role
     department: str | None = None
+    enterprise: str | None = None  # an applicant's enterprise: its unified social credit code
+    # An agent's bundles (None: all), known while it is signed in; not recorded with events.
+    bundles: tuple[str, ...] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, str | None]:
-        """Return the actor as plain data for events and JSON."""
-        return {"user_id": self.user_id, "role": str(self.role), "department": self.department}
+        """Return the actor as plain data for events and JSON (``enterprise`` only where there is one, so
+        events recorded before applicants existed encode as they always did)."""
+        data = {"user_id": self.user_id, "role": str(self.role), "department": self.department}
+        if self.enterprise is not None:
+            data["enterprise"] = self.enterprise
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Actor:
         """Rebuild an actor recorded with ``to_dict``."""
-        return cls(data["user_id"], _ROLES[data["role"]], data.get("department"))
+        return cls(data["user_id"], _ROLES[data["role"]], data.get("department"), data.get("enterprise"))
 
 
 @dataclass(frozen=True)
