@@ -36,6 +36,8 @@ from application.projections.petitions import PetitionReadModel
 from application.projections.vault import VaultReadModel
 from application.supervision.queries import SupervisionQueries
 from application.supervision.sla import SlaService
+from application.cases.online_reads import OnlineQueries
+from infrastructure.readmodels.online import SqlOnlineReadModels
 from application.users.application import UsersApplication
 from application.users.sign_in import SignIns
 from application.users.tokens import TokenService
@@ -165,6 +167,7 @@ class Services:
     file_store: FileStore
     materials: Materials
     licences: Licences
+    online_queries: OnlineQueries
 
     def keep_audit_log(self) -> None:
         """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
@@ -219,6 +222,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     )
     queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
     petition_store = SqlPetitionReadModels(runner.engine)
+    online_store = SqlOnlineReadModels(runner.engine)
     recorders = recorders_of(stores)
     audit_log = AuditLog(runner.engine, recorders, SigningKey(settings.audit_key),
                          settings.checkpoint_events, settings.checkpoint_minutes)
@@ -240,7 +244,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         roadmaps=Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows, rules=engine),
         sla=SlaService(cases, queries.store.cases_to_check, clock, calendar.is_workday, runner.catch_up,
                        settings.raise_after_days, petitions=petitions,
-                       petition_candidates=petition_store.petitions_to_check),
+                       petition_candidates=petition_store.petitions_to_check,
+                       filing_candidates=online_store.filings_waiting),
         petitions=petitions, petition_queries=PetitionQueries(petition_store, clock, runner.wait_until),
         audit_log=audit_log, audit=audit, desk_queries=DeskQueries(SqlDeskReadModels(runner.engine)),
         queue_queries=QueueQueries(SqlReadQueue(runner.engine), clock, runner.wait_until),
@@ -250,6 +255,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         materials=Materials(cases, file_store, SqlVaultReads(runner.engine), max_upload_mb=settings.max_upload_mb,
                             licence_pdf=lambda number: licences.pdf(number, public_check_url(number))),
         licences=licences,
+        online_queries=OnlineQueries(online_store, clock, runner.wait_until, calendar.after, calendar.working_days),
     )
 
 

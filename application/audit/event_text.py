@@ -19,6 +19,7 @@ Names = Mapping[str, "str | Mapping[str, str]"]  # code → its Chinese name, or
 
 ROLE_WORDS = {Role.INTAKE: ("受理人员", "intake officer"), Role.REVIEWER: ("审查员", "reviewer"),
               Role.SUPERVISOR: ("督办人员", "supervisor"), Role.AUDITOR: ("审计人员", "auditor"),
+              Role.APPLICANT: ("申请人", "applicant"),
               Role.ADMIN: ("管理员", "administrator")}
 CHANNEL_WORDS = {"window": ("窗口", "at the window"), "online": ("网上", "online"), "mobile": ("移动端", "on mobile"),
                  "assisted-agent": ("帮办代办", "through an assisting agent"),
@@ -137,6 +138,13 @@ def _rated(w: Words) -> str:
                   f"{w['who']} rated the service {w['score']} of 5" + (f": “{comment}”" if comment else ""))
 
 
+def _intake_accepted(w: Words) -> str:
+    if w.raw.get("deemed"):
+        return w.pick(f"{w['who']} 因受理人员逾期未答复，依《行政许可法》第三十二条记为受理（{w['on']}）",
+                      f"{w['who']} recorded the filing accepted by law (行政许可法 art. 32) on {w['on']}: intake had not answered in time")
+    return w.pick(f"{w['who']} 预审通过，受理了网上申请（{w['on']}）", f"{w['who']} accepted the online filing on {w['on']}")
+
+
 def _with_provisional(zh: str, en: str) -> tuple[Text, Text]:
     return (lambda w: zh.format_map(w) + _provisional(w)), (lambda w: en.format_map(w) + _provisional(w))
 
@@ -191,6 +199,17 @@ TEMPLATES: dict[str, tuple[Text, Text]] = {
     "DeadlineBreached": ("{who} 标记事项「{item}」已超期（办理时限为 {due}）",
                          "{who} flagged item {item} overdue (due {due})"),
     "Rated": (_rated, _rated),
+    "FiledOnline": ("{who} 在网上提交了申请（{on}），等待预审", "{who} filed the case online on {on}; it waits for "
+                    "pre-review"),
+    "IntakeAccepted": (_intake_accepted, _intake_accepted),
+    "IntakeReturned": ("{who} 退回了网上申请，一次性告知需补齐的材料：{missing}",
+                       "{who} returned the online filing, listing everything missing at once: {missing}"),
+    "ResubmittedForPreReview": ("{who} 补齐了所列材料，申请重新进入预审（{on}）",
+                                "{who} supplied every material listed; the filing is back in pre-review on {on}"),
+    "RatingFollowUpOpened": ("{who} 的差评启动了整改回访，须于 {due} 前办结",
+                             "{who} gave a poor rating, which opened a follow-up to be closed by {due}"),
+    "RatingFollowUpClosed": ("{who} 完成差评整改回访：{return_visit}",
+                             "{who} closed the poor rating's follow-up after a return visit: {return_visit}"),
 }
 FALLBACK: tuple[Text, Text] = ("{who} 记录了事件 {type}", "{who} recorded {type}")
 

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from application.cases.intake import Intake
+from application.cases.online import EnterpriseName, OnlineFiling
 from application.cases.reads import CaseReads, as_uuid
 from application.cases.review import Review
 from application.cases.supervision import Supervision
@@ -48,11 +49,13 @@ class CaseApplication(OneThingApplication):
         self, env: dict[str, str] | None = None, *, catalogue: CatalogueApplication,
         clock: Clock, is_workday: IsWorkday, find_actor: Callable[[str], Actor | None] = lambda _: None,
         knows: Callable[[date], bool] = lambda _: True, rules: RulesEngine | None = None,
+        enterprise_name: EnterpriseName = lambda _: None,
     ):
         super().__init__(env)
         self.catalogue, self.clock, self.is_workday, self.knows = catalogue, clock, is_workday, knows
         self.changes: Changes[Case] = Changes(self, "case", CaseNotFound, as_uuid, keep_copies=True)
-        self.intake = Intake(self.changes, catalogue, clock, find_actor)
+        self.intake = Intake(self.changes, catalogue, clock, find_actor, is_workday)
+        self.online = OnlineFiling(self.changes, catalogue, clock, enterprise_name)
         self.review = Review(self.changes, clock, is_workday, knows)
         self.supervision = Supervision(self.changes, catalogue, clock, find_actor)
         self.reads = CaseReads(self)

@@ -11,13 +11,14 @@ from datetime import date
 
 from application.cases.applicants import check_applicant, check_channel, new_case_number
 from application.catalogue.application import CatalogueApplication
-from application.common.access import require_owner_or, require_role
+from application.common.access import require_own_case, require_owner_or, require_role
 from application.common.changes import Changes, Saved
 from application.common.clock import Clock
 from application.common.errors import InvalidInput
 from domain.case.aggregate import Case
 from domain.catalogue.definitions import BundleDef
-from domain.shared.values import Actor, Applicant, Channel, MaterialSource, Role
+from domain.shared.values import FOLLOW_UP_DAYS, Actor, Applicant, Channel, MaterialSource, Role
+from domain.shared.working_days import IsWorkday, add_working_days
 
 CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")  # certificate numbers are built from it
 
@@ -82,8 +83,9 @@ class Intake:
     """What intake officers do to cases at the window (``CaseApplication.intake``)."""
 
     def __init__(self, changes: Changes[Case], catalogue: CatalogueApplication, clock: Clock,
-                 find_actor: Callable[[str], Actor | None]):
+                 find_actor: Callable[[str], Actor | None], is_workday: IsWorkday = lambda day: day.weekday() < 5):
         self.changes, self.catalogue, self.clock, self.find_actor = changes, catalogue, clock, find_actor
+        self.is_workday = is_workday
 
     def open_case(
         self, actor: Actor, bundle: str, applicant_name: str, credit_code: str, channel: str,
@@ -133,17 +135,35 @@ class Intake:
         )
 
     def withdraw(self, actor: Actor, case_id: str, reason: str, expected_version: int | None = None) -> Saved:
-        """Withdraw the case at the applicant's request."""
-        require_role(actor, "withdrawing a case", Role.INTAKE)
+        """Withdraw the case at the applicant's request (intake, or the applicant itself online)."""
+        require_role(actor, "withdrawing a case", Role.INTAKE, Role.APPLICANT)
         return self.changes.change(case_id, "withdrawing", lambda case: case.withdraw(actor, reason),
-                                   expected_version)
+                                   expected_version, lambda case: require_own_case(actor, case, "withdrawing"))
 
     def rate(self, actor: Actor, case_id: str, score: int, comment: str = "",
              expected_version: int | None = None) -> Saved:
-        """Record the applicant's rating of a closed case."""
-        require_role(actor, "recording a rating", Role.INTAKE)
-        return self.changes.change(case_id, "rating", lambda case: case.rate(score, comment, actor),
-                                   expected_version)
+        """Record the applicant's rating of a closed case (好差评: intake records it at the window, the applicant
+        online); a poor one opens a follow-up due in ``FOLLOW_UP_DAYS`` working days."""
+        require_role(actor, "recording a rating", Role.INTAKE, Role.APPLICANT)
+        due = add_working_days(self.clock.today(), FOLLOW_UP_DAYS, self.is_workday)
+        return self.changes.change(case_id, "rating", lambda case: case.rate(score, comment, actor, due),
+                                   expected_version, lambda case: require_own_case(actor, case, "rating"))
+
+    # Pre-review of online filings (网上预审) -----------------------------------------------------------------
+    def accept_filing(self, actor: Actor, case_id: str, reason: str = "",
+                      expected_version: int | None = None) -> Saved:
+        """Accept an online filing waiting in pre-review (受理): the case is open, the caller its owner."""
+        require_role(actor, "accepting an online filing", Role.INTAKE)
+        return self.changes.change(case_id, "accepting a filing",
+                                   lambda case: case.accept_filing(self.clock.today(), actor, reason), expected_version)
+
+    def return_filing(self, actor: Actor, case_id: str, missing: list[str], reason: str,
+                      expected_version: int | None = None) -> Saved:
+        """Return an online filing once, listing every material missing (一次性告知)."""
+        require_role(actor, "returning an online filing", Role.INTAKE)
+        return self.changes.change(
+            case_id, "returning a filing",
+            lambda case: case.return_filing(missing, self.clock.today(), actor, reason), expected_version)
 
     def reassign_owner(
         self, actor: Actor, case_id: str, owner: str, reason: str, expected_version: int | None = None,

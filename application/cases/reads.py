@@ -10,11 +10,11 @@ from uuid import UUID
 
 from application.audit.event_text import describe_history
 from application.cases.diff import diff_cases, summarize_diff
-from application.cases.views import CaseView, case_view
+from application.cases.views import CaseView, applicant_view, case_view
 from application.common.access import may_view
 from application.common.errors import CaseNotFound, InvalidInput, NotAllowed
 from domain.case.aggregate import Case
-from domain.shared.values import Actor
+from domain.shared.values import Actor, Role
 from domain.shared.working_days import add_working_days
 
 if TYPE_CHECKING:
@@ -32,8 +32,9 @@ class CaseReads:
     def get_case(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> CaseView:
         """Return the case (as it stood at ``version``, if given) if the actor may see it. Its due date is as of
         today, or for a version asked for, as of the day of its last event then (the one it had on its own day)."""
-        case = self._case(actor, case_id, version)
-        return case_view(case, self.case_due(case, None if version is None else self._day_of(case.modified_on)))
+        case = self._case(actor, case_id, version, whole=False)
+        view = case_view(case, self.case_due(case, None if version is None else self._day_of(case.modified_on)))
+        return applicant_view(view) if actor.role == Role.APPLICANT else view
 
     def case_as_of(self, actor: Actor, case_id: UUID | str, moment: datetime) -> CaseView:
         """Return the case as it stood at ``moment`` (after the last event recorded by then), due as of that day."""
@@ -46,18 +47,21 @@ class CaseReads:
         case = _replay(then)
         return case_view(case, self.case_due(case, self._day_of(moment)))
 
-    def as_saved(self, case_id: UUID | str, version: int) -> CaseView:
+    def as_saved(self, case_id: UUID | str, version: int, actor: Actor | None = None) -> CaseView:
         """The case as a command saved it, for the answer to that command (who may see it was checked by the
-        command; it may have left the actor's sight, as ``may_see`` tells)."""
+        command; it may have left the actor's sight, as ``may_see`` tells); an applicant's as it sees it."""
         case = self.app.load(case_id, version)
-        return case_view(case, self.case_due(case))
+        view = case_view(case, self.case_due(case))
+        return applicant_view(view) if actor is not None and actor.role == Role.APPLICANT else view
 
     def may_see(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> bool:
         """Whether the actor may see the case as it is (or was at ``version``): after a transfer, perhaps not."""
         return may_view(actor, self.app.load(case_id, version))
 
-    def _case(self, actor: Actor, case_id: UUID | str, version: int | None = None) -> Case:
-        """The aggregate (as it stood at ``version``, if given) if the actor may see it as it is now."""
+    def _case(self, actor: Actor, case_id: UUID | str, version: int | None = None, *, whole: bool = True) -> Case:
+        """The aggregate (as it stood at ``version``, if given) if the actor may see it as it is now; an
+        applicant sees only its case as it is now (not ``whole``: ``applicant_view``), never its history."""
+        _refuse_history_to_applicants(actor, whole or version is not None)
         if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
             raise InvalidInput("version: a whole number from 1", {"version": ["a whole number from 1"]})
         current = self.app.load(case_id)  # who may see it is decided on what the case is now
@@ -133,6 +137,7 @@ class CaseReads:
 
     def _visible_events(self, actor: Actor, case_id: UUID | str) -> list[Any]:
         """The case's events, read once, if the actor may see the case as it is now."""
+        _refuse_history_to_applicants(actor, True)
         events = list(self.app.events.get(as_uuid(case_id)))
         if not events:
             raise CaseNotFound(f"no case {case_id}")
@@ -140,6 +145,13 @@ class CaseReads:
         if not may_view(actor, current):
             raise NotAllowed(f"{actor.user_id} may not see case {current.number}")
         return events
+
+
+def _refuse_history_to_applicants(actor: Actor, history: bool) -> None:
+    """The events, past versions and changes of a case are the staff's and auditors' record: an applicant
+    follows its case as it is now (reviewers' reasons and supervision are in the history)."""
+    if history and actor.role == Role.APPLICANT:
+        raise NotAllowed("the history of a case is for staff; an applicant sees its case as it is now")
 
 
 def _replay(events: list[Any]) -> Case:

@@ -56,6 +56,13 @@ class Supervision:
         require_role(actor, "urging", Role.SUPERVISOR)
         return self.changes.change(case_id, "urging", lambda c: c.urge(item, actor, reason), expected_version)
 
+    def close_follow_up(self, actor: Actor, case_id: str, return_visit: str, reason: str,
+                        expected_version: int | None = None) -> Saved:
+        """Close the follow-up a poor rating opened (差评整改), recording the return visit (回访)."""
+        require_role(actor, "closing a rating's follow-up", Role.SUPERVISOR)
+        return self.changes.change(case_id, "closing a follow-up",
+                                   lambda case: case.close_follow_up(return_visit, actor, reason), expected_version)
+
     def resolve_escalation(self, actor: Actor, case_id: str, number: int, reason: str,
                            expected_version: int | None = None) -> Saved:
         """Close escalation ``number`` of the case."""

@@ -8,7 +8,7 @@ domain's rules: the case's due date as of the day it is read for, and whether an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -70,6 +70,9 @@ class ItemView:
     prerequisites_met: bool  # every prerequisite in the case is approved (or not needed by this case)
     findings: tuple[str, ...] = ()  # what the item's rules found, for reviewers and the applicant
     auto_approve: bool = False  # its rules let the system approve it on commitment
+    requested: tuple[str, ...] = ()  # the materials a supplement request asks of the applicant
+    request_reason: str = ""  # the reviewer's words to the applicant with it
+    rejection_reason: str = ""  # why it was rejected, as the applicant is told
 
     @property
     def decided(self) -> bool:
@@ -173,6 +176,8 @@ class CaseView:
     escalations: tuple[EscalationView, ...]
     rating: Mapping[str, Any] | None
     answers: Mapping[str, Any] = field(default_factory=dict)  # to the bundle's questions
+    pre_review: Mapping[str, Any] | None = None  # an online filing's pre-review: since, missing, returned, accepted
+    follow_up: Mapping[str, Any] | None = None  # a poor rating's follow-up: due, closed, the return visit
 
 
 def case_view(case: Case, due: date | None) -> CaseView:
@@ -191,7 +196,17 @@ def case_view(case: Case, due: date | None) -> CaseView:
         deficiencies=dict(case.deficiencies),
         escalations=tuple(_escalation_view(e) for e in case.escalations),
         rating=dict(case.rating) if case.rating is not None else None, answers=dict(case.answers),
+        pre_review=dict(case.pre_review) if case.pre_review is not None else None,
+        follow_up=dict(case.follow_up) if case.follow_up is not None else None,
     )
+
+
+def applicant_view(view: CaseView) -> CaseView:
+    """What an applicant sees of its own case: no supervision (escalations, urging, deadline warnings), no
+    assignment to a reviewer, no follow-up of its rating (a supervisor's work), no internal owner."""
+    items = {code: replace(item, assignee=None, urges=0, warned=False, breached=False, auto_approve=False)
+             for code, item in view.items.items()}
+    return replace(view, owner="", items=items, escalations=(), follow_up=None)
 
 
 def _item_view(case: Case, item: ItemState) -> ItemView:
@@ -206,6 +221,8 @@ def _item_view(case: Case, item: ItemState) -> ItemView:
         revoked=item.revoked, certificates=tuple(_certificate_view(c) for c in item.certificates),
         warned=item.warned, breached=item.breached, urges=item.urges, assignee=item.assignee,
         prerequisites_met=met, findings=tuple(item.findings), auto_approve=item.auto_approve,
+        requested=tuple(item.requested), request_reason=item.request_reason,
+        rejection_reason=item.rejection_reason,
     )
 
 

@@ -44,10 +44,34 @@ def require_owner_or(actor: Actor, case: Case, doing: str, *roles: Role) -> None
         raise NotAllowed(f"{doing} is for the case's owner or {', '.join(map(str, roles))}")
 
 
+def is_own_case(actor: Actor, case: Case) -> bool:
+    """Whether the actor is an applicant of the case's enterprise (and, an agent, authorised for its bundle)."""
+    return (actor.role == Role.APPLICANT and actor.enterprise is not None
+            and actor.enterprise == case.applicant.get("credit_code")
+            and (actor.bundles is None or case.bundle in actor.bundles))
+
+
+def check_applicant_bundle(actor: Actor, bundle: str) -> None:
+    """Raise ``NotAllowed`` unless the applicant may act on cases of ``bundle`` (agents: the bundles authorised)."""
+    if actor.role == Role.APPLICANT and actor.bundles is not None and bundle not in actor.bundles:
+        raise NotAllowed(f"{actor.user_id} is authorised for bundles {', '.join(actor.bundles) or 'none'}, "
+                         f"not {bundle!r}")
+
+
+def require_own_case(actor: Actor, case: Case, doing: str) -> None:
+    """Raise ``NotAllowed`` unless the applicant acts on its own enterprise's case (staff pass: their roles are
+    checked by the command)."""
+    if actor.role == Role.APPLICANT and not is_own_case(actor, case):
+        raise NotAllowed(f"{doing}: case {case.number} is not of {actor.user_id}'s enterprise")
+
+
 def may_view(actor: Actor, case: Case) -> bool:
-    """Return whether the actor may see the case: staff who read, or a reviewer with an item in it."""
+    """Return whether the actor may see the case: staff who read, a reviewer with an item in it, or an applicant
+    of its enterprise (who sees what ``applicant_view`` keeps)."""
     if actor.role in READERS:
         return True
+    if actor.role == Role.APPLICANT:
+        return is_own_case(actor, case)
     return actor.role == Role.REVIEWER and any(
         item.department == actor.department for item in case.items.values()
     )

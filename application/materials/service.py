@@ -24,10 +24,11 @@ from application.materials.files import FileStore, StoredFile
 from domain.case.aggregate import Case
 from domain.case.rules import check_file
 from domain.shared.text import check_text
-from domain.shared.values import Actor, CertificateStatus, MaterialSource, Role
+from domain.shared.values import Actor, CaseStatus, CertificateStatus, ItemStatus, MaterialSource, Role
 
-SUBMITTERS = (Role.INTAKE,)  # and, when accounts of applicants exist, the case's own applicant
-VAULT_READERS = (Role.INTAKE, Role.SUPERVISOR, Role.AUDITOR)
+SUBMITTERS = (Role.INTAKE, Role.APPLICANT)  # an applicant: of its own enterprise's case (``may_view``)
+VAULT_READERS = (Role.INTAKE, Role.SUPERVISOR, Role.AUDITOR, Role.APPLICANT)  # an applicant: its own vault
+SUPPLIED = "the applicant uploaded every material asked for"
 MAX_FILENAME = 255
 
 
@@ -157,7 +158,7 @@ class Materials:
 
     def vault_of(self, actor: Actor, credit_code: str) -> dict[str, Any]:
         """The applicant's vault: every file it submitted and every e-licence issued to it, with validity."""
-        require_role(actor, "reading an applicant's vault", *VAULT_READERS)
+        _require_vault_reader(actor, credit_code)
         today = self.cases.clock.today()
         return {
             "materials": [dict(f) for f in self.vault.vault_files(credit_code)],
@@ -177,7 +178,7 @@ class Materials:
         """What the vault of ``credit_code`` offers each material (key → its definition, ``licence_types``
         among it): files submitted as that material before (but the one it has now), valid e-licences of
         the types it takes. For intake (the desk offers them as a case is opened) and the vault's readers."""
-        require_role(actor, "reading an applicant's vault", *VAULT_READERS)
+        _require_vault_reader(actor, credit_code)
         files = self.vault.vault_files(credit_code)
         today = self.cases.clock.today()
         licences = [lic for lic in self.vault.vault_licences(credit_code) if licence_valid(lic, today)]
@@ -203,6 +204,7 @@ class Materials:
             raise VersionConflict(f"case {case.number} is at version {case.version}, not {expected_version}",
                                   case.version)
         case.check_material_may_be_submitted(key)
+        _check_applicant_may_submit(actor, case, key)
         for name in filenames:
             check_file(name, "0" * 64)
         check_text(reason, "reason")
@@ -213,7 +215,7 @@ class Materials:
                 expected_version: int | None) -> Saved:
         """Record each (file name, stored file, source, licence) as the next version, in one command; the result
         says whether any was recorded (the same bytes as the latest version record nothing)."""
-        today = self.cases.clock.today()
+        today, cases = self.cases.clock.today(), self.cases
 
         def submit(case: Case) -> bool:
             recorded = False
@@ -224,10 +226,16 @@ class Materials:
                 case.submit_material(key, filename, stored.sha256, actor, reason, size=stored.size,
                                      media_type=stored.media_type, source=source, licence=licence, today=today)
                 recorded = True
+            if recorded and actor.role == Role.APPLICANT:  # a supplement is answered by uploading what was asked
+                for code in case.supplied_items():
+                    case.receive_supplement(code, today, cases.is_workday, actor, SUPPLIED, cases.knows)
             return recorded
 
-        return self.cases.changes.change(case_id, "submitting a material", submit, expected_version,
-                                         lambda case: require_role(actor, "submitting materials", *SUBMITTERS))
+        def authorize(case: Case) -> None:
+            require_role(actor, "submitting materials", *SUBMITTERS)
+            _check_applicant_may_submit(actor, case, key)
+
+        return self.cases.changes.change(case_id, "submitting a material", submit, expected_version, authorize)
 
 
 class LicenceNotValid(Conflict):
@@ -240,6 +248,24 @@ def licence_valid(licence: Mapping[str, Any], today: date) -> bool:
     if isinstance(valid_to, str):
         valid_to = date.fromisoformat(valid_to)
     return licence.get("status") == CertificateStatus.VALID and (valid_to is None or today <= valid_to)
+
+
+def _require_vault_reader(actor: Actor, credit_code: str) -> None:
+    """Raise unless the actor may read the vault of ``credit_code``: intake, supervisors, auditors, and the
+    enterprise's own applicants."""
+    require_role(actor, "reading an applicant's vault", *VAULT_READERS)
+    if actor.role == Role.APPLICANT and actor.enterprise != credit_code:
+        raise NotAllowed(f"{actor.user_id} may read only its own enterprise's vault")
+
+
+def _check_applicant_may_submit(actor: Actor, case: Case, key: str) -> None:
+    """An applicant gives materials to its own case while it is in pre-review, and afterwards only those a
+    reviewer asked for (an item waiting for a supplement); intake records any."""
+    if actor.role != Role.APPLICANT or case.status != CaseStatus.OPEN:
+        return
+    if not any(item.status == ItemStatus.SUPPLEMENT_REQUESTED and key in item.requested for item in case.items.values()):
+        raise NotAllowed(f"material {key!r} of case {case.number} is not asked of the applicant now; "
+                         "intake records other materials")
 
 
 def _clean_filename(filename: str) -> str:

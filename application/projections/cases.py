@@ -79,6 +79,8 @@ class CaseReadModel(ReadModel):
             "escalations": 0, "rating": None, "cycle_days": None, "on_time": None,
             "materials": 0, "items": join([i["code"] for i in e.items]), "certificates": "",
             "material_keys": "", "materials_uploaded": 0, "materials_reused": 0,
+            "pre_review_since": None, "returned_on": None, "deemed_accepted": None, "missing": "",
+            "follow_up_due": None, "follow_up_state": None,
         })
         for item in e.items:
             view.insert(ITEMS, {
@@ -88,9 +90,26 @@ class CaseReadModel(ReadModel):
                 "prerequisites": ",".join(item["prerequisites"]), "accepted_on": None, "due": None,
                 "decided_on": None, "on_time": None, "cycle_days": None, "on_commitment": False, "supplements": 0,
                 "opened_at": e.timestamp, "warning": None, "urges": 0, "due_provisional": False, "assignee": None,
-                "findings": "[]",
+                "findings": "[]", "requested": "",
             })
         self._refresh_due(change, view)
+
+    @handles(Case.FiledOnline)
+    def on_filed_online(self, change: Change, e: Case.FiledOnline, view: ViewSession) -> None:
+        view.update(CASES, (change.key,), status="submitted", pre_review_since=e.on)
+
+    @handles(Case.IntakeReturned)
+    def on_intake_returned(self, change: Change, e: Case.IntakeReturned, view: ViewSession) -> None:
+        view.update(CASES, (change.key,), status="returned", returned_on=e.on, missing=join(e.missing))
+
+    @handles(Case.ResubmittedForPreReview)
+    def on_resubmitted(self, change: Change, e: Case.ResubmittedForPreReview, view: ViewSession) -> None:
+        view.update(CASES, (change.key,), status="submitted", pre_review_since=e.on)
+
+    @handles(Case.IntakeAccepted)
+    def on_intake_accepted(self, change: Change, e: Case.IntakeAccepted, view: ViewSession) -> None:
+        view.update(CASES, (change.key,), status="open", owner=e.actor.user_id, deemed_accepted=e.deemed,
+                    missing="")
 
     @handles(Case.MaterialSubmitted)
     def on_material_submitted(self, change: Change, e: Case.MaterialSubmitted, view: ViewSession) -> None:
@@ -115,14 +134,15 @@ class CaseReadModel(ReadModel):
 
     @handles(Case.SupplementRequested)
     def on_supplement_requested(self, change: Change, e: Case.SupplementRequested, view: ViewSession) -> None:
-        item = self._item(change, e.item, view, status="supplement_requested")
+        item = self._item(change, e.item, view, status="supplement_requested", requested=join(e.materials))
         self._item(change, e.item, view, supplements=item["supplements"] + 1)
         case = self._case(change, view)
         view.put(CASES, {**case, "supplements": case["supplements"] + 1})
 
     @handles(Case.SupplementReceived)
     def on_supplement_received(self, change: Change, e: Case.SupplementReceived, view: ViewSession) -> None:
-        self._item(change, e.item, view, status="in_review", due=e.due, due_provisional=e.due_provisional)
+        self._item(change, e.item, view, status="in_review", due=e.due, due_provisional=e.due_provisional,
+                   requested="")
         self._refresh_due(change, view)
 
     @handles(Case.ItemApproved)
@@ -213,6 +233,14 @@ class CaseReadModel(ReadModel):
     @handles(Case.Rated)
     def on_rated(self, change: Change, e: Case.Rated, view: ViewSession) -> None:
         view.put(CASES, {**self._case(change, view), "rating": e.score})
+
+    @handles(Case.RatingFollowUpOpened)
+    def on_follow_up_opened(self, change: Change, e: Case.RatingFollowUpOpened, view: ViewSession) -> None:
+        view.update(CASES, (change.key,), follow_up_due=e.due, follow_up_state="open")
+
+    @handles(Case.RatingFollowUpClosed)
+    def on_follow_up_closed(self, change: Change, e: Case.RatingFollowUpClosed, view: ViewSession) -> None:
+        view.update(CASES, (change.key,), follow_up_state="closed")
 
     # Supervision --------------------------------------------------------------------------------
     @handles(Case.OwnerReassigned)

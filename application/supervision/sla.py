@@ -4,7 +4,8 @@ The tick finds the cases worth checking in the read models (open cases with an i
 an open escalation), then records on each what is due as of today: warnings, breaches, automatic
 escalations and their rising. Each is recorded once, so running the tick twice changes nothing more.
 Petitions waiting for an answer are checked the same way: a late one is escalated, and its escalation
-rises after the same number of working days.
+rises after the same number of working days. Online filings intake left unanswered for 5 working days are
+recorded accepted (行政许可法 art. 32) before the cases are checked, so their clocks are checked the same day.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class TickReport:
     cases_checked: int = 0
     events: int = 0  # cases' and petitions'
     petitions_checked: int = 0
+    filings_accepted: int = 0  # online filings intake did not answer in time: accepted by law
 
 
 class SlaService:
@@ -42,8 +44,10 @@ class SlaService:
     def __init__(self, cases: CaseApplication, candidates: Callable[[], Iterable[str]], clock: Clock,
                  is_workday: IsWorkday, catch_up: Callable[[], object] = lambda: None,
                  raise_after: int = RAISE_AFTER_WORKING_DAYS, petitions: PetitionApplication | None = None,
-                 petition_candidates: Callable[[], Iterable[str]] = tuple):
+                 petition_candidates: Callable[[], Iterable[str]] = tuple,
+                 filing_candidates: Callable[[], Iterable[str]] = tuple):
         self.cases, self.candidates, self.clock, self.is_workday = cases, candidates, clock, is_workday
+        self.filing_candidates = filing_candidates
         self.catch_up, self.raise_after = catch_up, raise_after
         self.petitions, self.petition_candidates = petitions, petition_candidates
 
@@ -61,6 +65,11 @@ class SlaService:
         waiting for an answer."""
         self.catch_up()  # the candidates come from the read models
         report, today = TickReport(), self.clock.today()
+        for case_id in self.filing_candidates():  # 行政许可法 art. 32: unanswered in 5 working days is accepted
+            accepted = self.cases.changes.change(case_id, "accepting an unanswered filing",
+                                                 lambda case: case.accept_if_unanswered(today, self.is_workday, SYSTEM))
+            report.filings_accepted += bool(accepted.result)
+            report.events += bool(accepted.result)
         for case_id in self.candidates():
             saved = self.cases.changes.change(case_id, "checking deadlines", lambda case: case.check_deadlines(
                 today, self.is_workday, self.raise_after, SYSTEM))

@@ -29,6 +29,9 @@ from domain.shared.recorded import Created, Recorded
 from domain.shared.text import check_reason, check_text
 from domain.shared.values import (
     CLEARED_ITEM_STATUSES,
+    CLOSED_CASE_STATUSES,
+    POOR_RATING,
+    PRE_REVIEW_DAYS,
     TOP_ESCALATION_LEVEL,
     Actor,
     Applicant,
@@ -38,7 +41,7 @@ from domain.shared.values import (
     ItemStatus,
     MaterialSource,
 )
-from domain.shared.working_days import IsWorkday, WorkClock, extend_after_pause
+from domain.shared.working_days import IsWorkday, WorkClock, add_working_days, extend_after_pause
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://onething.invalid/case")
 
@@ -46,7 +49,7 @@ CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://onething.invalid/case")
 class Case(Aggregate):
     """A case: the items of one bundle version, their materials, decisions and supervision."""
 
-    class_version = 3  # of the state in snapshots
+    class_version = 4  # of the state in snapshots
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -62,6 +65,12 @@ class Case(Aggregate):
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         """Snapshots of version 2 had no answers (no bundle asked questions)."""
         state["answers"] = {}
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Snapshots of version 3 knew no online filing and no follow-up of a poor rating."""
+        state["pre_review"] = None
+        state["follow_up"] = None
 
     # Events: intake ----------------------------------------------------------------------------
     class Opened(Created):
@@ -88,6 +97,54 @@ class Case(Aggregate):
         """An event about one item of the case."""
 
         item: str
+
+    # Events: online filing and intake's pre-review (网上办, 网上预审) -------------------------------------
+    class FiledOnline(Recorded):
+        """The applicant filed the case online on ``on``; it waits in intake's pre-review."""
+
+        on: date
+
+        def apply(self, case: Case) -> None:
+            case.status = CaseStatus.SUBMITTED
+            case.pre_review = {"filed_on": self.on.isoformat(), "since": self.on.isoformat(), "missing": [],
+                               "asked_at": {}, "returned_on": None, "return_reason": "", "accepted_on": None,
+                               "deemed": False}
+
+    class IntakeAccepted(Recorded):
+        """Intake accepted the online filing (受理), or — ``deemed`` — the law did, as intake did not answer within
+        5 working days (行政许可法 art. 32); the case is open and the acceptor its first-contact owner."""
+
+        deemed: bool
+        on: date
+
+        def apply(self, case: Case) -> None:
+            case.status, case.owner = CaseStatus.OPEN, self.actor.user_id
+            assert case.pre_review is not None
+            case.pre_review.update(accepted_on=self.on.isoformat(), deemed=self.deemed)
+
+    class IntakeReturned(Recorded):
+        """Intake returned the filing once, listing every material missing (一次性告知); the applicant supplies
+        them and the case is back in pre-review by itself."""
+
+        missing: list[str]
+        on: date
+
+        def apply(self, case: Case) -> None:
+            case.status = CaseStatus.RETURNED
+            assert case.pre_review is not None
+            case.pre_review.update(
+                missing=list(self.missing), returned_on=self.on.isoformat(), return_reason=self.reason,
+                asked_at={key: len(case.material_versions.get(key, ())) for key in self.missing})
+
+    class ResubmittedForPreReview(Recorded):
+        """Every material the return listed has a new version: the filing is back in pre-review from ``on``."""
+
+        on: date
+
+        def apply(self, case: Case) -> None:
+            case.status = CaseStatus.SUBMITTED
+            assert case.pre_review is not None
+            case.pre_review["since"] = self.on.isoformat()
 
     class MaterialSubmitted(Recorded):
         """A version of a material was submitted (once, for every item that needs it): a stored file
@@ -172,6 +229,8 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             item = case.items[self.item]
             item.status, item.paused_on = ItemStatus.SUPPLEMENT_REQUESTED, self.paused_on
+            item.requested = {key: len(case.material_versions.get(key, ())) for key in self.materials}
+            item.request_reason = self.reason
 
     class SupplementReceived(ItemEvent):
         """The supplement arrived; review goes on with the due date moved by the pause."""
@@ -189,6 +248,7 @@ class Case(Aggregate):
             item = case.items[self.item]
             item.status, item.paused_on, item.due = ItemStatus.IN_REVIEW, None, self.due
             item.due_provisional = self.due_provisional
+            item.requested, item.request_reason = {}, ""
 
     class InspectionRecorded(ItemEvent):
         """An on-site or video inspection of the item took place."""
@@ -242,6 +302,7 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.items[self.item].status = ItemStatus.REJECTED
+            case.items[self.item].rejection_reason = self.reason
 
     class CertificatesIssued(ItemEvent):
         """The item's certificates were issued (released to the applicant when the case completes)."""
@@ -307,6 +368,25 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.rating = {"score": self.score, "comment": self.comment}
+
+    class RatingFollowUpOpened(Recorded):
+        """The rating was poor: a follow-up (差评整改) opened, to be closed by a supervisor by ``due``."""
+
+        due: date
+
+        def apply(self, case: Case) -> None:
+            case.follow_up = {"opened_at": self.timestamp.isoformat(), "due": self.due.isoformat(),
+                              "closed_at": None, "closed_by": None, "return_visit": None, "reason": None}
+
+    class RatingFollowUpClosed(Recorded):
+        """A supervisor closed the follow-up of a poor rating, with the return visit (回访) recorded."""
+
+        return_visit: str
+
+        def apply(self, case: Case) -> None:
+            assert case.follow_up is not None
+            case.follow_up.update(closed_at=self.timestamp.isoformat(), closed_by=self.actor.user_id,
+                                  return_visit=self.return_visit, reason=self.reason)
 
     # Events: supervision and deadlines ---------------------------------------------------------
     class OwnerReassigned(Recorded):
@@ -418,6 +498,8 @@ class Case(Aggregate):
         self.escalations: list[Escalation] = []
         self.rating: dict[str, Any] | None = None
         self.answers: dict[str, Any] = dict(answers or {})
+        self.pre_review: dict[str, Any] | None = None  # an online filing's pre-review (dates as ISO text)
+        self.follow_up: dict[str, Any] | None = None  # a poor rating's follow-up
 
     @staticmethod
     def create_id(number: str, **_: Any) -> UUID:
@@ -470,6 +552,62 @@ class Case(Aggregate):
             answers=checked, actor=actor, reason=reason,
         )
 
+    @classmethod
+    def file_online(
+        cls, *, number: str, bundle: BundleDef, bundle_version: int, applicant: Applicant, filed_on: date,
+        actor: Actor, reason: str = "", answers: dict[str, Any] | None = None,
+    ) -> Case:
+        """Open a case the applicant filed online (channel ``online``): it waits in intake's pre-review."""
+        case = cls.open(number=number, bundle=bundle, bundle_version=bundle_version, applicant=applicant,
+                        channel=Channel.ONLINE, opened_on=filed_on, actor=actor, reason=reason, answers=answers)
+        case.trigger_event(cls.FiledOnline, on=filed_on, actor=actor, reason=reason)
+        return case
+
+    def accept_filing(self, today: date, actor: Actor, reason: str = "") -> None:
+        """Intake accepts the online filing waiting in pre-review: the case is open."""
+        self._check_in_pre_review()
+        self.trigger_event(self.IntakeAccepted, deemed=False, on=today, actor=actor, reason=reason)
+
+    def return_filing(self, missing: list[str], today: date, actor: Actor, reason: str) -> None:
+        """Intake returns the filing, listing every material missing at once (一次性告知): once only."""
+        self._check_in_pre_review()
+        assert self.pre_review is not None
+        if self.pre_review["returned_on"] is not None:
+            raise errors.ReturnedOnce(
+                f"case {self.number} was returned on {self.pre_review['returned_on']} already: everything missing "
+                "is told at once (一次性告知); accept it now (its reviewers may still ask for supplements)")
+        check_reason(reason)
+        keys = rules.check_missing(self.material_defs, missing)
+        self.trigger_event(self.IntakeReturned, missing=keys, on=today, actor=actor, reason=reason)
+
+    def pre_review_deadline(self, is_workday: IsWorkday) -> date | None:
+        """The last working day intake has to answer the filing waiting in pre-review (None: none is waiting)."""
+        if self.status != CaseStatus.SUBMITTED or self.pre_review is None:
+            return None
+        return add_working_days(date.fromisoformat(self.pre_review["since"]), PRE_REVIEW_DAYS, is_workday)
+
+    def accept_if_unanswered(self, today: date, is_workday: IsWorkday, actor: Actor) -> bool:
+        """Record the filing accepted by law if intake let its deadline pass (行政许可法 art. 32); whether it was."""
+        deadline = self.pre_review_deadline(is_workday)
+        if deadline is None or today <= deadline:
+            return False
+        self.trigger_event(
+            self.IntakeAccepted, deemed=True, on=today, actor=actor,
+            reason=f"not answered within {PRE_REVIEW_DAYS} working days (by {deadline.isoformat()}): accepted as "
+                   "the law provides (行政许可法 art. 32)")
+        return True
+
+    def _check_in_pre_review(self) -> None:
+        if self.status != CaseStatus.SUBMITTED:
+            raise errors.NotInPreReview(f"case {self.number} is {self.status}, not waiting in pre-review")
+
+    def supplied_items(self) -> list[str]:
+        """Items waiting for a supplement that the materials now answer: every material asked for has a version
+        newer than when it was asked for."""
+        return [item.code for item in self.items.values()
+                if item.status == ItemStatus.SUPPLEMENT_REQUESTED and item.requested
+                and all(len(self.material_versions.get(key, ())) > then for key, then in item.requested.items())]
+
     def submit_material(self, key: str, filename: str, sha256: str, actor: Actor, reason: str = "", *,
                         size: int = 0, media_type: str = "", source: MaterialSource = MaterialSource.PAPER,
                         licence: str = "", today: date | None = None) -> None:
@@ -486,15 +624,25 @@ class Case(Aggregate):
         self.trigger_event(self.MaterialSubmitted, key=key, filename=filename, sha256=sha256.lower(),
                            version=len(self.material_versions.get(key, ())) + 1, size=size,
                            media_type=media_type, source=str(source), licence=licence, actor=actor, reason=reason)
+        if self.status == CaseStatus.RETURNED and self._returned_materials_supplied():
+            on = today if today is not None else self.modified_on.date()
+            self.trigger_event(self.ResubmittedForPreReview, on=on, actor=actor,
+                               reason="every material the return listed was supplied")
         waiting = [item.code for item in self.items.values() if self.issuable_on_approval(item)]
         for code in waiting:
             self._issue(code, actor, "the material it waited for arrived", today)
         if waiting:
             self.settle(actor)
 
+    def _returned_materials_supplied(self) -> bool:
+        assert self.pre_review is not None
+        return all(len(self.material_versions.get(key, ())) > then
+                   for key, then in self.pre_review["asked_at"].items())
+
     def check_material_may_be_submitted(self, key: str) -> None:
-        """Raise unless a version of material ``key`` may be submitted now (checked before a file is stored)."""
-        rules.check_open(self.status)
+        """Raise unless a version of material ``key`` may be submitted now (checked before a file is stored):
+        the case is open, or in pre-review."""
+        rules.check_not_closed(self.status)
         rules.check_material(self.material_defs, key)
 
     def decided_on(self, item: ItemState) -> dict[str, str]:
@@ -511,20 +659,34 @@ class Case(Aggregate):
                            supplement_due=supplement_due, actor=actor, reason=reason)
 
     def withdraw(self, actor: Actor, reason: str) -> None:
-        """Withdraw the case at the applicant's request."""
-        rules.check_open(self.status)
+        """Withdraw the case at the applicant's request (also while an online filing is in pre-review)."""
+        rules.check_not_closed(self.status)
         check_reason(reason)
         self.trigger_event(self.Withdrawn, actor=actor, reason=reason)
 
-    def rate(self, score: int, comment: str, actor: Actor) -> None:
-        """Record the applicant's rating (1–5) once the case is closed."""
-        if self.status == CaseStatus.OPEN:
+    def rate(self, score: int, comment: str, actor: Actor, follow_up_due: date | None = None) -> None:
+        """Record the applicant's rating (1–5: 非常不满意 … 非常满意) once the case is closed; a poor one (at most
+        ``POOR_RATING``) opens a follow-up a supervisor must close by ``follow_up_due``."""
+        if self.status not in CLOSED_CASE_STATUSES:
             raise errors.CaseNotClosed("a case is rated after it closes")
         if self.rating is not None:
             raise errors.InvalidRating("this case was rated already")
         rules.check_rating(score)
         check_text(comment, "comment")
         self.trigger_event(self.Rated, score=score, comment=comment, actor=actor, reason="")
+        if score <= POOR_RATING and follow_up_due is not None:
+            self.trigger_event(self.RatingFollowUpOpened, due=follow_up_due, actor=actor,
+                               reason=f"rated {score} of 5: the poor rating is followed up (差评整改)")
+
+    def close_follow_up(self, return_visit: str, actor: Actor, reason: str) -> None:
+        """Close the open follow-up of a poor rating, recording the return visit (回访) to the applicant."""
+        if self.follow_up is None or self.follow_up["closed_at"] is not None:
+            raise errors.NoOpenFollowUp(f"case {self.number} has no open follow-up of a poor rating")
+        check_text(return_visit, "return visit")
+        if not isinstance(return_visit, str) or not return_visit.strip():
+            raise errors.InvalidValue("return_visit: say how the applicant was visited again and what it said")
+        check_reason(reason)
+        self.trigger_event(self.RatingFollowUpClosed, return_visit=return_visit.strip(), actor=actor, reason=reason)
 
     # Review --------------------------------------------------------------------------------------
     def accept_item(self, code: str, today: date, is_workday: IsWorkday, actor: Actor, reason: str = "",

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from domain.shared import errors
 from domain.shared.text import MAX_TEXT, is_storable_text
-from domain.shared.values import CLEARED_ITEM_STATUSES, TOP_ESCALATION_LEVEL, CaseStatus, ItemStatus
+from domain.shared.values import (
+    CLEARED_ITEM_STATUSES, PRE_REVIEW_STATUSES, TOP_ESCALATION_LEVEL, CaseStatus, ItemStatus,
+)
 
 if TYPE_CHECKING:
     from domain.case.state import Escalation, ItemState
@@ -25,6 +27,21 @@ def check_open(status: CaseStatus) -> None:
     """Raise ``CaseClosed`` unless the case is open."""
     if status != CaseStatus.OPEN:
         raise errors.CaseClosed(f"the case is {status}; nothing more can be done to it")
+
+
+def check_not_closed(status: CaseStatus) -> None:
+    """Raise ``CaseClosed`` once the case is closed (open, or in pre-review after an online filing, it is not)."""
+    if status != CaseStatus.OPEN and status not in PRE_REVIEW_STATUSES:
+        raise errors.CaseClosed(f"the case is {status}; nothing more can be done to it")
+
+
+def check_missing(material_defs: dict[str, dict[str, Any]], missing: object) -> list[str]:
+    """The material keys a pre-review returns as missing: a non-empty list of declared keys, each once."""
+    if not isinstance(missing, list) or not missing:
+        raise errors.InvalidValue("missing: list every material that is missing (at least one)")
+    for key in missing:
+        check_material(material_defs, key, field="missing")
+    return list(dict.fromkeys(missing))
 
 
 def check_item(items: dict[str, ItemState], code: str) -> ItemState:

@@ -41,6 +41,11 @@ class ItemState:
     findings: list[str] = field(default_factory=list)  # what its rules found, for reviewers and the applicant
     auto_approve: bool = False  # its rules allow the system to approve it on commitment
     rules_digest: str | None = None  # the rule set and inputs of its last evaluation (none is recorded twice)
+    # While a supplement is requested: each material asked for → how many versions it had when asked; the
+    # applicant answers by uploading a newer version of each. And the reviewer's words to the applicant.
+    requested: dict[str, int] = field(default_factory=dict)
+    request_reason: str = ""
+    rejection_reason: str = ""  # why it was rejected: the applicant is told (不予许可 with reasons)
 
     @classmethod
     def from_definition(cls, item: ItemDef) -> ItemState:

@@ -146,3 +146,21 @@ class EscalationAtHighestLevel(DomainError):
     """Raised when a petition's supervision would rise above the highest level."""
 
     code = "escalation_at_highest_level"
+
+
+class NotInPreReview(DomainError):
+    """Raised when intake accepts or returns a case that is not waiting in pre-review (网上预审)."""
+
+    code = "not_in_pre_review"
+
+
+class ReturnedOnce(DomainError):
+    """Raised when a filing would be returned a second time: everything missing is told at once (一次性告知)."""
+
+    code = "returned_once"
+
+
+class NoOpenFollowUp(DomainError):
+    """Raised when a rating follow-up is closed that is not open."""
+
+    code = "no_open_follow_up"

@@ -43,11 +43,19 @@ class ItemStatus(StrEnum):
 class CaseStatus(StrEnum):
     """Where a case stands."""
 
+    SUBMITTED = "submitted"  # filed online, waiting in intake's pre-review (网上预审)
+    RETURNED = "returned"  # pre-review returned it once, listing everything missing (一次性告知)
     OPEN = "open"
     COMPLETED = "completed"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
 
+
+PRE_REVIEW_STATUSES = frozenset({CaseStatus.SUBMITTED, CaseStatus.RETURNED})  # not yet accepted by intake
+CLOSED_CASE_STATUSES = frozenset({CaseStatus.COMPLETED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN})
+POOR_RATING = 2  # a rating at or below this (不满意, 非常不满意) opens a follow-up (差评整改)
+PRE_REVIEW_DAYS = 5  # working days intake has to answer an online filing (行政许可法 art. 32)
+FOLLOW_UP_DAYS = 15  # working days a supervisor has to close a poor rating's follow-up
 
 DECIDED_ITEM_STATUSES = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.WITHDRAWN,
                                    ItemStatus.NOT_APPLICABLE})

@@ -41,7 +41,7 @@ class UtcDateTime(TypeDecorator):
 
 
 metadata = MetaData()
-VERSION = 8  # raise when the tables change: `onething db init` then rebuilds them from the events
+VERSION = 9  # raise when the tables change: `onething db init` then rebuilds them from the events
 When = UtcDateTime()
 
 
@@ -78,6 +78,11 @@ cases = _table(
     Column("items", Text, nullable=False), Column("certificates", Text, nullable=False),
     Column("material_keys", Text, nullable=False),
     Column("materials_uploaded", Integer, nullable=False),  # versions the applicant gave as new files (or paper)
+    # An online filing: waiting in pre-review since this day (or returned to the applicant that day).
+    Column("pre_review_since", Date), Column("returned_on", Date), Column("deemed_accepted", Boolean),
+    Column("missing", Text, nullable=False),  # material keys the return listed (comma-joined), until accepted
+    # A poor rating's follow-up: due by this day; "open" or "closed".
+    Column("follow_up_due", Date), Column("follow_up_state", String(16)),
     Column("materials_reused", Integer, nullable=False),  # versions reused from its vault or its e-licences
     indexes=(("status", "due"), ("bundle",), ("credit_code",), ("applicant_name",), ("opened_at",)),
 )
@@ -97,6 +102,7 @@ case_items = _table(
     Column("warning", String(8)),  # None, "yellow" (80 % used) or "red" (overdue)
     Column("urges", Integer, nullable=False),
     Column("findings", Text, nullable=False),  # what its rules found (JSON list), shown to the applicant too
+    Column("requested", Text, nullable=False),  # material keys a supplement request asks for (comma-joined)
     indexes=(("department", "status", "due"), ("bundle",), ("department", "assignee"),
              ("department", "opened_at"), ("department", "case_number")),
 )

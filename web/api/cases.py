@@ -24,18 +24,26 @@ from web.api.core import (
     services,
 )
 from web.api.idempotency import idempotent
+from domain.shared.values import Role
 from web.api.schemas import (
     CaseOut,
     CaseReadArgs,
     DeficiencyRequest,
     ErrorOut,
     EscalationRequest,
+    FollowUpArgs,
+    FollowUpCloseRequest,
+    FollowUpPageOut,
     HistoryEventOut,
+    IntakeAcceptRequest,
+    IntakeReturnRequest,
     ItemActionRequest,
     MaterialFileOut,
     MaterialRequest,
     OpenCaseRequest,
     OwnerRequest,
+    PageArgs,
+    PreReviewPageOut,
     RatingRequest,
     ReasonRequest,
     ReuseRequest,
@@ -78,11 +86,75 @@ def _answer(saved: Saved, status: int = 200) -> Response:
 @_document_errors
 @_keyed(201)
 def open_case(body: dict[str, Any]) -> Response:
-    """Open a case at the single window (intake); the caller becomes its first-contact owner."""
-    applicant = body["applicant"]
-    saved = services().cases.intake.open_case(actor(), body["bundle"], applicant["name"], applicant["credit_code"],
-                                              body["channel"], reason=body["reason"], answers=body["answers"])
+    """Open a case at the single window (intake; the caller becomes its first-contact owner), or file one online
+    (an applicant: for its enterprise, status ``submitted``, waiting in intake's pre-review)."""
+    caller, applicant, channel = actor(), body["applicant"], body["channel"]
+    if caller.role == Role.APPLICANT:
+        if applicant is not None or channel is not None:
+            raise InvalidInput("an applicant files for its own enterprise, online: send no applicant or channel",
+                               {"applicant": ["not sent by an applicant"], "channel": ["not sent by an applicant"]})
+        return _answer(services().cases.online.file(caller, body["bundle"], body["answers"], body["reason"]), 201)
+    if applicant is None or channel is None:
+        missing = [name for name, value in (("applicant", applicant), ("channel", channel)) if value is None]
+        raise InvalidInput(f"{', '.join(missing)}: required", {name: ["required"] for name in missing})
+    saved = services().cases.intake.open_case(caller, body["bundle"], applicant["name"], applicant["credit_code"],
+                                              channel, reason=body["reason"], answers=body["answers"])
     return _answer(saved, 201)
+
+
+@blp.post("/<string:case_id>/intake/accept")
+@blp.arguments(IntakeAcceptRequest)
+@_write(200)
+@_document_errors
+@_keyed(200)
+def accept_filing(body: dict[str, Any], case_id: str) -> Response:
+    """Accept an online filing waiting in pre-review (受理, intake): the case is open, the caller its owner."""
+    return _answer(services().cases.intake.accept_filing(actor(), case_id, body["reason"], if_match()))
+
+
+@blp.post("/<string:case_id>/intake/return")
+@blp.arguments(IntakeReturnRequest)
+@_write(200)
+@_document_errors
+@_keyed(200)
+def return_filing(body: dict[str, Any], case_id: str) -> Response:
+    """Return an online filing once, listing every material missing (一次性告知, intake); when each has a new
+    version the filing is back in pre-review by itself."""
+    return _answer(services().cases.intake.return_filing(actor(), case_id, body["missing"], body["reason"],
+                                                         if_match()))
+
+
+@blp.get("/pre-review")
+@blp.arguments(PageArgs, location="query", unknown=RAISE)
+@blp.response(200, PreReviewPageOut)
+@_document_errors
+def pre_review(args: dict[str, Any]) -> dict[str, Any]:
+    """Online filings not yet accepted, the longest waiting first, with their working days waited and the last
+    day intake may answer (intake, supervisors)."""
+    found = services().online_queries.pre_review(actor(), args["page"], args["per_page"])
+    return {"filings": found.rows, "total": found.total, "page": found.page, "per_page": found.per_page}
+
+
+@blp.post("/<string:case_id>/rating/follow-up")
+@blp.arguments(FollowUpCloseRequest)
+@_write(200)
+@_document_errors
+@_keyed(200)
+def close_follow_up(body: dict[str, Any], case_id: str) -> Response:
+    """Close the follow-up a poor rating opened (差评整改, supervisor), recording the return visit (回访)."""
+    return _answer(services().cases.supervision.close_follow_up(actor(), case_id, body["return_visit"],
+                                                                body["reason"], if_match()))
+
+
+@blp.get("/follow-ups")
+@blp.arguments(FollowUpArgs, location="query", unknown=RAISE)
+@blp.response(200, FollowUpPageOut)
+@_document_errors
+def follow_ups(args: dict[str, Any]) -> dict[str, Any]:
+    """Poor ratings' follow-ups, the earliest due first, each saying whether it is overdue (supervisors,
+    auditors)."""
+    found = services().online_queries.follow_ups(actor(), args["state"], args["page"], args["per_page"])
+    return {"follow_ups": found.rows, "total": found.total, "page": found.page, "per_page": found.per_page}
 
 
 @blp.get("/<string:case_id>")
@@ -200,7 +272,7 @@ def raise_escalation(body: dict[str, Any], case_id: str, number: int) -> Respons
 @_document_errors
 @_keyed(200)
 def withdraw(body: dict[str, Any], case_id: str) -> Response:
-    """Withdraw the case (intake)."""
+    """Withdraw the case (intake; an applicant, its own enterprise's)."""
     return _answer(services().cases.intake.withdraw(actor(), case_id, body["reason"], if_match()))
 
 
@@ -220,7 +292,8 @@ def reassign(body: dict[str, Any], case_id: str) -> Response:
 @_document_errors
 @_keyed(200)
 def rate(body: dict[str, Any], case_id: str) -> Response:
-    """Record the applicant's rating of a closed case (intake)."""
+    """Record the applicant's rating of a closed case (好差评: intake, or the applicant itself); a rating of 1 or 2
+    opens a follow-up a supervisor closes within 15 working days."""
     return _answer(services().cases.intake.rate(actor(), case_id, body["score"], body["comment"], if_match()))
 
 

@@ -14,7 +14,7 @@ from flask import Response, current_app, g, jsonify, request, send_file, url_for
 from application.cases.views import CaseView, ItemView
 from application.common.errors import InvalidInput
 from application.users.tokens import Unauthenticated
-from domain.shared.values import Actor, CertificateStatus
+from domain.shared.values import Actor, CertificateStatus, Role
 from web.services import Services
 
 
@@ -73,8 +73,10 @@ def case_response(saved: Any, status: int = 200) -> Response:
     from web.api.schemas import CaseOut
 
     reads = services().cases.reads
-    case = reads.as_saved(saved.id, saved.version)
-    response = jsonify(CaseOut().dump({**case_json(case), "chain_head": reads.chain_head(case.id, case.version)}))
+    who = actor()
+    case = reads.as_saved(saved.id, saved.version, who)
+    head = None if who.role == Role.APPLICANT else reads.chain_head(case.id, case.version)
+    response = jsonify(CaseOut().dump({**case_json(case), "chain_head": head}))
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
     if status == 201:
@@ -93,7 +95,7 @@ def case_json(case: CaseView) -> dict[str, Any]:
         "materials": [material.to_dict() for material in case.materials.values()],
         "deficiencies": {key: due.isoformat() for key, due in case.deficiencies.items()},
         "escalations": [e.to_dict() for e in case.escalations], "rating": case.rating,
-        "answers": dict(case.answers),
+        "answers": dict(case.answers), "pre_review": case.pre_review, "follow_up": case.follow_up,
     }
 
 
@@ -108,7 +110,8 @@ def _item_json(item: ItemView) -> dict[str, Any]:
         "due_provisional": item.due_provisional,
         "inspection": item.inspection, "on_commitment": item.on_commitment, "assignee": item.assignee,
         "certificate": released[0] if released else None, "certificates": certificates,
-        "findings": list(item.findings),
+        "findings": list(item.findings), "requested": list(item.requested), "request_reason": item.request_reason,
+        "rejection_reason": item.rejection_reason,
     }
 
 

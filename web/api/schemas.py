@@ -33,10 +33,12 @@ class ApplicantIn(Strict):
 
 
 class OpenCaseRequest(Strict):
+    """Intake sends the applicant and the channel; an applicant sends neither (its enterprise files online)."""
+
     bundle = fields.String(required=True, validate=CODE)
-    applicant = fields.Nested(ApplicantIn, required=True)
-    channel = fields.String(required=True, validate=validate.OneOf(
-        ["window", "online", "mobile", "assisted-agent", "postal-agent"]))
+    applicant = fields.Nested(ApplicantIn, load_default=None, metadata={"description": "intake: required"})
+    channel = fields.String(load_default=None, validate=validate.OneOf(
+        ["window", "online", "mobile", "assisted-agent", "postal-agent"]), metadata={"description": "intake: required"})
     reason = fields.String(load_default="", validate=TEXT)
     answers = fields.Dict(load_default=dict, metadata={
         "description": "answers to the bundle's questions (GET /bundles: questions), checked by their types"})
@@ -106,6 +108,107 @@ class EscalationRequest(Strict):
 class OwnerRequest(Strict):
     owner = fields.String(required=True, validate=validate.Length(min=1, max=128))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class IntakeAcceptRequest(Strict):
+    reason = fields.String(load_default="", validate=TEXT)
+
+
+class IntakeReturnRequest(Strict):
+    missing = fields.List(fields.String(validate=CODE), required=True, validate=validate.Length(min=1),
+                          metadata={"description": "every material key missing, told at once (一次性告知)"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class FollowUpCloseRequest(Strict):
+    return_visit = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                                 metadata={"description": "how the applicant was visited again (回访) and what it said"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class PageArgs(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class FollowUpArgs(PageArgs):
+    state = fields.String(load_default="open", validate=validate.OneOf(["", "open", "closed"]))
+
+
+class WordsOut(Schema):
+    zh = fields.String()
+    en = fields.String()
+
+
+class MyItemOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    department = fields.String()
+    status = fields.String()
+    status_words = fields.Nested(WordsOut)
+    due = fields.Date(allow_none=True)
+    asked = fields.List(fields.String(), metadata={"description": "materials a supplement request asks for"})
+
+
+class MyCaseOut(Schema):
+    id = fields.String()
+    number = fields.String()
+    bundle = fields.String()
+    status = fields.String()
+    status_words = fields.Nested(WordsOut)
+    channel = fields.String()
+    opened_on = fields.Date()
+    due = fields.Date(allow_none=True)
+    pre_review_deadline = fields.Date(allow_none=True)
+    missing = fields.List(fields.String(), metadata={"description": "returned: the materials listed missing"})
+    rating = fields.Integer(allow_none=True)
+    items = fields.List(fields.Nested(MyItemOut))
+
+
+class MyCasesOut(Schema):
+    cases = fields.List(fields.Nested(MyCaseOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class PreReviewOut(Schema):
+    id = fields.String()
+    number = fields.String()
+    bundle = fields.String()
+    status = fields.String(metadata={"description": "submitted (intake's turn) or returned (the applicant's)"})
+    applicant_name = fields.String()
+    credit_code = fields.String()
+    opened_on = fields.Date()
+    since = fields.Date(allow_none=True)
+    waiting_days = fields.Integer(metadata={"description": "working days waited since (re)submission or return"})
+    deadline = fields.Date(allow_none=True, metadata={"description": "the last day intake may answer"})
+    missing = fields.List(fields.String())
+
+
+class PreReviewPageOut(Schema):
+    filings = fields.List(fields.Nested(PreReviewOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class FollowUpOut(Schema):
+    id = fields.String()
+    number = fields.String()
+    bundle = fields.String()
+    applicant_name = fields.String()
+    rating = fields.Integer(allow_none=True)
+    due = fields.Date()
+    state = fields.String()
+    overdue = fields.Boolean()
+
+
+class FollowUpPageOut(Schema):
+    follow_ups = fields.List(fields.Nested(FollowUpOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
 
 
 class RatingRequest(Strict):
@@ -184,6 +287,9 @@ class ItemOut(Schema):
     certificate = fields.Dict(allow_none=True)
     certificates = fields.List(fields.Dict())
     findings = fields.List(fields.String(), metadata={"description": "what the item's rules found"})
+    requested = fields.List(fields.String(), metadata={"description": "materials a supplement request asks for"})
+    request_reason = fields.String(metadata={"description": "the reviewer's words with the supplement request"})
+    rejection_reason = fields.String(metadata={"description": "why the item was rejected"})
 
 
 class CaseOut(Schema):
@@ -206,6 +312,9 @@ class CaseOut(Schema):
     escalations = fields.List(fields.Dict())
     rating = fields.Dict(allow_none=True)
     answers = fields.Dict(metadata={"description": "the answers to the bundle's questions"})
+    pre_review = fields.Dict(allow_none=True, metadata={"description": "an online filing's pre-review: filed_on, "
+                             "since, missing, returned_on, return_reason, accepted_on, deemed"})
+    follow_up = fields.Dict(allow_none=True, metadata={"description": "a poor rating's follow-up (staff)"})
     chain_head = fields.String(allow_none=True, metadata={"description": "on reads: the hash of the case's "
                                                                      "last event at this version (its chain's head)"})
     then = fields.Dict(metadata={"description": "with ?version= or ?as_of=: the moment, the bundle definition "

@@ -17,6 +17,7 @@ import pytest
 
 from application.cases.intake import Intake
 from application.catalogue.application import CreditEntry
+from application.cases.online import OnlineFiling
 from application.cases.review import Review
 from application.cases.supervision import Supervision
 from application.common.errors import NotAllowed
@@ -25,7 +26,7 @@ from tests.application.helpers import SHA, open_restaurant, submit_all
 from tests.conftest import ADMIN, AMR, AUDITOR, INTAKE, SUPERVISOR, VALID_CODE, restaurant_file
 from web.services import Services
 
-CASE_SERVICES = {"intake": Intake, "review": Review, "supervision": Supervision}  # attributes of CaseApplication
+CASE_SERVICES = {"intake": Intake, "review": Review, "supervision": Supervision, "online": OnlineFiling}  # attributes of CaseApplication
 PETITION_READERS = {"get_petition", "load"}  # PetitionApplication's methods an auditor may call
 
 
@@ -88,7 +89,7 @@ def test_an_auditor_runs_no_case_command(case_in_review, service, command):
         "applicant_name": "泉城小馆餐饮有限公司", "credit_code": VALID_CODE, "channel": "window", "key": "id-card",
         "filename": "id-card-2.pdf", "sha256": SHA, "missing": ["floor-plan"], "supplement_due": date(2030, 1, 1),
         "score": 5, "owner": "window2", "method": "video", "passed": True, "commitment": "we keep the rules",
-        "number": 1, "reviewer": "li-amr", "to_department": "amr-food", "level": 1,
+        "number": 1, "reviewer": "li-amr", "to_department": "amr-food", "level": 1, "return_visit": "phoned",
     }
     before, version = services.runner.total_events(), services.cases.load(case_id).version
     with pytest.raises(NotAllowed):
