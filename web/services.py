@@ -211,7 +211,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                             find_actor=users.find_actor, knows=calendar.knows, rules=engine)
     petitions = PetitionApplication(env=env, clock=clock, is_workday=calendar.is_workday, knows=calendar.knows,
                                     departments=catalogue.departments,
-                                    case_exists=lambda number: Case.create_id(number) in cases.repository)
+                                    case_exists=lambda number: Case.create_id(number) in cases.repository,
+                                    case_holder=cases.holder_of)
     stores: dict[str, Application[UUID]] = {"Cases": cases, "Catalogue": catalogue, "Users": users,
                                             "Petitions": petitions}  # the event stores, by application name
     runner = ReadModelRunner(

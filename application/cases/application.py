@@ -68,6 +68,13 @@ class CaseApplication(OneThingApplication):
         no access check (``reads.get_case`` checks)."""
         return self.changes.load(case_id, version)
 
+    def holder_of(self, number: str) -> str | None:
+        """The credit code of the enterprise the case ``number`` is for (None: no such case)."""
+        try:
+            return str(self.load(Case.create_id(number)).applicant.get("credit_code") or "") or None
+        except CaseNotFound:
+            return None
+
     def referenced_files(self, page: int = 500) -> Iterator[FileRef]:
         """Every stored file an event refers to (a version of a material that is not paper), read from the
         events themselves — for ``onething files gc`` and ``audit verify --files``."""

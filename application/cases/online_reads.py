@@ -56,11 +56,14 @@ class OnlineQueries:
         self.store, self.clock, self.wait_for = store, clock, wait_for
         self.add_days, self.working_days = add_days, working_days
 
-    def _after(self, saved: Saved | None) -> None:
-        if saved is not None:
+    def _after(self, saved: Saved | int | None) -> None:
+        """Catch up to a write: a command's result, or the notification id of the caller's last write."""
+        if isinstance(saved, Saved):
             self.wait_for("Cases", saved.notification_id)
+        elif isinstance(saved, int):
+            self.wait_for("Cases", saved)
 
-    def my_cases(self, actor: Actor, page: int = 1, per_page: int = 20, after: Saved | None = None) -> Page:
+    def my_cases(self, actor: Actor, page: int = 1, per_page: int = 20, after: Saved | int | None = None) -> Page:
         """The applicant's enterprise's cases (an agent's: of its bundles), newest first, each with its items'
         status in plain words, due dates, and the materials asked of the applicant."""
         require_role(actor, "the applicant's cases", Role.APPLICANT)
@@ -72,7 +75,7 @@ class OnlineQueries:
         rows = [_applicant_case(row, items.get(row["case_id"], []), self._deadline(row)) for row in found.rows]
         return Page(rows, found.total, found.page, found.per_page)
 
-    def pre_review(self, actor: Actor, page: int = 1, per_page: int = 20, after: Saved | None = None) -> Page:
+    def pre_review(self, actor: Actor, page: int = 1, per_page: int = 20, after: Saved | int | None = None) -> Page:
         """Online filings waiting in pre-review (intake, supervisors): how many working days each has waited and
         the last day intake may answer before the law accepts it (returned ones wait for the applicant)."""
         require_role(actor, "the pre-review queue", Role.INTAKE, Role.SUPERVISOR)
@@ -86,10 +89,12 @@ class OnlineQueries:
                          "deadline": self._deadline(row)})
         return Page(rows, found.total, found.page, found.per_page)
 
-    def follow_ups(self, actor: Actor, state: str = "open", page: int = 1, per_page: int = 20) -> Page:
+    def follow_ups(self, actor: Actor, state: str = "open", page: int = 1, per_page: int = 20,
+                   after: Saved | int | None = None) -> Page:
         """Poor ratings' follow-ups (supervisors, auditors), ``state`` "open", "closed" or "" (both); each says
         whether it is overdue."""
         require_role(actor, "the follow-ups of poor ratings", Role.SUPERVISOR, Role.AUDITOR)
+        self._after(after)
         found = self.store.follow_ups(state if state in ("open", "closed") else "", page, per_page)
         today = self.clock.today()
         rows = [{**_header(row), "rating": row["rating"], "due": row["follow_up_due"],

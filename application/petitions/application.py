@@ -28,9 +28,12 @@ DEFAULT_TIME_LIMIT_DAYS = 5  # working days, as for a general 12345 petition
 
 
 def may_view(actor: Actor, petition: Petition) -> bool:
-    """Whether the actor may see the petition: staff who read, or a reviewer of the department holding it."""
+    """Whether the actor may see the petition: staff who read, a reviewer of the department holding it, or an
+    applicant of the enterprise that filed it."""
     if actor.role in READERS:
         return True
+    if actor.role == Role.APPLICANT:
+        return actor.enterprise is not None and petition.enterprise.get("credit_code") == actor.enterprise
     return actor.role == Role.REVIEWER and petition.department is not None and petition.department == actor.department
 
 
@@ -49,10 +52,11 @@ class PetitionApplication(OneThingApplication):
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, is_workday: IsWorkday,
                  departments: Callable[[], Iterable[str]], knows: Callable[[date], bool] = lambda _: True,
-                 case_exists: Callable[[str], bool] = lambda _: True):
+                 case_exists: Callable[[str], bool] = lambda _: True,
+                 case_holder: Callable[[str], str | None] = lambda _: None):
         super().__init__(env)
         self.clock, self.is_workday, self.knows = clock, is_workday, knows
-        self.departments, self.case_exists = departments, case_exists
+        self.departments, self.case_exists, self.case_holder = departments, case_exists, case_holder
         self.changes: Changes[Petition] = Changes(self, "petition", PetitionNotFound, id_of)
 
     # Reading ------------------------------------------------------------------------------------
@@ -75,15 +79,20 @@ class PetitionApplication(OneThingApplication):
     def submit(self, actor: Actor, enterprise_name: str, credit_code: str | None, subject: str, text: str,
                channel: str, related_case: str | None = None, reason: str = "",
                number: str | None = None) -> Saved:
-        """Receive an enterprise's petition (提报); it waits for a supervisor to route it."""
-        require_role(actor, "submitting a petition", Role.INTAKE)
+        """Receive an enterprise's petition (提报: intake, or the enterprise's applicant online about its own
+        enterprise and cases); it waits for a supervisor to route it."""
+        require_role(actor, "submitting a petition", Role.INTAKE, Role.APPLICANT)
         if number is not None:
             check_number(number, "number")
+        if actor.role == Role.APPLICANT and credit_code != actor.enterprise:
+            raise NotAllowed(f"{actor.user_id} files petitions for its own enterprise only")
         enterprise, chosen = check_enterprise(enterprise_name, credit_code), check_petition_channel(channel)
         if related_case:
             check_number(related_case, "related_case")
             if not self.case_exists(related_case):
                 raise InvalidInput(f"related_case: no case {related_case}", {"related_case": ["no such case"]})
+            if actor.role == Role.APPLICANT and self.case_holder(related_case) != actor.enterprise:
+                raise NotAllowed(f"case {related_case} is not of {actor.user_id}'s enterprise")
 
         def make() -> Petition:
             today = self.clock.today()

@@ -24,7 +24,10 @@ SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def check_open(status: CaseStatus) -> None:
-    """Raise ``CaseClosed`` unless the case is open."""
+    """Raise ``CaseClosed`` unless the case is open (``NotYetAccepted`` while an online filing is in pre-review)."""
+    if status in PRE_REVIEW_STATUSES:
+        raise errors.NotYetAccepted(f"the case is {status}: intake accepts an online filing before its items are "
+                                    "reviewed")
     if status != CaseStatus.OPEN:
         raise errors.CaseClosed(f"the case is {status}; nothing more can be done to it")
 

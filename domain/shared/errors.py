@@ -164,3 +164,9 @@ class NoOpenFollowUp(DomainError):
     """Raised when a rating follow-up is closed that is not open."""
 
     code = "no_open_follow_up"
+
+
+class NotYetAccepted(DomainError):
+    """Raised when an item is acted on while its online filing waits in pre-review (intake accepts it first)."""
+
+    code = "not_yet_accepted"

@@ -131,7 +131,8 @@ def return_filing(body: dict[str, Any], case_id: str) -> Response:
 def pre_review(args: dict[str, Any]) -> dict[str, Any]:
     """Online filings not yet accepted, the longest waiting first, with their working days waited and the last
     day intake may answer (intake, supervisors)."""
-    found = services().online_queries.pre_review(actor(), args["page"], args["per_page"])
+    who = actor()
+    found = services().online_queries.pre_review(who, args["page"], args["per_page"], last_writes().of(who.user_id))
     return {"filings": found.rows, "total": found.total, "page": found.page, "per_page": found.per_page}
 
 
@@ -153,7 +154,9 @@ def close_follow_up(body: dict[str, Any], case_id: str) -> Response:
 def follow_ups(args: dict[str, Any]) -> dict[str, Any]:
     """Poor ratings' follow-ups, the earliest due first, each saying whether it is overdue (supervisors,
     auditors)."""
-    found = services().online_queries.follow_ups(actor(), args["state"], args["page"], args["per_page"])
+    who = actor()
+    found = services().online_queries.follow_ups(who, args["state"], args["page"], args["per_page"],
+                                                 last_writes().of(who.user_id))
     return {"follow_ups": found.rows, "total": found.total, "page": found.page, "per_page": found.per_page}
 
 
