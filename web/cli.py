@@ -162,7 +162,7 @@ def sla_tick() -> None:
     """Evaluate every deadline now: record the warnings, breaches and escalations that are due."""
     report = services().sla.tick()
     click.echo(f"checked {report.cases_checked} cases and {report.petitions_checked} petitions, "
-               f"recorded {report.events} events")
+               f"accepted {report.filings_accepted} unanswered online filings by law, recorded {report.events} events")
 
 
 @sla.command("whatif")

@@ -256,7 +256,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         materials=Materials(cases, file_store, SqlVaultReads(runner.engine), max_upload_mb=settings.max_upload_mb,
                             licence_pdf=lambda number: licences.pdf(number, public_check_url(number))),
         licences=licences,
-        online_queries=OnlineQueries(online_store, clock, runner.wait_until, calendar.after, calendar.working_days),
+        online_queries=OnlineQueries(online_store, clock, runner.wait_until, calendar.after, calendar.working_days,
+                                     answers_of=cases.answers_of),
     )
 
 

@@ -68,6 +68,10 @@ class CaseApplication(OneThingApplication):
         no access check (``reads.get_case`` checks)."""
         return self.changes.load(case_id, version)
 
+    def answers_of(self, case_id: str) -> dict[str, Any]:
+        """The answers recorded with the case (no access check: for prefilling the same enterprise's filing)."""
+        return dict(self.load(case_id).answers)
+
     def holder_of(self, number: str) -> str | None:
         """The credit code of the enterprise the case ``number`` is for (None: no such case)."""
         try:

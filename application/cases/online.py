@@ -8,10 +8,11 @@ it accepted (``SlaService``). The answers of the enterprise's earlier filings pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from application.cases.applicants import check_applicant, new_case_number
+from application.cases.intake import MaterialReceived
 from application.catalogue.application import CatalogueApplication
 from application.common.access import check_applicant_bundle, require_role
 from application.common.changes import Changes, Saved
@@ -40,18 +41,27 @@ class OnlineFiling:
             raise InvalidInput(f"enterprise {code!r} is not registered", {"credit_code": ["not registered"]})
         return check_applicant(name, code)
 
-    def file(self, actor: Actor, bundle: str, answers: dict[str, Any] | None = None, reason: str = "") -> Saved:
+    def file(self, actor: Actor, bundle: str, answers: dict[str, Any] | None = None, reason: str = "",
+             materials: Sequence[MaterialReceived] = ()) -> Saved:
         """File a case for the latest version of ``bundle`` with the ``answers`` to its questions: channel
-        ``online``, status ``submitted`` (waiting in intake's pre-review); materials follow by upload."""
+        ``online``, status ``submitted`` (waiting in intake's pre-review). The ``materials`` (files stored
+        first: uploaded, or taken from the enterprise's vault) are recorded with the filing, all in one
+        transaction; more follow by upload."""
         applicant = self.applicant_of(actor)
         check_applicant_bundle(actor, bundle)
         definition, version = self.catalogue.definition(bundle)
 
         def make() -> Case:
             today = self.clock.today()
-            return Case.file_online(number=new_case_number(today), bundle=definition, bundle_version=version,
+            case = Case.file_online(number=new_case_number(today), bundle=definition, bundle_version=version,
                                     applicant=applicant, filed_on=today, actor=actor, reason=reason,
                                     answers=answers)
+            for material in materials:
+                if not material.stored or material.sha256 is None:
+                    raise InvalidInput("an online filing takes stored files only", {"materials": ["a stored file"]})
+                case.submit_material(material.key, material.filename, material.sha256, actor, size=material.size,
+                                     media_type=material.media_type, source=material.source, today=today)
+            return case
 
         return self.changes.create("filing online", make, None)
 

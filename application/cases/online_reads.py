@@ -6,15 +6,18 @@ Read from the projected tables only; a caller that has just written passes ``aft
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol
 
+from application.cases.online import prefilled
 from application.common.access import require_role
 from application.common.changes import Saved
 from application.common.clock import Clock
 from application.common.page import Page, Row
 from domain.shared.values import PRE_REVIEW_DAYS, Actor, Role
+
+PREFILL_FROM = 5  # the enterprise's latest filings whose answers prefill a new one
 
 # Each status in the words an applicant reads (zh, en).
 CASE_WORDS = {
@@ -52,9 +55,17 @@ class OnlineQueries:
     """Reads of online filing, as each role may see them."""
 
     def __init__(self, store: OnlineReadModels, clock: Clock, wait_for: Callable[[str, int | None], None],
-                 add_days: Callable[[date, int], date], working_days: Callable[[date, date], int]):
+                 add_days: Callable[[date, int], date], working_days: Callable[[date, date], int],
+                 answers_of: Callable[[str], Mapping[str, Any]] = lambda _: {}):
         self.store, self.clock, self.wait_for = store, clock, wait_for
-        self.add_days, self.working_days = add_days, working_days
+        self.add_days, self.working_days, self.answers_of = add_days, working_days, answers_of
+
+    def prefill(self, actor: Actor, questions: Iterable[str]) -> dict[str, Any]:
+        """The answers the applicant's enterprise gave before to these questions (免填写): from its
+        ``PREFILL_FROM`` latest filings, the newest answer to each."""
+        require_role(actor, "prefilling a filing", Role.APPLICANT)
+        rows = self.store.enterprise_cases(actor.enterprise or "", None, 1, PREFILL_FROM).rows
+        return prefilled(questions, (self.answers_of(row["case_id"]) for row in rows))
 
     def _after(self, saved: Saved | int | None) -> None:
         """Catch up to a write: a command's result, or the notification id of the caller's last write."""

@@ -22,6 +22,7 @@ from application.cases.views import CaseView
 from application.common.errors import ApplicationError, NotAllowed, VersionConflict
 from application.materials.service import SUBMITTERS
 from domain.shared.errors import DomainError
+from domain.shared.values import Role
 from web.api.core import file_response
 from web.errors import status_of
 from web.ui.case.actions import ACTIONS, INVALID, STALE, holds, read_form, refusal
@@ -38,8 +39,12 @@ bp = Blueprint("ui_case", __name__)
 @bp.get("/cases/<string:case_id>")
 @requires()
 def show(case_id: str) -> Any:
-    """The case: header, items, materials, escalations, and the actions the signed-in user may take."""
-    return render_case(services().cases.reads.get_case(current_actor(), case_id))
+    """The case: header, items, materials, escalations, and the actions the signed-in user may take (an
+    applicant has its own page of its case)."""
+    actor = current_actor()
+    if actor.role == Role.APPLICANT:
+        return redirect(url_for("ui_applicant.case", case_id=case_id), 303)
+    return render_case(services().cases.reads.get_case(actor, case_id))
 
 
 @bp.post("/cases/<string:case_id>/items/<string:code>/<string:action>")

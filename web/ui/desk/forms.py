@@ -142,7 +142,7 @@ def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDe
     if len(entered.reason) > MAX_TEXT or not is_storable_text(entered.reason):
         errors["reason"] = _("Enter at most %(count)s characters.", count=MAX_TEXT)
     for question in bundle.questions:
-        _read_answer(entered, form, question)
+        read_answer(entered, form, question)
     for material in bundle.materials:
         _read_material(entered, form, files, material.key, material.deficiency_allowed)
         if not entered.errors.get(f"material-{material.key}"):
@@ -151,7 +151,7 @@ def read_form(form: ImmutableMultiDict | MultiDict, files: Any, bundle: BundleDe
     return entered
 
 
-def _read_answer(entered: IntakeForm, form: Any, question: QuestionDef) -> None:
+def read_answer(entered: IntakeForm, form: Any, question: QuestionDef) -> None:
     """One answer, turned into its question's type (a number from its digits, yes/no, a date); the field's
     error in words if it is not one."""
     text = form.get(f"answer-{question.key}", "")[:MAX_TEXT + 1].strip()

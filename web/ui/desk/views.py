@@ -28,7 +28,7 @@ from web.ui.desk.forms import (
     Received,
     credit_code_problem,
     keep_files,
-    _read_answer,
+    read_answer,
     read_form,
     rehearse,
 )
@@ -76,7 +76,7 @@ def bundle(code: str) -> Any:
     definition = services().catalogue.definition(code)[0]
     entered = IntakeForm()
     for question in definition.questions:  # the roadmap of this project: answers leave out what it does not need
-        _read_answer(entered, request.args, replace(question, required=False))
+        read_answer(entered, request.args, replace(question, required=False))
     answers = entered.answers if entered.answers else None
     try:
         roadmap = services().roadmaps.roadmap(code, start, answers)
@@ -101,7 +101,7 @@ def open_case(code: str) -> Any:
                                                    today)
     if not entered.errors and not problem:  # all is right: store the scans, take the vault's (files first)
         keep_files(entered, lambda upload: services().materials.keep(upload.stream),
-                   _from_vault(context["definition"]))
+                   from_vault(context["definition"], uscc.compact(request.form.get("credit_code", "")[:64])))
     if entered.errors or problem:
         return render_template("ui/desk/open.html", form=entered, channels=CHANNELS, problem=problem,
                                **context), 422
@@ -114,9 +114,10 @@ def open_case(code: str) -> Any:
     return redirect(url_for("ui_desk.receipt", case_id=case_id), 303)
 
 
-def _from_vault(definition: BundleDef) -> FromVault:
-    """Turn a vault choice of the form into the material it gives, stored (an e-licence rendered now)."""
-    materials, code = services().materials, uscc.compact(request.form.get("credit_code", "")[:64])
+def from_vault(definition: BundleDef, code: str) -> FromVault:
+    """Turn a vault choice of the form into the material it gives from the vault of ``code``, stored (an
+    e-licence rendered now)."""
+    materials = services().materials
     accepted = {m.key: tuple(m.licence_types) for m in definition.materials}
 
     def give(key: str, kind: str, value: str) -> Received:
@@ -163,3 +164,6 @@ def receipt(case_id: str) -> Any:
         else None
     return render_template("ui/desk/receipt.html", **context, case_page=case_page,
                            channel_label=lambda channel: str(CHANNELS.get(channel, channel)))
+
+
+from web.ui.desk import pre_review  # noqa: E402,F401 - its views join this blueprint

@@ -96,3 +96,6 @@ def _supervisor_forms(case: CaseView, version: int | None = None) -> dict[str, A
     """The forms a supervisor may use on ``case`` at ``version``; they come back to the case page (not to the
     address that drew it: after a refused form of the case page that is a POST-only address)."""
     return case_forms(current_actor(), case, case.version if version is None else version, case_link(case.id))
+
+
+from web.ui.supervision import follow_ups  # noqa: E402,F401 - its views join this blueprint
