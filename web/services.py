@@ -212,7 +212,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                              is_common_password=is_common_password, sessions=sessions, clock=clock)
     two_factor = TwoFactor(users, clock)
     identity = load_provider(settings.identity_provider, LocalAccounts(users, two_factor), users)
-    sign_ins = SignIns(users, FailureCounter(sessions.engine), clock, identity=identity)
+    sign_ins = SignIns(users, FailureCounter(sessions.engine), clock, identity=identity, two_factor=two_factor)
     cases = CaseApplication(env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
                             find_actor=users.find_actor, knows=calendar.knows, rules=engine)
     petitions = PetitionApplication(env=env, clock=clock, is_workday=calendar.is_workday, knows=calendar.knows,

@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from application.common.clock import Clock
-from application.common.errors import ApplicationError
+from application.common.errors import ApplicationError, InvalidInput
 from application.users.application import UsersApplication
 from application.users.identity import IdentityProvider, LocalAccounts
 from application.users.password_rule import WRONG_CURRENT, WeakPassword
@@ -150,9 +150,11 @@ class SignIns:
     def __init__(self, users: UsersApplication, counts: FailureCounts, clock: Clock,
                  pair_limit: int = PAIR_LIMIT, address_limit: int = ADDRESS_LIMIT,
                  account_ceiling: int = ACCOUNT_CEILING, window: timedelta = WINDOW,
-                 known_for: timedelta = KNOWN_FOR, identity: IdentityProvider | None = None):
+                 known_for: timedelta = KNOWN_FOR, identity: IdentityProvider | None = None,
+                 two_factor: TwoFactor | None = None):
         self.users, self.counts, self.clock = users, counts, clock
-        self.identity: IdentityProvider = identity or LocalAccounts(users, TwoFactor(users, clock))
+        self.two_factor = two_factor or TwoFactor(users, clock)
+        self.identity: IdentityProvider = identity or LocalAccounts(users, self.two_factor)
         self.pair_limit, self.address_limit, self.account_ceiling = pair_limit, address_limit, account_ceiling
         self.window, self.known_for = window, known_for
 
@@ -185,6 +187,26 @@ class SignIns:
         if user is None:
             raise WeakPassword("current_password", WRONG_CURRENT)
         return user
+
+    def disable_totp(self, actor: Actor, password: str, code: str, address: str, limited: bool = True) -> None:
+        """Turn the actor's two-step sign-in off; a wrong password or code counts as a failed sign-in."""
+        if not limited:
+            return self.two_factor.disable(actor, password, code)
+
+        def attempt() -> bool | None:
+            try:
+                self.two_factor.disable(actor, password, code)
+            except InvalidInput as error:
+                if set(error.fields) <= {"password", "code"}:
+                    raise_later.append(error)
+                    return None
+                raise
+            return True
+
+        raise_later: list[InvalidInput] = []
+        if self._limited(actor.user_id, address, attempt) is None:
+            raise raise_later[0]
+        return None
 
     def _limited(self, username: str, address: str, attempt: Callable[[], T | None]) -> T | None:
         keys = _Keys(pair_key(username, address), address_key(address), account_key(username),
