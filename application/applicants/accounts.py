@@ -159,7 +159,8 @@ class Accounts:
                                {"bundles": ["a list of bundle codes"]})
         unknown = sorted(set(bundles) - set(self.known_bundles()))
         if unknown:
-            raise InvalidInput(f"bundles: unknown {', '.join(unknown)}", {"bundles": [f"unknown: {', '.join(unknown)}"]})
+            named = ", ".join(unknown)
+            raise InvalidInput(f"bundles: unknown {named}", {"bundles": [f"unknown: {named}"]})
 
     def _save_new(self, enterprise: Enterprise, user: User) -> None:
         try:

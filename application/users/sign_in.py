@@ -192,20 +192,18 @@ class SignIns:
         """Turn the actor's two-step sign-in off; a wrong password or code counts as a failed sign-in."""
         if not limited:
             return self.two_factor.disable(actor, password, code)
+        refused: list[InvalidInput] = []
 
         def attempt() -> bool | None:
             try:
                 self.two_factor.disable(actor, password, code)
-            except InvalidInput as error:
-                if set(error.fields) <= {"password", "code"}:
-                    raise_later.append(error)
-                    return None
-                raise
+            except InvalidInput as error:  # a wrong password or code: a failure, raised once it is counted
+                refused.append(error)
+                return None
             return True
 
-        raise_later: list[InvalidInput] = []
         if self._limited(actor.user_id, address, attempt) is None:
-            raise raise_later[0]
+            raise refused[0]
         return None
 
     def _limited(self, username: str, address: str, attempt: Callable[[], T | None]) -> T | None:
