@@ -16,12 +16,15 @@ from application.common import errors as app_errors
 from application.common.retry import is_lock_timeout
 from application.licences.service import LicenceKeyMissing
 from application.materials.files import FileTooLarge, UnsupportedFileType
+from application.users.identity import OtpRequired
 from application.users.tokens import Unauthenticated
+from domain.enterprise.aggregate import UnknownAgent
 from domain.shared import errors as domain_errors
 from domain.shared.errors import DomainError
 
 STATUS = {  # the first matching class wins: specific ones first
     Unauthenticated: 401,
+    OtpRequired: 401,  # the password was right; send the one-time code too
     FileTooLarge: 413,
     UnsupportedFileType: 415,
     app_errors.InvalidInput: 422,
@@ -33,6 +36,7 @@ STATUS = {  # the first matching class wins: specific ones first
     LicenceKeyMissing: 503,
     app_errors.Conflict: 409,
     domain_errors.UnknownItem: 404,
+    UnknownAgent: 404,
     domain_errors.UnknownMaterial: 404,
     domain_errors.EscalationNotFound: 404,
     domain_errors.InvalidValue: 422,

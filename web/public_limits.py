@@ -19,6 +19,8 @@ from web.api.limits import limiter
 CERTIFICATE_CHECK_LIMIT = "30 per minute; 300 per hour"  # a desk checking licences all day stays well inside
 PROGRESS_LOOKUP_LIMIT = "20 per minute; 200 per hour"
 CERTIFICATE_CHECK_SCOPE = "certificate-check"
+REGISTRATION_LIMIT = "5 per minute; 30 per hour"  # an enterprise registers once; each try hashes a password
+REGISTRATION_SCOPE = "enterprise-registration"
 
 
 def certificate_check(only_with_number: bool = False) -> Callable[[Any], Any]:
@@ -32,3 +34,9 @@ def certificate_check(only_with_number: bool = False) -> Callable[[Any], Any]:
 def progress_lookup() -> Callable[[Any], Any]:
     """The limit of case progress lookups (the form's POST; showing the form is free)."""
     return limiter.limit(PROGRESS_LOOKUP_LIMIT, methods=["POST"])
+
+
+def registration() -> Callable[[Any], Any]:
+    """The limit of enterprise registrations (网上办), shared by the API and the UI form (its POST)."""
+    return limiter.shared_limit(REGISTRATION_LIMIT, scope=REGISTRATION_SCOPE,
+                                exempt_when=lambda: request.method != "POST")

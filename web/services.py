@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from sqlalchemy.engine import make_url
 
+from application.applicants.accounts import Accounts
 from application.audit.service import AuditPorts, AuditService
 from application.cases.application import CaseApplication
 from application.cases.desk import DeskQueries
@@ -39,8 +40,10 @@ from application.supervision.sla import SlaService
 from application.cases.online_reads import OnlineQueries
 from infrastructure.readmodels.online import SqlOnlineReadModels
 from application.users.application import UsersApplication
+from application.users.identity import LocalAccounts, load_provider
 from application.users.sign_in import SignIns
 from application.users.tokens import TokenService
+from application.users.totp import TwoFactor
 from domain.case.aggregate import Case
 from domain.shared.values import Actor, Role
 from infrastructure.accounts.passwords import Argon2Hasher, is_common_password
@@ -102,6 +105,7 @@ class Settings:
     secure_cookies: bool = False  # ONETHING_SECURE_COOKIES: session cookies over HTTPS only (always in production)
     files_url: str = ""  # ONETHING_FILES_URL: empty for instance/files, a folder, or s3://bucket/prefix
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB  # ONETHING_MAX_UPLOAD_MB
+    identity_provider: str = ""  # ONETHING_IDENTITY_PROVIDER: module:factory; empty: OneThing's own accounts
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -136,6 +140,7 @@ class Settings:
             secure_cookies=environ.get("ONETHING_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes", "on"),
             files_url=environ.get("ONETHING_FILES_URL", ""),
             max_upload_mb=int(environ.get("ONETHING_MAX_UPLOAD_MB", str(DEFAULT_MAX_UPLOAD_MB))),
+            identity_provider=environ.get("ONETHING_IDENTITY_PROVIDER", ""),
         )
 
 
@@ -168,6 +173,8 @@ class Services:
     materials: Materials
     licences: Licences
     online_queries: OnlineQueries
+    accounts: Accounts
+    two_factor: TwoFactor
 
     def keep_audit_log(self) -> None:
         """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
@@ -205,10 +212,14 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     calendar = WorkingCalendar.from_file(settings.calendar_overrides, recorded=catalogue.calendar_overrides)
     sessions = SessionStore(engine_of(shared_datastore(settings.database_url)))
     users = UsersApplication(env=env, hasher=Argon2Hasher(), known_departments=catalogue.departments,
-                             is_common_password=is_common_password, sessions=sessions)
-    sign_ins = SignIns(users, FailureCounter(sessions.engine), clock)
+                             is_common_password=is_common_password, sessions=sessions, clock=clock)
+    two_factor = TwoFactor(users, clock)
+    identity = load_provider(settings.identity_provider, LocalAccounts(users, two_factor), users)
+    sign_ins = SignIns(users, FailureCounter(sessions.engine), clock, identity=identity, two_factor=two_factor)
+    accounts = Accounts(users, lambda: catalogue.latest_versions().keys())
     cases = CaseApplication(env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
-                            find_actor=users.find_actor, knows=calendar.knows, rules=engine)
+                            find_actor=users.find_actor, knows=calendar.knows, rules=engine,
+                            enterprise_name=accounts.enterprise_name)
     petitions = PetitionApplication(env=env, clock=clock, is_workday=calendar.is_workday, knows=calendar.knows,
                                     departments=catalogue.departments,
                                     case_exists=lambda number: Case.create_id(number) in cases.repository,
@@ -255,7 +266,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         sessions=sessions, sign_ins=sign_ins, file_store=file_store,
         materials=Materials(cases, file_store, SqlVaultReads(runner.engine), max_upload_mb=settings.max_upload_mb,
                             licence_pdf=lambda number: licences.pdf(number, public_check_url(number))),
-        licences=licences,
+        licences=licences, accounts=accounts,
+        two_factor=two_factor,
         online_queries=OnlineQueries(online_store, clock, runner.wait_until, calendar.after, calendar.working_days,
                                      answers_of=cases.answers_of),
     )

@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from application.common.application import OneThingApplication
+from application.common.clock import Clock, SystemClock
 from application.common.errors import AlreadyExists, InvalidInput, NotAllowed, UserNotFound
 from application.common.retry import with_retries
 from application.common.stored_topics import topics_of
@@ -55,9 +56,10 @@ class UsersApplication(OneThingApplication):
     def __init__(
         self, env: dict[str, str] | None = None, *, hasher: PasswordHasher,
         known_departments: Callable[[], Iterable[str]], is_common_password: Callable[[str], bool],
-        sessions: Sessions | None = None,
+        sessions: Sessions | None = None, clock: Clock | None = None,
     ):
         super().__init__(env)
+        self.clock: Clock = clock or SystemClock()
         self.hasher = hasher
         self.known_departments = known_departments
         self.is_common_password = is_common_password
@@ -70,7 +72,7 @@ class UsersApplication(OneThingApplication):
         """Create a user with a role (and the department a reviewer belongs to); admins only."""
         if actor.role != Role.ADMIN:
             raise NotAllowed("creating users is for admins")
-        self._check_new_user(username, password, role, department, display_name)
+        self.check_new_user(username, password, role, department, display_name)
         user = User.register(username, Role(role), department or None,
                              self.hasher.hash(password), actor, display_name)
         try:
@@ -79,8 +81,9 @@ class UsersApplication(OneThingApplication):
             raise AlreadyExists(f"user {username!r} exists already") from None
         return UserView.of(user)
 
-    def _check_new_user(self, username: str, password: str, role: str, department: str | None,
-                        display_name: str = "") -> None:
+    def check_new_user(self, username: str, password: str, role: str, department: str | None,
+                       display_name: str = "") -> None:
+        """Raise ``InvalidInput`` (or ``AlreadyExists``) unless a new user may be made so."""
         problems: dict[str, list[str]] = {}
         if not isinstance(username, str) or not isinstance(display_name, str) or not username.strip() \
                 or username != username.strip() or not is_storable_text(username + display_name):
@@ -133,7 +136,8 @@ class UsersApplication(OneThingApplication):
         return User.create_id(username) in self.repository
 
     def authenticate(self, username: str, password: str) -> Actor | None:
-        """Return the actor for a correct username and password, else None.
+        """Return the actor for a correct username and password, else None (also for a disabled user, a
+        revoked agent or one past its last day).
 
         Every attempt verifies one Argon2 hash — a stand-in for an unknown or disabled user — so the time
         an answer takes does not tell whether the user exists.
@@ -142,7 +146,7 @@ class UsersApplication(OneThingApplication):
             user: User | None = self.user(username)
         except UserNotFound:
             user = None
-        usable = user is not None and not user.disabled
+        usable = user is not None and user.may_sign_in(self.clock.today())
         password_hash = user.password_hash if usable and user else self._stand_in_hash
         matches = self.hasher.verify(password_hash, password if isinstance(password, str) else "")
         return user.as_actor() if usable and matches and user else None

@@ -28,9 +28,11 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from application.common.clock import Clock
-from application.common.errors import ApplicationError
+from application.common.errors import ApplicationError, InvalidInput
 from application.users.application import UsersApplication
+from application.users.identity import IdentityProvider, LocalAccounts
 from application.users.password_rule import WRONG_CURRENT, WeakPassword
+from application.users.totp import TwoFactor
 from application.users.views import UserView
 from domain.shared.values import Actor
 from domain.users.aggregate import canonical_username
@@ -148,16 +150,24 @@ class SignIns:
     def __init__(self, users: UsersApplication, counts: FailureCounts, clock: Clock,
                  pair_limit: int = PAIR_LIMIT, address_limit: int = ADDRESS_LIMIT,
                  account_ceiling: int = ACCOUNT_CEILING, window: timedelta = WINDOW,
-                 known_for: timedelta = KNOWN_FOR):
+                 known_for: timedelta = KNOWN_FOR, identity: IdentityProvider | None = None,
+                 two_factor: TwoFactor | None = None):
         self.users, self.counts, self.clock = users, counts, clock
+        self.two_factor = two_factor or TwoFactor(users, clock)
+        self.identity: IdentityProvider = identity or LocalAccounts(users, self.two_factor)
         self.pair_limit, self.address_limit, self.account_ceiling = pair_limit, address_limit, account_ceiling
         self.window, self.known_for = window, known_for
 
-    def authenticate(self, username: str, password: str, address: str, limited: bool = True) -> Actor | None:
-        """The actor for a correct username and password, else None; ``TooManySignIns`` over the limits."""
-        if not limited:
-            return self.users.authenticate(username, password)
-        return self._limited(username, address, lambda: self.users.authenticate(username, password))
+    def authenticate(self, username: str, password: str, address: str, limited: bool = True,
+                     otp: str | None = None) -> Actor | None:
+        """The actor for a correct username and password (and one-time code, where the account has one), else
+        None; ``TooManySignIns`` over the limits, ``OtpRequired`` for a right password without a needed code.
+
+        A wrong code counts as a failed sign-in, like a wrong password."""
+        def attempt() -> Actor | None:
+            return self.identity.authenticate(username, password, otp, address)
+
+        return attempt() if not limited else self._limited(username, address, attempt)
 
     def change_password(self, actor: Actor, current_password: str, new_password: str, address: str,
                         limited: bool = True) -> UserView:
@@ -177,6 +187,24 @@ class SignIns:
         if user is None:
             raise WeakPassword("current_password", WRONG_CURRENT)
         return user
+
+    def disable_totp(self, actor: Actor, password: str, code: str, address: str, limited: bool = True) -> None:
+        """Turn the actor's two-step sign-in off; a wrong password or code counts as a failed sign-in."""
+        if not limited:
+            return self.two_factor.disable(actor, password, code)
+        refused: list[InvalidInput] = []
+
+        def attempt() -> bool | None:
+            try:
+                self.two_factor.disable(actor, password, code)
+            except InvalidInput as error:  # a wrong password or code: a failure, raised once it is counted
+                refused.append(error)
+                return None
+            return True
+
+        if self._limited(actor.user_id, address, attempt) is None:
+            raise refused[0]
+        return None
 
     def _limited(self, username: str, address: str, attempt: Callable[[], T | None]) -> T | None:
         keys = _Keys(pair_key(username, address), address_key(address), account_key(username),

@@ -47,11 +47,13 @@ class TokenService:
         self.users, self.clock, self.lifetime = users, clock, lifetime
         self.sign_ins = sign_ins or SignIns(users, NoCounts(), clock)
 
-    def sign_in(self, username: str, password: str, address: str = "", limited: bool = True) -> IssuedToken:
-        """Check the password (within the sign-in limits) and issue a token; one answer for every failure."""
-        if not isinstance(username, str) or not isinstance(password, str):
+    def sign_in(self, username: str, password: str, address: str = "", limited: bool = True,
+                otp: str | None = None) -> IssuedToken:
+        """Check the password and, where the account has one, the one-time code (within the sign-in limits)
+        and issue a token; one answer for every failure (``OtpRequired`` when only the code is missing)."""
+        if not isinstance(username, str) or not isinstance(password, str) or not isinstance(otp, str | None):
             raise InvalidInput("username and password are text", {"username": ["text"], "password": ["text"]})
-        actor = self.sign_ins.authenticate(username, password, address, limited)
+        actor = self.sign_ins.authenticate(username, password, address, limited, otp)
         if actor is None:
             raise Unauthenticated("wrong username or password, or the user is disabled")
         return self.issue(actor)
@@ -74,8 +76,8 @@ class TokenService:
         if record is None or not record.is_valid(self.clock.now()):
             raise Unauthenticated("the token is unknown, expired or revoked")
         user = self.users.user(record.username)
-        if user.disabled:
-            raise Unauthenticated("the user is disabled")
+        if not user.may_sign_in(self.clock.today()):
+            raise Unauthenticated("the user is disabled, revoked, or past the last day it was authorised for")
         if user.tokens_valid_after is not None and record.created_on <= user.tokens_valid_after:
             raise Unauthenticated("the token was issued before the user was disabled")
         return user.as_actor()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -14,6 +15,12 @@ from domain.catalogue.aggregate import CATALOGUE_NAMESPACE
 from domain.shared.errors import DomainError, InvalidValue
 from domain.shared.recorded import Created, Recorded
 from domain.shared.values import Actor, Role
+
+
+class TotpAlreadyEnabled(DomainError):
+    """Raised when enrolling a TOTP secret while one is in use."""
+
+    code = "totp_enabled"
 
 
 class CannotDisableSelf(DomainError):
@@ -26,6 +33,19 @@ class LastAdmin(DomainError):
     """Raised when disabling a user would leave no enabled admin."""
 
     code = "last_admin"
+
+
+class ApplicantKind(StrEnum):
+    """What an applicant account is to its enterprise."""
+
+    REPRESENTATIVE = "representative"  # 法定代表人: registered the enterprise, manages its agents
+    AGENT = "agent"  # 经办人: authorised by the representative for some bundles or all, until a date
+
+
+class CodeReused(DomainError):
+    """Raised when a one-time code (TOTP) of a time step already used, or an earlier one, is presented."""
+
+    code = "otp_reused"
 
 
 def canonical_username(name: str) -> str:
@@ -46,7 +66,23 @@ def is_allowed_new_username(name: str) -> bool:
 
 
 class User(Aggregate):
-    """A person who signs in. The username fixes the id, so a name is taken only once."""
+    """A person who signs in. The username fixes the id, so a name is taken only once.
+
+    An applicant's account also carries its enterprise and, for an agent, what the representative allowed,
+    so that signing in never loads the enterprise. The class attributes below are the values of users
+    recorded before these facts existed (staff, and every user of earlier releases).
+    """
+
+    enterprise: str | None = None  # an applicant's credit code
+    kind: ApplicantKind | None = None
+    bundles: tuple[str, ...] | None = None  # an agent's bundles; None: all
+    until: date | None = None  # an agent's last day (inclusive)
+    revoked: bool = False  # an agent the representative revoked
+    email: str | None = None
+    phone: str | None = None
+    totp_pending: str | None = None  # a secret enrolled, not yet confirmed with a code
+    totp_secret: str | None = None  # the secret in use: sign-in asks for a code
+    totp_last_step: int = -1  # the time step of the last code accepted: that one and earlier are spent
 
     class Registered(Created):
         """The user was created."""
@@ -129,9 +165,107 @@ class User(Aggregate):
         """Replace the password hash."""
         self.trigger_event(self.PasswordChanged, password_hash=password_hash, actor=actor, reason=reason)
 
+    class ApplicantBound(Recorded):
+        """The account was bound to an enterprise, as its representative or an agent, with its contact."""
+
+        enterprise: str
+        kind: str
+        bundles: list[str] | None
+        until: date | None
+        email: str | None
+        phone: str | None
+
+        def apply(self, user: User) -> None:
+            user.enterprise, user.kind = self.enterprise, ApplicantKind(self.kind)
+            user.bundles = tuple(self.bundles) if self.bundles is not None else None
+            user.until, user.email, user.phone = self.until, self.email, self.phone
+
+    class AgentRevoked(Recorded):
+        """The representative revoked this agent: it may no longer sign in; its tokens and sessions end."""
+
+        def apply(self, user: User) -> None:
+            user.revoked = True
+            user.tokens_valid_after = self.timestamp
+
+    class TotpEnrolled(Recorded):
+        """A TOTP secret was made for the user, waiting for a code to confirm it."""
+
+        secret: str
+
+        def apply(self, user: User) -> None:
+            user.totp_pending = self.secret
+
+    class TotpEnabled(Recorded):
+        """A code confirmed the enrolled secret: signing in now needs a code."""
+
+        step: int
+
+        def apply(self, user: User) -> None:
+            user.totp_secret, user.totp_pending, user.totp_last_step = user.totp_pending, None, self.step
+
+    class TotpDisabled(Recorded):
+        """Signing in no longer needs a code."""
+
+        def apply(self, user: User) -> None:
+            user.totp_secret = user.totp_pending = None
+
+    class TotpCodeUsed(Recorded):
+        """A code of time step ``step`` signed the user in: it and every earlier one are spent."""
+
+        step: int
+
+        def apply(self, user: User) -> None:
+            user.totp_last_step = self.step
+
+    def bind_applicant(self, enterprise: str, kind: ApplicantKind, actor: Actor, *, bundles: list[str] | None = None,
+                       until: date | None = None, email: str | None = None, phone: str | None = None) -> None:
+        """Bind this applicant's account to its enterprise (once, right after registering it)."""
+        if self.role != Role.APPLICANT or self.enterprise is not None:
+            raise InvalidValue("only a new applicant account is bound to an enterprise")
+        self.trigger_event(self.ApplicantBound, enterprise=enterprise, kind=str(kind), bundles=bundles, until=until,
+                           email=email, phone=phone, actor=actor, reason=f"{kind} of {enterprise}")
+
+    def revoke_agent(self, actor: Actor, reason: str) -> None:
+        """End this agent's access at once (idempotent)."""
+        if self.kind == ApplicantKind.AGENT and not self.revoked:
+            self.trigger_event(self.AgentRevoked, actor=actor, reason=reason)
+
+    def may_sign_in(self, today: date) -> bool:
+        """Not disabled, not a revoked agent, and not an agent past its last day."""
+        return not self.disabled and not self.revoked and (self.until is None or today <= self.until)
+
+    @property
+    def totp_enabled(self) -> bool:
+        """Whether signing in needs a one-time code."""
+        return self.totp_secret is not None
+
+    def enrol_totp(self, secret: str, actor: Actor) -> None:
+        """Keep a new secret until a code confirms it (a secret in use stays until then)."""
+        if self.totp_enabled:
+            raise TotpAlreadyEnabled("two-step sign-in is on already: turn it off first")
+        self.trigger_event(self.TotpEnrolled, secret=secret, actor=actor, reason="two-step sign-in enrolled")
+
+    def enable_totp(self, step: int, actor: Actor) -> None:
+        """Turn the enrolled secret on, a code of ``step`` having matched it."""
+        if self.totp_pending is None:
+            raise InvalidValue("enrol first: there is no secret to confirm")
+        self.trigger_event(self.TotpEnabled, step=step, actor=actor, reason="two-step sign-in turned on")
+
+    def disable_totp(self, actor: Actor, reason: str = "two-step sign-in turned off") -> None:
+        """Turn two-step sign-in off (idempotent)."""
+        if self.totp_enabled or self.totp_pending is not None:
+            self.trigger_event(self.TotpDisabled, actor=actor, reason=reason)
+
+    def use_totp_code(self, step: int, actor: Actor) -> None:
+        """Spend the code of time step ``step``; a step used before, or an earlier one, is refused."""
+        if step <= self.totp_last_step:
+            raise CodeReused("this code was used already: wait for the next one")
+        self.trigger_event(self.TotpCodeUsed, step=step, actor=actor, reason="signed in with a one-time code")
+
     def as_actor(self) -> Actor:
-        """Return the actor this user acts as."""
-        return Actor(self.username, self.role, self.department)
+        """Return the actor this user acts as (an applicant with its enterprise, an agent with its bundles)."""
+        bundles = self.bundles if self.kind == ApplicantKind.AGENT else None
+        return Actor(self.username, self.role, self.department, self.enterprise, bundles)
 
 
 class AdminGuard(Aggregate):

@@ -91,6 +91,7 @@ CREDENTIAL_EVENTS: dict[str, frozenset[str]] = {
     "Users": frozenset({"domain.users.aggregate:User.Registered",        # password_hash
                         "domain.users.aggregate:User.PasswordChanged",   # password_hash
                         "domain.users.tokens:ApiToken.Issued",           # token_hash
+                        "domain.users.aggregate:User.TotpEnrolled",      # secret (two-step sign-in)
                         "domain.users:User.Registered", "domain.users:User.PasswordChanged",  # as stored before
                         "domain.tokens:ApiToken.Issued"}),
 }

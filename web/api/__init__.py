@@ -17,7 +17,8 @@ from web.api.schemas import ErrorOut
 from web.errors import error_response
 
 PREFIX = "/api/v1"
-OPEN_PATHS = ("/auth/token", "/certificates/", "/openapi.json", "/docs")  # everything else needs a token …
+# Answered without a token (everything else needs one) …
+OPEN_PATHS = ("/auth/token", "/certificates/", "/openapi.json", "/docs", "/applicants/register")
 TOKEN_UNDER_OPEN = ("/document",)  # … and so do these ends of an open path (an e-licence's PDF: the holder's)
 
 

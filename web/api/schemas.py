@@ -25,6 +25,8 @@ class Strict(Schema):
 class TokenRequest(Strict):
     username = fields.String(required=True, validate=validate.Length(min=1, max=128))
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    otp = fields.String(validate=validate.Length(min=1, max=16), metadata={
+        "description": "the one-time code, for an account with two-step sign-in (401 otp_required without it)"})
 
 
 class ApplicantIn(Strict):
@@ -262,6 +264,10 @@ class MeOut(Schema):
     username = fields.String()
     role = fields.String()
     department = fields.String(allow_none=True)
+    enterprise = fields.String(allow_none=True, metadata={"description": "an applicant's credit code"})
+    kind = fields.String(allow_none=True, metadata={"description": "an applicant's: representative or agent"})
+    bundles = fields.List(fields.String(), allow_none=True, metadata={"description": "an agent's; null: all"})
+    until = fields.Date(allow_none=True, metadata={"description": "an agent's last day (inclusive)"})
 
 
 class TokenOut(MeOut):

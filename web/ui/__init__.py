@@ -18,6 +18,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from web.ui import auth, public
+from web.ui.accounts import views as accounts_views
 from web.ui.applicant import views as applicant_views
 from web.ui.audit import views as audit_views
 from web.ui.case import views as case_views
@@ -46,7 +47,7 @@ from web.ui.urls import is_htmx, page_url, services
 
 # Each area of the UI (add a new one here).
 BLUEPRINTS = (auth.bp, public.bp, desk_views.bp, audit_views.bp, review_queue.bp, case_views.bp,
-              supervision_views.bp, applicant_views.bp)
+              supervision_views.bp, applicant_views.bp, accounts_views.bp)
 API_PREFIX = "/api/"
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from application.users.identity import OtpRequired
 from application.users.password_rule import WeakPassword, Words
 from application.users.sign_in import TooManySignIns
 from web.api.limits import SIGN_IN_LIMIT, limiter, sign_in_limits_on
@@ -29,23 +30,27 @@ def login() -> Any:
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(target or url_for("ui.home"))
     username, errors, failed, wait = "", {}, False, 0
+    ask_code = request.form.get("ask_code") == "1"  # the code field shows once a code was asked for
     if request.method == "POST":
         username = request.form.get("username", "")[:MAX_FIELD].strip()
         password = request.form.get("password", "")[:MAX_FIELD]
+        code = request.form.get("otp", "")[:16].strip() or None
         if not username:
             errors["username"] = _("Enter your username.")
         if not password:
             errors["password"] = _("Enter your password.")
         if not errors:
             try:
-                if sign_in(username, password):
+                if sign_in(username, password, code):
                     return redirect(target or url_for("ui.home"))
                 failed = True  # the same words whether the user exists, is disabled or typed a wrong password
             except TooManySignIns as error:
                 wait = error.retry_after
+            except OtpRequired:
+                ask_code, errors["otp"] = True, _("Enter the code your authenticator app shows, with your password.")
     status = 429 if wait else 422 if errors or failed else 200  # a form shown again with its errors is a 422
     page = render_template("ui/login.html", username=username, errors=errors, failed=failed,
-                           wait_minutes=math.ceil(wait / 60), next=target)
+                           wait_minutes=math.ceil(wait / 60), next=target, ask_code=ask_code)
     return page, status, ({"Retry-After": str(wait)} if wait else {})
 
 

@@ -25,7 +25,7 @@ FORM_MAX_PARTS = 400
 # Routes whose forms carry files, with how many files of the largest size (ONETHING_MAX_UPLOAD_MB) each may send.
 UPLOAD_ROUTES: dict[str, int] = {OPEN_ENDPOINT: UPLOADS_PER_FORM, "ui_case.upload_material": 1}
 # Forms a visitor who is not signed in may send.
-PUBLIC_FORMS = frozenset({"ui.login", "ui.logout", "ui.language", "ui_public.progress"})
+PUBLIC_FORMS = frozenset({"ui.login", "ui.logout", "ui.language", "ui_public.progress", "ui_accounts.register"})
 
 
 def refuse_unread_body() -> Response | None:

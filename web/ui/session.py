@@ -67,7 +67,7 @@ def load_user(session_id: str) -> SessionUser | None:
         return None
     now, user = _now(), _user(row.username)
     idle, age = now - row.last_seen, now - row.created_at
-    if user is None or user.disabled or idle > settings.session_idle_minutes * 60 \
+    if user is None or not user.may_sign_in(services().clock.today()) or idle > settings.session_idle_minutes * 60 \
             or age > settings.token_hours * 3600 \
             or (user.tokens_valid_after is not None and row.created_at <= user.tokens_valid_after.timestamp()):
         store.end(session_id)
@@ -77,9 +77,11 @@ def load_user(session_id: str) -> SessionUser | None:
     return SessionUser(user.as_actor(), user.display_name, session_id)
 
 
-def sign_in(username: str, password: str) -> bool:
-    """Check the password (within the sign-in limits: ``TooManySignIns``) and start a fresh session."""
-    actor = services().sign_ins.authenticate(username, password, request.remote_addr or "", sign_in_limits_on())
+def sign_in(username: str, password: str, otp: str | None = None) -> bool:
+    """Check the password and, where the account has one, the one-time code (within the sign-in limits:
+    ``TooManySignIns``; ``OtpRequired`` for a right password without a needed code) and start a fresh session."""
+    actor = services().sign_ins.authenticate(username, password, request.remote_addr or "", sign_in_limits_on(),
+                                             otp=otp)
     if actor is None:
         return False
     return start_session(services().users.view(actor.user_id))

@@ -13,11 +13,14 @@ same case), ``psb`` holds no item of it.
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
+from stdnum.cn import uscc
 
 from infrastructure.audit.offline_verifier import generate_key
 from tests.web.api.test_access import (
@@ -85,6 +88,32 @@ def _checkpointed(api) -> str:
     return case_id
 
 
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _fresh_code(api) -> str:
+    base = f"91110000600{api.events():06d}"
+    return base + uscc.calc_check_digit(base)
+
+
+def _registration(api) -> dict[str, str]:
+    return {"credit_code": _fresh_code(api), "enterprise_name": "泉城小馆餐饮有限公司", "representative_name": "王老板",
+            "username": f"rep-{api.events()}", "password": "a-long-enough-passphrase-9"}
+
+
+def _totp_code(api, enable: bool) -> str:
+    """Every user enrolled with one known secret (and, with ``enable``, turned on); a code it takes now."""
+    now = int(time.time())
+    for username in USERS:
+        user = api.services.users.user(username)
+        if not user.totp_enabled:
+            user.enrol_totp(TOTP_SECRET, user.as_actor())
+            if enable:
+                user.enable_totp(now // 30 - 1, user.as_actor())
+            api.services.users.save(user)
+    return pyotp.TOTP(TOTP_SECRET).at(now)
+
+
 # endpoint -> method -> (identities that succeed, the request): every route of the API, once
 TABLE: dict[str, dict[str, tuple[set[str | None], Callable[[Any], Request]]]] = {
     # Signing in and out, and the document (open: no token needed)
@@ -93,6 +122,10 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Callable[[Any], Request]]]] = 
     "auth.me": {"GET": (SIGNED_IN, lambda api: ("/auth/me", None))},
     "auth.change_password": {"POST": (SIGNED_IN, lambda api: (
         "/auth/password", {"current_password": PASSWORD, "new_password": "a-new-and-long-passphrase-7"}))},
+    "auth.totp_enrol": {"POST": (SIGNED_IN, lambda api: ("/auth/totp", {}))},
+    "auth.totp_confirm": {"POST": (SIGNED_IN, lambda api: ("/auth/totp/confirm", {"code": _totp_code(api, False)}))},
+    "auth.totp_disable": {"POST": (SIGNED_IN, lambda api: (
+        "/auth/totp/disable", {"password": PASSWORD, "code": _totp_code(api, True)}))},
     "api-docs.openapi_json": {"GET": (ANYONE, lambda api: ("/openapi.json", None))},
     "api-docs.openapi_swagger_ui": {"GET": (ANYONE, lambda api: ("/docs", None))},
     "swagger_assets": {"GET": (ANYONE, lambda api: ("/docs/assets/swagger-ui.css", None))},
@@ -126,6 +159,12 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Callable[[Any], Request]]]] = 
         lambda second, sha: (f"/cases/{second}/materials/id-card/reuse", {"sha256": sha}))(*_in_the_vault(api)))},
     "applicants.vault": {"GET": (INTAKE | {"supervisor", "auditor"}, lambda api: (
         "/applicants/91110000600037341L/vault", None))},
+    # Enterprises online (网上办): anyone registers one; only its representative manages agents (no staff)
+    "applicants.register": {"POST": (ANYONE, lambda api: ("/applicants/register", _registration(api)))},
+    "applicants.authorise_agent": {"POST": (set(), lambda api: (
+        "/applicants/agents", {"username": "clerk", "password": "a-long-enough-passphrase-9", "until": "2099-01-01"}))},
+    "applicants.agents": {"GET": (set(), lambda api: ("/applicants/agents", None))},
+    "applicants.revoke_agent": {"POST": (set(), lambda api: ("/applicants/agents/clerk/revoke", {"reason": "left"}))},
     "catalogue.certificate_document": {"GET": (READERS_OF_THE_CASE, lambda api: (
         f"/certificates/{_certificate(api)}/document", None))},
     "credit.record_entries": {"POST": ({"admin"}, lambda api: ("/credit/entries", {"entries": [{

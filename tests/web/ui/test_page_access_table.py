@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from stdnum.cn import uscc
 
 from domain.shared.values import Actor, Role
 from tests.conftest import VALID_CODE
@@ -120,6 +121,16 @@ def _item_action(ui: Ui) -> tuple[str, Form]:
     return f"/cases/{case_id}/items/business-licence/accept", {"version": _version(ui, case_id)}
 
 
+def _registration(ui: Ui) -> dict[str, str]:
+    """A new enterprise each time (a credit code of its own), with its representative."""
+    n = ui.services.runner.total_events()
+    base = f"91110000600{n:06d}"
+    password = "a-long-enough-passphrase-9"
+    return {"credit_code": base + uscc.calc_check_digit(base), "enterprise_name": "泉城小馆餐饮有限公司",
+            "representative_name": "王老板", "username": f"rep-{n}", "password": password,
+            "confirm_password": password}
+
+
 # endpoint -> method -> (identities for whom it succeeds, the request): every route of the UI, once
 TABLE: dict[str, dict[str, tuple[set[str | None], Prepare]]] = {
     # Anyone's
@@ -135,7 +146,11 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Prepare]]] = {
     "ui_public.progress": {"GET": (ANYONE, lambda ui: ("/progress", None)),
                            "POST": (ANYONE, lambda ui: ("/progress", {"number": _number(ui),
                                                                       "credit_code": VALID_CODE}))},
+    "ui_accounts.register": {"GET": (ANYONE, lambda ui: ("/apply/register", None)),
+                             "POST": (ANYONE, lambda ui: ("/apply/register", _registration(ui)))},
     # Everyone signed in
+    "ui_accounts.security": {"GET": (SIGNED_IN, lambda ui: ("/me/security", None)),
+                             "POST": (SIGNED_IN, lambda ui: ("/me/security", {"action": "enrol"}))},
     "ui.dashboard": {"GET": (SIGNED_IN, lambda ui: ("/home", None))},
     "ui.password": {"GET": (SIGNED_IN, lambda ui: ("/account/password", None)),
                     "POST": (SIGNED_IN, lambda ui: ("/account/password", {
@@ -150,6 +165,11 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Prepare]]] = {
     "ui_case.reuse_material": {"POST": ({"intake"}, _reuse)},
     "ui_case.certificate_document": {"GET": (SIGNED_IN - {"psb"}, lambda ui: (
         f"/certificates/{_certificate(ui)}/document", None))},
+    # An enterprise's legal representative (no staff identity)
+    "ui_accounts.agents": {"GET": (set(), lambda ui: ("/me/agents", None)),
+                           "POST": (set(), lambda ui: ("/me/agents", {
+                               "username": "clerk", "password": "a-long-enough-passphrase-9", "until": "2099-01-01"}))},
+    "ui_accounts.revoke": {"POST": (set(), lambda ui: ("/me/agents/clerk/revoke", {"reason": "left"}))},
     # Intake
     "ui_desk.index": {"GET": ({"intake"}, lambda ui: ("/desk", None))},
     "ui_desk.bundle": {"GET": ({"intake"}, lambda ui: ("/desk/bundles/restaurant-opening", None))},

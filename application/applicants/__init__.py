@@ -1,0 +1,1 @@
+"""Applicants online (网上办): enterprises' accounts — the representative and the agents it authorises."""
