@@ -80,6 +80,23 @@ def _in_the_vault(api) -> tuple[str, str]:
     return _open(api), api.get(f"/cases/{first}", "intake").get_json()["materials"][0]["sha256"]
 
 
+def _filed(api) -> str:
+    """A case an enterprise's representative filed online, waiting in pre-review (a new enterprise each time)."""
+    base = f"91110000600{api.events():06d}"
+    code = base + uscc.calc_check_digit(base)
+    api.services.accounts.register_enterprise(code, "网上申请有限公司", "法定代表人", f"rep-{code.lower()}",
+                                              "a-long-enough-passphrase-9")
+    applicant = api.services.users.find_actor(f"rep-{code.lower()}")
+    return str(api.services.cases.online.file(applicant, "restaurant-opening").id)
+
+
+def _poorly_rated(api) -> str:
+    """A withdrawn case its applicant rated 1 of 5: its follow-up is open."""
+    case_id = _withdrawn(api)
+    ok(api.post(f"/cases/{case_id}/rating", {"score": 1, "comment": "太慢"}, "intake"))
+    return case_id
+
+
 def _checkpointed(api) -> str:
     case_id = _open(api)
     if not Path(api.services.settings.audit_key).exists():
@@ -160,6 +177,14 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Callable[[Any], Request]]]] = 
     "applicants.vault": {"GET": (INTAKE | {"supervisor", "auditor"}, lambda api: (
         "/applicants/91110000600037341L/vault", None))},
     # Enterprises online (网上办): anyone registers one; only its representative manages agents (no staff)
+    "cases.accept_filing": {"POST": (INTAKE, lambda api: (f"/cases/{_filed(api)}/intake/accept", {}))},
+    "cases.return_filing": {"POST": (INTAKE, lambda api: (
+        f"/cases/{_filed(api)}/intake/return", {"missing": ["id-card"], "reason": "请上传身份证"}))},
+    "cases.pre_review": {"GET": (INTAKE | {"supervisor"}, lambda api: ("/cases/pre-review", None))},
+    "cases.follow_ups": {"GET": ({"supervisor", "auditor"}, lambda api: ("/cases/follow-ups?state=", None))},
+    "cases.close_follow_up": {"POST": ({"supervisor"}, lambda api: (
+        f"/cases/{_poorly_rated(api)}/rating/follow-up", {"return_visit": "电话回访", "reason": "整改完成"}))},
+    "me.my_cases": {"GET": (set(), lambda api: ("/me/cases", None))},  # applicants only
     "applicants.register": {"POST": (ANYONE, lambda api: ("/applicants/register", _registration(api)))},
     "applicants.authorise_agent": {"POST": (set(), lambda api: (
         "/applicants/agents", {"username": "clerk", "password": "a-long-enough-passphrase-9", "until": "2099-01-01"}))},

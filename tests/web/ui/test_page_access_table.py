@@ -49,6 +49,29 @@ def _case(ui: Ui) -> str:
     return memo(ui, "case", lambda: _new_case(ui))
 
 
+def _filed(ui: Ui) -> str:
+    """A case an enterprise's representative filed online, waiting in pre-review (a new enterprise each time)."""
+    base = f"91110000600{ui.services.runner.total_events():06d}"
+    code = base + uscc.calc_check_digit(base)
+    ui.services.accounts.register_enterprise(code, "网上申请有限公司", "法定代表人", f"rep-{code.lower()}",
+                                             "a-long-enough-passphrase-9")
+    applicant = ui.services.users.find_actor(f"rep-{code.lower()}")
+    assert applicant is not None
+    case_id = str(ui.services.cases.online.file(applicant, "restaurant-opening").id)
+    ui.services.runner.catch_up()
+    return case_id
+
+
+def _poorly_rated(ui: Ui) -> str:
+    """A withdrawn case rated 1 of 5 at the window: its follow-up is open."""
+    case_id = _new_case(ui, accept=False)
+    intake = Actor("intake", Role.INTAKE)
+    ui.services.cases.intake.withdraw(intake, case_id, "changed plans")
+    ui.services.cases.intake.rate(intake, case_id, 1, "太慢")
+    ui.services.runner.catch_up()
+    return case_id
+
+
 def _new_case(ui: Ui, accept: bool = True) -> str:
     case_id = open_case(ui.services, f"YJS-TABLE-{ui.services.runner.total_events()}", accept=accept)
     ui.services.runner.catch_up()
@@ -172,6 +195,24 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Prepare]]] = {
     "ui_accounts.revoke": {"POST": (set(), lambda ui: ("/me/agents/clerk/revoke", {"reason": "left"}))},
     # Intake
     "ui_desk.index": {"GET": ({"intake"}, lambda ui: ("/desk", None))},
+    "ui_desk.pre_review": {"GET": ({"intake", "supervisor"}, lambda ui: ("/desk/pre-review", None))},
+    "ui_desk.accept_filing": {"POST": ({"intake"}, lambda ui: (f"/desk/cases/{_filed(ui)}/accept-filing", {}))},
+    "ui_desk.return_filing": {"POST": ({"intake"}, lambda ui: (
+        f"/desk/cases/{_filed(ui)}/return-filing", {"missing": "id-card", "reason": "请上传身份证"}))},
+    "ui_supervision.follow_ups": {"GET": ({"supervisor", "auditor"}, lambda ui: ("/supervision/follow-ups", None))},
+    "ui_supervision.close_follow_up": {"POST": ({"supervisor"}, lambda ui: (
+        f"/supervision/follow-ups/{_poorly_rated(ui)}/close", {"return_visit": "电话回访", "reason": "整改完成"}))},
+    # The applicant's own pages (an applicant's access is tested in tests/web/ui/test_applicant_pages.py)
+    "ui_applicant.home": {"GET": (set(), lambda ui: ("/me", None))},
+    "ui_applicant.choose": {"GET": (set(), lambda ui: ("/me/file", None))},
+    "ui_applicant.file": {"GET": (set(), lambda ui: ("/me/file/restaurant-opening", None)),
+                          "POST": (set(), lambda ui: ("/me/file/restaurant-opening", {}))},
+    "ui_applicant.case": {"GET": (set(), lambda ui: (f"/me/cases/{_case(ui)}", None))},
+    "ui_applicant.upload": {"POST": (set(), lambda ui: (f"/me/cases/{_case(ui)}/materials/id-card", {}))},
+    "ui_applicant.rate": {"POST": (set(), lambda ui: (f"/me/cases/{_case(ui)}/rating", {"score": "5"}))},
+    "ui_applicant.withdraw": {"POST": (set(), lambda ui: (f"/me/cases/{_case(ui)}/withdraw", {"reason": "x"}))},
+    "ui_applicant.petition": {"POST": (set(), lambda ui: (
+        f"/me/cases/{_case(ui)}/petition", {"subject": "x", "text": "y"}))},
     "ui_desk.bundle": {"GET": ({"intake"}, lambda ui: ("/desk/bundles/restaurant-opening", None))},
     "ui_desk.open_case": {"GET": ({"intake"}, lambda ui: ("/desk/bundles/restaurant-opening/open", None)),
                           "POST": ({"intake"}, lambda ui: ("/desk/bundles/restaurant-opening/open", desk_form()))},
