@@ -23,7 +23,8 @@ FORM_MAX_BYTES = 48 * 1024
 # Fields of one multipart form: the desk's form for the largest bundle (42 materials) has about 180.
 FORM_MAX_PARTS = 400
 # Routes whose forms carry files, with how many files of the largest size (ONETHING_MAX_UPLOAD_MB) each may send.
-UPLOAD_ROUTES: dict[str, int] = {OPEN_ENDPOINT: UPLOADS_PER_FORM, "ui_case.upload_material": 1}
+UPLOAD_ROUTES: dict[str, int] = {OPEN_ENDPOINT: UPLOADS_PER_FORM, "ui_case.upload_material": 1,
+                                  "ui_applicant.file": UPLOADS_PER_FORM, "ui_applicant.upload": 1}
 # Forms a visitor who is not signed in may send.
 PUBLIC_FORMS = frozenset({"ui.login", "ui.logout", "ui.language", "ui_public.progress", "ui_accounts.register"})
 
