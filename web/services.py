@@ -275,7 +275,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         notifier=Notifier(notifications, SqlNotificationReads(runner.engine), clock, runner.catch_up,
                           contacts=contacts_from(users), senders=senders_of(settings),
                           max_age=timedelta(days=settings.notify_max_age_days)),
-        notification_queries=NotificationQueries(SqlNotificationReads(runner.engine)),
+        notification_queries=NotificationQueries(SqlNotificationReads(runner.engine), runner.wait_until),
     )
 
 

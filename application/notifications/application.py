@@ -79,10 +79,13 @@ class NotificationsApplication(OneThingApplication):
             raise InvalidInput("reason: text of at most 2000 characters", {"reason": ["at most 2000 characters"]})
         delivery = self.load(delivery_id)
         delivery.retry(now, actor, reason or "retried by a supervisor")
-        if not self._saved(delivery):
-            raise VersionConflict(f"delivery {delivery_id} changed meanwhile; look again", delivery.version)
+        try:
+            recordings = self.save(delivery)
+        except IntegrityError:
+            raise VersionConflict(f"delivery {delivery_id} changed meanwhile; look again", delivery.version) from None
         return {"id": str(delivery.id), "state": str(delivery.state), "attempts": delivery.attempts,
-                "next_attempt_at": delivery.next_attempt_at, "channel": str(delivery.channel)}
+                "next_attempt_at": delivery.next_attempt_at, "channel": str(delivery.channel),
+                "notification_id": recordings[-1].notification.id if recordings else None}
 
     def _saved(self, delivery: Delivery) -> bool:
         try:

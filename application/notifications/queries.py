@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,6 +13,7 @@ from domain.shared.values import Actor, Role
 
 Row = dict[str, Any]
 DELIVERY_READERS = (Role.SUPERVISOR, Role.AUDITOR)
+DELIVERY_STATES = tuple(str(s) for s in DeliveryState)
 MAX_PER_PAGE = 100
 
 
@@ -38,8 +40,9 @@ class NotificationStore(Protocol):
 class NotificationQueries:
     """Who may read which notifications."""
 
-    def __init__(self, store: NotificationStore):
-        self.store = store
+    def __init__(self, store: NotificationStore,
+                 wait_for: Callable[[str, int | None], None] = lambda application, notification_id: None):
+        self.store, self.wait_for = store, wait_for
 
     def inbox(self, actor: Actor, page: int = 1, per_page: int = 20) -> Page:
         """The caller's enterprise's notifications, newest first (applicants only)."""
@@ -47,13 +50,16 @@ class NotificationQueries:
             raise NotAllowed(f"the notifications inbox is for applicants; {actor.user_id} is {actor.role}")
         return self.store.inbox(actor.enterprise, actor.bundles, *_paging(page, per_page))
 
-    def deliveries(self, actor: Actor, state: str = "", page: int = 1, per_page: int = 20) -> Page:
-        """Deliveries by state (``failed``, ``retrying`` …; empty: all), for supervisors and auditors."""
+    def deliveries(self, actor: Actor, state: str = "", page: int = 1, per_page: int = 20,
+                   after: int | None = None) -> Page:
+        """Deliveries by state (``failed``, ``retrying`` …; empty: all), for supervisors and auditors; ``after``:
+        a retry's place in the deliveries' log that the list must include."""
         if actor.role not in DELIVERY_READERS:
             raise NotAllowed(f"deliveries are for supervisors and auditors; {actor.user_id} is {actor.role}")
-        if state and state not in {str(s) for s in DeliveryState}:
-            known = ", ".join(str(s) for s in DeliveryState)
+        if state and state not in DELIVERY_STATES:
+            known = ", ".join(DELIVERY_STATES)
             raise InvalidInput(f"state: one of {known}", {"state": [f"one of {known}"]})
+        self.wait_for("Notifications", after)
         return self.store.deliveries(state, *_paging(page, per_page))
 
 
