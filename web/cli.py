@@ -95,6 +95,8 @@ def run(host: str, port: int, threads: int, projections: bool) -> None:
         threading.Thread(target=s.runner.run_forever, args=(stop,), daemon=True, name="projections").start()
         every(s.settings.sla_interval, s.sla.tick, stop, "sla tick")
         every(s.settings.audit_interval, s.keep_audit_log, stop, "audit log")
+        if s.settings.notify_interval > 0:
+            every(s.settings.notify_interval, s.notifier.send_due, stop, "notify")
     app = create_app({"SERVICES": s})
     click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(s.settings.database_url)})")
     serve(app, host=host, port=port, threads=threads, ident="")  # ident "": no Server header names the software
@@ -163,6 +165,37 @@ def sla_tick() -> None:
     report = services().sla.tick()
     click.echo(f"checked {report.cases_checked} cases and {report.petitions_checked} petitions, "
                f"accepted {report.filings_accepted} unanswered online filings by law, recorded {report.events} events")
+    click.echo(services().notifier.send_due().line())  # what the tick recorded (a deemed acceptance) is told now
+
+
+@main.group()
+def notify() -> None:
+    """Notifications to applicants: the in-app inbox, e-mail (ONETHING_SMTP_URL), SMS (no gateway bound)."""
+
+
+@notify.command("send")
+@click.option("--loop", is_flag=True, help="keep going, one pass every --interval seconds, until interrupted")
+@click.option("--interval", default=60.0, show_default=True, help="seconds between passes with --loop")
+@fails_clearly
+def notify_send(loop: bool, interval: float) -> None:
+    """Queue the deliveries of new notifications and make every attempt that is due (one pass, or --loop)."""
+    import signal
+
+    s = services()
+    sms = "" if "sms" in s.notifier.channels() else "; SMS: no gateway bound"
+    click.echo(f"channels: {', '.join(s.notifier.channels())}{sms}")
+    stop = threading.Event()
+    if loop:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    while True:
+        report = s.notifier.send_due(progress=_counter("notifying"))
+        click.echo("", err=True)
+        click.echo(report.line())
+        for error in report.errors:
+            click.echo(f"  not queued: {error}", err=True)
+        if not loop or stop.wait(interval):
+            break
 
 
 @sla.command("whatif")
@@ -238,6 +271,16 @@ def rules_whatif(code: str, file: str) -> None:
     for item, tally in result.items():
         click.echo(f"  {item:<40} {tally.evaluated:>6} {tally.applies:>8} {tally.findings:>9} "
                    f"{tally.auto_approve:>13} {tally.failed:>7}")
+
+
+def _counter(label: str) -> Callable[[int], None]:
+    """A progress callback for a pass whose length is not known in advance: a running count on stderr."""
+    done = [0]
+
+    def advance(count: int) -> None:
+        done[0] += count
+        click.echo(f"\r{label}: {done[0]}", nl=False, err=True)
+    return advance
 
 
 def _pct(rate: float | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -25,14 +25,20 @@ from application.cases.queue import QueueQueries
 from application.catalogue.application import CatalogueApplication
 from application.catalogue.roadmaps import Roadmaps
 from application.common.clock import Clock, SystemClock
+from application.common.errors import BundleNotFound
 from application.materials.files import DEFAULT_MAX_UPLOAD_MB, FileRef, FileStore
 from application.licences.service import Licences
 from application.materials.service import Materials
+from application.notifications.application import NotificationsApplication
+from application.notifications.notifier import DEFAULT_MAX_AGE, Notifier
+from application.notifications.ports import Sender, SmsGateway, contacts_from
+from application.notifications.queries import NotificationQueries
 from application.petitions.application import PetitionApplication
 from application.petitions.queries import PetitionQueries
 from application.projections.audit import AuditReadModel
 from application.projections.cases import CaseReadModel
 from application.projections.directory import DirectoryReadModel
+from application.projections.notifications import DeliveryReadModel, NotificationReadModel
 from application.projections.petitions import PetitionReadModel
 from application.projections.vault import VaultReadModel
 from application.supervision.queries import SupervisionQueries
@@ -45,6 +51,7 @@ from application.users.sign_in import SignIns
 from application.users.tokens import TokenService
 from application.users.totp import TwoFactor
 from domain.case.aggregate import Case
+from domain.notification.aggregate import DeliveryChannel
 from domain.shared.values import Actor, Role
 from infrastructure.accounts.passwords import Argon2Hasher, is_common_password
 from infrastructure.accounts.sessions import TABLES as SESSION_TABLES
@@ -66,7 +73,9 @@ from infrastructure.files import file_store_from_url
 from infrastructure.common.keys import SigningKey
 from infrastructure.licences.document import render_licence_pdf
 from infrastructure.licences.signing import LicenceKey
+from infrastructure.mail.smtp import SmtpSender
 from infrastructure.readmodels.desk import SqlDeskReadModels
+from infrastructure.readmodels.notifications import SqlNotificationReads
 from infrastructure.readmodels.petitions import SqlPetitionReadModels
 from infrastructure.readmodels.queries import SqlReadModels
 from infrastructure.readmodels.queue import SqlReadQueue
@@ -76,7 +85,7 @@ from infrastructure.readmodels.vault import SqlVaultReads
 from infrastructure.rules.zen_rules import ZenRules
 
 # Every event store, and whether it keeps snapshots.
-EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True, "Petitions": False}
+EVENT_STORES = {"Catalogue": False, "Users": False, "Cases": True, "Petitions": False, "Notifications": False}
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,10 @@ class Settings:
     files_url: str = ""  # ONETHING_FILES_URL: empty for instance/files, a folder, or s3://bucket/prefix
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB  # ONETHING_MAX_UPLOAD_MB
     identity_provider: str = ""  # ONETHING_IDENTITY_PROVIDER: module:factory; empty: OneThing's own accounts
+    smtp_url: str = ""  # ONETHING_SMTP_URL: smtp://[user:password@]host:port[?starttls=true] or smtps://; empty: no e-mail
+    mail_from: str = ""  # ONETHING_MAIL_FROM: the notifications' sender address
+    notify_interval: float = 60.0  # ONETHING_NOTIFY_INTERVAL: seconds between notifier passes in `onething run`; 0: off
+    notify_max_age_days: float = DEFAULT_MAX_AGE.days  # ONETHING_NOTIFY_MAX_AGE_DAYS: older notifications: inbox only
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -141,6 +154,10 @@ class Settings:
             files_url=environ.get("ONETHING_FILES_URL", ""),
             max_upload_mb=int(environ.get("ONETHING_MAX_UPLOAD_MB", str(DEFAULT_MAX_UPLOAD_MB))),
             identity_provider=environ.get("ONETHING_IDENTITY_PROVIDER", ""),
+            smtp_url=environ.get("ONETHING_SMTP_URL", "").strip(),
+            mail_from=environ.get("ONETHING_MAIL_FROM", "").strip(),
+            notify_interval=float(environ.get("ONETHING_NOTIFY_INTERVAL", "60")),
+            notify_max_age_days=float(environ.get("ONETHING_NOTIFY_MAX_AGE_DAYS", str(DEFAULT_MAX_AGE.days))),
         )
 
 
@@ -175,6 +192,9 @@ class Services:
     online_queries: OnlineQueries
     accounts: Accounts
     two_factor: TwoFactor
+    notifications: NotificationsApplication
+    notifier: Notifier
+    notification_queries: NotificationQueries
 
     def keep_audit_log(self) -> None:
         """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
@@ -220,17 +240,19 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
     cases = CaseApplication(env=env, catalogue=catalogue, clock=clock, is_workday=calendar.is_workday,
                             find_actor=users.find_actor, knows=calendar.knows, rules=engine,
                             enterprise_name=accounts.enterprise_name)
+    notifications = NotificationsApplication(env=env)
     petitions = PetitionApplication(env=env, clock=clock, is_workday=calendar.is_workday, knows=calendar.knows,
                                     departments=catalogue.departments,
                                     case_exists=lambda number: Case.create_id(number) in cases.repository,
                                     case_holder=cases.holder_of)
     stores: dict[str, Application[UUID]] = {"Cases": cases, "Catalogue": catalogue, "Users": users,
-                                            "Petitions": petitions}  # the event stores, by application name
+                                            "Petitions": petitions, "Notifications": notifications}  # by name
     runner = ReadModelRunner(
         engine=engine_of(shared_datastore(settings.database_url)),
         sources=dict(stores),
         projections=[CaseReadModel(calendar.working_days, calendar.after, settings.timezone), AuditReadModel(),
-                     DirectoryReadModel(), PetitionReadModel(), VaultReadModel()],
+                     DirectoryReadModel(), PetitionReadModel(), VaultReadModel(),
+                     NotificationReadModel(bundle_names_of(catalogue)), DeliveryReadModel()],
     )
     queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
     petition_store = SqlPetitionReadModels(runner.engine)
@@ -270,7 +292,34 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         two_factor=two_factor,
         online_queries=OnlineQueries(online_store, clock, runner.wait_until, calendar.after, calendar.working_days,
                                      answers_of=cases.answers_of),
+        notifications=notifications,
+        notifier=Notifier(notifications, SqlNotificationReads(runner.engine), clock, runner.catch_up,
+                          contacts=contacts_from(accounts), senders=senders_of(settings),
+                          max_age=timedelta(days=settings.notify_max_age_days)),
+        notification_queries=NotificationQueries(SqlNotificationReads(runner.engine), runner.wait_until),
     )
+
+
+def senders_of(settings: Settings, sms: SmsGateway | None = None) -> dict[DeliveryChannel, Sender]:
+    """The channels beside the inbox: e-mail when ``ONETHING_SMTP_URL`` is set; SMS only where a deployment
+    binds a gateway here (none is bound: no SMS is queued)."""
+    senders: dict[DeliveryChannel, Sender] = {}
+    if settings.smtp_url:
+        senders[DeliveryChannel.EMAIL] = SmtpSender.from_url(settings.smtp_url, settings.mail_from)
+    if sms is not None:
+        senders[DeliveryChannel.SMS] = sms
+    return senders
+
+
+def bundle_names_of(catalogue: CatalogueApplication) -> Callable[[str, int], tuple[str, str]]:
+    """A published bundle version's names (Chinese, English), for the notifications' texts."""
+    def names(code: str, version: int) -> tuple[str, str]:
+        try:
+            definition, _ = catalogue.definition(code, version)
+        except BundleNotFound:  # a bundle the catalogue cannot give: its code still names it
+            return code, code
+        return definition.name, definition.name_en or definition.name
+    return names
 
 
 def public_check_url(number: str) -> str:

@@ -15,7 +15,7 @@ AUDIT_LOG = "rm_audit_log"
 
 
 def aggregate_kind(event: Any) -> str:
-    """``Case``, ``Petition``, ``Bundle``, ``Catalogue`` or ``User``: the aggregate an event belongs to."""
+    """``Case``, ``Petition``, ``Bundle``, ``Catalogue``, ``User`` or ``Delivery``: the aggregate an event belongs to."""
     return type(event).__qualname__.partition(".")[0]  # every event is nested in its aggregate's class
 
 
@@ -24,7 +24,7 @@ class AuditReadModel(ReadModel):
     it needs no handler table."""
 
     name = "audit"
-    applications = ("Cases", "Catalogue", "Users", "Petitions")
+    applications = ("Cases", "Catalogue", "Users", "Petitions", "Notifications")
     tables = (AUDIT_LOG,)
 
     def process(self, change: Change, view: ViewSession) -> None:

@@ -140,6 +140,40 @@ vault_cases = _table(
     Column("credit_code", String(18), nullable=False), Column("material_names", Text, nullable=False),
 )
 
+# Notifications to applicants (通知): what each case needs for the texts, each notification, each delivery.
+notify_cases = _table(
+    "rm_notify_cases",
+    Column("case_id", String(36), primary_key=True), Column("number", String(64), nullable=False),
+    Column("credit_code", String(18), nullable=False), Column("bundle_code", String(64), nullable=False),
+    Column("bundle", Text, nullable=False), Column("bundle_en", Text, nullable=False),
+    Column("items", Text, nullable=False),
+    Column("materials", Text, nullable=False), Column("licences", Text, nullable=False),
+)
+notifications = _table(
+    "rm_notifications",
+    Column("id", String(36), primary_key=True), Column("kind", String(32), nullable=False),
+    Column("case_id", String(36), nullable=False), Column("case_number", String(64), nullable=False),
+    Column("credit_code", String(18), nullable=False), Column("bundle", String(64), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("template_version", Integer, nullable=False), Column("template_values", Text, nullable=False),
+    Column("subject_zh", Text, nullable=False), Column("subject_en", Text, nullable=False),
+    Column("text_zh", Text, nullable=False), Column("text_en", Text, nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("position", Integer, nullable=False),  # the event's notification id: the order they happened in
+    indexes=(("credit_code", "position"), ("position",)),
+)
+deliveries = _table(
+    "rm_deliveries",
+    Column("delivery_id", String(36), primary_key=True), Column("notification", String(36), nullable=False),
+    Column("kind", String(32), nullable=False), Column("case_number", String(64), nullable=False),
+    Column("credit_code", String(18), nullable=False), Column("channel", String(16), nullable=False),
+    Column("recipient", String(128), nullable=False), Column("address", Text, nullable=False),  # masked
+    Column("state", String(16), nullable=False), Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", When), Column("last_error", Text, nullable=False),
+    Column("queued_at", When, nullable=False), Column("updated_at", When, nullable=False),
+    indexes=(("notification",), ("state", "next_attempt_at"), ("state", "updated_at")),
+)
+
 escalations = _table(
     "rm_escalations",
     Column("case_id", String(36), primary_key=True), Column("number", Integer, primary_key=True),

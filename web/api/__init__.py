@@ -115,12 +115,13 @@ def register(app: Flask) -> None:
     from web.api import credit as views_credit
     from web.api import limits
     from web.api import me as views_me
+    from web.api import notifications as views_notifications
     from web.api import petitions as views_petitions
     from web.api import public as views_public
 
     limits.init(app)
     for module in (views_auth, views_public, views_cases, views_boards, views_admin, views_calendar, views_petitions,
-                   views_audit, views_applicants, views_credit, views_me):
+                   views_audit, views_applicants, views_credit, views_me, views_notifications):
         api.register_blueprint(module.blp, url_prefix=PREFIX + (module.blp.url_prefix or ""))
 
     @app.before_request

@@ -24,6 +24,7 @@ from web.ui.audit import views as audit_views
 from web.ui.case import views as case_views
 from web.ui.deadlines import deadline_colour
 from web.ui.desk import views as desk_views
+from web.ui.notifications import views as notification_views
 from web.ui.errors import UI_BLUEPRINTS, init_error_pages
 from web.ui.i18n import (
     DEFAULT_LOCALE,
@@ -47,7 +48,7 @@ from web.ui.urls import is_htmx, page_url, services
 
 # Each area of the UI (add a new one here).
 BLUEPRINTS = (auth.bp, public.bp, desk_views.bp, audit_views.bp, review_queue.bp, case_views.bp,
-              supervision_views.bp, applicant_views.bp, accounts_views.bp)
+              supervision_views.bp, applicant_views.bp, accounts_views.bp, notification_views.bp)
 API_PREFIX = "/api/"
 log = logging.getLogger(__name__)
 

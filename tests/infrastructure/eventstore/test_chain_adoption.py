@@ -16,7 +16,7 @@ from infrastructure.eventstore.persistence import dispose_datastores
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
 from tests.conftest import ADMIN, make_services, restaurant_file
 
-STORES = ("cases_events", "catalogue_events", "users_events", "petitions_events")
+STORES = ("cases_events", "catalogue_events", "users_events", "petitions_events", "notifications_events")
 
 
 def record_some_events(services) -> tuple[UUID, UUID]:
@@ -25,6 +25,7 @@ def record_some_events(services) -> tuple[UUID, UUID]:
     complete_restaurant(services, done)
     pending = open_restaurant(services)
     submit_all(services, pending)
+    services.notifier.send_due()  # the completed case's notifications reach the inbox: Delivery events
     return done, pending
 
 

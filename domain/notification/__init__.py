@@ -1,0 +1,1 @@
+"""Notifications to applicants: each delivery of one, as an aggregate."""
