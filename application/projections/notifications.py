@@ -103,18 +103,18 @@ class NotificationReadModel(ReadModel):
         self.notify(view, change, case, "decided", "case_rejected", {"reason": e.reason})
         self.notify(view, change, case, "rating_invited", "rating_invited", {})
 
-    # Online filing's pre-review (网上预审): registered below on the events' names (``IntakeAccepted``,
-    # ``IntakeReturned``), as they are added to the case.
-    def on_intake_accepted(self, change: Change, e: Any, view: ViewSession) -> None:
+    # Online filing's pre-review (网上预审)
+    @handles(Case.IntakeAccepted)
+    def on_intake_accepted(self, change: Change, e: Case.IntakeAccepted, view: ViewSession) -> None:
         """The filing was accepted (by intake, or deemed accepted after 5 working days, 行政许可法 art. 32)."""
         case = _case(view, change)
-        template = "accepted_deemed" if getattr(e, "deemed", False) else "accepted"
-        self.notify(view, change, case, "accepted", template, {})
+        self.notify(view, change, case, "accepted", "accepted_deemed" if e.deemed else "accepted", {})
 
-    def on_intake_returned(self, change: Change, e: Any, view: ViewSession) -> None:
+    @handles(Case.IntakeReturned)
+    def on_intake_returned(self, change: Change, e: Case.IntakeReturned, view: ViewSession) -> None:
         """The filing was returned with everything missing listed at once (一次性告知)."""
         case = _case(view, change)
-        missing = [_name(case, "materials", key) for key in getattr(e, "missing", [])]
+        missing = [_name(case, "materials", key) for key in e.missing]
         self.notify(view, change, case, "returned", "returned", {"missing": missing, "reason": e.reason})
 
     # Writing ------------------------------------------------------------------------------------
@@ -133,17 +133,6 @@ class NotificationReadModel(ReadModel):
             "subject_zh": text.subject_zh, "subject_en": text.subject_en, "text_zh": text.zh, "text_en": text.en,
             "created_at": change.event.timestamp, "position": change.notification_id,
         })
-
-
-def _register_intake_events() -> None:
-    """Handle the online-filing events once the case has them (they arrive with online filing)."""
-    extra = {event: handler for name, handler in (("IntakeAccepted", NotificationReadModel.on_intake_accepted),
-                                                  ("IntakeReturned", NotificationReadModel.on_intake_returned))
-             if (event := getattr(Case, name, None)) is not None}
-    NotificationReadModel.handlers = {**NotificationReadModel.handlers, **extra}
-
-
-_register_intake_events()
 
 
 class DeliveryReadModel(ReadModel):
