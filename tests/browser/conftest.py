@@ -47,22 +47,35 @@ def _require_browser() -> Any:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A served OneThing with the demo loaded; yields an object with ``url`` and ``services``."""
+    yield from serve(tmp_path_factory.mktemp("browser"))
+
+
+def serve(folder: Path, notify_every: float = 0, **settings: Any) -> Iterator[Any]:
+    """Serve a OneThing on a new database in ``folder`` with the demo loaded, a projection worker and (with
+    ``notify_every`` seconds) a notifier sending what is due, as ``onething run`` does; ``settings`` add to its
+    ``Settings``. Yields an object with ``url`` and ``services``."""
     _require_browser()
     from waitress.server import create_server
 
-    folder = tmp_path_factory.mktemp("browser")
     key = folder / "audit-key.pem"
     generate_key(key)
     LicenceKey(folder / "licence-key.pem").create()
-    settings = Settings(database_url=f"sqlite:///{folder / 'onething.sqlite3'}", secret_key="browser-tests",
-                        audit_key=str(key), licence_key=str(folder / "licence-key.pem"))
-    services = build_services(settings)
+    config = Settings(database_url=f"sqlite:///{folder / 'onething.sqlite3'}", secret_key="browser-tests",
+                      audit_key=str(key), licence_key=str(folder / "licence-key.pem"), files_url=str(folder / "files"),
+                      **settings)
+    services = build_services(config)
     services.init_schema()
     load_demo(command_line_actor(), services.catalogue, services.users, services.cases,
               list(sample_catalogue().values()), materials=services.materials)
     services.runner.catch_up()
     stop = threading.Event()
     threading.Thread(target=services.runner.run_forever, args=(stop, 0.2), daemon=True).start()
+    if notify_every:
+        def notify() -> None:
+            while not stop.wait(notify_every):
+                services.notifier.send_due()
+
+        threading.Thread(target=notify, daemon=True).start()
     app = create_app({"SERVICES": services, "RATELIMIT_ENABLED": False})
     httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=httpd.run, daemon=True).start()
