@@ -132,14 +132,17 @@ class Accounts:
         except EnterpriseNotFound:
             return None
 
-    def enterprise_contacts(self, credit_code: str) -> list[Contact]:
-        """Who to notify about the enterprise's cases: its representative and its agents active today."""
+    def enterprise_contacts(self, credit_code: str, bundle: str | None = None) -> list[Contact]:
+        """Who to notify about the enterprise's cases (of ``bundle``, if given): its representative and its agents
+        active today (authorised for that bundle)."""
         try:
             enterprise = self._enterprise(credit_code)
         except EnterpriseNotFound:
             return []
         today = self.users.clock.today()
-        names = [enterprise.representative] + [a.username for a in enterprise.agents.values() if a.active_on(today)]
+        names = [enterprise.representative] + [
+            a.username for a in enterprise.agents.values()
+            if a.active_on(today) and (bundle is None or a.bundles is None or bundle in a.bundles)]
         users = [self.users.user(name) for name in names]
         return [Contact(u.username, str(u.kind), u.email, u.phone) for u in users if u.may_sign_in(today)]
 

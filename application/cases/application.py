@@ -72,12 +72,13 @@ class CaseApplication(OneThingApplication):
         """The answers recorded with the case (no access check: for prefilling the same enterprise's filing)."""
         return dict(self.load(case_id).answers)
 
-    def holder_of(self, number: str) -> str | None:
-        """The credit code of the enterprise the case ``number`` is for (None: no such case)."""
+    def holder_of(self, number: str) -> tuple[str, str] | None:
+        """The credit code of the enterprise the case ``number`` is for, and its bundle (None: no such case)."""
         try:
-            return str(self.load(Case.create_id(number)).applicant.get("credit_code") or "") or None
+            case = self.load(Case.create_id(number))
         except CaseNotFound:
             return None
+        return str(case.applicant.get("credit_code") or ""), case.bundle
 
     def referenced_files(self, page: int = 500) -> Iterator[FileRef]:
         """Every stored file an event refers to (a version of a material that is not paper), read from the

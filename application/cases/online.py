@@ -17,9 +17,9 @@ from application.catalogue.application import CatalogueApplication
 from application.common.access import check_applicant_bundle, require_role
 from application.common.changes import Changes, Saved
 from application.common.clock import Clock
-from application.common.errors import InvalidInput
+from application.common.errors import InvalidInput, NotAllowed
 from domain.case.aggregate import Case
-from domain.shared.values import Actor, Applicant, Role
+from domain.shared.values import Actor, Applicant, MaterialSource, Role
 
 EnterpriseName = Callable[[str], str | None]  # a registered enterprise's credit code → its name
 
@@ -49,6 +49,9 @@ class OnlineFiling:
         transaction; more follow by upload."""
         applicant = self.applicant_of(actor)
         check_applicant_bundle(actor, bundle)
+        if actor.bundles is not None and any(m.source != MaterialSource.UPLOAD for m in materials):
+            raise NotAllowed(f"{actor.user_id} is authorised for some bundles only: it uploads its materials "
+                             "(the vault is for the representative and agents for every bundle)")
         definition, version = self.catalogue.definition(bundle)
 
         def make() -> Case:

@@ -64,7 +64,7 @@ class OnlineQueries:
         """The answers the applicant's enterprise gave before to these questions (免填写): from its
         ``PREFILL_FROM`` latest filings, the newest answer to each."""
         require_role(actor, "prefilling a filing", Role.APPLICANT)
-        rows = self.store.enterprise_cases(actor.enterprise or "", None, 1, PREFILL_FROM).rows
+        rows = self.store.enterprise_cases(actor.enterprise or "", actor.bundles, 1, PREFILL_FROM).rows
         return prefilled(questions, (self.answers_of(row["case_id"]) for row in rows))
 
     def _after(self, saved: Saved | int | None) -> None:

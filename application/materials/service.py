@@ -99,6 +99,8 @@ class Materials:
         """Use a file of the applicant's vault as the next version of material ``key``; ``NotFound`` if the
         vault has no such file (or the store lost it)."""
         case = self._check_may_submit(actor, case_id, key, (), reason, expected_version)
+        if actor.role == Role.APPLICANT:
+            _require_vault_reader(actor, case.applicant["credit_code"])
         filename, stored = self.from_vault(case.applicant["credit_code"], sha256)
         return self._record(actor, case_id, key, [(filename, stored, MaterialSource.VAULT, "")], reason,
                             expected_version)
@@ -109,6 +111,8 @@ class Materials:
         signed PDF is stored as the file. ``NotFound`` if the applicant holds no such licence, ``Conflict``
         (409) if it is not valid now, ``InvalidInput`` if the material does not take licences of its type."""
         case = self._check_may_submit(actor, case_id, key, (), reason, expected_version)
+        if actor.role == Role.APPLICANT:
+            _require_vault_reader(actor, case.applicant["credit_code"])
         accepted = case.material_defs[key].get("licence_types") or ()
         stored = self.from_licence(case.applicant["credit_code"], number, accepted)
         return self._record(actor, case_id, key, [(f"{number}.pdf", stored, MaterialSource.LICENCE, number)],
@@ -178,6 +182,8 @@ class Materials:
         """What the vault of ``credit_code`` offers each material (key → its definition, ``licence_types``
         among it): files submitted as that material before (but the one it has now), valid e-licences of
         the types it takes. For intake (the desk offers them as a case is opened) and the vault's readers."""
+        if actor.role == Role.APPLICANT and actor.bundles is not None and actor.enterprise == credit_code:
+            return {key: [] for key in material_defs}  # an agent for some bundles: nothing from the vault
         _require_vault_reader(actor, credit_code)
         files = self.vault.vault_files(credit_code)
         today = self.cases.clock.today()
@@ -256,6 +262,9 @@ def _require_vault_reader(actor: Actor, credit_code: str) -> None:
     require_role(actor, "reading an applicant's vault", *VAULT_READERS)
     if actor.role == Role.APPLICANT and actor.enterprise != credit_code:
         raise NotAllowed(f"{actor.user_id} may read only its own enterprise's vault")
+    if actor.role == Role.APPLICANT and actor.bundles is not None:  # the vault holds every bundle's files
+        raise NotAllowed(f"{actor.user_id} is authorised for some bundles only; the vault is for the "
+                         "representative and agents for every bundle")
 
 
 def _check_applicant_may_submit(actor: Actor, case: Case, key: str) -> None:
@@ -263,9 +272,16 @@ def _check_applicant_may_submit(actor: Actor, case: Case, key: str) -> None:
     reviewer asked for (an item waiting for a supplement); intake records any."""
     if actor.role != Role.APPLICANT or case.status != CaseStatus.OPEN:
         return
-    if not any(item.status == ItemStatus.SUPPLEMENT_REQUESTED and key in item.requested for item in case.items.values()):
+    if not any(item.status == ItemStatus.SUPPLEMENT_REQUESTED and (key in item.requested or asked_before_v4(item, key))
+               for item in case.items.values()):
         raise NotAllowed(f"material {key!r} of case {case.number} is not asked of the applicant now; "
                          "intake records other materials")
+
+
+def asked_before_v4(item: Any, key: str) -> bool:
+    """A supplement requested before requests recorded what they asked (a case loaded from a snapshot of state
+    version 3 knows none): any material of the item may answer it; a reviewer records its receipt."""
+    return not item.requested and key in item.materials
 
 
 def _clean_filename(filename: str) -> str:

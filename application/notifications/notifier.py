@@ -98,7 +98,7 @@ class Notifier:
         if now - row["created_at"] > self.max_age:
             return made
         recipients: set[tuple[DeliveryChannel, str]] = set()
-        for contact in self.contacts.contacts(row["credit_code"]):
+        for contact in self.contacts.contacts(row["credit_code"], row.get("bundle") or None):
             for channel, address, subject, body in (
                     (DeliveryChannel.EMAIL, contact.email, text.email_subject(), text.email_body()),
                     (DeliveryChannel.SMS, contact.phone, "", f"【一件事】{text.zh}")):

@@ -26,14 +26,15 @@ class Contact:
 class ApplicantContacts(Protocol):
     """Who to tell at an enterprise."""
 
-    def contacts(self, credit_code: str) -> list[Contact]:
-        """The enterprise's contacts (none if it has no account)."""
+    def contacts(self, credit_code: str, bundle: str | None = None) -> list[Contact]:
+        """The enterprise's contacts (none if it has no account); with ``bundle``, only those who may see that
+        bundle's cases (an agent authorised for other bundles is not told)."""
 
 
 class NoContacts:
     """No enterprise has contacts: notifications reach the in-app inbox only."""
 
-    def contacts(self, credit_code: str) -> list[Contact]:
+    def contacts(self, credit_code: str, bundle: str | None = None) -> list[Contact]:
         """Nobody."""
         return []
 
@@ -59,11 +60,11 @@ class FunctionContacts:
     """``ApplicantContacts`` over a function returning ``(username, kind, email, phone)`` tuples, mappings or
     objects with those attributes (the users application's ``enterprise_contacts``)."""
 
-    function: Callable[[str], Iterable[Any]]
+    function: Callable[[str, str | None], Iterable[Any]]
 
-    def contacts(self, credit_code: str) -> list[Contact]:
+    def contacts(self, credit_code: str, bundle: str | None = None) -> list[Contact]:
         """The function's answer as contacts."""
-        return [_contact(entry) for entry in self.function(credit_code)]
+        return [_contact(entry) for entry in self.function(credit_code, bundle)]
 
 
 def _contact(entry: Any) -> Contact:

@@ -57,7 +57,7 @@ TEMPLATES = {t.key: t for t in (
              "Supplement requested",
              "您的申请 {case} 的事项「{item}」需补充材料：{materials}。说明：{reason}",
              "For {item} of your application {case}, please supply: {materials}. Note: {reason}"),
-    Template("item_approved", 1, ("case", "item"), "事项已办结", "Item approved",
+    Template("item_approved", 1, ("case", "item"), "事项已批准", "Item approved",
              "您的申请 {case} 的事项「{item}」已审批通过。",
              "{item} of your application {case} has been approved."),
     Template("item_approved_on_commitment", 1, ("case", "item"), "事项已告知承诺审批", "Item approved on commitment",

@@ -9,6 +9,7 @@ read every petition, a reviewer those its department holds; auditors and admins 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date
 from uuid import UUID
 
@@ -27,13 +28,15 @@ from domain.shared.working_days import IsWorkday
 DEFAULT_TIME_LIMIT_DAYS = 5  # working days, as for a general 12345 petition
 
 
-def may_view(actor: Actor, petition: Petition) -> bool:
+def may_view(actor: Actor, petition: Petition, case_bundle: str | None = None) -> bool:
     """Whether the actor may see the petition: staff who read, a reviewer of the department holding it, or an
-    applicant of the enterprise that filed it."""
+    applicant of the enterprise that filed it (an agent for some bundles: only one about a case of those,
+    ``case_bundle`` being the bundle of its related case)."""
     if actor.role in READERS:
         return True
     if actor.role == Role.APPLICANT:
-        return actor.enterprise is not None and petition.enterprise.get("credit_code") == actor.enterprise
+        own = actor.enterprise is not None and petition.enterprise.get("credit_code") == actor.enterprise
+        return own and (actor.bundles is None or case_bundle in actor.bundles)
     return actor.role == Role.REVIEWER and petition.department is not None and petition.department == actor.department
 
 
@@ -53,7 +56,7 @@ class PetitionApplication(OneThingApplication):
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock, is_workday: IsWorkday,
                  departments: Callable[[], Iterable[str]], knows: Callable[[date], bool] = lambda _: True,
                  case_exists: Callable[[str], bool] = lambda _: True,
-                 case_holder: Callable[[str], str | None] = lambda _: None):
+                 case_holder: Callable[[str], tuple[str, str] | None] = lambda _: None):
         super().__init__(env)
         self.clock, self.is_workday, self.knows = clock, is_workday, knows
         self.departments, self.case_exists, self.case_holder = departments, case_exists, case_holder
@@ -67,9 +70,17 @@ class PetitionApplication(OneThingApplication):
     def get_petition(self, actor: Actor, number: str) -> PetitionView:
         """Return the petition if the actor may see it."""
         petition = self.load(number)
-        if not may_view(actor, petition):
+        if not may_view(actor, petition, self._bundle_of(petition.related_case)):
             raise NotAllowed(f"{actor.user_id} may not see petition {number}")
-        return petition_view(petition)
+        view = petition_view(petition)
+        if actor.role == Role.APPLICANT:  # supervision and who took it in are the staff's
+            return replace(view, escalations=(), submitted_by="")
+        return view
+
+    def _bundle_of(self, case_number: str | None) -> str | None:
+        """The bundle of a related case (None: none, or no such case)."""
+        held = self.case_holder(case_number) if case_number else None
+        return held[1] if held else None
 
     def as_saved(self, key: str | UUID, version: int) -> PetitionView:
         """The petition as a command saved it, for the answer to that command."""
@@ -91,8 +102,12 @@ class PetitionApplication(OneThingApplication):
             check_number(related_case, "related_case")
             if not self.case_exists(related_case):
                 raise InvalidInput(f"related_case: no case {related_case}", {"related_case": ["no such case"]})
-            if actor.role == Role.APPLICANT and self.case_holder(related_case) != actor.enterprise:
-                raise NotAllowed(f"case {related_case} is not of {actor.user_id}'s enterprise")
+            held = self.case_holder(related_case)
+            if actor.role == Role.APPLICANT and (held is None or held[0] != actor.enterprise or (
+                    actor.bundles is not None and held[1] not in actor.bundles)):
+                raise NotAllowed(f"case {related_case} is not one of {actor.user_id}'s cases")
+        elif actor.role == Role.APPLICANT and actor.bundles is not None:
+            raise NotAllowed(f"{actor.user_id} files petitions about the cases of its bundles: name the case")
 
         def make() -> Petition:
             today = self.clock.today()

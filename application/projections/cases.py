@@ -96,7 +96,7 @@ class CaseReadModel(ReadModel):
 
     @handles(Case.FiledOnline)
     def on_filed_online(self, change: Change, e: Case.FiledOnline, view: ViewSession) -> None:
-        view.update(CASES, (change.key,), status="submitted", pre_review_since=e.on)
+        view.update(CASES, (change.key,), status="submitted", pre_review_since=e.on, owner="")
 
     @handles(Case.IntakeReturned)
     def on_intake_returned(self, change: Change, e: Case.IntakeReturned, view: ViewSession) -> None:
@@ -108,7 +108,8 @@ class CaseReadModel(ReadModel):
 
     @handles(Case.IntakeAccepted)
     def on_intake_accepted(self, change: Change, e: Case.IntakeAccepted, view: ViewSession) -> None:
-        view.update(CASES, (change.key,), status="open", owner=e.actor.user_id, deemed_accepted=e.deemed,
+        view.update(CASES, (change.key,), status="open", owner="" if e.deemed else e.actor.user_id,
+                    deemed_accepted=e.deemed,
                     missing="")
 
     @handles(Case.MaterialSubmitted)

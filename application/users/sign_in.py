@@ -188,15 +188,23 @@ class SignIns:
             raise WeakPassword("current_password", WRONG_CURRENT)
         return user
 
+    def confirm_totp(self, actor: Actor, password: str, code: str, address: str, limited: bool = True) -> None:
+        """Turn the actor's two-step sign-in on; a wrong password or code counts as a failed sign-in."""
+        self._counted(actor, address, limited, lambda: self.two_factor.confirm(actor, code, password))
+
     def disable_totp(self, actor: Actor, password: str, code: str, address: str, limited: bool = True) -> None:
         """Turn the actor's two-step sign-in off; a wrong password or code counts as a failed sign-in."""
+        self._counted(actor, address, limited, lambda: self.two_factor.disable(actor, password, code))
+
+    def _counted(self, actor: Actor, address: str, limited: bool, change: Callable[[], None]) -> None:
+        """Make ``change``, a wrong password or code in it counting as a failed sign-in of the actor."""
         if not limited:
-            return self.two_factor.disable(actor, password, code)
+            return change()
         refused: list[InvalidInput] = []
 
         def attempt() -> bool | None:
             try:
-                self.two_factor.disable(actor, password, code)
+                change()
             except InvalidInput as error:  # a wrong password or code: a failure, raised once it is counted
                 refused.append(error)
                 return None

@@ -60,9 +60,12 @@ class TwoFactor:
         self.users.save(user)
         return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER))
 
-    def confirm(self, actor: Actor, code: str) -> None:
-        """Turn two-step sign-in on with a code of the enrolled secret."""
+    def confirm(self, actor: Actor, code: str, password: str) -> None:
+        """Turn two-step sign-in on with the password and a code of the enrolled secret (a stolen session alone
+        cannot bind the account to another's authenticator)."""
         user = self.users.user(actor.user_id)
+        if not isinstance(password, str) or not self.users.hasher.verify(user.password_hash, password):
+            raise WeakPassword("password", WRONG_CURRENT)
         if user.totp_pending is None:
             raise NotAllowed("enrol first (POST /auth/totp): there is no secret to confirm")
         step = matching_step(user.totp_pending, code, self.clock)

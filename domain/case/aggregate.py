@@ -68,7 +68,9 @@ class Case(Aggregate):
 
     @staticmethod
     def upcast_v3_v4(state: dict[str, Any]) -> None:
-        """Snapshots of version 3 knew no online filing and no follow-up of a poor rating."""
+        """Snapshots of version 3 knew no online filing and no follow-up of a poor rating. Their items keep the
+        defaults of what supplement requests asked and of rejection reasons (not in the snapshot; the events
+        after it record them): the applicant may then answer such a request with any material of the item."""
         state["pre_review"] = None
         state["follow_up"] = None
 
@@ -105,20 +107,21 @@ class Case(Aggregate):
         on: date
 
         def apply(self, case: Case) -> None:
-            case.status = CaseStatus.SUBMITTED
+            case.status, case.owner = CaseStatus.SUBMITTED, ""  # no first-contact owner until intake accepts
             case.pre_review = {"filed_on": self.on.isoformat(), "since": self.on.isoformat(), "missing": [],
                                "asked_at": {}, "returned_on": None, "return_reason": "", "accepted_on": None,
                                "deemed": False}
 
     class IntakeAccepted(Recorded):
         """Intake accepted the online filing (受理), or — ``deemed`` — the law did, as intake did not answer within
-        5 working days (行政许可法 art. 32); the case is open and the acceptor its first-contact owner."""
+        5 working days (行政许可法 art. 32); the case is open and the accepting officer its first-contact owner (a
+        case accepted by law has none until a supervisor assigns one)."""
 
         deemed: bool
         on: date
 
         def apply(self, case: Case) -> None:
-            case.status, case.owner = CaseStatus.OPEN, self.actor.user_id
+            case.status, case.owner = CaseStatus.OPEN, "" if self.deemed else self.actor.user_id
             assert case.pre_review is not None
             case.pre_review.update(accepted_on=self.on.isoformat(), deemed=self.deemed)
 

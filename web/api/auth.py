@@ -26,9 +26,10 @@ class PasswordChangeRequest(Strict):
 
 
 class TotpCode(Strict):
-    """A code the authenticator app shows."""
+    """A code the authenticator app shows, and the account's password."""
 
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
 
 
 class TotpDisableRequest(TotpCode):
@@ -125,9 +126,14 @@ def totp_enrol() -> dict[str, Any]:
 @blp.response(200, TotpStateOut)
 @blp.alt_response(401, schema=ErrorOut)
 @blp.alt_response(422, schema=ErrorOut)
-def totp_confirm(body: dict[str, Any]) -> dict[str, Any]:
-    """Turn two-step sign-in on with a code of the enrolled secret: signing in now needs a code."""
-    services().two_factor.confirm(actor(), body["code"])
+@blp.alt_response(429, schema=ErrorOut, description="Too many wrong passwords or codes (header Retry-After)")
+def totp_confirm(body: dict[str, Any]) -> dict[str, Any] | Response:
+    """Turn two-step sign-in on with the password and a code of the enrolled secret: signing in now needs a code."""
+    try:  # a wrong password or code counts like a failed sign-in of this account
+        services().sign_ins.confirm_totp(actor(), body["password"], body["code"], request.remote_addr or "",
+                                         sign_in_limits_on())
+    except TooManySignIns as error:
+        return too_many(error)
     return {"totp_enabled": True}
 
 

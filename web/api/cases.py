@@ -174,7 +174,7 @@ def read_case(args: dict[str, Any], case_id: str) -> Response:
     body: dict[str, Any] = {}  # a past state comes with what applied then (its due date: as of its own day)
     if "as_of" in args or "version" in args:
         body["then"] = reads.context_then(case, args.get("as_of") or case.modified_on)
-    body["chain_head"] = reads.chain_head(case.id, case.version)
+    body["chain_head"] = None if actor().role == Role.APPLICANT else reads.chain_head(case.id, case.version)
     response = jsonify(CaseOut().dump({**case_json(case), **body}))
     response.headers["ETag"] = f'"{case.version}"'
     return response

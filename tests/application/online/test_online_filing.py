@@ -215,3 +215,72 @@ def test_an_applicant_files_petitions_about_its_own_cases_only(online):
         online.petitions.submit(OTHER, "闽都小吃有限公司", OTHER_CODE, "x", "y", "online", related_case=number)
     with pytest.raises(NotAllowed):
         online.petitions.submit(OTHER, "泉城小馆餐饮有限公司", VALID_CODE, "x", "y", "online")
+
+
+# Agents authorised for some bundles, and what the review of issue 15 found --------------------------------------
+AGENT_PASSWORD = "a-long-enough-passphrase-9"
+
+
+@pytest.fixture
+def registered(online: Services) -> Services:
+    """The enterprise registered by ``boss``, with ``narrow``, an agent for another bundle only, both with e-mail."""
+    from tests.conftest import ADMIN, sample_file
+    online.catalogue.publish_file(sample_file("foreign-talent.json"), ADMIN)
+    online.accounts.register_enterprise(VALID_CODE, "泉城小馆餐饮有限公司", "王老板", "boss", AGENT_PASSWORD,
+                                        email="boss@example.com")
+    boss = online.users.find_actor("boss")
+    online.accounts.authorise_agent(boss, "narrow", AGENT_PASSWORD, ["foreign-talent"], date(2099, 12, 31),
+                                    email="narrow@example.com")
+    return online
+
+
+def test_an_agent_is_told_only_of_the_cases_of_its_bundles(registered):
+    told = {c.username for c in registered.accounts.enterprise_contacts(VALID_CODE, "restaurant-opening")}
+    assert told == {"boss"}
+    assert {c.username for c in registered.accounts.enterprise_contacts(VALID_CODE, "foreign-talent")} == {
+        "boss", "narrow"}
+
+
+def test_an_agent_for_some_bundles_has_no_vault_and_files_uploads_only(registered):
+    narrow = registered.users.find_actor("narrow")
+    with pytest.raises(NotAllowed):
+        registered.materials.vault_of(narrow, VALID_CODE)
+    assert registered.materials.vault_offers(narrow, VALID_CODE, {"id-card": {}}) == {"id-card": []}
+
+
+def test_an_agent_for_some_bundles_sees_only_petitions_about_their_cases(registered):
+    boss, narrow = registered.users.find_actor("boss"), registered.users.find_actor("narrow")
+    number = registered.cases.reads.get_case(boss, file_restaurant(registered, boss)).number
+    about = registered.petitions.submit(boss, "泉城小馆餐饮有限公司", VALID_CODE, "预审太慢", "三天没有答复", "online",
+                                        related_case=number)
+    with pytest.raises(NotAllowed):
+        registered.petitions.get_petition(narrow, about.number)
+    with pytest.raises(NotAllowed):
+        registered.petitions.submit(narrow, "泉城小馆餐饮有限公司", VALID_CODE, "x", "y", "online", related_case=number)
+
+
+def test_an_applicant_reads_its_petition_without_the_supervisors_escalations(online):
+    saved = online.petitions.submit(REP, "泉城小馆餐饮有限公司", VALID_CODE, "停电", "园区停电", "online")
+    online.petitions.route(SUPERVISOR, saved.number, "amr", 3)
+    online.petitions.escalate(SUPERVISOR, saved.number, "内部：部门拖延")
+    assert online.petitions.get_petition(SUPERVISOR, saved.number).escalations
+    mine = online.petitions.get_petition(REP, saved.number)
+    assert mine.escalations == () and mine.submitted_by == ""
+
+
+def test_a_filing_accepted_by_law_has_no_first_contact_owner_until_one_is_assigned(online):
+    with freeze_time("2026-12-01 10:00:00+08:00"):
+        case_id = file_restaurant(online)
+    assert online.cases.reads.get_case(INTAKE, case_id).owner == ""
+    with freeze_time("2026-12-21 10:00:00+08:00"):
+        online.sla.tick()
+    assert online.cases.reads.get_case(INTAKE, case_id).owner == ""
+
+
+def test_a_supplement_requested_before_requests_said_what_they_asked_takes_any_material_of_the_item(online):
+    from application.materials.service import asked_before_v4
+    case_id = file_restaurant(online)
+    online.cases.intake.accept_filing(INTAKE, case_id)
+    item = online.cases.load(case_id).items["business-licence"]
+    item.requested = {}
+    assert asked_before_v4(item, item.materials[0]) and not asked_before_v4(item, "no-such-material")

@@ -25,7 +25,7 @@ def secret(services, clock) -> str:
     actor = services.users.find_actor("window1")
     enrolment = services.two_factor.enrol(actor)
     assert enrolment.uri.startswith("otpauth://totp/OneThing:window1?secret=")
-    services.two_factor.confirm(actor, code(enrolment.secret, clock, -1))
+    services.two_factor.confirm(actor, code(enrolment.secret, clock, -1), PASSWORD)
     return enrolment.secret
 
 
@@ -40,14 +40,14 @@ def test_a_wrong_confirmation_code_leaves_it_off(services, clock):
     actor = services.users.find_actor("window1")
     services.two_factor.enrol(actor)
     with pytest.raises(InvalidInput):
-        services.two_factor.confirm(actor, "000000")
+        services.two_factor.confirm(actor, "000000", PASSWORD)
     assert not services.two_factor.enabled("window1")
 
 
 def test_confirming_without_enrolling_is_refused(services, clock):
     services.users.add_user(ADMIN, "window1", PASSWORD, "intake")
     with pytest.raises(NotAllowed):
-        services.two_factor.confirm(services.users.find_actor("window1"), "123456")
+        services.two_factor.confirm(services.users.find_actor("window1"), "123456", PASSWORD)
 
 
 def test_signing_in_without_the_code_asks_for_it(services, secret):
@@ -96,6 +96,16 @@ def test_turning_it_off_needs_the_password_and_a_code(services, secret, clock):
 
 def test_an_applicant_may_turn_it_on_too(services, enterprise, clock):
     enrolment = services.two_factor.enrol(enterprise)
-    services.two_factor.confirm(enterprise, code(enrolment.secret, clock))
+    services.two_factor.confirm(enterprise, code(enrolment.secret, clock), PASSWORD)
     with pytest.raises(OtpRequired):
         services.tokens.sign_in("boss", PASSWORD)
+
+
+def test_turning_two_step_sign_in_on_needs_the_password_too(services, clock):
+    """A stolen session or token alone cannot bind the account to somebody else's authenticator."""
+    services.users.add_user(ADMIN, "window1", PASSWORD, "intake")
+    actor = services.users.find_actor("window1")
+    enrolment = services.two_factor.enrol(actor)
+    with pytest.raises(InvalidInput):
+        services.two_factor.confirm(actor, code(enrolment.secret, clock), "not the password")
+    assert not services.two_factor.enabled("window1")

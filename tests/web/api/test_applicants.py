@@ -107,7 +107,7 @@ def test_two_step_sign_in_through_the_api(api):
     enrolment = api.client.post("/api/v1/auth/totp", headers=as_token(intake)).get_json()
     totp = pyotp.TOTP(enrolment["secret"])
     confirm = api.client.post("/api/v1/auth/totp/confirm", headers=as_token(intake),
-                              json={"code": totp.at(_now() - 30)})
+                              json={"code": totp.at(_now() - 30), "password": PASSWORD})
     assert confirm.status_code == 200 and confirm.get_json()["totp_enabled"] is True
     missing = api.post("/auth/token", {"username": "intake", "password": PASSWORD})
     assert missing.status_code == 401 and missing.get_json()["error"]["code"] == "otp_required"

@@ -140,7 +140,8 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Callable[[Any], Request]]]] = 
     "auth.change_password": {"POST": (SIGNED_IN, lambda api: (
         "/auth/password", {"current_password": PASSWORD, "new_password": "a-new-and-long-passphrase-7"}))},
     "auth.totp_enrol": {"POST": (SIGNED_IN, lambda api: ("/auth/totp", {}))},
-    "auth.totp_confirm": {"POST": (SIGNED_IN, lambda api: ("/auth/totp/confirm", {"code": _totp_code(api, False)}))},
+    "auth.totp_confirm": {"POST": (SIGNED_IN, lambda api: (
+        "/auth/totp/confirm", {"code": _totp_code(api, False), "password": PASSWORD}))},
     "auth.totp_disable": {"POST": (SIGNED_IN, lambda api: (
         "/auth/totp/disable", {"password": PASSWORD, "code": _totp_code(api, True)}))},
     "api-docs.openapi_json": {"GET": (ANYONE, lambda api: ("/openapi.json", None))},

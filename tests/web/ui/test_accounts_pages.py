@@ -66,7 +66,8 @@ def test_two_step_sign_in_is_set_up_on_the_security_page_and_then_asked_for(ui):
     assert "<svg" in page
     secret = page.split('<code class="secret">')[1].split("<")[0]
     totp = pyotp.TOTP(secret)
-    assert ui.post("/me/security", {"action": "confirm", "code": totp.at(time.time() - 30)}).status_code == 302
+    assert ui.post("/me/security", {"action": "confirm", "code": totp.at(time.time() - 30),
+                                     "password": PASSWORD}).status_code == 302
     other = make_ui(ui.services)
     asked = other.login("intake")
     assert asked.status_code == 422 and 'name="otp"' in asked.get_data(as_text=True)

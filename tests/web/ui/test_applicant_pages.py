@@ -126,3 +126,12 @@ def test_the_filing_form_prefills_the_answers_of_the_enterprises_last_filing(ui)
     expected = answers[question.key]
     shown = ("yes" if expected else "no") if question.type == "boolean" else str(expected)
     assert f'value="{shown}"' in page and ("selected" in page or question.type not in ("choice", "boolean"))
+
+
+def test_a_staff_form_sent_by_an_applicant_is_refused_on_its_own_case_page(ui):
+    register(ui, "boss")
+    case_id = file_online(ui)
+    response = ui.post(f"/cases/{case_id}/items/business-licence/accept", {"version": "3"})
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "/me/cases/" in page and "chain" not in page.lower() and 'id="pre-review"' not in page

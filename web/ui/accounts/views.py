@@ -115,7 +115,8 @@ def security() -> Any:
         if action == "enrol":
             enrolment = two_factor.enrol(actor)
         elif action == "confirm":
-            two_factor.confirm(actor, code)
+            services().sign_ins.confirm_totp(actor, request.form.get("password", "")[:MAX_FIELD], code,
+                                             request.remote_addr or "", sign_in_limits_on())
             flash(_("Two-step sign-in is on: signing in now asks for a code."), "success")
             return redirect(url_for("ui_accounts.security"))
         elif action == "disable":

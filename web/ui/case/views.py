@@ -146,6 +146,10 @@ def render_case(case: CaseView, status: int = 200, problem: Any = None, detail: 
     """The case page of ``case`` with ``status``; ``problem`` in words above it, ``failed`` (the form sent, its
     values and field errors) shown again where it was."""
     actor = current_actor()
+    if actor.role == Role.APPLICANT:  # a staff form sent by an applicant: its own page of its case says why
+        from web.ui.applicant.views import render_applicant_case
+
+        return render_applicant_case(str(case.id), status, problem, detail)
     view = case_view(case, actor)
     may_submit = actor.role in SUBMITTERS and str(case.status) == "open"
     offers = services().materials.offers(actor, str(case.id)) if may_submit else {}
