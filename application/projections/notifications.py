@@ -105,13 +105,13 @@ class NotificationReadModel(ReadModel):
 
     # Online filing's pre-review (网上预审): registered below on the events' names (``IntakeAccepted``,
     # ``IntakeReturned``), as they are added to the case.
-    def on_intake_accepted(self, change: Change, e: Any, view: ViewSession) -> None:
+    def intake_accepted(self, change: Change, e: Any, view: ViewSession) -> None:
         """The filing was accepted (by intake, or deemed accepted after 5 working days, 行政许可法 art. 32)."""
         case = _case(view, change)
         template = "accepted_deemed" if getattr(e, "deemed", False) else "accepted"
         self.notify(view, change, case, "accepted", template, {})
 
-    def on_intake_returned(self, change: Change, e: Any, view: ViewSession) -> None:
+    def intake_returned(self, change: Change, e: Any, view: ViewSession) -> None:
         """The filing was returned with everything missing listed at once (一次性告知)."""
         case = _case(view, change)
         missing = [_name(case, "materials", key) for key in getattr(e, "missing", [])]
@@ -137,8 +137,8 @@ class NotificationReadModel(ReadModel):
 
 def _register_intake_events() -> None:
     """Handle the online-filing events once the case has them (they arrive with online filing)."""
-    extra = {event: handler for name, handler in (("IntakeAccepted", NotificationReadModel.on_intake_accepted),
-                                                  ("IntakeReturned", NotificationReadModel.on_intake_returned))
+    extra = {event: handler for name, handler in (("IntakeAccepted", NotificationReadModel.intake_accepted),
+                                                  ("IntakeReturned", NotificationReadModel.intake_returned))
              if (event := getattr(Case, name, None)) is not None}
     NotificationReadModel.handlers = {**NotificationReadModel.handlers, **extra}
 
