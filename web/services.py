@@ -109,7 +109,7 @@ class Settings:
     secure_cookies: bool = False  # ONETHING_SECURE_COOKIES: session cookies over HTTPS only (always in production)
     files_url: str = ""  # ONETHING_FILES_URL: empty for instance/files, a folder, or s3://bucket/prefix
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB  # ONETHING_MAX_UPLOAD_MB
-    smtp_url: str = ""  # ONETHING_SMTP_URL: smtp://[user:password@]host:port[?starttls=true] or smtps://; empty: no e-mail
+    smtp_url: str = ""  # ONETHING_SMTP_URL: smtp://[user:password@]host:port[?starttls=true], smtps://…; empty: no mail
     mail_from: str = ""  # ONETHING_MAIL_FROM: the notifications' sender address
     notify_interval: float = 60.0  # ONETHING_NOTIFY_INTERVAL: seconds between notifier passes in `onething run`; 0: off
     notify_max_age_days: float = DEFAULT_MAX_AGE.days  # ONETHING_NOTIFY_MAX_AGE_DAYS: older notifications: inbox only
