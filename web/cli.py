@@ -182,8 +182,10 @@ def notify_send(loop: bool, interval: float) -> None:
     import signal
 
     s = services()
-    sms = "" if "sms" in s.notifier.channels() else "; SMS: no gateway bound"
-    click.echo(f"channels: {', '.join(s.notifier.channels())}{sms}")
+    channels = s.notifier.channels()
+    missing = ([] if "email" in channels else ["e-mail: ONETHING_SMTP_URL is not set"]) + \
+        ([] if "sms" in channels else ["SMS: no gateway bound"])
+    click.echo(f"channels: {', '.join(channels)}" + "".join(f"; {m}" for m in missing))
     stop = threading.Event()
     if loop:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -377,6 +379,8 @@ def projections_run(interval: float) -> None:
     click.echo(f"projections: polling every {interval} s, deadlines every {sla_interval} s; Ctrl-C to stop")
     every(sla_interval, services().sla.tick, stop, "sla tick")
     every(services().settings.audit_interval, services().keep_audit_log, stop, "audit log")
+    if services().settings.notify_interval > 0:
+        every(services().settings.notify_interval, services().notifier.send_due, stop, "notify")
     services().runner.run_forever(stop, interval, log=lambda r: click.echo(
         f"processed {r.events} events ({r.rows} rows) in {r.seconds:.3f} s"))
 

@@ -115,7 +115,7 @@ class Settings:
     files_url: str = ""  # ONETHING_FILES_URL: empty for instance/files, a folder, or s3://bucket/prefix
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB  # ONETHING_MAX_UPLOAD_MB
     identity_provider: str = ""  # ONETHING_IDENTITY_PROVIDER: module:factory; empty: OneThing's own accounts
-    smtp_url: str = ""  # ONETHING_SMTP_URL: smtp://[user:password@]host:port[?starttls=true] or smtps://; empty: no e-mail
+    smtp_url: str = ""  # ONETHING_SMTP_URL: smtp://[user:password@]host:port[?starttls=true], smtps://…; empty: no mail
     mail_from: str = ""  # ONETHING_MAIL_FROM: the notifications' sender address
     notify_interval: float = 60.0  # ONETHING_NOTIFY_INTERVAL: seconds between notifier passes in `onething run`; 0: off
     notify_max_age_days: float = DEFAULT_MAX_AGE.days  # ONETHING_NOTIFY_MAX_AGE_DAYS: older notifications: inbox only

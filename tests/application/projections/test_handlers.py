@@ -20,12 +20,14 @@ from application.projections.audit import AuditReadModel
 from application.projections.base import Change, ReadModel, Row
 from application.projections.cases import CaseReadModel
 from application.projections.directory import DirectoryReadModel
+from application.projections.notifications import DeliveryReadModel, NotificationReadModel
 from application.projections.petitions import PetitionReadModel
 from domain.case.aggregate import Case
 from domain.petition.aggregate import Petition
 from domain.shared.values import Actor, Role
 
-READ_MODELS = [CaseReadModel, DirectoryReadModel, PetitionReadModel, AuditReadModel]
+READ_MODELS = [CaseReadModel, DirectoryReadModel, PetitionReadModel, AuditReadModel, NotificationReadModel,
+               DeliveryReadModel]
 
 # Case events the case read model deliberately leaves to ``process``, which moves the case row's version and
 # time for every event after Opened: no list, queue or register shows what they record.

@@ -38,6 +38,7 @@ from tests.web.api.test_access import (
     _withdrawn,
 )
 from tests.web.api.test_cases import ok
+from tests.web.api.test_notifications_api import failed_delivery
 from tests.web.conftest import PASSWORD, USERS
 from web import create_app
 
@@ -237,6 +238,12 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Callable[[Any], Request]]]] = 
     "audit.proof": {"GET": ({"auditor"}, lambda api: (f"/audit/proof?case={_checkpointed(api)}", None))},
     "audit.diff": {"GET": (READERS_OF_THE_CASE, lambda api: (f"/cases/{_accepted(api)}/diff?from=1&to=2", None))},
     "audit.export": {"GET": ({"auditor"}, lambda api: (f"/cases/{_open(api)}/export", None))},
+    # Notifications (the inbox is for applicants: none of these identities is one; see test_notifications_api)
+    "notifications.my_notifications": {"GET": (set(), lambda api: ("/me/notifications", None))},
+    "notifications.deliveries": {"GET": ({"supervisor", "auditor"}, lambda api: (
+        "/notifications/deliveries?state=failed", None))},
+    "notifications.retry": {"POST": ({"supervisor"}, lambda api: (
+        f"/notifications/deliveries/{failed_delivery(api.services)}/retry", {"reason": "mail server repaired"}))},
 }
 
 

@@ -22,6 +22,7 @@ from stdnum.cn import uscc
 from domain.shared.values import Actor, Role
 from tests.conftest import VALID_CODE
 from tests.web.api.test_cases import completed_case, item
+from tests.web.api.test_notifications_api import failed_delivery
 from tests.web.conftest import PASSWORD, Api
 from tests.web.ui.conftest import BROWSER_ACCEPT, LazyTokens, Ui, make_ui
 from tests.web.ui.test_desk import form as desk_form
@@ -241,6 +242,12 @@ TABLE: dict[str, dict[str, tuple[set[str | None], Prepare]]] = {
     "ui_audit.diff": {"GET": ({"auditor"}, lambda ui: (f"/audit/cases/{_case(ui)}/diff?from=1&to=2", None))},
     "ui_audit.verify_case": {"POST": ({"auditor"}, lambda ui: (f"/audit/cases/{_case(ui)}/verify", {}))},
     "ui_audit.export": {"GET": ({"auditor"}, lambda ui: (f"/audit/cases/{_case(ui)}/export.csv", None))},
+    # Notifications (the inbox is for applicants: none of these identities is one; see test_notification_pages)
+    "ui_notifications.inbox": {"GET": (set(), lambda ui: ("/me/notifications", None))},
+    "ui_notifications.deliveries": {"GET": ({"supervisor", "auditor"}, lambda ui: (
+        "/supervision/deliveries?state=failed", None))},
+    "ui_notifications.retry": {"POST": ({"supervisor"}, lambda ui: (
+        f"/supervision/deliveries/{failed_delivery(ui.services)}/retry", {"state": "failed"}))},
 }
 
 def ui_routes(app) -> set[tuple[str, str]]:
