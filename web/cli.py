@@ -682,6 +682,7 @@ def restore(backup_dir: str, target: str | None, force: bool) -> None:
     with click.progressbar(length=1, label="restore", file=sys.stderr) as bar:
         manifest = backups.restore(backup_dir, url, force, progress=_advance(bar), files=store)
     restored = build_services(replace(settings, database_url=url))
+    restored.init_schema()  # a backup of an earlier release lacks the stores added since (as `db init` makes them)
     click.echo(f"restored the {manifest['database']} backup of {manifest['created']} into {describe_url(url)}")
     put_back = manifest["files_restored"]
     click.echo(f"stored files into {store!r}: {put_back['count']:,}, {put_back['bytes']:,} bytes")

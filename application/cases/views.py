@@ -73,6 +73,7 @@ class ItemView:
     requested: tuple[str, ...] = ()  # the materials a supplement request asks of the applicant
     request_reason: str = ""  # the reviewer's words to the applicant with it
     rejection_reason: str = ""  # why it was rejected, as the applicant is told
+    request_any: bool = False  # the supplement request named no material: any of the item's answers it
 
     @property
     def decided(self) -> bool:
@@ -222,7 +223,7 @@ def _item_view(case: Case, item: ItemState) -> ItemView:
         warned=item.warned, breached=item.breached, urges=item.urges, assignee=item.assignee,
         prerequisites_met=met, findings=tuple(item.findings), auto_approve=item.auto_approve,
         requested=tuple(item.requested), request_reason=item.request_reason,
-        rejection_reason=item.rejection_reason,
+        rejection_reason=item.rejection_reason, request_any=item.request_any,
     )
 
 

@@ -232,8 +232,9 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             item = case.items[self.item]
             item.status, item.paused_on = ItemStatus.SUPPLEMENT_REQUESTED, self.paused_on
-            item.requested = {key: len(case.material_versions.get(key, ())) for key in self.materials}
-            item.request_reason = self.reason
+            asked = self.materials or item.materials  # none named: any material of the item answers it
+            item.requested = {key: len(case.material_versions.get(key, ())) for key in asked}
+            item.request_any, item.request_reason = not self.materials, self.reason
 
     class SupplementReceived(ItemEvent):
         """The supplement arrived; review goes on with the due date moved by the pause."""
@@ -251,7 +252,7 @@ class Case(Aggregate):
             item = case.items[self.item]
             item.status, item.paused_on, item.due = ItemStatus.IN_REVIEW, None, self.due
             item.due_provisional = self.due_provisional
-            item.requested, item.request_reason = {}, ""
+            item.requested, item.request_reason, item.request_any = {}, "", False
 
     class InspectionRecorded(ItemEvent):
         """An on-site or video inspection of the item took place."""
@@ -592,7 +593,7 @@ class Case(Aggregate):
     def accept_if_unanswered(self, today: date, is_workday: IsWorkday, actor: Actor) -> bool:
         """Record the filing accepted by law if intake let its deadline pass (行政许可法 art. 32); whether it was."""
         deadline = self.pre_review_deadline(is_workday)
-        if deadline is None or today <= deadline:
+        if deadline is None or today <= deadline or not is_workday(today):  # recorded on a working day
             return False
         self.trigger_event(
             self.IntakeAccepted, deemed=True, on=today, actor=actor,
@@ -609,7 +610,8 @@ class Case(Aggregate):
         newer than when it was asked for."""
         return [item.code for item in self.items.values()
                 if item.status == ItemStatus.SUPPLEMENT_REQUESTED and item.requested
-                and all(len(self.material_versions.get(key, ())) > then for key, then in item.requested.items())]
+                and (any if item.request_any else all)(
+                    len(self.material_versions.get(key, ())) > then for key, then in item.requested.items())]
 
     def submit_material(self, key: str, filename: str, sha256: str, actor: Actor, reason: str = "", *,
                         size: int = 0, media_type: str = "", source: MaterialSource = MaterialSource.PAPER,
@@ -672,6 +674,9 @@ class Case(Aggregate):
         ``POOR_RATING``) opens a follow-up a supervisor must close by ``follow_up_due``."""
         if self.status not in CLOSED_CASE_STATUSES:
             raise errors.CaseNotClosed("a case is rated after it closes")
+        if self.pre_review is not None and self.pre_review["accepted_on"] is None:
+            raise errors.CaseNotClosed("an online filing withdrawn before it was accepted is not rated: no service "
+                                       "was given")
         if self.rating is not None:
             raise errors.InvalidRating("this case was rated already")
         rules.check_rating(score)

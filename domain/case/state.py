@@ -45,6 +45,7 @@ class ItemState:
     # applicant answers by uploading a newer version of each. And the reviewer's words to the applicant.
     requested: dict[str, int] = field(default_factory=dict)
     request_reason: str = ""
+    request_any: bool = False  # the request named no material: a new version of any of the item's answers it
     rejection_reason: str = ""  # why it was rejected: the applicant is told (不予许可 with reasons)
 
     @classmethod

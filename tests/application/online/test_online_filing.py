@@ -101,6 +101,8 @@ def test_a_filing_unanswered_for_five_working_days_is_accepted_by_the_deadline_t
         online.runner.catch_up()
         row = online.online_queries.pre_review(INTAKE).rows[0]
         assert (row["waiting_days"], row["deadline"]) == (5, date(2026, 12, 11))
+    with freeze_time("2026-12-12 10:00:00+08:00"):  # a Saturday after the deadline: recorded on a working day
+        assert online.sla.tick().filings_accepted == 0
     with freeze_time("2026-12-14 09:00:00+08:00"):  # the next working day: accepted by law
         report = online.sla.tick()
         assert report.filings_accepted == 1
@@ -169,6 +171,11 @@ def test_the_applicant_rates_the_closed_case_and_a_poor_rating_opens_a_follow_up
     case_id = file_restaurant(online)
     with pytest.raises(CaseNotClosed):  # a case in pre-review is not closed: not rated yet
         online.cases.intake.rate(REP, case_id, 1)
+    online.cases.intake.withdraw(REP, case_id, "不要撤回：还在预审")  # withdrawn before acceptance: not rated
+    with pytest.raises(CaseNotClosed):
+        online.cases.intake.rate(REP, case_id, 1)
+    case_id = file_restaurant(online)
+    online.cases.intake.accept_filing(INTAKE, case_id)
     online.cases.intake.withdraw(REP, case_id, "我们改期开业")
     with freeze_time("2026-12-07 10:00:00+08:00"):
         online.cases.intake.rate(REP, case_id, 2, "等太久")
@@ -190,6 +197,7 @@ def test_the_applicant_rates_the_closed_case_and_a_poor_rating_opens_a_follow_up
 
 def test_a_good_rating_opens_no_follow_up_and_another_enterprise_cannot_rate(online):
     case_id = file_restaurant(online)
+    online.cases.intake.accept_filing(INTAKE, case_id)
     online.cases.intake.withdraw(REP, case_id, "改期")
     with pytest.raises(NotAllowed):
         online.cases.intake.rate(OTHER, case_id, 5)
@@ -284,3 +292,16 @@ def test_a_supplement_requested_before_requests_said_what_they_asked_takes_any_m
     item = online.cases.load(case_id).items["business-licence"]
     item.requested = {}
     assert asked_before_v4(item, item.materials[0]) and not asked_before_v4(item, "no-such-material")
+
+
+def test_a_supplement_request_naming_no_material_is_answered_by_a_new_version_of_any_of_the_items(online):
+    case_id = file_restaurant(online)
+    for key in ("id-card", "floor-plan"):
+        upload(online, case_id, key, key)
+    online.cases.intake.accept_filing(INTAKE, case_id)
+    online.cases.review.accept_item(AMR, case_id, "business-licence")
+    online.cases.review.request_supplement(AMR, case_id, "business-licence", "请补充说明材料")
+    asked = online.cases.reads.get_case(REP, case_id).items["business-licence"]
+    assert asked.request_any and set(asked.requested) == set(asked.materials)
+    upload(online, case_id, asked.materials[0], "a newer one")
+    assert online.cases.reads.get_case(REP, case_id).items["business-licence"].status == "in_review"

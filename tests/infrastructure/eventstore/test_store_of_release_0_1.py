@@ -166,7 +166,7 @@ def as_0_1_plus_upcasts(entry: list[Any]) -> list[Any]:
 
 # What later versions add to each item of a snapshot's state (ItemState's new fields, with their defaults).
 ITEM_FIELDS_SINCE_0_1 = {"findings": [], "auto_approve": False, "rules_digest": None, "requested": {},
-                         "request_reason": "", "rejection_reason": ""}
+                         "request_reason": "", "rejection_reason": "", "request_any": False}
 
 
 def state_plus_item_defaults(state: dict[str, Any]) -> dict[str, Any]:

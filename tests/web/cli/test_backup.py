@@ -119,3 +119,35 @@ def change_one_byte(services, case_id: UUID, version: int) -> None:
         state = bytes(connection.execute(select(table.c.state).where(where)).scalar_one())
         assert b".pdf" in state
         connection.execute(update(table).where(where).values(state=state.replace(b".pdf", b".pdg", 1)))
+
+
+def test_a_backup_of_the_release_before_the_notifications_store_restores_and_verifies(tmp_path, monkeypatch):
+    """A backup taken before the Notifications store existed: restore creates the stores added since."""
+    import json
+    import sqlite3
+
+    from infrastructure.backup.contents import digest
+
+    source = f"sqlite:///{tmp_path / 'source.sqlite3'}"
+    key = tmp_path / "keys" / "audit-key.pem"
+    monkeypatch.setenv("ONETHING_DATABASE_URL", source)
+    monkeypatch.setenv("ONETHING_AUDIT_KEY", str(key))
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "init"]).exit_code == 0
+    assert runner.invoke(main, ["audit", "keygen"]).exit_code == 0
+    make_record(services_on(source, key))
+    out = tmp_path / "backup"
+    assert runner.invoke(main, ["backup", str(out)]).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    database = out / manifest["file"]
+    with sqlite3.connect(database) as connection:  # as the earlier release wrote it: no such store
+        connection.execute("DROP TABLE notifications_events")
+    manifest["events"].pop("Notifications")
+    manifest.update(digest(database))
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    target = f"sqlite:///{tmp_path / 'restored' / 'onething.sqlite3'}"
+    (tmp_path / "restored").mkdir()
+    restored = runner.invoke(main, ["restore", str(out), "--to", target], catch_exceptions=False)
+    assert restored.exit_code == 0, restored.output
+    assert "DIFFERS" not in restored.output and "OK: " in restored.output

@@ -96,6 +96,7 @@ def test_another_enterprise_gets_a_403_page_for_the_case_and_nothing_on_its_home
 def test_the_applicant_withdraws_and_rates_its_closed_case_and_a_poor_rating_reaches_supervisors(ui):
     register(ui, "boss")
     case_id = file_online(ui)
+    ui.services.cases.intake.accept_filing(INTAKE, case_id)
     assert ui.post(f"/me/cases/{case_id}/withdraw", {"reason": "改期开业"}).status_code == 303
     assert 'name="score"' in ui.page(f"/me/cases/{case_id}")
     assert ui.post(f"/me/cases/{case_id}/rating", {"score": "2", "comment": "太慢"}).status_code == 303
@@ -135,3 +136,22 @@ def test_a_staff_form_sent_by_an_applicant_is_refused_on_its_own_case_page(ui):
     assert response.status_code == 403
     page = response.get_data(as_text=True)
     assert "/me/cases/" in page and "chain" not in page.lower() and 'id="pre-review"' not in page
+
+
+def test_uploading_the_same_file_again_says_nothing_new_was_recorded(ui):
+    register(ui, "boss")
+    case_id = file_online(ui)
+    ui.services.cases.intake.return_filing(INTAKE, case_id, ["id-card"], "请重新上传")
+    response = ui.post(f"/me/cases/{case_id}/materials/id-card", {"file": pdf("id")},
+                       content_type="multipart/form-data")  # the very bytes filed before
+    assert response.status_code == 303
+    page = ui.page(f"/me/cases/{case_id}")
+    assert "flash-warning" in page and ui.services.cases.reads.get_case(INTAKE, case_id).status == "returned"
+
+
+def test_a_filing_withdrawn_before_acceptance_offers_no_rating(ui):
+    register(ui, "boss")
+    case_id = file_online(ui)
+    assert ui.post(f"/me/cases/{case_id}/withdraw", {"reason": "改期开业"}).status_code == 303
+    page = ui.page(f"/me/cases/{case_id}")
+    assert 'name="score"' not in page and "/withdraw" not in page

@@ -116,7 +116,8 @@ def upload(case_id: str, key: str) -> Any:
         return redirect(url_for(".case", case_id=case_id), 303)
     return _act(case_id, lambda actor: services().materials.upload_many(
         actor, case_id, key, [(u.stream, u.filename or "") for u in uploads]),
-        _("%(count)s file(s) uploaded.", count=len(uploads)))
+        _("%(count)s file(s) uploaded.", count=len(uploads)),
+        unchanged=_("This file already is the latest version; nothing new was recorded."))
 
 
 @bp.post("/me/cases/<string:case_id>/rating")
@@ -164,14 +165,18 @@ def petition(case_id: str) -> Any:
     return redirect(url_for(".case", case_id=case_id), 303)
 
 
-def _act(case_id: str, command: Any, done: str) -> Any:
-    """Run an applicant's command on its case; back to the case with a flash, or the refusal in words."""
+def _act(case_id: str, command: Any, done: str, unchanged: str | None = None) -> Any:
+    """Run an applicant's command on its case; back to the case with a flash (``unchanged`` when it recorded
+    nothing: the same file again), or the refusal in words."""
     try:
         saved = command(current_actor())
     except (ApplicationError, DomainError) as error:
         return render_applicant_case(case_id, status_of(error), refusal(error)[0], str(error))
     session[LAST_WRITE] = saved.notification_id
-    flash(done, "success")
+    if unchanged is not None and saved.result is False:
+        flash(unchanged, "warning")
+    else:
+        flash(done, "success")
     return redirect(url_for(".case", case_id=case_id), 303)
 
 
