@@ -77,10 +77,10 @@ class Notifier:
         return report
 
     def _queue_new(self, now: datetime, report: SendReport, progress: Callable[[int], None]) -> None:
-        seen: set[str] = set()
-        while rows := [r for r in self.store.undelivered(BATCH) if r["id"] not in seen]:
+        after = 0  # a page at a time by position: notifications that failed to queue do not hold up the rest
+        while rows := self.store.undelivered(BATCH, after):
+            after = max(row["position"] for row in rows)
             for row in rows:
-                seen.add(row["id"])
                 try:
                     report.queued += self.app.queue(self._deliveries(row, now))
                 except Exception as error:  # noqa: BLE001 - e.g. the contacts unreachable: next pass tries again

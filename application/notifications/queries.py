@@ -27,8 +27,8 @@ class NotificationStore(Protocol):
     def deliveries(self, state: str, page: int, per_page: int) -> Page:
         """Deliveries on e-mail and SMS (of one state, or all), the latest changed first."""
 
-    def undelivered(self, limit: int) -> list[Row]:
-        """Notifications not queued yet (no inbox delivery), oldest first."""
+    def undelivered(self, limit: int, after: int = 0) -> list[Row]:
+        """Notifications not queued yet (no inbox delivery), oldest first, from after position ``after``."""
 
     def due(self, now: datetime, limit: int) -> list[str]:
         """Ids of deliveries waiting for an attempt at ``now``, the longest waiting first."""

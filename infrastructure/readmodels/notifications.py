@@ -49,11 +49,12 @@ class SqlNotificationReads(SqlReader):
             query = query.where(d.state == state)
         return self._page(query, page, per_page)
 
-    def undelivered(self, limit: int) -> list[Row]:
-        """Notifications with no inbox delivery yet, oldest first."""
+    def undelivered(self, limit: int, after: int = 0) -> list[Row]:
+        """Notifications with no inbox delivery yet, oldest first, from after position ``after``."""
         queued = exists().where(and_(deliveries.c.notification == notifications.c.id,
                                      deliveries.c.channel == "inbox"))
-        return self._all(select(notifications).where(~queued).order_by(notifications.c.position).limit(limit))
+        return self._all(select(notifications).where(~queued, notifications.c.position > after)
+                         .order_by(notifications.c.position).limit(limit))
 
     def due(self, now: datetime, limit: int) -> list[str]:
         """Deliveries waiting for an attempt at ``now``, the longest waiting first."""

@@ -293,3 +293,23 @@ class TestWhoReadsWhat:
     def test_an_unknown_state_is_refused(self, services):
         with pytest.raises(InvalidInput):
             services.notification_queries.deliveries(SUPERVISOR, "lost")
+
+
+def test_notifications_that_fail_to_queue_do_not_hold_up_later_ones(services, monkeypatch):
+    """A whole page of notifications whose contacts cannot be read is skipped in this pass; the next page queues."""
+    import application.notifications.notifier as notifier_module
+
+    monkeypatch.setattr(notifier_module, "BATCH", 2)
+
+    class Failing:
+        def contacts(self, credit_code: str, bundle: str | None = None) -> list[Contact]:
+            failing.append(credit_code)
+            if len(failing) <= 2:  # the first page: the contacts store is unreachable
+                raise ConnectionError("the accounts store is unreachable")
+            return []
+
+    failing: list[str] = []
+    completed(services)
+    services.notifier.contacts = Failing()
+    report = services.notifier.send_due()
+    assert len(report.errors) == 2 and report.queued >= 1  # later notifications were queued in the same pass
