@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, serve, shot, sign_in, sign_out
+from tests.browser.conftest import serve, shot, sign_in, sign_out
+from tests.browser.test_flows import until_listed
 
 try:
     from playwright.sync_api import expect
@@ -89,17 +90,6 @@ def fits_the_screen(page: Any) -> None:
     assert overflow <= 1, f"{page.url} is {overflow}px wider than the phone's screen"
 
 
-def until_visible(page: Any, locator: Any, tries: int = 40) -> None:
-    """Reload a page drawn from the read models until ``locator`` shows (the projection worker polls)."""
-    for _ in range(tries):
-        try:
-            expect(locator).to_be_visible(timeout=500)
-            return
-        except AssertionError:
-            page.reload()
-    expect(locator).to_be_visible()
-
-
 def pdf_file(tmp_path: Any, name: str) -> str:
     path = tmp_path / name
     path.write_bytes(PDF + name.encode())
@@ -142,7 +132,7 @@ def test_an_enterprise_files_online_is_returned_once_accepted_approved_and_rates
     sign_in(desk, "window1")
     desk.goto("/desk/pre-review")
     filing = desk.get_by_role("link", name=number, exact=True)
-    until_visible(desk, filing)
+    until_listed(desk, filing)
     filing.click()
     desk.wait_for_load_state()
     returning = desk.locator("form[action$='/return-filing']")
@@ -193,7 +183,7 @@ def test_an_enterprise_files_online_is_returned_once_accepted_approved_and_rates
         expect(phone.locator(f"#item-{code} .badge-approved")).to_be_visible()
     phone.goto("/me")
     fits_the_screen(phone)
-    until_visible(phone, phone.locator(f"[data-case='{number}'] .badge-completed"))
+    until_listed(phone, phone.locator(f"[data-case='{number}'] .badge-completed"))
     shot(phone, "applicant-home")
 
     # 7. The e-licences download; the case is rated.
@@ -208,7 +198,7 @@ def test_an_enterprise_files_online_is_returned_once_accepted_approved_and_rates
     expect(phone.locator("#rating")).to_contain_text("5")
     phone.goto("/me/notifications")
     fits_the_screen(phone)
-    until_visible(phone, phone.get_by_text(number).first)
+    until_listed(phone, phone.get_by_text(number).first)
 
     # 8. The e-mails of every step reached the representative's address, each naming the case.
     subjects = inbox.wait_for(EMAIL, 7)
