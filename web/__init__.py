@@ -38,11 +38,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     if "SERVICES" not in app.config:
         app.config["SERVICES"] = build_services(settings)
-    from web import api, errors, headers, public, ui
+    from web import api, consistency, errors, headers, public, ui
 
     headers.register(app)  # first: its hook runs last and sees every header the others set
     errors.register(app)
     ui.init_ui(app)
     app.register_blueprint(public.bp)
     api.register(app)
+    consistency.register(app)  # after the API's guard: only an authenticated request is made to wait
     return app

@@ -89,6 +89,7 @@ def run(host: str, port: int, threads: int, projections: bool) -> None:
 
     s = services()
     s.runner.lag()  # fails clearly before serving if there is no schema
+    s.runner.projects_here = projections  # else reads presenting a consistency token wait for the worker
     if projections:
         s.runner.catch_up()
         stop = threading.Event()

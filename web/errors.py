@@ -13,6 +13,7 @@ from eventsourcing import persistence as es_errors
 from flask import Flask, Response, jsonify
 
 from application.common import errors as app_errors
+from application.common.consistency import ReadModelsBehind
 from application.common.retry import is_lock_timeout
 from application.licences.service import LicenceKeyMissing
 from application.materials.files import FileTooLarge, UnsupportedFileType
@@ -33,6 +34,7 @@ STATUS = {  # the first matching class wins: specific ones first
     app_errors.VersionConflict: 409,
     app_errors.AlreadyExists: 409,
     app_errors.Busy: 503,
+    ReadModelsBehind: 503,  # with Retry-After: 1
     LicenceKeyMissing: 503,
     app_errors.Conflict: 409,
     domain_errors.UnknownItem: 404,

@@ -25,6 +25,7 @@ from application.cases.queue import QueueQueries
 from application.catalogue.application import CatalogueApplication
 from application.catalogue.roadmaps import Roadmaps
 from application.common.clock import Clock, SystemClock
+from application.common.consistency import Consistency
 from application.common.errors import BundleNotFound
 from application.materials.files import DEFAULT_MAX_UPLOAD_MB, FileRef, FileStore
 from application.licences.service import Licences
@@ -195,6 +196,7 @@ class Services:
     notifications: NotificationsApplication
     notifier: Notifier
     notification_queries: NotificationQueries
+    consistency: Consistency
 
     def keep_audit_log(self) -> None:
         """Append new events to the audit log and sign a checkpoint if one is due (run on a schedule)."""
@@ -297,6 +299,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                           contacts=contacts_from(accounts), senders=senders_of(settings),
                           max_age=timedelta(days=settings.notify_max_age_days)),
         notification_queries=NotificationQueries(SqlNotificationReads(runner.engine), runner.wait_until),
+        consistency=Consistency(runner),
     )
 
 

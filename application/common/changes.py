@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
+from application.common.consistency import note_written
 from application.common.errors import AlreadyExists, ApplicationError, InvalidInput, NotFound, VersionConflict
 from application.common.idempotency import Earlier, RequestLedger, earlier_result
 from application.common.retry import with_retries
@@ -144,6 +145,7 @@ class Changes(Generic[A]):
         if earlier.events_table != self._ledger.events_table_name:
             raise self.not_found(f"that request wrote no {self.noun} (it wrote to {earlier.events_table})")
         aggregate = self.load(UUID(earlier.aggregate_id), earlier.version)
+        note_written(earlier.events_table, earlier.notification_id)  # its answer's token names the first write
         return Saved(aggregate.id, aggregate.number, aggregate.version, earlier.notification_id)
 
     @property

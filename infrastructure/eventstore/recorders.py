@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy_utils.types.uuid import UUIDType
 
+from application.common.consistency import note_written
 from application.common.idempotency import Earlier, Request, current_request
 from infrastructure.eventstore.chain import GENESIS, event_hash
 from infrastructure.eventstore.idempotency import committed_request, record_request
@@ -249,6 +250,7 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
             self._heads.remember(stored_events, hashes)  # committed: these are the aggregates' heads now
             if request is not None:
                 request.written = True
+            note_written(self.events_table_name, max(ids, default=None))  # for the answer's consistency token
             return ids
         finally:
             if lock is not None:
@@ -290,6 +292,7 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
         self._record_request(session.connection(), request, stored_events, ids)
         if request is not None:
             request.written = True  # with the surrounding transaction: if it fails, so does the request
+        note_written(self.events_table_name, max(ids, default=None))  # a failed request answers no token
         self._notify_channel(session)
         return ids
 

@@ -17,7 +17,7 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +89,7 @@ class ReadModelRunner:
     projections: Sequence[ReadModel]
     batch_size: int = DEFAULT_BATCH
     before_commit: Callable[[], None] = lambda: None  # tests inject failures here
+    projects_here: bool = True  # False where another process keeps the read models (``run --no-projections``)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # Set-up -------------------------------------------------------------------------------------
@@ -139,15 +140,36 @@ class ReadModelRunner:
         return report
 
     def wait_until(self, application: str, notification_id: int | None, timeout: float = 10.0) -> None:
-        """Return once every projection of ``application`` has processed ``notification_id``
-        (catching up in this process; another runner winning a race only means going round again)."""
-        if notification_id is None:
-            return
-        deadline = time.monotonic() + timeout
-        while min(self.positions(application).values(), default=notification_id) < notification_id:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"read models of {application} did not reach {notification_id} in {timeout} s")
-            self.catch_up()
+        """Return once every projection of ``application`` has processed ``notification_id`` (``wait_for``)."""
+        if notification_id is not None and not self.wait_for({application: notification_id}, timeout):
+            raise TimeoutError(f"read models of {application} did not reach {notification_id} in {timeout} s")
+
+    def wait_for(self, positions: Mapping[str, int], timeout: float) -> bool:
+        """Whether, within ``timeout`` seconds, every projection of each named application processed the
+        position given for it (a consistency token's positions).
+
+        Where this process keeps the read models (``projects_here``) it catches up itself, so the wait is as
+        short as the work; another runner winning a race only means going round again. A web process started
+        with ``--no-projections`` only watches the tracking table while the projection worker catches up.
+        """
+        deadline, pause = time.monotonic() + timeout, 0.002
+        while True:
+            tracked = self._tracking()
+            if all(min(self.positions(name, tracked).values(), default=position) >= position
+                   for name, position in positions.items()):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self.projects_here:
+                self.catch_up()
+            else:
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.05)
+
+    def store_names(self) -> dict[str, str]:
+        """Each source's events table → the source's name (the event store notes writes by table)."""
+        return {sql_recorder(app.recorder).events_table_name: name for name, app in self.sources.items()}
 
     def run_forever(self, stop: threading.Event, interval: float = 0.5,
                     log: Callable[[CatchUpReport], None] = lambda _: None) -> None:

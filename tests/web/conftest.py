@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
 
 from tests.conftest import ADMIN, restaurant_file
 from web import create_app
@@ -16,6 +18,27 @@ USERS = {  # username -> (role, department)
     "food": ("reviewer", "amr-food"), "psb": ("reviewer", "psb"), "supervisor": ("supervisor", None),
     "auditor": ("auditor", None), "admin": ("admin", None),
 }
+
+
+class ConsistentClient(FlaskClient):
+    """A test client that behaves as shared/API.md asks of API clients: each caller (``Authorization``) sends
+    back the ``X-Consistency-Token`` of its last write, so its reads include its writes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.consistency_tokens: dict[str, str] = {}
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        headers = Headers(kwargs.get("headers") or {})
+        caller = headers.get("Authorization")
+        if caller and "X-Consistency-Token" not in headers and caller in self.consistency_tokens:
+            headers["X-Consistency-Token"] = self.consistency_tokens[caller]
+            kwargs["headers"] = headers
+        response = super().open(*args, **kwargs)
+        token = response.headers.get("X-Consistency-Token")
+        if caller and token:
+            self.consistency_tokens[caller] = token
+        return response
 
 
 @dataclass
@@ -55,7 +78,9 @@ def api(services) -> Api:
     for username, (role, department) in USERS.items():
         services.users.add_user(ADMIN, username, PASSWORD, role, department)
     services.runner.catch_up()
-    client = create_app({"SERVICES": services, "TESTING": True, "RATELIMIT_ENABLED": False}).test_client()
+    app = create_app({"SERVICES": services, "TESTING": True, "RATELIMIT_ENABLED": False})
+    app.test_client_class = ConsistentClient
+    client = app.test_client()
     tokens = {}
     for username in USERS:
         response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})

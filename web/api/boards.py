@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from web.api.core import actor, last_writes, services
+from web.api.core import actor, services
 from web.api.schemas import (
     CaseListArgs,
     CasePageOut,
@@ -22,11 +22,6 @@ from web.api.schemas import (
 blp = Blueprint("boards", __name__, description="Case list, queues, escalations, KPIs, projection lag")
 
 
-def _mine() -> int | None:
-    """The caller's last write in this process, which the read must include."""
-    return last_writes().of(actor().user_id)
-
-
 def _page(page: Any) -> dict[str, Any]:
     return {"items": page.rows, "total": page.total, "page": page.page, "per_page": page.per_page}
 
@@ -38,7 +33,7 @@ def _page(page: Any) -> dict[str, Any]:
 @blp.alt_response(403, schema=ErrorOut)
 def case_list(args: dict[str, Any]) -> dict[str, Any]:
     """Cases, searchable and paginated (reviewers see cases with an item of their department)."""
-    return _page(services().queries.case_list(actor(), after=_mine(), **args))
+    return _page(services().queries.case_list(actor(), **args))
 
 
 @blp.get("/queues/<string:department>")
@@ -47,7 +42,7 @@ def case_list(args: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(403, schema=ErrorOut)
 def queue(department: str) -> dict[str, Any]:
     """Items waiting for ``department``, oldest deadline first (its reviewers, supervisors)."""
-    return services().queries.department_queue(actor(), department, after=_mine())
+    return services().queries.department_queue(actor(), department)
 
 
 @blp.get("/escalations")
@@ -57,7 +52,7 @@ def queue(department: str) -> dict[str, Any]:
 @blp.alt_response(403, schema=ErrorOut)
 def escalations(args: dict[str, Any]) -> list[dict[str, Any]]:
     """The escalations board (supervisors, auditors); ``?state=open`` or ``closed``."""
-    return services().queries.escalation_board(actor(), args["state"], after=_mine())
+    return services().queries.escalation_board(actor(), args["state"])
 
 
 @blp.get("/kpis")

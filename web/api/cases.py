@@ -13,6 +13,7 @@ from application.cases import commands
 from application.common.changes import Saved
 from application.common.errors import InvalidInput, NotFound
 from application.common.idempotency import Earlier
+from domain.shared.values import Role
 from web.api.core import (
     actor,
     case_json,
@@ -20,11 +21,9 @@ from web.api.core import (
     error_docs,
     file_response,
     if_match,
-    last_writes,
     services,
 )
 from web.api.idempotency import idempotent
-from domain.shared.values import Role
 from web.api.schemas import (
     CaseOut,
     CaseReadArgs,
@@ -68,15 +67,12 @@ def _keyed(status: int) -> Any:
 
 
 def _saved_of(earlier: Earlier) -> Saved:
-    """What a repeated request's first write returned; its caller's next read includes it, as after the first."""
-    saved = services().cases.saved_of(earlier)
-    last_writes().record(actor().user_id, saved.notification_id)
-    return saved
+    """What a repeated request's first write returned (its answer's consistency token names that write)."""
+    return services().cases.saved_of(earlier)
 
 
 def _answer(saved: Saved, status: int = 200) -> Response:
-    """The case after a write, with its version as ETag; remembered for read-your-writes."""
-    last_writes().record(actor().user_id, saved.notification_id)
+    """The case after a write, with its version as ETag."""
     return case_response(saved, status)
 
 
@@ -132,7 +128,7 @@ def pre_review(args: dict[str, Any]) -> dict[str, Any]:
     """Online filings not yet accepted, the longest waiting first, with their working days waited and the last
     day intake may answer (intake, supervisors)."""
     who = actor()
-    found = services().online_queries.pre_review(who, args["page"], args["per_page"], last_writes().of(who.user_id))
+    found = services().online_queries.pre_review(who, args["page"], args["per_page"])
     return {"filings": found.rows, "total": found.total, "page": found.page, "per_page": found.per_page}
 
 
@@ -155,8 +151,7 @@ def follow_ups(args: dict[str, Any]) -> dict[str, Any]:
     """Poor ratings' follow-ups, the earliest due first, each saying whether it is overdue (supervisors,
     auditors)."""
     who = actor()
-    found = services().online_queries.follow_ups(who, args["state"], args["page"], args["per_page"],
-                                                 last_writes().of(who.user_id))
+    found = services().online_queries.follow_ups(who, args["state"], args["page"], args["per_page"])
     return {"follow_ups": found.rows, "total": found.total, "page": found.page, "per_page": found.per_page}
 
 
@@ -327,7 +322,6 @@ def upload_material_file(case_id: str, key: str) -> Response:
         raise InvalidInput("send the file as the multipart field 'file'", {"file": ["required"]})
     reason = request.form.get("reason", "")
     saved = services().materials.upload(actor(), case_id, key, upload.stream, upload.filename, reason, if_match())
-    last_writes().record(actor().user_id, saved.notification_id)
     return _file_answer(saved, key, 201 if saved.result else 200)  # 200: the same bytes were the latest version
 
 
@@ -344,7 +338,6 @@ def reuse_material(body: dict[str, Any], case_id: str, key: str) -> Response:
         saved = materials.reuse_file(who, case_id, key, body["sha256"], body["reason"], if_match())
     else:
         saved = materials.reuse_licence(who, case_id, key, body["licence"], body["reason"], if_match())
-    last_writes().record(who.user_id, saved.notification_id)
     return _file_answer(saved, key, 201 if saved.result else 200)  # 200: these very bytes are the latest version
 
 

@@ -1,9 +1,8 @@
-"""What every API view shares: who is calling, If-Match, read-your-writes, the case representation."""
+"""What every API view shares: who is calling, If-Match, the case representation."""
 
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -45,27 +44,6 @@ def if_match() -> int | None:
         raise InvalidInput("If-Match: the case version the client saw, a whole number",
                            {"If-Match": ["a whole number"]})
     return int(text)
-
-
-class LastWrites:
-    """The notification id of each user's last write in this process, for read-your-writes."""
-
-    def __init__(self) -> None:
-        self._ids: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def record(self, user: str, notification_id: int | None) -> None:
-        if notification_id is not None:
-            with self._lock:
-                self._ids[user] = max(notification_id, self._ids.get(user, 0))
-
-    def of(self, user: str) -> int | None:
-        return self._ids.get(user)
-
-
-def last_writes() -> LastWrites:
-    """This app's record of who wrote what last."""
-    return current_app.extensions.setdefault("onething_last_writes", LastWrites())
 
 
 def case_response(saved: Any, status: int = 200) -> Response:

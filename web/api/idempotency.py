@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Response, request
 
+from application.common.consistency import note_written
 from application.common.idempotency import Request, requested
 from web.api.core import actor, services
 from web.errors import error_response
@@ -53,6 +54,7 @@ def idempotent(answer: Answer, status: int, body: Callable[[], Iterable[bytes]] 
                 return error_response(422, "idempotency_key_reused",
                                       "this Idempotency-Key was used for another request")
             if stored is not None:  # committed before: answer as then, whatever changed since (rights included)
+                note_written(stored.earlier.events_table, stored.earlier.notification_id)  # the answer's token
                 return _replayed(answer(stored.earlier, status, *args, **kwargs), status)
             # Not committed when looked up; if a copy commits meanwhile, the command collides with it and
             # returns its result instead of acting again (``application.common.idempotency``).

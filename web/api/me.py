@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from web.api.core import actor, error_docs, last_writes, services
+from web.api.core import actor, error_docs, services
 from web.api.schemas import MyCasesOut, PageArgs
 
 blp = Blueprint("me", __name__, url_prefix="/me", description="What an applicant sees of its own")
@@ -21,5 +21,5 @@ def my_cases(args: dict[str, Any]) -> dict[str, Any]:
     """The enterprise's cases (an agent's: of the bundles it is authorised for), newest first: status and each
     item's status in plain words (zh, en), due dates, and what is asked of the applicant (applicants)."""
     who = actor()
-    found = services().online_queries.my_cases(who, args["page"], args["per_page"], last_writes().of(who.user_id))
+    found = services().online_queries.my_cases(who, args["page"], args["per_page"])
     return {"cases": found.rows, "total": found.total, "page": found.page, "per_page": found.per_page}

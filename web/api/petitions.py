@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, url_for
+from flask import Response, jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from application.common.changes import Saved
 from application.common.idempotency import Earlier
 from application.petitions.views import PetitionView
-from web.api.core import LastWrites, actor, error_docs, if_match, services
+from web.api.core import actor, error_docs, if_match, services
 from web.api.idempotency import idempotent
 from web.api.schemas import ErrorOut, ReasonRequest
 from web.api.schemas_petitions import (
@@ -36,11 +36,6 @@ _document_errors = error_docs(blp, ERRORS)
 def _write(status: int) -> Any:
     """Document a write's answer: the petition after it, with its version as ETag."""
     return blp.alt_response(status, schema=PetitionOut, description="the petition after the write (ETag: its version)")
-
-
-def petition_writes() -> LastWrites:
-    """Each user's last petition write in this process (kept apart from case writes: another event log)."""
-    return current_app.extensions.setdefault("onething_petition_writes", LastWrites())
 
 
 def petition_json(petition: PetitionView) -> dict[str, Any]:
@@ -75,15 +70,12 @@ def _keyed(status: int) -> Any:
 
 
 def _saved_of(earlier: Earlier) -> Saved:
-    """What a repeated request's first write returned; its caller's next read includes it, as after the first."""
-    saved = services().petitions.saved_of(earlier)
-    petition_writes().record(actor().user_id, saved.notification_id)
-    return saved
+    """What a repeated request's first write returned (its answer's consistency token names that write)."""
+    return services().petitions.saved_of(earlier)
 
 
 def _answer(saved: Saved, status: int = 200) -> Response:
-    """The petition after a write; remembered for read-your-writes."""
-    petition_writes().record(actor().user_id, saved.notification_id)
+    """The petition after a write."""
     return petition_response(saved, status)
 
 
@@ -107,8 +99,7 @@ def submit(body: dict[str, Any]) -> Response:
 @blp.alt_response(403, schema=ErrorOut)
 def list_petitions(args: dict[str, Any]) -> dict[str, Any]:
     """Petitions by status and department, with counts (reviewers see those their department holds)."""
-    mine = petition_writes().of(actor().user_id)
-    return services().petition_queries.petition_list(actor(), after=mine, **args)
+    return services().petition_queries.petition_list(actor(), **args)
 
 
 @blp.get("/figures")

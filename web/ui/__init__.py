@@ -24,7 +24,6 @@ from web.ui.audit import views as audit_views
 from web.ui.case import views as case_views
 from web.ui.deadlines import deadline_colour
 from web.ui.desk import views as desk_views
-from web.ui.notifications import views as notification_views
 from web.ui.errors import UI_BLUEPRINTS, init_error_pages
 from web.ui.i18n import (
     DEFAULT_LOCALE,
@@ -39,6 +38,7 @@ from web.ui.i18n import (
     status_label,
 )
 from web.ui.nav import links_for
+from web.ui.notifications import views as notification_views
 from web.ui.qr import qr_svg
 from web.ui.request_keys import new_request_key
 from web.ui.review import queue as review_queue

@@ -51,9 +51,9 @@ def test_a_petition_goes_round_its_loop_through_the_api(api):
 
 
 def test_the_list_filters_by_status_and_department_with_counts_and_reads_the_callers_writes(api):
-    first, second = routed(api), routed(api, "psb")
     third = submit(api)["number"]
-    page = ok(api.get("/petitions", "supervisor"))  # the supervisor's own writes: no catch-up needed
+    first, second = routed(api), routed(api, "psb")
+    page = ok(api.get("/petitions", "supervisor"))  # after the supervisor's own last write: no catch-up needed
     assert {r["number"] for r in page["items"]} == {first, second, third} and page["total"] == 3
     assert page["counts"] == {"routed": 2, "submitted": 1, "overdue": 0}
     assert [r["number"] for r in ok(api.get("/petitions?status=submitted", "supervisor"))["items"]] == [third]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -196,3 +197,30 @@ def test_the_queue_query_keeps_the_access_rule_of_department_queues(ui, cases):
                 queries.department_queue(actor, "amr")
         with pytest.raises(InvalidInput):
             queries.department_queue(AMR, "amr", QueueFilter(sort="applicant"))
+
+
+def test_with_the_read_models_kept_by_another_process_the_next_page_waits_for_the_decision(ui, cases):
+    ui.services.runner.projects_here = False  # `onething run --no-projections`: a worker elsewhere catches up
+    ui.login_as("reviewer")
+    version = ui.services.cases.reads.get_case(AMR, cases["waiting"]).version
+    response = ui.post(f"/cases/{cases['waiting']}/items/business-licence/accept", {"version": str(version)})
+    assert response.status_code == 303
+    worker = threading.Timer(0.3, ui.services.runner.catch_up)
+    worker.start()
+    try:
+        page = ui.page("/queue?status=waiting")  # the session's token: the page waits for the worker
+    finally:
+        worker.join()
+    assert [n for _, n in rows(page)] == []
+
+
+def test_a_page_whose_read_models_stay_behind_asks_to_try_again_in_a_second(ui, cases):
+    ui.services.runner.projects_here = False
+    ui.login_as("reviewer")
+    version = ui.services.cases.reads.get_case(AMR, cases["waiting"]).version
+    ui.post(f"/cases/{cases['waiting']}/items/business-licence/accept", {"version": str(version)})
+    response = ui.client.get("/queue?status=waiting")  # no worker runs: 2 s, then 503
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert "<html" in response.get_data(as_text=True)
+    ui.services.runner.catch_up()
+    assert [n for _, n in rows(ui.page("/queue?status=waiting"))] == []  # the same page, once caught up

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -28,7 +28,6 @@ from web.ui.desk.pages import bundle_context
 from web.ui.desk.views import from_vault
 from web.ui.i18n import is_english
 from web.ui.nav import nav_link
-from web.ui.review.queue import LAST_WRITE
 from web.ui.session import current_actor, requires
 from web.ui.urls import services, whole_number
 
@@ -51,8 +50,7 @@ def said(table: dict[str, tuple[str, str]], status: str) -> str:
 def home() -> Any:
     """The enterprise's cases, newest first, each item's status in plain words, and what is asked of it."""
     actor = current_actor()
-    page = services().online_queries.my_cases(actor, whole_number(request.args.get("page"), 1, 99_999) or 1, 20,
-                                             session.get(LAST_WRITE))
+    page = services().online_queries.my_cases(actor, whole_number(request.args.get("page"), 1, 99_999) or 1, 20)
     return render_template("ui/applicant/home.html", page=page, case_words=lambda s: said(CASE_WORDS, s),
                            item_words=lambda s: said(ITEM_WORDS, s), material_names=_material_names(page.rows))
 
@@ -93,7 +91,6 @@ def file(code: str) -> Any:
         return render_template("ui/applicant/file.html", form=entered, prefill={}, offers=offers,
                                problem=_("The filing cannot be submitted: %(problem)s", problem=str(error)),
                                **context), status_of(error)
-    session[LAST_WRITE] = saved.notification_id
     flash(_("Filed online as case %(number)s: intake pre-reviews it within 5 working days.", number=saved.number),
           "success")
     return redirect(url_for(".case", case_id=str(saved.id)), 303)
@@ -172,7 +169,6 @@ def _act(case_id: str, command: Any, done: str, unchanged: str | None = None) ->
         saved = command(current_actor())
     except (ApplicationError, DomainError) as error:
         return render_applicant_case(case_id, status_of(error), refusal(error)[0], str(error))
-    session[LAST_WRITE] = saved.notification_id
     if unchanged is not None and saved.result is False:
         flash(unchanged, "warning")
     else:

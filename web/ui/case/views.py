@@ -15,7 +15,7 @@ import hashlib
 import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from application.cases.views import CaseView
@@ -27,9 +27,8 @@ from web.api.core import file_response
 from web.errors import status_of
 from web.ui.case.actions import ACTIONS, INVALID, STALE, holds, read_form, refusal
 from web.ui.case.rows import case_view
-from web.ui.request_keys import is_retry
-from web.ui.review.queue import LAST_WRITE
 from web.ui.i18n import is_english
+from web.ui.request_keys import is_retry
 from web.ui.session import current_actor, requires
 from web.ui.urls import services, whole_number
 
@@ -69,7 +68,6 @@ def item_action(case_id: str, code: str, action: str) -> Any:
         saved = chosen.run(cases, actor, case_id, code, values, version)
     except (ApplicationError, DomainError) as error:
         return _refused(case_id, code, action, values, error)
-    session[LAST_WRITE] = saved.notification_id  # the queue waits for its read model to show this
     flash(chosen.done, "success")
     if not cases.reads.may_see(actor, saved.id, saved.version):  # transferred its last item away
         return redirect(url_for("ui_queue.index"), 303)
@@ -103,7 +101,6 @@ def upload_material(case_id: str, key: str) -> Any:
     except (ApplicationError, DomainError) as error:
         case = services().cases.reads.get_case(actor, case_id)
         return render_case(case, status_of(error), problem=refusal(error)[0], detail=str(error))
-    session[LAST_WRITE] = saved.notification_id
     if saved.result:
         flash(_("%(count)s file(s) stored as new version(s) of the material.", count=len(uploads)), "success")
     else:
@@ -123,7 +120,6 @@ def reuse_material(case_id: str, key: str) -> Any:
     except (ApplicationError, DomainError) as error:
         case = services().cases.reads.get_case(actor, case_id)
         return render_case(case, status_of(error), problem=refusal(error)[0], detail=str(error))
-    session[LAST_WRITE] = saved.notification_id
     if saved.result:
         flash(_("Reused from the applicant's vault: nothing to upload again."), "success")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -18,7 +18,6 @@ from web.ui.case.actions import refusal
 from web.ui.case.views import render_case
 from web.ui.desk.views import bp
 from web.ui.nav import nav_link
-from web.ui.review.queue import LAST_WRITE
 from web.ui.session import current_actor, requires
 from web.ui.urls import services, whole_number
 
@@ -31,7 +30,7 @@ def pre_review() -> Any:
     """Online filings not yet accepted, the longest waiting first: intake's turn (with the last day it may answer
     before the law accepts the filing), then those returned to the applicant."""
     page = services().online_queries.pre_review(current_actor(), whole_number(request.args.get("page"), 1, 99_999)
-                                                or 1, 20, session.get(LAST_WRITE))
+                                                or 1, 20)
     return render_template("ui/desk/pre_review.html", page=page, today=services().clock.today())
 
 
@@ -65,10 +64,9 @@ def _version() -> int | None:
 
 def _answer(case_id: str, command: Any, done: str) -> Any:
     try:
-        saved = command()
+        command()
     except (ApplicationError, DomainError) as error:
         case = services().cases.reads.get_case(current_actor(), case_id)
         return render_case(case, status_of(error), problem=refusal(error)[0], detail=str(error))
-    session[LAST_WRITE] = saved.notification_id
     flash(done, "success")
     return redirect(url_for("ui_case.show", case_id=case_id), 303)

@@ -11,15 +11,15 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc
 
 from application.cases.desk import DeskQueries
 from application.common.errors import InvalidInput
-from domain.shared.errors import DomainError
 from domain.catalogue.definitions import BundleDef
+from domain.shared.errors import DomainError
 from domain.shared.values import MaterialSource, Role
 from web.ui.desk.forms import (
     CHANNELS,
@@ -34,7 +34,6 @@ from web.ui.desk.forms import (
 )
 from web.ui.desk.pages import bundle_context, receipt_context, roadmap_context
 from web.ui.nav import nav_link
-from web.ui.review.queue import LAST_WRITE
 from web.ui.session import current_actor, requires
 from web.ui.urls import is_htmx, services, whole_number
 
@@ -109,7 +108,6 @@ def open_case(code: str) -> Any:
         actor, code, entered.applicant_name, entered.credit_code, entered.channel, entered.reason,
         materials=entered.materials(), deficiency=entered.deficiency(), answers=entered.answers)
     case_id = str(saved.id)
-    session[LAST_WRITE] = saved.notification_id  # lists read from the read models wait until they show it
     flash(_("Case %(number)s is open.", number=saved.number), "success")
     return redirect(url_for("ui_desk.receipt", case_id=case_id), 303)
 

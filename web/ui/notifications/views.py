@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
@@ -27,7 +27,6 @@ nav_link(bp, "ui_notifications.inbox", _l("Notifications"), Role.APPLICANT, orde
 nav_link(bp, "ui_notifications.deliveries", _l("Deliveries"), Role.SUPERVISOR, Role.AUDITOR, order=25)
 
 PER_PAGE = 20
-LAST_RETRY = "last_delivery_write"  # where this session's last retry landed in the deliveries' own log
 TABS = {"failed": _l("Failed"), "retrying": _l("Retrying"), "": _l("All")}
 KINDS = {"accepted": _l("Accepted"), "returned": _l("Returned"), "supplement_requested": _l("Supplement requested"),
          "decided": _l("Decided"), "licences_ready": _l("Licences ready"), "rating_invited": _l("Rate the service")}
@@ -51,8 +50,7 @@ def deliveries() -> Any:
     """E-mail and SMS deliveries that failed or are retrying (or all), the latest changed first."""
     state = request.args.get("state", "failed")
     state = state if state in TABS else "failed"
-    page = services().notification_queries.deliveries(current_actor(), state, page_number(), PER_PAGE,
-                                                      after=_last_retry())
+    page = services().notification_queries.deliveries(current_actor(), state, page_number(), PER_PAGE)
     return render_template("ui/notifications/deliveries.html", page=page, tab=state, tabs=TABS, kinds=KINDS,
                            channels=CHANNELS, states=STATES, when=format_datetime,
                            may_retry=current_actor().role == Role.SUPERVISOR)
@@ -65,17 +63,12 @@ def retry(delivery_id: str) -> Any:
     s = services()
     reason = request.form.get("reason", "")[:2000]
     try:
-        done = s.notifications.retry(current_actor(), delivery_id, reason, s.clock.now())
+        s.notifications.retry(current_actor(), delivery_id, reason, s.clock.now())
     except (NotAllowed, NotFound) as error:
         return error_page(403 if isinstance(error, NotAllowed) else 404)
     except DomainError:
         flash(_l("Only a failed delivery can be retried; this one is not failed any more."), "error")
     else:
-        session[LAST_RETRY] = done["notification_id"]
         flash(_l("The delivery will be tried again with the next notifier run."), "success")
     return redirect(url_for("ui_notifications.deliveries", state=request.form.get("state", "failed")))
 
-
-def _last_retry() -> int | None:
-    last = session.get(LAST_RETRY)
-    return last if isinstance(last, int) else None

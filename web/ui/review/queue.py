@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, make_response, render_template, request, session, url_for
+from flask import Blueprint, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,7 +23,6 @@ bp = Blueprint("ui_queue", __name__)
 nav_link(bp, "ui_queue.index", _l("My queue"), Role.REVIEWER, order=10)
 
 PER_PAGE = 25
-LAST_WRITE = "last_write"  # the notification id of this session's last command (read-your-writes)
 SORT_LABELS = {"due": _l("Due date"), "opened": _l("Date opened"), "number": _l("Case number")}
 
 
@@ -55,7 +54,7 @@ def index() -> Any:
     """The signed-in reviewer's department queue (the table alone when htmx asks for it)."""
     actor = current_actor()
     chosen = chosen_filter()
-    queue = queue_queries().department_queue(actor, actor.department or "", chosen, after=session.get(LAST_WRITE))
+    queue = queue_queries().department_queue(actor, actor.department or "", chosen)
     fragment = is_htmx() and not request.headers.get("HX-History-Restore-Request")  # a restore wants the page
     template = "ui/queue/_table.html" if fragment else "ui/queue/index.html"
     body = render_template(

@@ -22,7 +22,7 @@ from domain.shared.values import TOP_ESCALATION_LEVEL, Role
 from web.errors import status_of
 from web.ui.errors import error_page
 from web.ui.session import current_actor, requires
-from web.ui.supervision.data import case_link, record_write
+from web.ui.supervision.data import case_link
 from web.ui.supervision.forms import ACTIONS, Action, build_form, choices
 from web.ui.urls import local_path, services, whole_number
 
@@ -70,13 +70,12 @@ def _view(action: Action) -> Callable[..., Any]:
         status = 422
         if not errors:
             try:
-                saved = action.run(services().cases, current_actor(), case_id, {**target, **values})
+                action.run(services().cases, current_actor(), case_id, {**target, **values})
             except (NotAllowed, NotFound, domain_errors.UnknownItem, domain_errors.EscalationNotFound) as error:
                 return error_page(status_of(error))
             except (InvalidInput, VersionConflict, DomainError) as error:
                 status, errors = refusal(action, error)
             else:
-                record_write(saved.notification_id)
                 flash(action.done, "success")
                 return redirect(local_path(request.form.get("next"), case_link(case_id)))
         return _page(action, case_id, target, values, errors, status)

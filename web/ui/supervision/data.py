@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, session, url_for
+from flask import request, url_for
 from werkzeug.routing import BuildError
 
 from application.supervision.queries import SupervisionQueries
-from web.ui.review.queue import LAST_WRITE
 from web.ui.urls import services
 
 CASE_ENDPOINT = "ui_case.show"
@@ -18,18 +17,6 @@ CASE_ENDPOINT = "ui_case.show"
 def supervision_queries() -> SupervisionQueries:
     """The supervision queries (built by the composition root, ``web.services``)."""
     return services().supervision_queries
-
-
-def my_last_write() -> int | None:
-    """Where this session's last command landed (the queue and the case page keep the same record)."""
-    last = session.get(LAST_WRITE)
-    return last if isinstance(last, int) else None
-
-
-def record_write(notification_id: int | None) -> None:
-    """Remember this session's command, so the next list it opens includes it."""
-    if notification_id is not None:
-        session[LAST_WRITE] = notification_id
 
 
 def case_link(case_id: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -15,7 +15,6 @@ from domain.shared.text import MAX_TEXT
 from domain.shared.values import Role
 from web.ui.case.actions import refusal
 from web.ui.nav import nav_link
-from web.ui.review.queue import LAST_WRITE
 from web.ui.session import current_actor, requires
 from web.ui.supervision.views import bp
 from web.ui.urls import services, whole_number
@@ -31,8 +30,7 @@ def follow_ups(problem: Any = None, status: int = 200) -> Any:
     state = request.args.get("state", "open")
     state = state if state in STATES else "open"
     page = services().online_queries.follow_ups(current_actor(), state,
-                                                whole_number(request.args.get("page"), 1, 99_999) or 1, 20,
-                                                session.get(LAST_WRITE))
+                                                whole_number(request.args.get("page"), 1, 99_999) or 1, 20)
     return render_template("ui/supervision/follow_ups.html", page=page, state=state, states=STATES,
                            problem=problem), status
 
@@ -49,6 +47,5 @@ def close_follow_up(case_id: str) -> Any:
         saved = services().cases.supervision.close_follow_up(current_actor(), case_id, visit, reason)
     except (ApplicationError, DomainError) as error:
         return follow_ups(refusal(error)[0], 409)
-    session[LAST_WRITE] = saved.notification_id
     flash(_("The follow-up of case %(number)s is closed.", number=saved.number), "success")
     return redirect(url_for(".follow_ups"), 303)

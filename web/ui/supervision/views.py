@@ -17,7 +17,7 @@ from web.ui.i18n import localized_name
 from web.ui.nav import nav_link
 from web.ui.session import current_actor, requires
 from web.ui.supervision import actions as supervision_actions
-from web.ui.supervision.data import bundle_names, case_link, my_last_write, page_number, supervision_queries
+from web.ui.supervision.data import bundle_names, case_link, page_number, supervision_queries
 from web.ui.supervision.figures import figures as figures_of
 from web.ui.supervision.forms import case_forms
 from web.ui.urls import services
@@ -52,14 +52,14 @@ def board() -> Any:
     departments = services().queries.departments()
     if department not in departments:
         department = ""
-    queries, actor, after = supervision_queries(), current_actor(), my_last_write()
+    queries, actor = supervision_queries(), current_actor()
     number = page_number()
     lists = {"overdue": queries.overdue_items, "due_soon": queries.due_soon_items}
     if tab in lists:
-        page = lists[tab](actor, department, page=number, per_page=PER_PAGE, after=after)
+        page = lists[tab](actor, department, page=number, per_page=PER_PAGE)
         _add_working_days(page.rows, tab)
     else:
-        page = queries.escalations(actor, tab, page=number, per_page=PER_PAGE, after=after)
+        page = queries.escalations(actor, tab, page=number, per_page=PER_PAGE)
     totals = {**queries.escalation_counts(actor), tab: page.total}  # the tabs' counts, read after the page
     for name, listed in lists.items():
         totals.setdefault(name, listed(actor, department, per_page=1).total)
