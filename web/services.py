@@ -120,6 +120,7 @@ class Settings:
     mail_from: str = ""  # ONETHING_MAIL_FROM: the notifications' sender address
     notify_interval: float = 60.0  # ONETHING_NOTIFY_INTERVAL: seconds between notifier passes in `onething run`; 0: off
     notify_max_age_days: float = DEFAULT_MAX_AGE.days  # ONETHING_NOTIFY_MAX_AGE_DAYS: older notifications: inbox only
+    read_database_url: str = ""  # ONETHING_READ_DATABASE_URL: a read replica for lists, queues and boards; empty: none
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -159,6 +160,7 @@ class Settings:
             mail_from=environ.get("ONETHING_MAIL_FROM", "").strip(),
             notify_interval=float(environ.get("ONETHING_NOTIFY_INTERVAL", "60")),
             notify_max_age_days=float(environ.get("ONETHING_NOTIFY_MAX_AGE_DAYS", str(DEFAULT_MAX_AGE.days))),
+            read_database_url=environ.get("ONETHING_READ_DATABASE_URL", "").strip(),
         )
 
 
@@ -256,7 +258,10 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                      DirectoryReadModel(), PetitionReadModel(), VaultReadModel(),
                      NotificationReadModel(bundle_names_of(catalogue)), DeliveryReadModel()],
     )
-    queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.catch_up)
+    # Lists, queues and boards may read a replica; what the worker and the write path read stays on the primary.
+    reads = engine_of(shared_datastore(settings.read_database_url)) if settings.read_database_url else runner.engine
+    runner.positions_engine = reads  # a consistency token waits until the replica, too, has the write
+    queries = Queries(SqlReadModels(reads), clock, runner.wait_until, runner.lag, runner.refresh)
     petition_store = SqlPetitionReadModels(runner.engine)
     online_store = SqlOnlineReadModels(runner.engine)
     recorders = recorders_of(stores)
@@ -278,27 +283,27 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         tokens=TokenService(users, clock, timedelta(hours=settings.token_hours), sign_ins=sign_ins),
         idempotency=IdempotencyStore(runner.engine),
         roadmaps=Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows, rules=engine),
-        sla=SlaService(cases, queries.store.cases_to_check, clock, calendar.is_workday, runner.catch_up,
+        sla=SlaService(cases, SqlReadModels(runner.engine).cases_to_check, clock, calendar.is_workday, runner.catch_up,
                        settings.raise_after_days, petitions=petitions,
                        petition_candidates=petition_store.petitions_to_check,
                        filing_candidates=online_store.filings_waiting),
-        petitions=petitions, petition_queries=PetitionQueries(petition_store, clock, runner.wait_until),
-        audit_log=audit_log, audit=audit, desk_queries=DeskQueries(SqlDeskReadModels(runner.engine)),
-        queue_queries=QueueQueries(SqlReadQueue(runner.engine), clock, runner.wait_until),
-        supervision_queries=SupervisionQueries(SqlSupervisionReadModels(runner.engine), clock, runner.wait_until,
+        petitions=petitions, petition_queries=PetitionQueries(SqlPetitionReadModels(reads), clock, runner.wait_until),
+        audit_log=audit_log, audit=audit, desk_queries=DeskQueries(SqlDeskReadModels(reads)),
+        queue_queries=QueueQueries(SqlReadQueue(reads), clock, runner.wait_until),
+        supervision_queries=SupervisionQueries(SqlSupervisionReadModels(reads), clock, runner.wait_until,
                                                calendar.after),
         sessions=sessions, sign_ins=sign_ins, file_store=file_store,
         materials=Materials(cases, file_store, SqlVaultReads(runner.engine), max_upload_mb=settings.max_upload_mb,
                             licence_pdf=lambda number: licences.pdf(number, public_check_url(number))),
         licences=licences, accounts=accounts,
         two_factor=two_factor,
-        online_queries=OnlineQueries(online_store, clock, runner.wait_until, calendar.after, calendar.working_days,
+        online_queries=OnlineQueries(SqlOnlineReadModels(reads), clock, runner.wait_until, calendar.after, calendar.working_days,
                                      answers_of=cases.answers_of),
         notifications=notifications,
         notifier=Notifier(notifications, SqlNotificationReads(runner.engine), clock, runner.catch_up,
                           contacts=contacts_from(accounts), senders=senders_of(settings),
                           max_age=timedelta(days=settings.notify_max_age_days)),
-        notification_queries=NotificationQueries(SqlNotificationReads(runner.engine), runner.wait_until),
+        notification_queries=NotificationQueries(SqlNotificationReads(reads), runner.wait_until),
         consistency=Consistency(runner),
     )
 

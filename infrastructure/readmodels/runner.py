@@ -90,6 +90,7 @@ class ReadModelRunner:
     batch_size: int = DEFAULT_BATCH
     before_commit: Callable[[], None] = lambda: None  # tests inject failures here
     projects_here: bool = True  # False where another process keeps the read models (``run --no-projections``)
+    positions_engine: Engine | None = None  # where readers read the read models (a replica), if not ``engine``
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # Set-up -------------------------------------------------------------------------------------
@@ -150,22 +151,27 @@ class ReadModelRunner:
 
         Where this process keeps the read models (``projects_here``) it catches up itself, so the wait is as
         short as the work; another runner winning a race only means going round again. A web process started
-        with ``--no-projections`` only watches the tracking table while the projection worker catches up.
+        with ``--no-projections`` only watches the tracking table while the projection worker catches up. With a
+        read replica (``positions_engine``) it watches the replica's tracking table: the replica's own lag counts.
         """
         deadline, pause = time.monotonic() + timeout, 0.002
         while True:
-            tracked = self._tracking()
+            tracked = self._tracking(self.positions_engine or self.engine)
             if all(min(self.positions(name, tracked).values(), default=position) >= position
                    for name, position in positions.items()):
                 return True
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            if self.projects_here:
-                self.catch_up()
-            else:
-                time.sleep(min(pause, left))
-                pause = min(pause * 2, 0.05)
+            if self.projects_here and self.catch_up().events:
+                continue
+            time.sleep(min(pause, left))  # the worker (or the replica) has yet to get there
+            pause = min(pause * 2, 0.05)
+
+    def refresh(self) -> None:
+        """Catch up where this process keeps the read models; elsewhere (``--no-projections``) the worker does."""
+        if self.projects_here:
+            self.catch_up()
 
     def store_names(self) -> dict[str, str]:
         """Each source's events table → the source's name (the event store notes writes by table)."""
@@ -252,8 +258,8 @@ class ReadModelRunner:
         return Change(name, notification.id, notification.originator_id, notification.originator_version,
                       type(event).__name__, event, str(notification.originator_id))
 
-    def _tracking(self) -> dict[tuple[str, str], int]:
-        with self.engine.connect() as connection:
+    def _tracking(self, engine: Engine | None = None) -> dict[tuple[str, str], int]:
+        with (engine or self.engine).connect() as connection:
             return {(r.projection, r.application): r.position for r in connection.execute(select(tracking))}
 
     # Reading positions --------------------------------------------------------------------------
