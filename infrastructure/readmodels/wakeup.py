@@ -64,6 +64,8 @@ class EventsListener:
             try:
                 self._listen_once(stop)
             except Exception as error:  # noqa: BLE001 - logged; the runner polls until this listens again
+                if stop.is_set():
+                    return  # stopping: the connection may be gone with the database
                 logger.warning("not listening for new events (%s); polling until listening again in %s s",
                                error, self.retry)
                 self._bell.set()  # one look now: a notification may have been lost with the connection

@@ -122,10 +122,10 @@ def test_the_worker_polls_while_it_cannot_listen_and_does_not_spin(pg_services, 
 
 @pytest.mark.postgres
 def test_a_worker_told_not_to_listen_only_polls(pg_services):
-    with worker(pg_services, 1.0, listen=False):
-        time.sleep(0.3)
-        assert not listening_pids(pg_services)
+    with worker(pg_services, 1.0, listen=False) as rounds:
         assert seconds_until_queued(pg_services, timeout=5.0) < 2.0
+        wait_for(lambda: len(rounds) >= 3)  # long after a listener would have connected
+        assert not listening_pids(pg_services)
 
 
 def test_on_sqlite_the_worker_polls(services):
