@@ -46,7 +46,8 @@ class EventsListener:
                          name="projections-listener-stop").start()
 
     def wait(self, timeout: float) -> bool:
-        """Wait until new events are announced or ``timeout`` seconds pass; return whether they were.
+        """Wait until new events are announced (or ``stop`` is set) or ``timeout`` seconds pass; return whether
+        the bell rang.
 
         The bell is reset on return, before the caller reads: whatever is announced while it reads rings
         again, so the next wait returns at once.

@@ -35,7 +35,7 @@ def worker(services: Services, interval: float, **kwargs: bool) -> Iterator[list
         rounds.append(time.monotonic())
         return catch_up()
 
-    services.runner.catch_up = counted_catch_up  # type: ignore[method-assign]
+    services.runner.catch_up = counted_catch_up
     stop = threading.Event()
     thread = threading.Thread(target=services.runner.run_forever, args=(stop, interval), kwargs=kwargs, daemon=True)
     thread.start()
