@@ -368,8 +368,11 @@ def projections_rebuild() -> None:
 
 @projections.command("run")
 @click.option("--interval", default=0.5, show_default=True, help="seconds between polls")
+@click.option("--listen/--no-listen", default=True, show_default=True,
+              help="PostgreSQL: also wake at once on new events (LISTEN/NOTIFY); off: only poll "
+                   "(e.g. behind PgBouncer's transaction pooling, which does not pass notifications on)")
 @fails_clearly
-def projections_run(interval: float) -> None:
+def projections_run(interval: float, listen: bool) -> None:
     """Keep the read models up to date until interrupted (SIGINT/SIGTERM)."""
     import signal
 
@@ -377,12 +380,14 @@ def projections_run(interval: float) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     sla_interval = services().settings.sla_interval
-    click.echo(f"projections: polling every {interval} s, deadlines every {sla_interval} s; Ctrl-C to stop")
+    postgres = services().runner.engine.dialect.name == "postgresql"
+    waking = "waking on new events and " if listen and postgres else ""
+    click.echo(f"projections: {waking}polling every {interval} s, deadlines every {sla_interval} s; Ctrl-C to stop")
     every(sla_interval, services().sla.tick, stop, "sla tick")
     every(services().settings.audit_interval, services().keep_audit_log, stop, "audit log")
     if services().settings.notify_interval > 0:
         every(services().settings.notify_interval, services().notifier.send_due, stop, "notify")
-    services().runner.run_forever(stop, interval, log=lambda r: click.echo(
+    services().runner.run_forever(stop, interval, listen=listen, log=lambda r: click.echo(
         f"processed {r.events} events ({r.rows} rows) in {r.seconds:.3f} s"))
 
 

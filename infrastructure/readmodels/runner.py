@@ -1,6 +1,7 @@
-"""The projection runner: polls each application's notification log and keeps read models current.
+"""The projection runner: follows each application's notification log and keeps read models current.
 
-eventsourcing has no subscriptions on SQLite, so the runner polls (on both databases). For each
+On PostgreSQL the runner wakes when new events are announced (``infrastructure.readmodels.wakeup``) and
+polls as well, in case an announcement is lost; on SQLite, which cannot announce, it polls. For each
 application, a batch of notifications after the lowest tracked position is turned into domain
 events, given to every projection that has not seen them, and written — view rows and tracking
 positions together — in one transaction. The tracking update is conditional on the position it
@@ -29,6 +30,7 @@ from application.projections.base import Change, ReadModel
 from infrastructure.eventstore.recorders import sql_recorder
 from infrastructure.readmodels.tables import VERSION, VIEW_TABLES, metadata, tracking
 from infrastructure.readmodels.view_session import BufferedViewSession
+from infrastructure.readmodels.wakeup import EventsListener
 
 logger = logging.getLogger(__name__)
 SCHEMA_ROW = "_schema"  # a tracking row whose position holds the read models' VERSION
@@ -178,8 +180,13 @@ class ReadModelRunner:
         return {sql_recorder(app.recorder).events_table_name: name for name, app in self.sources.items()}
 
     def run_forever(self, stop: threading.Event, interval: float = 0.5,
-                    log: Callable[[CatchUpReport], None] = lambda _: None) -> None:
-        """Catch up, then poll every ``interval`` seconds until ``stop`` is set."""
+                    log: Callable[[CatchUpReport], None] = lambda _: None, listen: bool = True) -> None:
+        """Catch up, then again as soon as new events are announced (PostgreSQL's NOTIFY, unless ``listen``
+        is off) or ``interval`` seconds have passed, until ``stop`` is set."""
+        listener = EventsListener.on(self.engine, self._channels()) if listen else None
+        if listener is not None:
+            listener.start(stop)
+        wait = stop.wait if listener is None else listener.wait
         while not stop.is_set():
             try:
                 report = self.catch_up()
@@ -187,7 +194,12 @@ class ReadModelRunner:
                     log(report)
             except Exception:  # noqa: BLE001 - logged; the next poll tries again (e.g. a locked database)
                 logger.exception("projection catch-up failed; retrying in %s s", interval)
-            stop.wait(interval)
+                stop.wait(interval)  # not at the next announcement: a failing database is not hammered
+                continue
+            wait(interval)
+
+    def _channels(self) -> list[str]:
+        return [sql_recorder(app.recorder).channel_name for app in self.sources.values()]
 
     def _one_round(self, view: BufferedViewSession, report: CatchUpReport) -> int:
         done = 0
