@@ -171,16 +171,27 @@ def eventually(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
     return answer
 
 
-def test_several_workers_keep_read_models_current_in_one_more_process_started_again_if_it_stops(services,
-                                                                                               tmp_path):
+@pytest.fixture
+def any_services(database_url: str) -> Services:
+    """A database with the schema, on SQLite and on PostgreSQL."""
+    return make_services(database_url)
+
+
+def test_several_workers_serve_from_their_own_connections_and_keep_read_models_current_in_one_more_process(
+        any_services, tmp_path):
+    services = any_services
     env = server_env(services.settings.database_url, tmp_path)
     with serving(env, tmp_path, workers=2, projections=True) as server:
         assert eventually(lambda: len(children(server.process.pid)) == 3)  # two workers, one for the jobs
         [jobs] = background_jobs(server)
         services.users.add_user(ADMIN, "li", PASSWORD, "intake")
-        assert eventually(lambda: all(lag.behind == 0 for lag in services.runner.lag()))
+        assert eventually(lambda: all(lag.behind == 0 for lag in services.runner.lag()))  # projected there
+        token = call(server.port, "POST", SIGN_IN, {"username": "li", "password": PASSWORD}).json()["token"]
+        answers = [call(server.port, "GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+                   for _ in range(16)]  # a new connection each: either worker may answer
+        assert [(answer.status, answer.json()["username"]) for answer in answers] == [(200, "li")] * 16
         os.kill(jobs, signal.SIGKILL)
-        assert eventually(lambda: background_jobs(server) not in ([], [jobs]))
+        assert eventually(lambda: background_jobs(server) not in ([], [jobs]))  # started again
 
 
 def test_several_workers_with_no_projections_run_no_background_jobs(services, tmp_path):
