@@ -111,8 +111,9 @@ def test_two_processes_count_one_registration_limit_when_it_is_kept_in_redis(ser
         assert call(second.port, "POST", REGISTER, {}).status == (429 if in_redis else 422)
 
 
-def test_an_app_whose_redis_does_not_answer_is_not_built_and_the_message_hides_the_password(services):
-    url = f"redis://:s3cret@{HOST}:{free_port()}/0"  # nothing listens there
+@pytest.mark.parametrize("url", [f"redis://:s3cret@{HOST}:{free_port()}/0",  # nothing listens there
+                                 "127.0.0.1:6379"], ids=["no-answer", "no-scheme"])
+def test_an_app_whose_redis_cannot_be_used_is_not_built_and_the_message_hides_the_password(services, url):
     settings = dataclasses.replace(services.settings, redis_url=url)
     with pytest.raises(RateLimitStoreUnavailable) as error:
         create_app({"SERVICES": services, "SETTINGS": settings})
