@@ -30,6 +30,8 @@ POSTGRES_URL = os.environ.get(
     "ONETHING_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = bool(os.environ.get("ONETHING_REQUIRE_POSTGRES"))
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+REQUIRE_REDIS = bool(os.environ.get("ONETHING_REQUIRE_REDIS"))
 
 
 class FakeDatetimeAsISO(DatetimeAsISO):
@@ -63,16 +65,29 @@ def _postgres_reachable() -> str | None:
         return str(error).splitlines()[0]
 
 
+def _redis_reachable() -> str | None:
+    import redis
+
+    try:
+        redis.Redis(REDIS_HOST, REDIS_PORT, socket_connect_timeout=2).ping()
+        return None
+    except redis.RedisError as error:
+        return str(error).splitlines()[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run PostgreSQL tests when the server answers; in CI (ONETHING_REQUIRE_POSTGRES) fail instead."""
-    if not any("postgres" in item.keywords for item in items):
-        return
-    problem = _postgres_reachable()
-    if problem and not REQUIRE_POSTGRES:
-        mark = pytest.mark.skipif(True, reason=f"PostgreSQL not reachable: {problem}")
-        for item in items:
-            if "postgres" in item.keywords:
-                item.add_marker(mark)
+    """Run PostgreSQL and Redis tests when the server answers; in CI (ONETHING_REQUIRE_POSTGRES,
+    ONETHING_REQUIRE_REDIS) fail instead."""
+    for marker, reachable, required, name in (("postgres", _postgres_reachable, REQUIRE_POSTGRES, "PostgreSQL"),
+                                              ("redis", _redis_reachable, REQUIRE_REDIS, "Redis")):
+        if not any(marker in item.keywords for item in items):
+            continue
+        problem = reachable()
+        if problem and not required:
+            mark = pytest.mark.skipif(True, reason=f"{name} not reachable: {problem}")
+            for item in items:
+                if marker in item.keywords:
+                    item.add_marker(mark)
 
 
 @pytest.fixture
@@ -95,6 +110,23 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A database of the Redis server that holds no key yet; the keys the test made are deleted afterwards."""
+    import redis
+
+    for number in range(15, 0, -1):  # database 0 is left to whatever else uses this Redis
+        client = redis.Redis(REDIS_HOST, REDIS_PORT, db=number, socket_connect_timeout=2)
+        if client.dbsize() == 0:
+            break
+    else:
+        pytest.fail("every Redis database 1-15 holds keys: none is free for this test")
+    yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{number}"
+    for key in client.scan_iter("LIMITS*"):  # Flask-Limiter's keys (limits' prefix)
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -31,8 +31,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app and everything it needs (nothing is built at import time)."""
     app = Flask(__name__)
     app.json = IsoJSONProvider(app)
+    from web.api import limits
+
     settings = (config or {}).get("SETTINGS") or Settings.from_env()
-    app.config.update(SECRET_KEY=settings.secret_key or None, JSON_AS_ASCII=False)
+    app.config.update(SECRET_KEY=settings.secret_key or None, JSON_AS_ASCII=False, **limits.storage(settings.redis_url))
     app.config.update(config or {})
     if settings.proxy_hops:  # behind N trusted proxies: client addresses come from X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask import Flask
 from botocore.exceptions import BotoCoreError, ClientError
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import SQLAlchemyError
@@ -75,17 +76,45 @@ def services() -> Services:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="processes serving requests: 1 is waitress; more are gunicorn's workers")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="threads per process")
 @click.option("--projections/--no-projections", default=True, show_default=True,
-              help="keep read models current in this process (off when `onething projections run` does it)")
+              help="keep read models current (with --workers above 1: in one extra process); off when "
+                   "`onething projections run` does it")
 @fails_clearly
-def run(host: str, port: int, threads: int, projections: bool) -> None:
-    """Serve the web UI and API (waitress)."""
+def run(host: str, port: int, workers: int, threads: int, projections: bool) -> None:
+    """Serve the web UI and API: waitress in one process, or gunicorn with --workers above 1."""
+    if workers == 1:
+        serve_in_one_process(host, port, threads, projections)
+        return
+    from web.serving import gunicorn_options, serve_with_gunicorn
 
+    settings = Settings.from_env()
+    check_port_free(host, port)
+    in_a_child(ready_to_serve)  # this process builds nothing: gunicorn forks its workers from it
+    click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(settings.database_url)}), {workers} workers × "
+               f"{threads} threads" + (", projections in one more process" if projections else ""))
+    serve_with_gunicorn(worker_app, gunicorn_options(host, port, workers, threads, settings.proxy_hops), projections)
+
+
+def worker_app() -> Flask:
+    """The app of one gunicorn worker: the read models are kept by another process (the jobs process or
+    `onething projections run`), so a read presenting a consistency token waits for it rather than catching up."""
+    from web import create_app
+
+    s = build_services()
+    s.runner.projects_here = False
+    return create_app({"SERVICES": s})
+
+
+def serve_in_one_process(host: str, port: int, threads: int, projections: bool) -> None:
+    """Serve with waitress; with ``projections``, run the background jobs as threads beside it."""
     from waitress import serve
 
     from web import create_app
+    from web.serving import waitress_options
 
     s = services()
     s.runner.lag()  # fails clearly before serving if there is no schema
@@ -100,7 +129,52 @@ def run(host: str, port: int, threads: int, projections: bool) -> None:
             every(s.settings.notify_interval, s.notifier.send_due, stop, "notify")
     app = create_app({"SERVICES": s})
     click.echo(f"OneThing on http://{host}:{port}/ ({describe_url(s.settings.database_url)})")
-    serve(app, host=host, port=port, threads=threads, ident="")  # ident "": no Server header names the software
+    serve(app, host=host, port=port, threads=threads, ident="",  # ident "": no Server header names the software
+          **waitress_options(s.settings.proxy_hops))
+
+
+@fails_clearly
+def ready_to_serve() -> None:
+    """Build everything a worker builds and check the schema, so that a worker that cannot start says why once."""
+    from web import create_app
+
+    s = build_services()
+    s.runner.lag()
+    create_app({"SERVICES": s})
+
+
+def in_a_child(check: Callable[[], None]) -> None:
+    """Run ``check`` in a forked child (it builds no engine, thread or pool here); exit 1 if it fails."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            check()
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:  # noqa: BLE001 - the child reports any error and exits
+            logging.getLogger("onething").exception("cannot serve")
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(1)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise ``OSError`` (address in use, no such address) if nothing could listen on ``host:port``."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise OSError(f"cannot listen on {host}:{port}: {error.strerror}") from error
 
 
 @main.group()

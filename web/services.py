@@ -100,7 +100,8 @@ class Settings:
     token_hours: float = 12.0
     raise_after_days: int = 3
     sla_interval: float = 300.0
-    proxy_hops: int = 0
+    proxy_hops: int = 0  # ONETHING_PROXY_HOPS: trusted proxies in front; client addresses come from X-Forwarded-For
+    redis_url: str = ""  # ONETHING_REDIS_URL: rate limits counted in this Redis, shared by every process; empty: memory
     audit_key: str = "instance/audit-key.pem"
     licence_key: str = "instance/licence-key.pem"  # ONETHING_LICENCE_KEY: signs e-licences (电子证照)
     jurisdiction_code: str = "000000"  # ONETHING_JURISDICTION_CODE: the issuing area's division code; 000000: unset
@@ -141,6 +142,7 @@ class Settings:
             raise_after_days=int(environ.get("ONETHING_ESCALATION_RAISE_DAYS", "3")),
             sla_interval=float(environ.get("ONETHING_SLA_INTERVAL", "300")),
             proxy_hops=int(environ.get("ONETHING_PROXY_HOPS", "0")),
+            redis_url=environ.get("ONETHING_REDIS_URL", "").strip(),
             audit_key=environ.get("ONETHING_AUDIT_KEY", "instance/audit-key.pem"),
             licence_key=environ.get("ONETHING_LICENCE_KEY", "instance/licence-key.pem"),
             jurisdiction_code=environ.get("ONETHING_JURISDICTION_CODE", "000000"),

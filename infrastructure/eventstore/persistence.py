@@ -82,12 +82,13 @@ def shared_datastore(url: str) -> SQLAlchemyDatastore:
         return datastore
 
 
-def dispose_datastores() -> None:
-    """Close every pooled connection of this process (tests, and before forking workers)."""
+def dispose_datastores(close: bool = True) -> None:
+    """Close every pooled connection of this process (tests, and before forking workers); ``close=False``
+    in a forked child drops the ones it inherited without closing them under their owner."""
     with _datastores_lock:
         for datastore in _datastores.values():
             if isinstance(datastore.engine, Engine):
-                datastore.engine.dispose()
+                datastore.engine.dispose(close=close)
         _datastores.clear()
 
 

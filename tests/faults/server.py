@@ -89,6 +89,7 @@ class Server:
     log_path: Path
     projections: bool = True
     threads: int = 8
+    workers: int = 1
     port: int = 0
     starts: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -97,7 +98,8 @@ class Server:
         """Start the server and return once ``/healthz`` answers 200."""
         assert self.process is None, "already running"
         self.port, self.starts = free_port(), self.starts + 1
-        args = ["run", "--host", HOST, "--port", str(self.port), "--threads", str(self.threads)]
+        args = ["run", "--host", HOST, "--port", str(self.port), "--threads", str(self.threads),
+                "--workers", str(self.workers)]
         if not self.projections:
             args.append("--no-projections")
         with self.log_path.open("ab") as log:
@@ -118,9 +120,9 @@ class Server:
         raise RuntimeError(f"the server did not answer /healthz within {timeout} s:\n{self.log_tail()}")
 
     def kill(self) -> None:
-        """SIGKILL the server (no clean-up of any kind) and reap it."""
+        """SIGKILL the server and every process it started (no clean-up of any kind) and reap it."""
         if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own session: its workers too
             self.process.wait(timeout=30)
             self.process = None
 

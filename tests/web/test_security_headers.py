@@ -257,7 +257,8 @@ def test_a_header_a_view_sets_itself_is_kept(services):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_onething_run_sends_no_server_banner(sqlite_url, tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["waitress", "gunicorn"])
+def test_onething_run_sends_no_server_banner(sqlite_url, tmp_path, workers):
     make_services(sqlite_url)  # the schema, as `onething db init` makes it
     with socket.socket() as probe:  # a free loopback port
         probe.bind(("127.0.0.1", 0))
@@ -267,17 +268,18 @@ def test_onething_run_sends_no_server_banner(sqlite_url, tmp_path):
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         server = subprocess.Popen([sys.executable, "-c", "from web.cli import main; main()", "run", "--port",
-                                   str(port), "--no-projections"], env=environment, stdout=output, stderr=output)
+                                   str(port), "--workers", workers, "--no-projections"],
+                                  env=environment, stdout=output, stderr=output)
     try:
         answer = _first_answer(port, server, log)
         assert answer.status == 200
         assert answer.getheader("Server") is None and answer.getheader("Via") is None
         assert answer.getheader("Content-Security-Policy") == CONTENT_SECURITY_POLICY
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:  # waitress answers this one itself
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:  # the server answers this one itself
             raw.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n")
             reply = raw.recv(4096).decode("latin-1")
         assert reply.startswith("HTTP/1.1 400") and "\r\nserver:" not in reply.lower()
-        assert "waitress" not in reply.lower()
+        assert "waitress" not in reply.lower() and "gunicorn" not in reply.lower()
     finally:
         server.terminate()
         server.wait(timeout=10)
