@@ -35,9 +35,18 @@ screenshots: install
 	ONETHING_SCREENSHOTS=screenshots $(BIN)/python -m pytest -q tests/browser
 	@echo "PNG files of the main pages are in ./screenshots/"
 
+PG_BENCH ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+# Every benchmark, each printing its ratios against a baseline measured in the same run (figures and the
+# before/after table: benchmarks/RESULTS.md). Needs the PostgreSQL server of PG_BENCH.
 bench: install
-	$(BIN)/python benchmarks/commands.py
-	$(BIN)/python benchmarks/files.py
+	$(BIN)/python benchmarks/commands.py --postgres $(PG_BENCH)
+	$(BIN)/python benchmarks/projections.py --events 50000 --postgres $(PG_BENCH)
+	$(BIN)/python benchmarks/audit.py --events 50000
+	$(BIN)/python benchmarks/web.py --cases 100000 --rounds 30
+	$(BIN)/python benchmarks/latency.py --postgres $(PG_BENCH)
+	$(BIN)/python benchmarks/http_load.py --postgres $(PG_BENCH)
+	$(BIN)/python benchmarks/files.py --mb 100
 	$(BIN)/python benchmarks/rules.py
 
 clean:
