@@ -277,7 +277,8 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
                                            checkpoints=audit_log.checkpoints, case_proof=audit_log.case_proof,
                                            render_pdf=render_audit_pdf))
     file_store = file_store_of(settings)
-    licences = Licences(cases, queries, LicenceKey(settings.licence_key), render_licence_pdf,
+    primary_queries = Queries(SqlReadModels(runner.engine), clock, runner.wait_until, runner.lag, runner.refresh)
+    licences = Licences(cases, primary_queries, LicenceKey(settings.licence_key), render_licence_pdf,  # writes read it
                         settings.jurisdiction_code)
     return Services(
         settings=settings, clock=clock, calendar=calendar, catalogue=catalogue, users=users, cases=cases,
@@ -285,7 +286,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         tokens=TokenService(users, clock, timedelta(hours=settings.token_hours), sign_ins=sign_ins),
         idempotency=IdempotencyStore(runner.engine),
         roadmaps=Roadmaps(catalogue, clock, calendar.is_workday, calendar.knows, rules=engine),
-        sla=SlaService(cases, SqlReadModels(runner.engine).cases_to_check, clock, calendar.is_workday, runner.catch_up,
+        sla=SlaService(cases, primary_queries.store.cases_to_check, clock, calendar.is_workday, runner.catch_up,
                        settings.raise_after_days, petitions=petitions,
                        petition_candidates=petition_store.petitions_to_check,
                        filing_candidates=online_store.filings_waiting),

@@ -131,6 +131,9 @@ class ReadPositions(Protocol):
     def store_names(self) -> dict[str, str]:
         """Each store's events table → the store's name."""
 
+    def heads(self) -> dict[str, int]:
+        """Each store's highest position so far (by store name)."""
+
 
 class Consistency:
     """Makes the tokens a write answers with, and makes a read that presents one wait for the read models."""
@@ -152,7 +155,14 @@ class Consistency:
     def wait(self, token: ConsistencyToken) -> None:
         """Return once the read models include every write the token names; ``ReadModelsBehind`` after
         ``wait_seconds``."""
-        if token.positions and not self.read_models.wait_for(token.positions, self.wait_seconds):
+        if not token.positions or self.read_models.wait_for(token.positions, 0):
+            return  # nothing to wait for, or there already: one read of the positions
+        heads = self.read_models.heads()
+        beyond = sorted(name for name, position in token.positions.items() if position > heads.get(name, 0))
+        if beyond:  # no write of this service got there: a made-up token is refused, not waited for
+            raise InvalidInput(f"X-Consistency-Token: {beyond[0]} has no position {token.positions[beyond[0]]} yet",
+                               {"X-Consistency-Token": ["not a token this service gave"]})
+        if not self.read_models.wait_for(token.positions, self.wait_seconds):
             raise ReadModelsBehind(f"the lists and boards do not show your last change yet; nothing was lost, "
                                    f"try again in {RETRY_AFTER_SECONDS} s")
 

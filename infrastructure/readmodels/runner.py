@@ -129,16 +129,24 @@ class ReadModelRunner:
             self.create_tables()
 
     # Running ------------------------------------------------------------------------------------
-    def catch_up(self, progress: Callable[[int], None] = lambda _: None) -> CatchUpReport:
-        """Process everything recorded so far; return what was done."""
+    def catch_up(self, progress: Callable[[int], None] = lambda _: None,
+                 deadline: float | None = None) -> CatchUpReport:
+        """Process everything recorded so far (with a ``deadline`` on the monotonic clock: no new round after it,
+        and nothing if another thread of this process keeps catching up until then); return what was done."""
         report, started = CatchUpReport(), time.perf_counter()
-        with self._lock:
+        if not self._lock.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic())):
+            return report
+        try:
             view = BufferedViewSession(VIEW_TABLES)
             try:
                 while (count := self._one_round(view, report)) > 0:
                     progress(count)
+                    if deadline is not None and time.monotonic() >= deadline:
+                        break
             finally:
                 view.forget()
+        finally:
+            self._lock.release()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -165,10 +173,14 @@ class ReadModelRunner:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            if self.projects_here and self.catch_up().events:
+            if self.projects_here and self.catch_up(deadline=deadline).events:
                 continue
             time.sleep(min(pause, left))  # the worker (or the replica) has yet to get there
             pause = min(pause * 2, 0.05)
+
+    def heads(self) -> dict[str, int]:
+        """Each source's highest notification id so far (0 for an empty store)."""
+        return {name: app.recorder.max_notification_id() or 0 for name, app in self.sources.items()}
 
     def refresh(self) -> None:
         """Catch up where this process keeps the read models; elsewhere (``--no-projections``) the worker does."""

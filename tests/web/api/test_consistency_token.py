@@ -66,7 +66,8 @@ def test_a_read_whose_write_is_not_projected_in_two_seconds_is_answered_503_retr
     assert web_only.get("/cases", "intake", **{HEADER: token}).status_code == 200  # the retry is answered
 
 
-@pytest.mark.parametrize("token", ["garbage", "2:Cases=5", "1:Cases=-1", "1:Cases=5;", "1:Nowhere=3", "1:" + "x" * 600])
+@pytest.mark.parametrize("token", ["garbage", "2:Cases=5", "1:Cases=-1", "1:Cases=5;", "1:Nowhere=3", "1:" + "x" * 600,
+                                   "1:Cases=999999999"])  # a position no write reached: made up
 def test_a_token_this_service_did_not_give_is_refused_and_waits_for_nothing(web_only, token):
     started = time.monotonic()
     response = web_only.get("/cases", "intake", **{HEADER: token})
@@ -92,3 +93,11 @@ def test_a_retried_write_answers_the_token_of_its_first_write(web_only):
 def test_a_refused_write_answers_no_token(web_only):
     response = web_only.post("/cases", {**CASE, "bundle": "no-such-bundle"}, "intake")
     assert response.status_code >= 400 and HEADER not in response.headers
+
+
+def test_a_write_that_reads_the_vault_waits_for_the_token_it_presents(web_only):
+    opened = web_only.post("/cases", CASE, "intake")
+    started = time.monotonic()
+    response = web_only.post(f"/cases/{opened.get_json()['id']}/materials/id-card/reuse", {}, "intake",
+                             **{HEADER: opened.headers[HEADER]})
+    assert response.status_code == 503 and time.monotonic() - started > 1.9  # not projected: it would not find it

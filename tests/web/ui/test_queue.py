@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -224,3 +225,14 @@ def test_a_page_whose_read_models_stay_behind_asks_to_try_again_in_a_second(ui, 
     assert "<html" in response.get_data(as_text=True)
     ui.services.runner.catch_up()
     assert [n for _, n in rows(ui.page("/queue?status=waiting"))] == []  # the same page, once caught up
+
+
+def test_the_apps_own_files_and_pages_long_after_the_last_write_never_wait(ui, cases):
+    ui.services.runner.projects_here = False  # and no worker runs: a wait would last 2 s and end in 503
+    ui.login_as("reviewer")
+    version = ui.services.cases.reads.get_case(AMR, cases["waiting"]).version
+    ui.post(f"/cases/{cases['waiting']}/items/business-licence/accept", {"version": str(version)})
+    started = time.monotonic()
+    assert ui.client.get("/static/app.css").status_code == 200 and time.monotonic() - started < 1
+    with freeze_time(datetime.now() + timedelta(seconds=61)):  # the session's token is too old to wait for
+        assert ui.client.get("/queue").status_code == 200
