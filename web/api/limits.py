@@ -45,6 +45,7 @@ def init(app: Flask) -> None:
     """Enforce the limits on ``app`` (``RATELIMIT_ENABLED=False`` turns them off, as tests do); raise
     ``RateLimitStoreUnavailable`` if their Redis cannot be reached."""
     uri = app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_ENABLED", True)  # the limiter is one object: an earlier app's "off" must not last
     try:
         limiter.init_app(app)
     except ConfigurationError as error:  # an unknown scheme, or the redis package missing
