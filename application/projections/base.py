@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
@@ -15,9 +14,8 @@ H = TypeVar("H", bound=Callable[..., None])
 _HANDLES = "_handles_events"
 
 
-@dataclass(frozen=True)
-class Change:
-    """One recorded event as the projections see it."""
+class Change(NamedTuple):
+    """One recorded event as the projections see it (a named tuple: a catch-up makes one per event)."""
 
     application: str
     notification_id: int

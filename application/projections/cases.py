@@ -288,7 +288,7 @@ class CaseReadModel(ReadModel):
 
     # Helpers ------------------------------------------------------------------------------------
     def _case(self, change: Change, view: ViewSession) -> Row:
-        return required(view.get(CASES, (change.key,)), f"case {change.originator_id}")
+        return required(view.get(CASES, (change.key,)), f"case {change.key}")
 
     def _item(self, change: Change, code: str, view: ViewSession, **values: Any) -> Row:
         return view.update(ITEMS, (change.key, code), **values)

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from infrastructure.readmodels.bulk import RowInserter
+
 Row = dict[str, Any]
 
 
@@ -27,6 +29,7 @@ class BufferedViewSession:
         self.absent: dict[str, set[tuple]] = defaultdict(set)  # keys known to have no row there
         self.dirty: dict[str, set[tuple]] = defaultdict(set)
         self.appended: dict[str, list[Row]] = defaultdict(list)
+        self.inserters: dict[str, RowInserter] = {}
         self.tracking_after_commit: dict[tuple[str, str], int] | None = None  # see ReadModelRunner
 
     def bind(self, connection: Connection) -> None:
@@ -78,9 +81,7 @@ class BufferedViewSession:
             new, unknown, changed, gone = self._partition(name)
             columns = [c.name for c in table.columns]
             if new or self.appended[name]:
-                rows = [r if len(r) == len(columns) else {c: r.get(c) for c in columns}
-                        for r in new + self.appended[name]]  # projections write whole rows: no copy
-                self.connection.execute(table.insert(), rows)
+                self._inserter(name).insert(self.connection, new + self.appended[name])
             if unknown:  # put without a get: the row may or may not be there already
                 self.connection.execute(self._upsert(table, self.connection.dialect.name),
                                         [{c: r.get(c) for c in columns} for r in unknown])
@@ -94,6 +95,12 @@ class BufferedViewSession:
             written += len(new) + len(unknown) + len(changed) + len(gone) + len(self.appended[name])
             self._settle(name)
         return written
+
+    def _inserter(self, name: str) -> RowInserter:
+        assert self.connection is not None
+        if name not in self.inserters:
+            self.inserters[name] = RowInserter(self.tables[name], self.connection.dialect)
+        return self.inserters[name]
 
     def _partition(self, name: str) -> tuple[list[Row], list[Row], list[Row], list[tuple]]:
         new: list[Row] = []
