@@ -91,14 +91,6 @@ class ReadModel:
             handler(self, change, change.event, view)
 
 
-def actor_fields(event: Any) -> Row:
-    """The actor of an event as columns."""
-    actor = getattr(event, "actor", None)
-    if actor is None:
-        return {"actor_id": None, "actor_role": None, "actor_department": None}
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role), "actor_department": actor.department}
-
-
 def required(row: Row | None, what: str) -> Row:
     """Return the row, or fail loudly: a projection that lost a row must not guess."""
     if row is None:

@@ -12,6 +12,7 @@ path. The rows stored are the same either way (``tests/infrastructure/readmodels
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -31,6 +32,7 @@ class RowInserter:
         self.insert_sql = str(compiled)
         columns = [table.c[key] for key in compiled.positiontup] if compiled.positiontup else list(table.columns)
         self.names = [c.key for c in columns]  # in the order of the INSERT's placeholders
+        self._pick = itemgetter(*self.names) if len(self.names) > 1 else lambda row: (row[self.names[0]],)
         processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
         self.processors: list[tuple[int, Callable[[Any], Any]]] = [
             (i, p) for i, p in enumerate(processors) if p is not None]
@@ -40,7 +42,10 @@ class RowInserter:
 
     def values(self, row: Row) -> list[Any]:
         """The row's values in column order, as the driver takes them."""
-        values = [row.get(name) for name in self.names]
+        try:
+            values = list(self._pick(row))  # projections write whole rows: one C call
+        except KeyError:
+            values = [row.get(name) for name in self.names]
         for i, process in self.processors:
             values[i] = process(values[i])  # SQLAlchemy's processors pass None through
         return values

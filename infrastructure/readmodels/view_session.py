@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from infrastructure.readmodels.bulk import RowInserter
 
 Row = dict[str, Any]
+_UNREAD: Any = object()
 
 
 class BufferedViewSession:
@@ -52,7 +53,9 @@ class BufferedViewSession:
         self.dirty[table].add(key)
 
     def update(self, table: str, key: tuple, **values: Any) -> Row:
-        row = self.get(table, key)
+        row = self.rows[table].get(key, _UNREAD)  # get(), written out: most calls of a catch-up are updates
+        if row is _UNREAD:
+            row = self.get(table, key)
         if row is None:
             raise LookupError(f"read model {table} has no row {key}; rebuild the projections")
         row.update(values)  # the buffer owns its rows: no copy needed
