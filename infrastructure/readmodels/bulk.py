@@ -4,8 +4,8 @@ A catch-up writes thousands of new rows per table in one transaction. SQLAlchemy
 parameter dictionary per row and runs each value through its type's bind processor; here the processors
 (the same ones SQLAlchemy would use: dates to text on SQLite, moments to UTC, strict booleans) are looked
 up once per table and applied to the columns that have one, and the rows go to the driver as tuples:
-PostgreSQL takes them through ``COPY … FROM STDIN`` (psycopg adapts each value as it would a query
-parameter), SQLite through one ``executemany`` of a positional INSERT. Other databases keep SQLAlchemy's
+PostgreSQL takes them through ``COPY … FROM STDIN`` (psycopg 3 adapts each value as it would a query
+parameter), SQLite through one ``executemany`` of a positional INSERT. Other drivers keep SQLAlchemy's
 path. The rows stored are the same either way (``tests/infrastructure/readmodels/test_bulk_insert.py``).
 """
 
@@ -27,7 +27,8 @@ class RowInserter:
 
     def __init__(self, table: Table, dialect: Dialect):
         self.table = table
-        self.dialect_name = dialect.name
+        self.method = {("postgresql", "psycopg"): "copy", ("sqlite", "pysqlite"): "executemany"}.get(
+            (dialect.name, dialect.driver), "sqlalchemy")
         compiled = table.insert().compile(dialect=dialect, column_keys=[c.key for c in table.columns])
         self.insert_sql = str(compiled)
         columns = [table.c[key] for key in compiled.positiontup] if compiled.positiontup else list(table.columns)
@@ -54,9 +55,9 @@ class RowInserter:
         """Insert ``rows`` in ``connection``'s transaction."""
         if not rows:
             return
-        if self.dialect_name == "postgresql":
+        if self.method == "copy":
             self._copy(connection, rows)
-        elif self.dialect_name == "sqlite":
+        elif self.method == "executemany":
             connection.exec_driver_sql(self.insert_sql, [tuple(self.values(row)) for row in rows])
         else:
             connection.execute(self.table.insert(), [{n: row.get(n) for n in self.names} for row in rows])
