@@ -1,8 +1,9 @@
 """A ``ViewSession`` that buffers a batch's row changes and writes them with few statements.
 
 Rows are read by primary key at most once per catch-up (then served from memory), changed in
-memory, and flushed per table as one ``executemany`` each of INSERT, UPDATE and DELETE, inside
-the transaction that also moves the tracking positions.
+memory, and flushed per table inside the transaction that also moves the tracking positions: new
+rows through the driver (``infrastructure.readmodels.bulk``: COPY on PostgreSQL), then one
+``executemany`` each of upsert, UPDATE and DELETE.
 """
 
 from __future__ import annotations
