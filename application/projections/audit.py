@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.projections.base import Change, ReadModel, ViewSession, actor_fields
+from application.projections.base import Change, ReadModel, ViewSession
 from domain.case.aggregate import Case
 
 AUDIT_LOG = "rm_audit_log"
@@ -27,12 +27,21 @@ class AuditReadModel(ReadModel):
     applications = ("Cases", "Catalogue", "Users", "Petitions", "Notifications")
     tables = (AUDIT_LOG,)
 
+    def __init__(self) -> None:
+        self._kinds: dict[type, str] = {}  # event class -> aggregate_kind: one row per event, few classes
+
     def process(self, change: Change, view: ViewSession) -> None:
         event = change.event
+        kind = self._kinds.get(type(event))
+        if kind is None:
+            kind = self._kinds[type(event)] = aggregate_kind(event)
+        actor = getattr(event, "actor", None)
         view.append(AUDIT_LOG, {
             "application": change.application, "originator_id": change.key,
-            "position": change.position, "aggregate": aggregate_kind(event), "type": change.type,
+            "position": change.position, "aggregate": kind, "type": change.type,
             "case_number": event.number if isinstance(event, Case.Opened) else None,
             "at": event.timestamp, "reason": getattr(event, "reason", "") or "",
-            **actor_fields(event),
+            "actor_id": None if actor is None else actor.user_id,
+            "actor_role": None if actor is None else str(actor.role),
+            "actor_department": None if actor is None else actor.department,
         })

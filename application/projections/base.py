@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
@@ -15,9 +14,8 @@ H = TypeVar("H", bound=Callable[..., None])
 _HANDLES = "_handles_events"
 
 
-@dataclass(frozen=True)
-class Change:
-    """One recorded event as the projections see it."""
+class Change(NamedTuple):
+    """One recorded event as the projections see it (a named tuple: a catch-up makes one per event)."""
 
     application: str
     notification_id: int
@@ -91,14 +89,6 @@ class ReadModel:
         handler = self.handlers.get(type(change.event))
         if handler is not None:
             handler(self, change, change.event, view)
-
-
-def actor_fields(event: Any) -> Row:
-    """The actor of an event as columns."""
-    actor = getattr(event, "actor", None)
-    if actor is None:
-        return {"actor_id": None, "actor_role": None, "actor_department": None}
-    return {"actor_id": actor.user_id, "actor_role": str(actor.role), "actor_department": actor.department}
 
 
 def required(row: Row | None, what: str) -> Row:

@@ -116,10 +116,11 @@ class CaseReadModel(ReadModel):
     def on_material_submitted(self, change: Change, e: Case.MaterialSubmitted, view: ViewSession) -> None:
         case = self._case(change, view)
         keys = split(case["material_keys"])
-        if e.key not in keys:  # a material submitted again counts once
-            view.update(CASES, (change.key,), materials=len(keys) + 1, material_keys=join(keys + [e.key]))
         counter = "materials_reused" if e.source in REUSED_SOURCES else "materials_uploaded"
-        view.update(CASES, (change.key,), **{counter: case[counter] + 1})
+        values = {counter: case[counter] + 1}
+        if e.key not in keys:  # a material submitted again counts once
+            values.update(materials=len(keys) + 1, material_keys=join(keys + [e.key]))
+        view.update(CASES, (change.key,), **values)
 
     # Review ------------------------------------------------------------------------------------
     @handles(Case.ItemAccepted)
@@ -212,7 +213,7 @@ class CaseReadModel(ReadModel):
                 "number": certificate["number"], "case_id": case["case_id"], "case_number": case["number"],
                 "item": e.item, "type": certificate["type"], "name": certificate["name"],
                 "holder_name": case["applicant_name"], "holder_code": case["credit_code"],
-                "issued_at": e.timestamp, "issued_on": self.business_date(e.timestamp),
+                "issued_at": e.timestamp, "issued_on": issued_on,
                 "status": CertificateStatus.HELD.value,
             })
         numbers = self._certificates(change, view) + [c["number"] for c in e.certificates]
@@ -288,7 +289,7 @@ class CaseReadModel(ReadModel):
 
     # Helpers ------------------------------------------------------------------------------------
     def _case(self, change: Change, view: ViewSession) -> Row:
-        return required(view.get(CASES, (change.key,)), f"case {change.originator_id}")
+        return required(view.get(CASES, (change.key,)), f"case {change.key}")
 
     def _item(self, change: Change, code: str, view: ViewSession, **values: Any) -> Row:
         return view.update(ITEMS, (change.key, code), **values)

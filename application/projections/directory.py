@@ -35,7 +35,7 @@ class DirectoryReadModel(ReadModel):
 
     @handles(Bundle.Published)
     def on_bundle_published(self, change: Change, e: Bundle.Published, view: ViewSession) -> None:
-        row = required(view.get(BUNDLES, (change.key,)), f"bundle {change.originator_id}")
+        row = required(view.get(BUNDLES, (change.key,)), f"bundle {change.key}")
         d = e.definition
         view.put(BUNDLES, {
             **row, "version": e.version, "name": d["name"], "name_en": d.get("name_en", ""),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -189,7 +190,15 @@ def _case(view: ViewSession, change: Change) -> Row:
 
 
 def _name(case: Row, what: str, key: str) -> str:
-    return str(json.loads(case[what]).get(key, key))
+    return str(_names(case[what]).get(key, key))
+
+
+@lru_cache(maxsize=256)
+def _names(column: str) -> dict[str, str]:
+    """A ``_dumps``-ed names column, parsed once: every case of a bundle version has the same (never changed:
+    callers only read it)."""
+    names: dict[str, str] = json.loads(column)
+    return names
 
 
 def _dumps(value: Any) -> str:

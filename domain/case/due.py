@@ -10,8 +10,8 @@ count for nothing. The roadmap (``domain.catalogue.roadmap``) uses the same rule
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from domain.shared.values import CLEARED_ITEM_STATUSES, ItemStatus
 
@@ -19,9 +19,9 @@ AddWorkingDays = Callable[[date, int], date]
 _DROPPED = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN, ItemStatus.NOT_APPLICABLE)
 
 
-@dataclass(frozen=True)
-class ItemClock:
-    """What the due date needs of one item (from the case, or from a read-model row)."""
+class ItemClock(NamedTuple):
+    """What the due date needs of one item (from the case, or from a read-model row; a projection makes
+    one per item of each event that moves a date, so a named tuple, not a dataclass)."""
 
     code: str
     status: str
@@ -34,18 +34,24 @@ def projected_due(items: Iterable[ItemClock], as_of: date, add_days: AddWorkingD
     """The case's due date as of ``as_of``: the latest recorded or projected item deadline."""
     by_code = {item.code: item for item in items}
     ends: dict[str, date | None] = {}
+    for code in by_code:
+        _end(code, by_code, ends, as_of, add_days)
+    return max((d for d in ends.values() if d is not None), default=None)
 
-    def end(code: str) -> date | None:
-        if code not in ends:
-            item = by_code[code]
-            if item.status in _DROPPED:
-                ends[code] = None
-            elif item.due is not None or item.status == ItemStatus.APPROVED:
-                ends[code] = item.due
-            else:
-                waits = [d for p in item.prerequisites
-                         if by_code[p].status not in CLEARED_ITEM_STATUSES and (d := end(p)) is not None]
-                ends[code] = add_days(max([as_of, *waits]), item.time_limit_days)
-        return ends[code]
 
-    return max((d for code in by_code if (d := end(code)) is not None), default=None)
+def _end(code: str, by_code: dict[str, ItemClock], ends: dict[str, date | None], as_of: date,
+         add_days: AddWorkingDays) -> date | None:
+    """The item's deadline, recorded or projected, memoised in ``ends`` (a module function, not a recursive
+    closure: that would be a reference cycle per call, left for the garbage collector)."""
+    if code not in ends:
+        item = by_code[code]
+        if item.status in _DROPPED:
+            ends[code] = None
+        elif item.due is not None or item.status == ItemStatus.APPROVED:
+            ends[code] = item.due
+        else:
+            waits = [d for p in item.prerequisites
+                     if by_code[p].status not in CLEARED_ITEM_STATUSES
+                     and (d := _end(p, by_code, ends, as_of, add_days)) is not None]
+            ends[code] = add_days(max([as_of, *waits]), item.time_limit_days)
+    return ends[code]

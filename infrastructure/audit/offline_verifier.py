@@ -148,15 +148,15 @@ def prefix_roots(leaf_hashes: Iterable[bytes], sizes: Iterable[int]) -> dict[int
     roots = {0: EMPTY_ROOT} if 0 in wanted else {}
     last = max(wanted, default=0)
     stack: list[bytes] = []
+    sha256 = hashlib.sha256  # node_hash inlined: one call per leaf and per node adds up over a whole log
     for count, h in enumerate(leaf_hashes, 1):
         if count > last:
             break
-        stack.append(h)
         c = count
         while not c & 1:
-            right = stack.pop()
-            stack[-1] = node_hash(stack[-1], right)
+            h = sha256(b"\x01" + stack.pop() + h).digest()
             c >>= 1
+        stack.append(h)
         if count in wanted:
             root = stack[-1]
             for left in reversed(stack[:-1]):

@@ -1,8 +1,9 @@
 """A ``ViewSession`` that buffers a batch's row changes and writes them with few statements.
 
 Rows are read by primary key at most once per catch-up (then served from memory), changed in
-memory, and flushed per table as one ``executemany`` each of INSERT, UPDATE and DELETE, inside
-the transaction that also moves the tracking positions.
+memory, and flushed per table inside the transaction that also moves the tracking positions: new
+rows through the driver (``infrastructure.readmodels.bulk``: COPY on PostgreSQL), then one
+``executemany`` each of upsert, UPDATE and DELETE.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from infrastructure.readmodels.bulk import RowInserter
+
 Row = dict[str, Any]
+_UNREAD: Any = object()
 
 
 class BufferedViewSession:
@@ -27,6 +31,7 @@ class BufferedViewSession:
         self.absent: dict[str, set[tuple]] = defaultdict(set)  # keys known to have no row there
         self.dirty: dict[str, set[tuple]] = defaultdict(set)
         self.appended: dict[str, list[Row]] = defaultdict(list)
+        self.inserters: dict[str, RowInserter] = {}
         self.tracking_after_commit: dict[tuple[str, str], int] | None = None  # see ReadModelRunner
 
     def bind(self, connection: Connection) -> None:
@@ -49,7 +54,9 @@ class BufferedViewSession:
         self.dirty[table].add(key)
 
     def update(self, table: str, key: tuple, **values: Any) -> Row:
-        row = self.get(table, key)
+        row = self.rows[table].get(key, _UNREAD)  # get(), written out: most calls of a catch-up are updates
+        if row is _UNREAD:
+            row = self.get(table, key)
         if row is None:
             raise LookupError(f"read model {table} has no row {key}; rebuild the projections")
         row.update(values)  # the buffer owns its rows: no copy needed
@@ -78,9 +85,7 @@ class BufferedViewSession:
             new, unknown, changed, gone = self._partition(name)
             columns = [c.name for c in table.columns]
             if new or self.appended[name]:
-                rows = [r if len(r) == len(columns) else {c: r.get(c) for c in columns}
-                        for r in new + self.appended[name]]  # projections write whole rows: no copy
-                self.connection.execute(table.insert(), rows)
+                self._inserter(name).insert(self.connection, new + self.appended[name])
             if unknown:  # put without a get: the row may or may not be there already
                 self.connection.execute(self._upsert(table, self.connection.dialect.name),
                                         [{c: r.get(c) for c in columns} for r in unknown])
@@ -94,6 +99,12 @@ class BufferedViewSession:
             written += len(new) + len(unknown) + len(changed) + len(gone) + len(self.appended[name])
             self._settle(name)
         return written
+
+    def _inserter(self, name: str) -> RowInserter:
+        assert self.connection is not None
+        if name not in self.inserters:
+            self.inserters[name] = RowInserter(self.tables[name], self.connection.dialect)
+        return self.inserters[name]
 
     def _partition(self, name: str) -> tuple[list[Row], list[Row], list[Row], list[tuple]]:
         new: list[Row] = []
