@@ -9,6 +9,7 @@ selects: most of the per-command Python overhead goes (see benchmarks/commands.p
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -97,21 +98,31 @@ class CoreSelectMixin(SQLAlchemyAggregateRecorder):
         self, originator_id: UUID | str, gt: int | None = None, lte: int | None = None,
         desc: bool = False, limit: int | None = None,
     ) -> list[StoredEvent]:
+        query = self._select_events_query(gt is not None, lte is not None, desc, limit is not None)
+        params = {"originator_id": originator_id, "gt": gt, "lte": lte, "limit": limit}
+        if _in_transaction() or self.datastore.access_lock is not None or self.datastore.scoped_session:
+            with self.transaction(commit=False) as session:  # join it, or take the in-memory database's lock
+                rows = session.execute(query, params).all()
+        else:  # a plain Core connection: an ORM session per read cost more than the read itself
+            with as_persistence_errors(), engine_of(self.datastore).connect() as connection:
+                rows = connection.execute(query, params).all()
+        return [StoredEvent(originator_id, v, t, bytes(s)) for v, t, s in rows]
+
+    @functools.cache  # noqa: B019 - sixteen shapes at most, for the recorder's lifetime
+    def _select_events_query(self, gt: bool, lte: bool, desc: bool, limit: bool) -> Any:
+        """The select of one shape, built once (building and keying a statement cost more than running it)."""
         table = self.events_record_cls.__table__
         version = table.c.originator_version
         query = select(version, table.c.topic, table.c.state).where(
-            table.c.originator_id == originator_id
-        )
-        if gt is not None:
-            query = query.where(version > gt)
-        if lte is not None:
-            query = query.where(version <= lte)
+            table.c.originator_id == bindparam("originator_id", type_=table.c.originator_id.type))
+        if gt:
+            query = query.where(version > bindparam("gt", type_=version.type))
+        if lte:
+            query = query.where(version <= bindparam("lte", type_=version.type))
         query = query.order_by(version.desc() if desc else version)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.transaction(commit=False) as session:
-            rows = session.execute(query).all()
-        return [StoredEvent(originator_id, v, t, bytes(s)) for v, t, s in rows]
+        if limit:
+            query = query.limit(bindparam("limit", type_=Integer()))
+        return query
 
 
 class FastAggregateRecorder(CoreSelectMixin, SQLAlchemyAggregateRecorder):
