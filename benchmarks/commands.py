@@ -17,7 +17,11 @@ For each database it runs the same workload three ways, in one process, one afte
 * ``raw``: the very event rows the first run stored, inserted with plain SQLAlchemy Core into an
   identical table, one transaction per command: the ceiling.
 
-The figure that matters is the ratio onething/raw (commands per second), measured in one run.
+``onething`` and ``raw`` run in alternating rounds (``--rounds``): each round runs a share of the cases
+through the commands, then inserts the rows those commands stored, so that both see the same load of a
+shared machine (its disk and PostgreSQL above all). The figure that matters is the ratio onething/raw
+(commands per second), measured in one run; beside it, each side's CPU time per command in this process
+(steadier than wall time on a busy machine; on PostgreSQL the server's share is not in it).
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class Run:
     commands: int
     events: int
     seconds: float
+    cpu: float = 0.0  # this process's CPU seconds
 
     @property
     def rate(self) -> float:
@@ -122,55 +127,84 @@ def prepare(url: str, stock: bool = False, cipher_key: str = "") -> CaseApplicat
     return build(url, stock, cipher_key)
 
 
-def measure(label: str, url: str, count: int, stock: bool = False,
-            capture: list[list[tuple]] | None = None) -> Run:
+def capturing(cases: CaseApplication, capture: list[list[tuple]]) -> None:
+    """Append the rows of every insert of ``cases``' recorder to ``capture``, one list per transaction."""
+    recorder = cases.recorder
+    original = recorder.insert_events
+
+    def recording(stored_events: Any, **kwargs: Any) -> Any:
+        capture.append([(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events])
+        return original(stored_events, **kwargs)
+
+    recorder.insert_events = recording  # type: ignore[method-assign]
+
+
+def measure(label: str, url: str, count: int, stock: bool = False) -> Run:
     """Run the workload once on a fresh database at ``url``."""
     cases = prepare(url, stock)
-    if capture is not None:
-        recorder = cases.recorder
-        original = recorder.insert_events
-
-        def recording(stored_events: Any, **kwargs: Any) -> Any:
-            capture.append([(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events])
-            return original(stored_events, **kwargs)
-
-        recorder.insert_events = recording  # type: ignore[method-assign]
     workload(cases, 2)  # warm up: imports, caches, first connections
-    if capture is not None:
-        capture.clear()
     before = cases.recorder.max_notification_id() or 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     commands = workload(cases, count)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     events = (cases.recorder.max_notification_id() or 0) - before
-    return Run(label, commands, events, seconds)
+    return Run(label, commands, events, seconds, cpu)
 
 
-def raw(url: str, batches: list[list[tuple]]) -> Run:
-    """Insert the captured rows with plain SQLAlchemy Core, one transaction per command."""
-    engine = sqlalchemy.create_engine(url)
-    if engine.dialect.name == "sqlite":
-        sqlalchemy.event.listen(engine, "connect", _wal)
-    table = Table(
-        f"raw_events_{uuid.uuid4().hex[:8]}", MetaData(),
-        Column("id", sqlalchemy.BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
-        Column("originator_id", UUIDType(), nullable=False),
-        Column("originator_version", sqlalchemy.BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
-        Column("topic", Text(), nullable=False),
-        Column("state", LargeBinary(), nullable=False),
-    )
-    Index(f"{table.name}_aggregate_idx", table.c.originator_id, table.c.originator_version, unique=True)
-    table.metadata.create_all(engine)
-    statement = insert(table)
-    rows = [[{"originator_id": o, "originator_version": v, "topic": t, "state": s} for o, v, t, s in b]
-            for b in batches]
-    started = time.perf_counter()
-    for batch in rows:
-        with engine.begin() as connection:
-            connection.execute(statement, batch)
-    seconds = time.perf_counter() - started
-    engine.dispose()
-    return Run("raw", len(rows), sum(map(len, rows)), seconds)
+class RawTable:
+    """An empty table like the events table (no hash columns), written with plain SQLAlchemy Core."""
+
+    def __init__(self, url: str):
+        self.engine = sqlalchemy.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            sqlalchemy.event.listen(self.engine, "connect", _wal)
+        table = Table(
+            f"raw_events_{uuid.uuid4().hex[:8]}", MetaData(),
+            Column("id", sqlalchemy.BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                   autoincrement=True),
+            Column("originator_id", UUIDType(), nullable=False),
+            Column("originator_version", sqlalchemy.BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+            Column("topic", Text(), nullable=False),
+            Column("state", LargeBinary(), nullable=False),
+        )
+        Index(f"{table.name}_aggregate_idx", table.c.originator_id, table.c.originator_version, unique=True)
+        table.metadata.create_all(self.engine)
+        self.statement = insert(table)
+
+    def insert(self, batches: list[list[tuple]]) -> Run:
+        """Insert the captured rows, one transaction per command."""
+        rows = [[{"originator_id": o, "originator_version": v, "topic": t, "state": s} for o, v, t, s in b]
+                for b in batches]
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for batch in rows:
+            with self.engine.begin() as connection:
+                connection.execute(self.statement, batch)
+        return Run("raw", len(rows), sum(map(len, rows)), time.perf_counter() - started,
+                   time.process_time() - cpu_started)
+
+
+def rounds(url_for: Callable[[str], str], count: int, number: int) -> tuple[Run, Run]:
+    """The ``onething`` workload and ``raw`` inserts of the rows it stored, in ``number`` alternating rounds
+    (about ``count`` cases in all)."""
+    cases, batches = prepare(url_for("onething")), list[list[tuple]]()
+    capturing(cases, batches)
+    workload(cases, 2)  # warm up: imports, caches, first connections
+    table = RawTable(url_for("raw"))
+    table.insert(batches)  # warm up the raw side alike (into its own table: its rows are not counted)
+    totals = {"onething": Run("onething", 0, 0, 0.0), "raw": Run("raw", 0, 0, 0.0)}
+    for _ in range(number):
+        batches.clear()
+        before = cases.recorder.max_notification_id() or 0
+        started, cpu_started = time.perf_counter(), time.process_time()
+        commands = workload(cases, max(1, count // number))
+        ours = Run("onething", commands, (cases.recorder.max_notification_id() or 0) - before,
+                   time.perf_counter() - started, time.process_time() - cpu_started)
+        for run in (ours, table.insert(batches)):
+            total = totals[run.label]
+            total.commands, total.events = total.commands + run.commands, total.events + run.events
+            total.seconds, total.cpu = total.seconds + run.seconds, total.cpu + run.cpu
+    table.engine.dispose()
+    return totals["onething"], totals["raw"]
 
 
 def _wal(dbapi_connection: Any, _: Any) -> None:
@@ -198,20 +232,22 @@ def cipher_cost(url_for: Callable[[str], str], count: int, rounds: int = 10) -> 
     return totals["clear"], totals["aes"], cpu
 
 
-def compare(name: str, url_for: Callable[[str], str], count: int, stock: bool, cipher: bool = False) -> None:
+def compare(name: str, url_for: Callable[[str], str], count: int, stock: bool, cipher: bool = False,
+            number: int = 10) -> None:
     """Measure and print one database's figures."""
-    batches: list[list[tuple]] = []
-    runs = [measure("onething", url_for("onething"), count, capture=batches)]
+    ours, theirs = rounds(url_for, count, number)
     dispose_datastores()
+    runs = [ours]
     if stock:
         runs.append(measure("stock", url_for("stock"), count, stock=True))
         dispose_datastores()
-    runs.append(raw(url_for("raw"), batches))
-    base = runs[-1].rate
-    print(f"\n{name}: {count} cases, {runs[0].commands} commands, {runs[0].events} events")
-    print(f"  {'run':<10}{'commands/s':>12}{'events/s':>12}{'vs raw':>9}")
+    runs.append(theirs)
+    base = theirs.rate
+    print(f"\n{name}: {ours.commands} commands ({count} cases, {number} rounds), {ours.events} events")
+    print(f"  {'run':<10}{'commands/s':>12}{'events/s':>12}{'vs raw':>9}{'CPU ms/command':>16}")
     for run in runs:
-        print(f"  {run.label:<10}{run.rate:>12.0f}{run.events / run.seconds:>12.0f}{run.rate / base:>9.2f}")
+        print(f"  {run.label:<10}{run.rate:>12.0f}{run.events / run.seconds:>12.0f}{run.rate / base:>9.2f}"
+              f"{run.cpu / run.commands * 1000:>16.3f}")
     if cipher:
         clear, aes, cpu = cipher_cost(url_for, count)
         print(f"  encryption at rest, alternating rounds: clear {clear.rate:.0f} commands/s, "
@@ -225,6 +261,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=150)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL (a fresh database is made on it)")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock recorder run")
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="alternate onething and raw in this many rounds (the same machine load for both)")
     parser.add_argument("--cipher", action="store_true", help="also run with stored state encrypted (AES-GCM)")
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"],
                         help="SQLite's synchronous pragma for every run (FULL: OneThing's default)")
@@ -232,10 +270,10 @@ def main() -> None:
     SQLITE_SYNCHRONOUS[0] = args.synchronous
     with tempfile.TemporaryDirectory() as folder:
         compare(f"SQLite (WAL, synchronous={args.synchronous})", lambda n: f"sqlite:///{folder}/{n}.sqlite3",
-                args.cases, not args.no_stock, args.cipher)
+                args.cases, not args.no_stock, args.cipher, args.rounds)
     if args.postgres:
         with fresh_postgres(args.postgres) as url_for:
-            compare("PostgreSQL", url_for, args.cases, not args.no_stock, args.cipher)
+            compare("PostgreSQL", url_for, args.cases, not args.no_stock, args.cipher, args.rounds)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import date
 from typing import Any
 
@@ -79,13 +80,33 @@ class ItemState:
         return self.decided
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the item as plain data (snapshots, JSON)."""
-        return asdict(self)
+        """Return the item as plain data (snapshots, JSON): what ``dataclasses.asdict`` gives, made without its
+        deep copies of values that cannot change (every case opened builds one per item)."""
+        return {name: _plain(getattr(self, name)) for name in ITEM_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemState:
         """Rebuild an item from ``to_dict`` data."""
         return cls(**{**data, "status": ItemStatus(data["status"])})
+
+
+ITEM_FIELDS = tuple(f.name for f in fields(ItemState))
+IMMUTABLE = (str, int, float, bool, type(None), date, ItemStatus)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with its lists, tuples and dicts copied, as ``dataclasses.asdict`` copies them."""
+    if isinstance(value, IMMUTABLE):
+        return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_plain(v) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return copy.deepcopy(value)
 
 
 @dataclass
