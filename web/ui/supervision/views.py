@@ -60,9 +60,8 @@ def board() -> Any:
         _add_working_days(page.rows, tab)
     else:
         page = queries.escalations(actor, tab, page=number, per_page=PER_PAGE, after=after)
-    totals = {**queries.escalation_counts(actor), tab: page.total}  # the tabs' counts, read after the page
-    for name, listed in lists.items():
-        totals.setdefault(name, listed(actor, department, per_page=1).total)
+    # the tabs' counts, read after the page (the page's own total is the one it shows)
+    totals = {**queries.escalation_counts(actor), **queries.late_counts(actor, department), tab: page.total}
     return render_template(
         "ui/supervision/board.html", tab=tab, tabs=TABS, tab_labels=TAB_LABELS, totals=totals, page=page,
         empty=EMPTY[tab], department=department, bundles=bundle_names(), case_link=case_link,
