@@ -12,8 +12,10 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import session
-from flask_babel import get_locale
+from typing import Any
+
+from flask import Flask, g, session
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,31 @@ def select_locale() -> str:
     """The language chosen in this session, else Chinese."""
     chosen = session.get("lang")
     return chosen if chosen in LOCALES else DEFAULT_LOCALE
+
+
+def translations() -> Any:
+    """This request's translations, looked up once per request (the catalogue of its locale).
+
+    flask_babel looks them up again on every call, through a handful of context lookups each: about a tenth
+    of the time of a page with a hundred and fifty words. Outside a request, flask_babel's own answer."""
+    if not g:
+        return get_translations()
+    found = g.get("ui_translations")
+    if found is None:
+        found = g.ui_translations = get_translations()
+    return found
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates' ``_``, ``gettext``, ``ngettext``, ``pgettext`` and ``npgettext`` use ``translations()``
+    (after ``Babel(app)``, which installs its own)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def current_locale() -> str:
