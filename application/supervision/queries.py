@@ -20,6 +20,7 @@ from domain.shared.values import Actor, Role
 
 BOARD_READERS = (Role.SUPERVISOR, Role.AUDITOR)
 ESCALATION_STATES = ("open", "closed")
+LATE_LISTS = ("overdue", "due_soon")
 MAX_PER_PAGE = 100
 
 
@@ -29,7 +30,8 @@ class SupervisionStore(Protocol):
     def overdue_items(self, *, today: date, department: str = ..., page: int = ..., per_page: int = ...) -> Page: ...
     def due_soon_items(self, *, today: date, soon_before: date, department: str = ..., page: int = ...,
                        per_page: int = ...) -> Page: ...
-    def late_counts(self, *, today: date, soon_before: date, department: str = ...) -> dict[str, int]: ...
+    def late_counts(self, *, today: date, soon_before: date, department: str = ...,
+                    lists: tuple[str, ...] = ...) -> dict[str, int]: ...
     def escalations(self, *, state: str, page: int = ..., per_page: int = ...) -> Page: ...
     def escalation_counts(self) -> dict[str, int]: ...
     def department_load(self, *, today: date) -> dict[str, dict[str, int]]: ...
@@ -69,11 +71,14 @@ class SupervisionQueries:
         return self.store.due_soon_items(today=today, soon_before=self._soon_before(today), department=department,
                                          **_paging(page, per_page))
 
-    def late_counts(self, actor: Actor, department: str = "") -> dict[str, int]:
-        """How many items the overdue and the due-soon lists hold in all: ``{"overdue": n, "due_soon": n}``."""
+    def late_counts(self, actor: Actor, department: str = "",
+                    lists: tuple[str, ...] = LATE_LISTS) -> dict[str, int]:
+        """How many items the overdue and the due-soon lists (those of ``lists``) hold in all:
+        ``{"overdue": n, "due_soon": n}``."""
         require_role(actor, "the overdue list", *BOARD_READERS)
         today = self.clock.today()
-        return self.store.late_counts(today=today, soon_before=self._soon_before(today), department=department)
+        return self.store.late_counts(today=today, soon_before=self._soon_before(today), department=department,
+                                      lists=tuple(name for name in lists if name in LATE_LISTS))
 
     def _soon_before(self, today: date) -> date:
         """Due within one working day: at most one working day after today up to the due date."""

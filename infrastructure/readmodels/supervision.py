@@ -4,9 +4,9 @@ page, each department's load, and the staff a supervisor can hand work to.
 No access rules here: ``application.supervision.queries`` decides who sees what.
 
 The item lists run on the partial indexes of running items in their order (``tables.RUNNING_ITEM``):
-``rm_case_items (due, case_number, code)`` across departments, ``(department, due, case_number, code)`` for
-one, so that a page reads its 20 entries instead of sorting every overdue item; the counts range-scan ``due``
-in the same indexes. Department load names every department (``department IN (SELECT code FROM
+``rm_case_items (due, case_number, code, warning)`` across departments, ``(department, due, …)`` for one, so
+that a page reads its 20 entries instead of sorting every overdue item; the counts range-scan ``due`` in the
+same indexes. Department load names every department (``department IN (SELECT code FROM
 rm_departments)``; the catalogue accepts no item of an undeclared department) so that the database walks the
 ``(department, status, due)`` index instead of reading every item ever filed.
 """
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 
 from application.common.page import Page
+from application.supervision.queries import LATE_LISTS
 from infrastructure.readmodels.queries import SqlReader
 from infrastructure.readmodels.tables import (
     RUNNING_ITEM,
@@ -70,12 +71,14 @@ class SqlSupervisionReadModels(SqlReader):
         time used (the ``warning`` the deadline tick records), soonest first."""
         return self._item_page(_due_soon(today, soon_before, department), page, per_page)
 
-    def late_counts(self, *, today: date, soon_before: date, department: str = "") -> dict[str, int]:
-        """How many items ``overdue_items`` and ``due_soon_items`` list in all (without reading a page)."""
+    def late_counts(self, *, today: date, soon_before: date, department: str = "",
+                    lists: tuple[str, ...] = LATE_LISTS) -> dict[str, int]:
+        """How many items ``overdue_items`` and ``due_soon_items`` (those of ``lists``) hold in all, without
+        reading a page."""
         wheres = {"overdue": _overdue(today, department), "due_soon": _due_soon(today, soon_before, department)}
         with self.engine.connect() as connection:
             return {name: connection.execute(select(func.count()).select_from(case_items).where(*where)).scalar_one()
-                    for name, where in wheres.items()}
+                    for name, where in wheres.items() if name in lists}
 
     def escalations(self, *, state: str, page: int = 1, per_page: int = 20) -> Page:
         """Escalations in ``state`` ("open": oldest first; "closed": newest first), with their case's row."""

@@ -60,8 +60,9 @@ def board() -> Any:
         _add_working_days(page.rows, tab)
     else:
         page = queries.escalations(actor, tab, page=number, per_page=PER_PAGE, after=after)
-    # the tabs' counts, read after the page (the page's own total is the one it shows)
-    totals = {**queries.escalation_counts(actor), **queries.late_counts(actor, department), tab: page.total}
+    # the other tabs' counts, read after the page (whose own total is counted with it)
+    others = tuple(name for name in lists if name != tab)
+    totals = {**queries.escalation_counts(actor), **queries.late_counts(actor, department, others), tab: page.total}
     return render_template(
         "ui/supervision/board.html", tab=tab, tabs=TABS, tab_labels=TAB_LABELS, totals=totals, page=page,
         empty=EMPTY[tab], department=department, bundles=bundle_names(), case_link=case_link,
