@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from typing import Any
-
 from flask import Flask, g, session
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
@@ -76,7 +75,7 @@ def translations() -> Any:
 def install_template_gettext(app: Flask) -> None:
     """Templates' ``_``, ``gettext``, ``ngettext``, ``pgettext`` and ``npgettext`` use ``translations()``
     (after ``Babel(app)``, which installs its own)."""
-    app.jinja_env.install_gettext_callables(
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n (Babel's)
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         pgettext=lambda c, s: translations().upgettext(c, s),
