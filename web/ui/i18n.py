@@ -100,8 +100,15 @@ def role_label(role: str | None) -> str:
 
 
 def status_label(status: str | None) -> str:
-    """A status in words, in the UI's language (the code itself when it has no words yet)."""
-    return str(STATUS_LABELS.get(str(status), status or ""))
+    """A status in words, in the UI's language (the code itself when it has no words yet); translated once per
+    request and status (a list shows one per row)."""
+    if not g:
+        return str(STATUS_LABELS.get(str(status), status or ""))
+    words: dict[str, str] = g.setdefault("ui_status_words", {})
+    key = str(status)
+    if key not in words:
+        words[key] = str(STATUS_LABELS.get(key, status or ""))
+    return words[key]
 
 
 def localized_name(row: dict | None, fallback: str = "") -> str:
