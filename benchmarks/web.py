@@ -2,7 +2,7 @@
 
 Not a test: it prints figures. Usage::
 
-    python benchmarks/web.py [--cases 100000] [--rounds 30] [--postgres URL] [--keep FILE] [--profile PAGE]
+    python benchmarks/web.py [--cases 100000] [--rounds 30] [--postgres URL [--no-sqlite]] [--keep FILE] [--profile PAGE]
 
 It records ``--cases`` restaurant cases (opened, materials in, the business licence accepted: four events
 each, saved many aggregates per transaction), brings the read models up to date, signs in through the
@@ -140,9 +140,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL (a fresh database is made on it)")
     parser.add_argument("--keep", default="", help="an SQLite file to record into once and measure again later")
+    parser.add_argument("--no-sqlite", action="store_true", help="measure on PostgreSQL only")
     parser.add_argument("--profile", action="append", default=[], help="profile the pages whose label has this")
     args = parser.parse_args()
-    if args.keep:  # a second run on the same file measures again without recording
+    if args.no_sqlite:
+        pass
+    elif args.keep:  # a second run on the same file measures again without recording
         kept = Path(args.keep).exists()
         measure("SQLite", f"sqlite:///{Path(args.keep).resolve()}", args.cases, args.rounds, args.profile, kept)
     else:
