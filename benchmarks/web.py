@@ -143,12 +143,10 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="measure on PostgreSQL only")
     parser.add_argument("--profile", action="append", default=[], help="profile the pages whose label has this")
     args = parser.parse_args()
-    if args.no_sqlite:
-        pass
-    elif args.keep:  # a second run on the same file measures again without recording
+    if args.keep and not args.no_sqlite:  # a second run on the same file measures again without recording
         kept = Path(args.keep).exists()
         measure("SQLite", f"sqlite:///{Path(args.keep).resolve()}", args.cases, args.rounds, args.profile, kept)
-    else:
+    elif not args.no_sqlite:
         with tempfile.TemporaryDirectory() as folder:
             measure("SQLite", f"sqlite:///{folder}/web.sqlite3", args.cases, args.rounds, args.profile)
     if args.postgres:
