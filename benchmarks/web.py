@@ -2,7 +2,8 @@
 
 Not a test: it prints figures. Usage::
 
-    python benchmarks/web.py [--cases 100000] [--rounds 30] [--postgres URL [--no-sqlite]] [--keep FILE] [--profile PAGE]
+    python benchmarks/web.py [--cases 100000] [--rounds 30] [--postgres URL [--no-sqlite]] [--keep FILE]
+                             [--profile PAGE]
 
 It records ``--cases`` restaurant cases (opened, materials in, the business licence accepted: four events
 each, saved many aggregates per transaction), brings the read models up to date, signs in through the
