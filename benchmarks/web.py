@@ -5,7 +5,7 @@ Not a test: it prints figures. Usage::
     python benchmarks/web.py [--cases 100000] [--rounds 30] [--postgres URL [--no-sqlite]] [--keep FILE]
                              [--profile PAGE]
 
-It records ``--cases`` restaurant cases (opened, materials in, the business licence accepted: four events
+It records ``--cases`` restaurant cases (opened, materials in, the business licence accepted: 14 events
 each, saved many aggregates per transaction), brings the read models up to date, signs in through the
 form as a reviewer, a supervisor and an auditor, and times each page through the WSGI app (Flask's test
 client: the server's own time, no network): median and 95th percentile over ``--rounds`` requests.
