@@ -2,10 +2,10 @@
 
 No access rules here: ``application.cases.queue`` decides who sees which queue. A page walks an index in
 its sort order (department, then the sort key) and stops after ``per_page`` rows, then looks up those rows'
-cases by key; the counts come from the ``(department, status, due)`` and ``(department, assignee)`` indexes
-alone: a page costs about the same on 100,000 open items as on ten. The counts are one range of an index each
-(a status, or the running items due before today), not a grouping that reads each item's due date; a caller
-that knows a page's total from them passes it (``total=``) and the page is not counted again.
+cases by key. The counts, in one statement, are one index range each (a status; the running items due before
+today, in the partial index of running items; the caller's items): no row is read, but each range is walked
+entry by entry, about 8 ms per 100,000 items on SQLite. A caller that knows a page's total from them passes it
+(``total=``) and the page is not counted again.
 """
 
 from __future__ import annotations
@@ -92,8 +92,9 @@ class SqlReadQueue:
                                                         case_items.c.due < today)
         if assignee:
             counted["mine"] = self._base(department, func.count()).where(case_items.c.assignee == assignee)
-        with self.engine.connect() as connection:  # each answered from an index alone
-            counts = {name: connection.execute(query).scalar_one() for name, query in counted.items()}
+        both = select(*(query.scalar_subquery().label(name) for name, query in counted.items()))
+        with self.engine.connect() as connection:  # one statement; each count answered from an index alone
+            counts = dict(connection.execute(both).one()._mapping)
         counts.setdefault("mine", 0)
         counts["all"] = sum(counts[status] for status in OPEN_ITEM_STATUSES)
         return counts
