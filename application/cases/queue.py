@@ -27,7 +27,7 @@ class QueueStore(Protocol):
 
     def queue_page(self, department: str, *, today: date, status: str = ..., overdue: bool | None = ...,
                    assignee: str = ..., sort: str = ..., descending: bool = ..., page: int = ...,
-                   per_page: int = ...) -> Page: ...
+                   per_page: int = ..., total: int | None = ...) -> Page: ...
     def queue_counts(self, department: str, *, today: date, assignee: str = ...) -> dict[str, int]: ...
 
 
@@ -73,9 +73,20 @@ class QueueQueries:
         chosen.check()
         self.wait_for("Cases", after.notification_id if isinstance(after, Saved) else after)
         today = self.clock.today()
+        counts = self.store.queue_counts(department, today=today, assignee=actor.user_id)
         page = self.store.queue_page(
             department, today=today, status=chosen.status, overdue=chosen.overdue,
             assignee=actor.user_id if chosen.mine else "", sort=chosen.sort, descending=chosen.descending,
-            page=chosen.page, per_page=chosen.per_page)
-        counts = self.store.queue_counts(department, today=today, assignee=actor.user_id)
+            page=chosen.page, per_page=chosen.per_page, total=_total_of(chosen, counts))
         return {"department": department, "today": today, "page": page, "counts": counts}
+
+
+def _total_of(chosen: QueueFilter, counts: dict[str, int]) -> int | None:
+    """How many items ``chosen`` shows in all, when one of ``counts`` says so (no filter, or one); else None."""
+    if chosen.mine:
+        return counts["mine"] if not chosen.status and chosen.overdue is None else None
+    if chosen.status:
+        return counts[chosen.status] if chosen.overdue is None else None
+    if chosen.overdue is None:
+        return counts["all"]
+    return counts["overdue"] if chosen.overdue else counts["all"] - counts["overdue"]

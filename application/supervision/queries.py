@@ -20,6 +20,7 @@ from domain.shared.values import Actor, Role
 
 BOARD_READERS = (Role.SUPERVISOR, Role.AUDITOR)
 ESCALATION_STATES = ("open", "closed")
+LATE_LISTS = ("overdue", "due_soon")
 MAX_PER_PAGE = 100
 
 
@@ -29,6 +30,8 @@ class SupervisionStore(Protocol):
     def overdue_items(self, *, today: date, department: str = ..., page: int = ..., per_page: int = ...) -> Page: ...
     def due_soon_items(self, *, today: date, soon_before: date, department: str = ..., page: int = ...,
                        per_page: int = ...) -> Page: ...
+    def late_counts(self, *, today: date, soon_before: date, department: str = ...,
+                    lists: tuple[str, ...] = ...) -> dict[str, int]: ...
     def escalations(self, *, state: str, page: int = ..., per_page: int = ...) -> Page: ...
     def escalation_counts(self) -> dict[str, int]: ...
     def department_load(self, *, today: date) -> dict[str, dict[str, int]]: ...
@@ -65,10 +68,21 @@ class SupervisionQueries:
         require_role(actor, "the due-soon list", *BOARD_READERS)
         self._after(after)
         today = self.clock.today()
-        # due within one working day: at most one working day after today up to the due date
-        soon_before = self.after_working_days(today, 2)
-        return self.store.due_soon_items(today=today, soon_before=soon_before, department=department,
+        return self.store.due_soon_items(today=today, soon_before=self._soon_before(today), department=department,
                                          **_paging(page, per_page))
+
+    def late_counts(self, actor: Actor, department: str = "",
+                    lists: tuple[str, ...] = LATE_LISTS) -> dict[str, int]:
+        """How many items the overdue and the due-soon lists (those of ``lists``) hold in all:
+        ``{"overdue": n, "due_soon": n}``."""
+        require_role(actor, "the overdue list", *BOARD_READERS)
+        today = self.clock.today()
+        return self.store.late_counts(today=today, soon_before=self._soon_before(today), department=department,
+                                      lists=tuple(name for name in lists if name in LATE_LISTS))
+
+    def _soon_before(self, today: date) -> date:
+        """Due within one working day: at most one working day after today up to the due date."""
+        return self.after_working_days(today, 2)
 
     def escalations(self, actor: Actor, state: str = "open", page: int = 1, per_page: int = 20,
                     after: Saved | int | None = None) -> Page:

@@ -3,10 +3,12 @@ page, each department's load, and the staff a supervisor can hand work to.
 
 No access rules here: ``application.supervision.queries`` decides who sees what.
 
-The item lists run on the index ``rm_case_items (department, status, due)``: naming every department
-(``department IN (SELECT code FROM rm_departments)``; the catalogue accepts no item of an undeclared
-department) lets the database walk that index by department and status and range-scan ``due``, instead of
-reading every item ever filed.
+The item lists run on the partial indexes of running items in their order (``tables.RUNNING_ITEM``):
+``rm_case_items (due, case_number, code, warning)`` across departments, ``(department, due, …)`` for one, so
+that a page reads its 20 entries instead of sorting every overdue item; the counts range-scan ``due`` in the
+same indexes. Department load names every department (``department IN (SELECT code FROM
+rm_departments)``; the catalogue accepts no item of an undeclared department) so that the database walks the
+``(department, status, due)`` index instead of reading every item ever filed.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 
 from application.common.page import Page
+from application.supervision.queries import LATE_LISTS
 from infrastructure.readmodels.queries import SqlReader
-from infrastructure.readmodels.tables import case_items, cases, departments, escalations, users
+from infrastructure.readmodels.tables import (
+    RUNNING_ITEM,
+    RUNNING_STATUSES,
+    case_items,
+    cases,
+    departments,
+    escalations,
+    users,
+)
 
 Row = dict[str, Any]
-RUNNING = ("waiting", "in_review")  # undecided with a clock that runs (a supplement pauses it)
+RUNNING = RUNNING_STATUSES  # undecided with a clock that runs (a supplement pauses it)
 UNDECIDED = (*RUNNING, "supplement_requested")
 ITEM_COLUMNS = (case_items.c.case_id, case_items.c.code, case_items.c.case_number, case_items.c.bundle,
                 case_items.c.name, case_items.c.department, case_items.c.status, case_items.c.due,
@@ -52,14 +63,22 @@ class SqlSupervisionReadModels(SqlReader):
 
     def overdue_items(self, *, today: date, department: str = "", page: int = 1, per_page: int = 20) -> Page:
         """Running items due before ``today``, longest overdue first."""
-        return self._item_page((*_running(department), case_items.c.due < today), page, per_page)
+        return self._item_page(_overdue(today, department), page, per_page)
 
     def due_soon_items(self, *, today: date, soon_before: date, department: str = "", page: int = 1,
                        per_page: int = 20) -> Page:
         """Running items not yet overdue that are due before ``soon_before`` or have 80 % of their working
         time used (the ``warning`` the deadline tick records), soonest first."""
-        near = or_(case_items.c.due < soon_before, case_items.c.warning == "yellow")
-        return self._item_page((*_running(department), case_items.c.due >= today, near), page, per_page)
+        return self._item_page(_due_soon(today, soon_before, department), page, per_page)
+
+    def late_counts(self, *, today: date, soon_before: date, department: str = "",
+                    lists: tuple[str, ...] = LATE_LISTS) -> dict[str, int]:
+        """How many items ``overdue_items`` and ``due_soon_items`` (those of ``lists``) hold in all, without
+        reading a page."""
+        wheres = {"overdue": _overdue(today, department), "due_soon": _due_soon(today, soon_before, department)}
+        with self.engine.connect() as connection:
+            return {name: connection.execute(select(func.count()).select_from(case_items).where(*where)).scalar_one()
+                    for name, where in wheres.items() if name in lists}
 
     def escalations(self, *, state: str, page: int = 1, per_page: int = 20) -> Page:
         """Escalations in ``state`` ("open": oldest first; "closed": newest first), with their case's row."""
@@ -101,6 +120,16 @@ def _every_department() -> Any:
 
 
 def _running(department: str) -> tuple[Any, ...]:
-    """Items whose clock runs, of one department or of all."""
-    where = case_items.c.department == department if department else _every_department()
-    return where, case_items.c.status.in_(RUNNING)
+    """Items whose clock runs, of one department or of all (the condition of the partial indexes, as literal SQL)."""
+    return (RUNNING_ITEM, case_items.c.department == department) if department else (RUNNING_ITEM,)
+
+
+def _overdue(today: date, department: str) -> tuple[Any, ...]:
+    """Running items due before ``today``."""
+    return (*_running(department), case_items.c.due < today)
+
+
+def _due_soon(today: date, soon_before: date, department: str) -> tuple[Any, ...]:
+    """Running items due from ``today`` on, before ``soon_before`` or with their warning recorded."""
+    near = or_(case_items.c.due < soon_before, case_items.c.warning == "yellow")
+    return (*_running(department), case_items.c.due >= today, near)

@@ -32,6 +32,7 @@ from web.ui.i18n import (
     TRANSLATIONS,
     compile_catalogues,
     current_locale,
+    install_template_gettext,
     localized_name,
     role_label,
     select_locale,
@@ -73,6 +74,7 @@ def init_ui(app: Flask) -> None:
         app.config["SECRET_KEY"] = secret_key_for(app.config["SERVICES"].settings)
     compile_catalogues()
     Babel(app, locale_selector=select_locale)
+    install_template_gettext(app)
     csrf.init_app(app)
     init_session(app)
     init_error_pages(app)

@@ -236,3 +236,20 @@ def test_the_apps_own_files_and_pages_long_after_the_last_write_never_wait(ui, c
     assert ui.client.get("/static/app.css").status_code == 200 and time.monotonic() - started < 1
     with freeze_time(datetime.now() + timedelta(seconds=61)):  # the session's token is too old to wait for
         assert ui.client.get("/queue").status_code == 200
+
+
+@pytest.mark.parametrize("chosen, total", [  # late and soon in review, soon assigned to amr and not overdue
+    (QueueFilter(), 3), (QueueFilter(status="waiting"), 1), (QueueFilter(status="in_review"), 2),
+    (QueueFilter(overdue=True), 1), (QueueFilter(overdue=False), 2), (QueueFilter(mine=True), 1),
+    (QueueFilter(mine=True, status="in_review"), 1), (QueueFilter(mine=True, overdue=True), 0),
+    (QueueFilter(status="in_review", overdue=True), 1),
+], ids=repr)
+def test_a_filtered_queue_says_how_many_items_it_lists_in_all(ui, cases, chosen, total):
+    ui.services.cases.supervision.assign_item(SUPERVISOR, cases["soon"], "business-licence", "amr", "on your desk")
+    ui.services.runner.catch_up()
+    with ui.app.app_context():
+        queries = queue_queries()
+        page = queries.department_queue(AMR, "amr", chosen)["page"]
+        every = queries.department_queue(AMR, "amr", QueueFilter(status=chosen.status, overdue=chosen.overdue,
+                                                                 mine=chosen.mine, per_page=100))["page"]
+    assert page.total == len(every.rows) == total

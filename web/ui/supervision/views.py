@@ -60,9 +60,9 @@ def board() -> Any:
         _add_working_days(page.rows, tab)
     else:
         page = queries.escalations(actor, tab, page=number, per_page=PER_PAGE)
-    totals = {**queries.escalation_counts(actor), tab: page.total}  # the tabs' counts, read after the page
-    for name, listed in lists.items():
-        totals.setdefault(name, listed(actor, department, per_page=1).total)
+    # the other tabs' counts, read after the page (whose own total is counted with it)
+    others = tuple(name for name in lists if name != tab)
+    totals = {**queries.escalation_counts(actor), **queries.late_counts(actor, department, others), tab: page.total}
     return render_template(
         "ui/supervision/board.html", tab=tab, tabs=TABS, tab_labels=TAB_LABELS, totals=totals, page=page,
         empty=EMPTY[tab], department=department, bundles=bundle_names(), case_link=case_link,
