@@ -80,7 +80,7 @@ from infrastructure.readmodels.notifications import SqlNotificationReads
 from infrastructure.readmodels.petitions import SqlPetitionReadModels
 from infrastructure.readmodels.queries import SqlReadModels
 from infrastructure.readmodels.queue import SqlReadQueue
-from infrastructure.readmodels.runner import ReadModelRunner
+from infrastructure.readmodels.runner import DEFAULT_PROCESSES, ReadModelRunner
 from infrastructure.readmodels.supervision import SqlSupervisionReadModels
 from infrastructure.readmodels.vault import SqlVaultReads
 from infrastructure.rules.zen_rules import ZenRules
@@ -122,6 +122,7 @@ class Settings:
     notify_interval: float = 60.0  # ONETHING_NOTIFY_INTERVAL: seconds between notifier passes in `onething run`; 0: off
     notify_max_age_days: float = DEFAULT_MAX_AGE.days  # ONETHING_NOTIFY_MAX_AGE_DAYS: older notifications: inbox only
     read_database_url: str = ""  # ONETHING_READ_DATABASE_URL: a read replica for lists, queues and boards; empty: none
+    projection_processes: int = DEFAULT_PROCESSES  # ONETHING_PROJECTION_PROCESSES: processes a long catch-up may use
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -163,6 +164,7 @@ class Settings:
             notify_interval=float(environ.get("ONETHING_NOTIFY_INTERVAL", "60")),
             notify_max_age_days=float(environ.get("ONETHING_NOTIFY_MAX_AGE_DAYS", str(DEFAULT_MAX_AGE.days))),
             read_database_url=environ.get("ONETHING_READ_DATABASE_URL", "").strip(),
+            projection_processes=max(1, int(environ.get("ONETHING_PROJECTION_PROCESSES", str(DEFAULT_PROCESSES)))),
         )
 
 
@@ -259,6 +261,7 @@ def build_services(settings: Settings | None = None, clock: Clock | None = None)
         projections=[CaseReadModel(calendar.working_days, calendar.after, settings.timezone), AuditReadModel(),
                      DirectoryReadModel(), PetitionReadModel(), VaultReadModel(),
                      NotificationReadModel(bundle_names_of(catalogue)), DeliveryReadModel()],
+        processes=settings.projection_processes,
     )
     # Lists, queues and boards may read a replica; what the worker and the write path read stays on the primary.
     reads = engine_of(shared_datastore(settings.read_database_url)) if settings.read_database_url else runner.engine

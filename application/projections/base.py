@@ -70,6 +70,8 @@ class ReadModel:
     name: str = ""
     applications: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
+    weight: ClassVar[float] = 1.0  # work per event, relative to the others (projecting and writing rows; measured
+    # by benchmarks/projections.py): a long catch-up shares read models out over processes by it
     handlers: ClassVar[Mapping[type[DomainEvent], Handler]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -23,6 +23,7 @@ class VaultReadModel(ReadModel):
     name = "vault"
     applications = ("Cases",)
     tables = (VAULT_FILES, VAULT_CASES)
+    weight = 0.5
 
     @handles(Case.Opened)
     def on_opened(self, change: Change, e: Case.Opened, view: ViewSession) -> None:

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,7 +30,7 @@ from eventsourcing.application import Application
 from sqlalchemy import Engine, and_, func, inspect, select, update
 
 from application.projections.base import Change, ReadModel
-from infrastructure.eventstore.recorders import sql_recorder
+from infrastructure.eventstore.recorders import engine_of, sql_recorder
 from infrastructure.readmodels.tables import VERSION, VIEW_TABLES, metadata, tracking
 from infrastructure.readmodels.view_session import BufferedViewSession
 from infrastructure.readmodels.wakeup import EventsListener
@@ -35,6 +38,8 @@ from infrastructure.readmodels.wakeup import EventsListener
 logger = logging.getLogger(__name__)
 SCHEMA_ROW = "_schema"  # a tracking row whose position holds the read models' VERSION
 DEFAULT_BATCH = 25_000  # events per transaction: fewer commits; a live worker's batches are small anyway
+DEFAULT_PROCESSES = max(1, min(3, os.cpu_count() or 1))  # beyond three, the heaviest read model alone sets the pace
+PARALLEL_FROM = 20_000  # events behind before a catch-up shares its read models out over processes
 
 
 @contextmanager
@@ -57,6 +62,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def may_fork() -> bool:
+    """Whether a catch-up may fork helper processes: on Linux, from a process with no other thread (a thread
+    holding a lock when the process forks would leave that lock held for ever in the child)."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
 class RunnerRaced(Exception):
     """Raised when another runner moved a tracking position first; the batch is rolled back."""
 
@@ -69,10 +80,19 @@ class CatchUpReport:
     rows: int = 0
     seconds: float = 0.0
     races: int = 0
+    by_application: dict[str, int] = field(default_factory=dict)  # events read from each application's log
 
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds else 0.0
+
+    def merge(self, other: CatchUpReport) -> None:
+        """Add what another process did for other read models over the same logs (events are not counted twice)."""
+        self.rows += other.rows
+        self.races += other.races
+        for name, count in other.by_application.items():
+            self.by_application[name] = max(self.by_application.get(name, 0), count)
+        self.events = sum(self.by_application.values())
 
 
 @dataclass(frozen=True)
@@ -96,6 +116,8 @@ class ReadModelRunner:
     before_commit: Callable[[], None] = lambda: None  # tests inject failures here
     projects_here: bool = True  # False where another process keeps the read models (``run --no-projections``)
     positions_engine: Engine | None = None  # where readers read the read models (a replica), if not ``engine``
+    processes: int = 1  # how many processes a long catch-up may share the read models out over
+    parallel_from: int = PARALLEL_FROM  # how many events behind a catch-up must be to use them
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # Set-up -------------------------------------------------------------------------------------
@@ -132,6 +154,10 @@ class ReadModelRunner:
             self.create_tables()
 
     # Running ------------------------------------------------------------------------------------
+    # A long catch-up (a rebuild, a worker back after a stop) shares the read models out over ``processes``
+    # processes: each reads and decodes the events itself and writes only its own read models' rows and
+    # tracking positions, so no process waits for another's work, only (on SQLite) for the moment another
+    # commits. Every read model is kept whole by one process, in notification order, as in one process.
     def catch_up(self, progress: Callable[[int], None] = lambda _: None,
                  deadline: float | None = None) -> CatchUpReport:
         """Process everything recorded so far (with a ``deadline`` on the monotonic clock: no new round after it,
@@ -141,16 +167,21 @@ class ReadModelRunner:
             return report
         try:
             with gc_paused():  # until the buffered rows are gone: see gc_paused
-                self._rounds(report, progress, deadline)
+                groups = self._groups() if deadline is None else [list(self.projections)]
+                if len(groups) > 1:
+                    self._in_processes(groups, report, progress)
+                else:
+                    self._rounds(report, progress, deadline, self.projections)
         finally:
             self._lock.release()
         report.seconds = time.perf_counter() - started
         return report
 
-    def _rounds(self, report: CatchUpReport, progress: Callable[[int], None], deadline: float | None) -> None:
+    def _rounds(self, report: CatchUpReport, progress: Callable[[int], None], deadline: float | None,
+                projections: Sequence[ReadModel]) -> None:
         view = BufferedViewSession(VIEW_TABLES)
         try:
-            while (count := self._one_round(view, report)) > 0:
+            while (count := self._one_round(view, report, projections)) > 0:
                 progress(count)
                 if deadline is not None and time.monotonic() >= deadline:
                     break
@@ -204,26 +235,113 @@ class ReadModelRunner:
         is off) or ``interval`` seconds have passed, until ``stop`` is set."""
         listener = EventsListener.on(self.engine, self._channels()) if listen else None
         if listener is not None:
+            self._logged_catch_up(log, interval, stop)  # first, while no other thread runs: it may use processes
             listener.start(stop)
         wait = stop.wait if listener is None else listener.wait
         while not stop.is_set():
-            try:
-                report = self.catch_up()
-                if report.events:
-                    log(report)
-            except Exception:  # noqa: BLE001 - logged; the next poll tries again (e.g. a locked database)
-                logger.exception("projection catch-up failed; retrying in %s s", interval)
-                stop.wait(interval)  # not at the next announcement: a failing database is not hammered
-                continue
-            wait(interval)
+            if self._logged_catch_up(log, interval, stop):
+                wait(interval)
+
+    def _logged_catch_up(self, log: Callable[[CatchUpReport], None], interval: float, stop: threading.Event) -> bool:
+        """Catch up and log what was done; on failure log it and pause ``interval`` seconds (a failing database
+        is not hammered at every announcement). Whether it succeeded."""
+        try:
+            report = self.catch_up()
+        except Exception:  # noqa: BLE001 - logged; the next poll tries again (e.g. a locked database)
+            logger.exception("projection catch-up failed; retrying in %s s", interval)
+            stop.wait(interval)
+            return False
+        if report.events:
+            log(report)
+        return True
 
     def _channels(self) -> list[str]:
         return [sql_recorder(app.recorder).channel_name for app in self.sources.values()]
 
-    def _one_round(self, view: BufferedViewSession, report: CatchUpReport) -> int:
+    def _groups(self) -> list[list[ReadModel]]:
+        """The read models in up to ``processes`` groups of about equal work (``ReadModel.weight``, heaviest first
+        to the lightest group) if this catch-up is long enough to be worth more processes and this process may
+        fork; else all in one group."""
+        if self.processes < 2 or not may_fork() or self._behind() < self.parallel_from:
+            return [list(self.projections)]
+        groups: list[list[ReadModel]] = [[] for _ in range(min(self.processes, len(self.projections)))]
+        loads = [0.0] * len(groups)
+        for projection in sorted(self.projections, key=lambda p: -p.weight):
+            lightest = loads.index(min(loads))
+            groups[lightest].append(projection)
+            loads[lightest] += projection.weight
+        return groups
+
+    def _behind(self) -> int:
+        """About how many events the furthest-behind read model of each application has yet to process."""
+        tracked, heads = self._tracking(), self.heads()
+        return sum(max(0, head - min(self.positions(name, tracked).values(), default=head))
+                   for name, head in heads.items())
+
+    def _in_processes(self, groups: list[list[ReadModel]], report: CatchUpReport,
+                      progress: Callable[[int], None]) -> None:
+        """Catch ``groups[0]`` up here and every other group in a forked helper process, at the same time.
+
+        A helper that fails (or dies) is logged and its read models are caught up here afterwards, so a
+        projection's own error is raised from this process, as without helpers."""
+        context = multiprocessing.get_context("fork")
+        helpers = []
+        for group in groups[1:]:
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=self._helper, args=(group, send), daemon=True,
+                                      name=f"catch-up of {', '.join(p.name for p in group)}")
+            process.start()
+            send.close()
+            helpers.append((group, process, receive))
+        mine = CatchUpReport()
+        try:
+            self._rounds(mine, progress, None, groups[0])
+        except BaseException:
+            for _, process, _ in helpers:
+                process.terminate()  # its open transaction is rolled back; its read models keep their positions
+                process.join()
+            raise
+        report.merge(mine)
+        failed: list[ReadModel] = []
+        for group, process, receive in helpers:
+            try:
+                outcome = receive.recv()
+            except EOFError:
+                outcome = f"its process ended with exit code {process.exitcode}"
+            process.join()
+            if isinstance(outcome, CatchUpReport):
+                report.merge(outcome)
+            else:
+                logger.warning("catch-up of %s failed in a helper process (%s); catching up here",
+                               ", ".join(p.name for p in group), outcome)
+                failed.extend(group)
+        if failed:
+            again = CatchUpReport()
+            self._rounds(again, lambda _: None, None, failed)
+            report.merge(again)
+        progress(max(0, report.events - mine.events))  # what the other processes read that this one did not
+
+    def _helper(self, projections: list[ReadModel], send: Any) -> None:
+        """A forked helper's whole life: catch ``projections`` up, then send back its report or its error."""
+        try:
+            for engine in self._engines():
+                engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+            report = CatchUpReport()
+            self._rounds(report, lambda _: None, None, projections)
+            send.send(report)
+        except BaseException as error:  # noqa: BLE001 - reported to the parent, which catches up instead
+            send.send(f"{type(error).__name__}: {error}")
+        finally:
+            send.close()
+
+    def _engines(self) -> set[Engine]:
+        engines = {self.engine, *(engine_of(sql_recorder(app.recorder).datastore) for app in self.sources.values())}
+        return engines | ({self.positions_engine} if self.positions_engine is not None else set())
+
+    def _one_round(self, view: BufferedViewSession, report: CatchUpReport, own: Sequence[ReadModel]) -> int:
         done = 0
         for name, app in self.sources.items():
-            projections = [p for p in self.projections if name in p.applications]
+            projections = [p for p in own if name in p.applications]
             if not projections:
                 continue
             try:
@@ -235,7 +353,8 @@ class ReadModelRunner:
 
     def _batch(self, name: str, app: Application, projections: list[ReadModel],
                view: BufferedViewSession, report: CatchUpReport) -> int:
-        tracked = self._tracking()
+        mine = {p.name for p in projections}
+        tracked = {key: position for key, position in self._tracking().items() if key[0] in mine}
         if tracked != view.tracking_after_commit:
             view.forget()  # someone else committed since our last batch: our cached rows may be old
         positions = self.positions(name, tracked)
@@ -247,14 +366,19 @@ class ReadModelRunner:
         last = notifications[-1].id
         changes = self._changes(name, app, notifications)
         try:
-            with self.engine.begin() as connection:
-                self._move(connection, name, positions, last)  # first: takes SQLite's write lock
-                view.bind(connection)
+            # Project before the write transaction, reading the rows the buffer lacks as committed: the write
+            # lock is then held only to write (another process may project meanwhile). Should another runner
+            # commit these read models in between, the tracking update below finds it and nothing is written.
+            with self.engine.connect() as reader:
+                view.bind(reader)
                 for projection in projections:
                     seen = positions[projection.name]
                     for change in changes:
                         if change.notification_id > seen:
                             projection.process(change, view)
+            with self.engine.begin() as connection:
+                self._move(connection, name, positions, last)  # first: takes SQLite's write lock
+                view.bind(connection)
                 report.rows += view.flush()
                 self.before_commit()
         except BaseException:
@@ -265,6 +389,7 @@ class ReadModelRunner:
         # runner wrote, and the next batch starts from the database again.
         view.tracking_after_commit = {**tracked, **{(p, name): max(pos, last) for p, pos in positions.items()}}
         report.events += len(changes)
+        report.by_application[name] = report.by_application.get(name, 0) + len(changes)
         return len(changes)
 
     def _move(self, connection: Any, application: str, positions: dict[str, int], last: int) -> None:

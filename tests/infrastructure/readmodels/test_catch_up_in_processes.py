@@ -1,0 +1,146 @@
+"""A long catch-up shares the read models out over several processes, and ends as one process would."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from application.projections.cases import CaseReadModel
+from infrastructure.readmodels.runner import ReadModelRunner, may_fork
+from infrastructure.readmodels.tables import VIEW_TABLES
+from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
+from tests.conftest import SUPERVISOR
+
+pytestmark = pytest.mark.skipif(not may_fork(), reason="helper processes are forked on Linux only")
+
+
+def record_cases(services: Any) -> None:
+    for n in range(3):
+        case_id = open_restaurant(services)
+        submit_all(services, case_id)
+        if n == 0:
+            complete_restaurant(services, case_id)
+        else:
+            services.cases.supervision.escalate(SUPERVISOR, case_id, f"slow {n}", 1)
+
+
+def read_models(runner: ReadModelRunner) -> dict[str, list[tuple]]:
+    """Every read-model row, sorted, and every tracking position."""
+    with runner.engine.connect() as connection:
+        tables = {name: sorted((tuple(map(repr, row)) for row in connection.execute(select(table))))
+                  for name, table in VIEW_TABLES.items()}
+    return {**tables, "tracking": sorted(runner._tracking().items())}
+
+
+def rebuild(runner: ReadModelRunner, processes: int, **kwargs: Any) -> Any:
+    runner.processes, runner.parallel_from = processes, 1  # every catch-up counts as long here
+    runner.reset()
+    assert threading.active_count() == 1, f"a thread left running would keep the catch-up in one process: " \
+                                          f"{threading.enumerate()}"
+    assert len(runner._groups()) == processes
+    return runner.catch_up(**kwargs)
+
+
+def test_a_rebuild_in_several_processes_writes_the_same_rows_and_positions_as_one_process(any_services):
+    record_cases(any_services)
+    runner = any_services.runner
+    alone = rebuild(runner, 1)
+    expected = read_models(runner)
+
+    shared = rebuild(runner, 3)
+
+    assert read_models(runner) == expected
+    assert (shared.events, shared.rows) == (alone.events, alone.rows)
+    assert all(behind == 0 for behind in (lag.behind for lag in runner.lag()))
+
+
+def test_a_rebuild_in_several_processes_fills_the_progress_bar(services):
+    record_cases(services)
+    runner = services.runner
+    ticks: list[int] = []
+
+    report = rebuild(runner, 2, progress=ticks.append)
+
+    assert sum(ticks) == report.events == runner.total_events()
+
+
+def test_read_models_of_a_helper_process_that_fails_are_caught_up_by_the_calling_process(services, caplog):
+    record_cases(services)
+    runner = services.runner
+    rebuild(runner, 1)
+    expected = read_models(runner)
+    parent = os.getpid()
+    cases = next(p for p in runner.projections if isinstance(p, CaseReadModel))
+    audit = next(p for p in runner.projections if p.name == "audit")
+    original = cases.process
+
+    def fails_in_helpers(change: Any, view: Any) -> None:
+        if os.getpid() != parent:
+            raise RuntimeError("disk full")
+        original(change, view)
+
+    cases.process = fails_in_helpers  # type: ignore[method-assign]
+    audit.weight = 100.0  # the heaviest read model is caught up by the calling process: the case list by a helper
+    try:
+        with caplog.at_level(logging.WARNING, logger="infrastructure.readmodels.runner"):
+            rebuild(runner, 2)
+    finally:
+        del cases.process, audit.weight
+
+    assert read_models(runner) == expected
+    assert "failed in a helper process (RuntimeError: disk full)" in caplog.text
+
+
+def test_a_projection_error_is_raised_from_the_calling_process_when_every_process_fails(services):
+    record_cases(services)
+    runner = services.runner
+    cases = next(p for p in runner.projections if isinstance(p, CaseReadModel))
+
+    def always_fails(change: Any, view: Any) -> None:
+        raise RuntimeError("broken handler")
+
+    cases.process = always_fails  # type: ignore[method-assign]
+    try:
+        with pytest.raises(RuntimeError, match="broken handler"):
+            rebuild(runner, 2)
+    finally:
+        del cases.process
+    runner.catch_up()  # the other read models kept their positions; this one starts again where it stopped
+    assert all(lag.behind == 0 for lag in runner.lag())
+
+
+def test_a_short_catch_up_or_one_with_other_threads_running_stays_in_one_process(services):
+    record_cases(services)
+    runner = services.runner
+    runner.processes, runner.parallel_from = 2, runner.total_events() + 1
+    runner.reset()
+    assert len(runner._groups()) == 1  # not long enough
+
+    runner.parallel_from = 1
+    assert len(runner._groups()) == 2
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert len(runner._groups()) == 1  # forking now could leave another thread's lock held in the helper
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_groups_share_the_work_by_weight_and_each_read_model_is_in_exactly_one(services):
+    runner = services.runner
+    runner.processes, runner.parallel_from = 3, 0
+
+    groups = runner._groups()
+
+    names = [p.name for group in groups for p in group]
+    assert sorted(names) == sorted(p.name for p in runner.projections)
+    loads = [sum(p.weight for p in group) for group in groups]
+    heaviest = max(p.weight for p in runner.projections)
+    assert max(loads) - min(loads) <= heaviest
