@@ -2,16 +2,19 @@
 
 Not a test: it prints figures. Usage::
 
-    python benchmarks/projections.py [--events 100000] [--postgres URL]
+    python benchmarks/projections.py [--events 100000] [--postgres URL] [--processes N]
 
 It records about ``--events`` events (whole restaurant cases driven through the domain and saved
-many aggregates per transaction, which is fast), then, in one process:
+many aggregates per transaction, which is fast), then, one after another:
 
-* ``catch-up``: drops the read models and runs the projection runner from position zero;
+* ``catch-up``: drops the read models and runs the projection runner from position zero, as
+  ``onething projections rebuild`` does: with ``ONETHING_PROJECTION_PROCESSES``' default, the read models are
+  shared out over the machine's cores (at most 3; README "Read models");
+* ``1 process``: the same catch-up kept in one process (``--processes`` sets the other figure's number);
 * ``raw``: inserts the very rows the catch-up produced into identical empty tables, in one
   transaction, one ``executemany`` per table — the least work that leaves the same tables.
 
-Both are reported as events per second (events recorded / seconds), and as a ratio.
+Each is reported as events per second (events recorded / seconds), and as a ratio to raw.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from domain.shared.values import Actor, Applicant, Channel, Role  # noqa: E402
 from domain.shared.working_days import WorkClock  # noqa: E402
 from infrastructure.catalogue.files import sample_catalogue  # noqa: E402
 from infrastructure.eventstore.persistence import dispose_datastores  # noqa: E402
+from infrastructure.readmodels.runner import DEFAULT_PROCESSES  # noqa: E402
 from infrastructure.readmodels.tables import VIEW_TABLES  # noqa: E402
 from web.services import Settings, build_services  # noqa: E402
 
@@ -74,8 +78,9 @@ def record(services, events: int) -> int:
     return services.runner.total_events()
 
 
-def catch_up(services) -> tuple[float, int]:
+def catch_up(services, processes: int) -> tuple[float, int]:
     services.runner.reset()
+    services.runner.processes = processes
     started = time.perf_counter()
     report = services.runner.catch_up()
     return time.perf_counter() - started, report.events
@@ -104,17 +109,19 @@ def raw(services) -> tuple[float, int]:
     return seconds, sum(map(len, rows.values()))
 
 
-def measure(label: str, url: str, events: int) -> None:
-    services = build_services(Settings(database_url=url, secret_key="bench"))
+def measure(label: str, url: str, events: int, processes: int) -> None:
+    services = build_services(Settings(database_url=url, secret_key="bench", projection_processes=processes))
     services.init_schema()
     print(f"\n{label}: recording events …", flush=True)
     total = record(services, events)
-    ours, processed = catch_up(services)
+    ours, processed = catch_up(services, processes)
+    alone, _ = catch_up(services, 1)
     theirs, rows = raw(services)
     print(f"  {total} events recorded, {processed} processed, {rows} read-model rows")
-    print(f"  {'run':<10}{'seconds':>9}{'events/s':>11}{'vs raw':>8}")
-    print(f"  {'catch-up':<10}{ours:>9.2f}{total / ours:>11.0f}{theirs / ours:>8.2f}")
-    print(f"  {'raw':<10}{theirs:>9.2f}{total / theirs:>11.0f}{1:>8.2f}")
+    print(f"  {'run':<22}{'seconds':>9}{'events/s':>11}{'vs raw':>8}")
+    print(f"  {f'catch-up, {processes} processes':<22}{ours:>9.2f}{total / ours:>11.0f}{theirs / ours:>8.2f}")
+    print(f"  {'catch-up, 1 process':<22}{alone:>9.2f}{total / alone:>11.0f}{theirs / alone:>8.2f}")
+    print(f"  {'raw':<22}{theirs:>9.2f}{total / theirs:>11.0f}{1:>8.2f}")
     dispose_datastores()
 
 
@@ -122,12 +129,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL (a fresh database is made on it)")
+    parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES,
+                        help="processes of the first catch-up (default: ONETHING_PROJECTION_PROCESSES' default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        measure("SQLite", f"sqlite:///{folder}/projections.sqlite3", args.events)
+        measure("SQLite", f"sqlite:///{folder}/projections.sqlite3", args.events, args.processes)
     if args.postgres:
         with fresh_postgres(args.postgres) as url_for:
-            measure("PostgreSQL", url_for("projections"), args.events)
+            measure("PostgreSQL", url_for("projections"), args.events, args.processes)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ def application_env(url: str, create_tables: bool = False, *, cipher_key: str = 
         "PERSISTENCE_MODULE": f"{__name__}:OneThingFactory",
         "SQLALCHEMY_URL": url,
         "CREATE_TABLE": "y" if create_tables else "n",
+        "TRANSCODER_TOPIC": "infrastructure.eventstore.transcoder:OneThingTranscoder",  # reads JSON with orjson
         **cipher_env(cipher_key, cipher_old_keys, production),
     }
 
