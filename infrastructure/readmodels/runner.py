@@ -40,6 +40,7 @@ SCHEMA_ROW = "_schema"  # a tracking row whose position holds the read models' V
 DEFAULT_BATCH = 25_000  # events per transaction: fewer commits; a live worker's batches are small anyway
 DEFAULT_PROCESSES = max(1, min(3, os.cpu_count() or 1))  # beyond three, the heaviest read model alone sets the pace
 PARALLEL_FROM = 20_000  # events behind before a catch-up shares its read models out over processes
+PARALLEL_BATCH = 5_000  # events per transaction then: each process's writing overlaps the others' projecting
 
 
 @contextmanager
@@ -178,10 +179,10 @@ class ReadModelRunner:
         return report
 
     def _rounds(self, report: CatchUpReport, progress: Callable[[int], None], deadline: float | None,
-                projections: Sequence[ReadModel]) -> None:
+                projections: Sequence[ReadModel], batch: int | None = None) -> None:
         view = BufferedViewSession(VIEW_TABLES)
         try:
-            while (count := self._one_round(view, report, projections)) > 0:
+            while (count := self._one_round(view, report, projections, batch or self.batch_size)) > 0:
                 progress(count)
                 if deadline is not None and time.monotonic() >= deadline:
                     break
@@ -295,7 +296,7 @@ class ReadModelRunner:
             helpers.append((group, process, receive))
         mine = CatchUpReport()
         try:
-            self._rounds(mine, progress, None, groups[0])
+            self._rounds(mine, progress, None, groups[0], PARALLEL_BATCH)
         except BaseException:
             for _, process, _ in helpers:
                 process.terminate()  # its open transaction is rolled back; its read models keep their positions
@@ -327,7 +328,7 @@ class ReadModelRunner:
             for engine in self._engines():
                 engine.dispose(close=False)  # the parent's pooled connections stay the parent's
             report = CatchUpReport()
-            self._rounds(report, lambda _: None, None, projections)
+            self._rounds(report, lambda _: None, None, projections, PARALLEL_BATCH)
             send.send(report)
         except BaseException as error:  # noqa: BLE001 - reported to the parent, which catches up instead
             send.send(f"{type(error).__name__}: {error}")
@@ -338,21 +339,22 @@ class ReadModelRunner:
         engines = {self.engine, *(engine_of(sql_recorder(app.recorder).datastore) for app in self.sources.values())}
         return engines | ({self.positions_engine} if self.positions_engine is not None else set())
 
-    def _one_round(self, view: BufferedViewSession, report: CatchUpReport, own: Sequence[ReadModel]) -> int:
+    def _one_round(self, view: BufferedViewSession, report: CatchUpReport, own: Sequence[ReadModel],
+                   batch: int) -> int:
         done = 0
         for name, app in self.sources.items():
             projections = [p for p in own if name in p.applications]
             if not projections:
                 continue
             try:
-                done += self._batch(name, app, projections, view, report)
+                done += self._batch(name, app, projections, view, report, batch)
             except RunnerRaced:
                 report.races += 1
                 done += 1  # someone else moved on: look again rather than stop early
         return done
 
     def _batch(self, name: str, app: Application, projections: list[ReadModel],
-               view: BufferedViewSession, report: CatchUpReport) -> int:
+               view: BufferedViewSession, report: CatchUpReport, batch: int) -> int:
         mine = {p.name for p in projections}
         tracked = {key: position for key, position in self._tracking().items() if key[0] in mine}
         if tracked != view.tracking_after_commit:
@@ -360,7 +362,7 @@ class ReadModelRunner:
         positions = self.positions(name, tracked)
         start = min(positions[p.name] for p in projections)
         notifications = app.recorder.select_notifications(
-            start=start, limit=self.batch_size, inclusive_of_start=False)
+            start=start, limit=batch, inclusive_of_start=False)
         if not notifications:
             return 0
         last = notifications[-1].id
