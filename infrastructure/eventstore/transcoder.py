@@ -41,7 +41,7 @@ class OneThingTranscoder(JSONTranscoder):
             return value
         if type(value) is not dict:
             return self._revive(value)
-        revived = self._top_level(value)
+        revived = self._top_level(value, expected)
         if len(revived) == expected:
             return value
         for key, item in value.items():  # the rest, as the whole walk would
@@ -49,8 +49,9 @@ class OneThingTranscoder(JSONTranscoder):
                 value[key] = self._revive(item)
         return self._typed(value["_type_"], value["_data_"]) if _is_typed(value) else value
 
-    def _top_level(self, value: dict[str, Any]) -> set[str]:
-        """Revive the typed values at the top of ``value`` whose data is plain; return their keys."""
+    def _top_level(self, value: dict[str, Any], expected: int) -> set[str]:
+        """Revive the typed values at the top of ``value`` whose data is plain, stopping when ``expected`` are
+        (events put their moment and actor first); return their keys."""
         revived = set()
         for key, item in value.items():
             if type(item) is dict and _is_typed(item):
@@ -62,6 +63,8 @@ class OneThingTranscoder(JSONTranscoder):
                     continue
                 value[key] = self._typed(item["_type_"], data)
                 revived.add(key)
+                if len(revived) == expected:
+                    break
         return revived
 
     def _revive(self, value: Any) -> Any:
