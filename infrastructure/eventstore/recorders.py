@@ -426,8 +426,9 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
         query = query.order_by(table.c.id).limit(limit)
         with self.transaction(commit=False) as session:
             rows = session.execute(query).all()
-        to_uuid = self._to_uuid
-        return [es.Notification(id=i, originator_id=to_uuid(o), originator_version=v, topic=t, state=bytes(s))
+        ids: dict[Any, UUID] = {}  # a batch holds many events of each aggregate: each id is made once
+        return [es.Notification(id=i, originator_id=ids.get(o) or ids.setdefault(o, self._to_uuid(o)),
+                                originator_version=v, topic=t, state=bytes(s))
                 for i, o, v, t, s in rows]
 
     @cached_property
