@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,23 @@ def may_fork() -> bool:
     return sys.platform == "linux" and threading.active_count() == 1
 
 
+class WriteTurn:
+    """Processes of one catch-up on SQLite take turns to write through this lock: a waiting process wakes the moment
+    the writer commits, where SQLite's own busy wait sleeps up to 100 ms between looks. A process that died holding
+    it cannot stop the others: after ``patience`` seconds they go on, and SQLite's own lock still keeps them apart."""
+
+    def __init__(self, lock: Any, patience: float = 30.0):
+        self.lock, self.patience, self.held = lock, patience, False
+
+    def __enter__(self) -> None:
+        self.held = self.lock.acquire(timeout=self.patience)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+
 class RunnerRaced(Exception):
     """Raised when another runner moved a tracking position first; the batch is rolled back."""
 
@@ -94,6 +111,20 @@ class CatchUpReport:
         for name, count in other.by_application.items():
             self.by_application[name] = max(self.by_application.get(name, 0), count)
         self.events = sum(self.by_application.values())
+
+
+@dataclass(frozen=True)
+class Lane:
+    """What one process of a catch-up keeps: its read models, its batch size and, where processes share one
+    writer (SQLite), the turn it takes to write (a lock every process waits on without polling)."""
+
+    projections: Sequence[ReadModel]
+    batch: int
+    write_turn: AbstractContextManager[Any] = field(default_factory=nullcontext)
+
+    @property
+    def names(self) -> set[str]:
+        return {p.name for p in self.projections}
 
 
 @dataclass(frozen=True)
@@ -172,17 +203,17 @@ class ReadModelRunner:
                 if len(groups) > 1:
                     self._in_processes(groups, report, progress)
                 else:
-                    self._rounds(report, progress, deadline, self.projections)
+                    self._rounds(report, progress, deadline, Lane(self.projections, self.batch_size))
         finally:
             self._lock.release()
         report.seconds = time.perf_counter() - started
         return report
 
     def _rounds(self, report: CatchUpReport, progress: Callable[[int], None], deadline: float | None,
-                projections: Sequence[ReadModel], batch: int | None = None) -> None:
+                lane: Lane) -> None:
         view = BufferedViewSession(VIEW_TABLES)
         try:
-            while (count := self._one_round(view, report, projections, batch or self.batch_size)) > 0:
+            while (count := self._one_round(view, report, lane)) > 0:
                 progress(count)
                 if deadline is not None and time.monotonic() >= deadline:
                     break
@@ -286,17 +317,18 @@ class ReadModelRunner:
         A helper that fails (or dies) is logged and its read models are caught up here afterwards, so a
         projection's own error is raised from this process, as without helpers."""
         context = multiprocessing.get_context("fork")
+        turn = WriteTurn(context.Lock()) if self.engine.dialect.name == "sqlite" else nullcontext()  # one writer
         helpers = []
         for group in groups[1:]:
             receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=self._helper, args=(group, send), daemon=True,
+            process = context.Process(target=self._helper, args=(Lane(group, PARALLEL_BATCH, turn), send), daemon=True,
                                       name=f"catch-up of {', '.join(p.name for p in group)}")
             process.start()
             send.close()
             helpers.append((group, process, receive))
         mine = CatchUpReport()
         try:
-            self._rounds(mine, progress, None, groups[0], PARALLEL_BATCH)
+            self._rounds(mine, progress, None, Lane(groups[0], PARALLEL_BATCH, turn))
         except BaseException:
             for _, process, _ in helpers:
                 process.terminate()  # its open transaction is rolled back; its read models keep their positions
@@ -318,17 +350,17 @@ class ReadModelRunner:
                 failed.extend(group)
         if failed:
             again = CatchUpReport()
-            self._rounds(again, lambda _: None, None, failed)
+            self._rounds(again, lambda _: None, None, Lane(failed, self.batch_size))
             report.merge(again)
         progress(max(0, report.events - mine.events))  # what the other processes read that this one did not
 
-    def _helper(self, projections: list[ReadModel], send: Any) -> None:
-        """A forked helper's whole life: catch ``projections`` up, then send back its report or its error."""
+    def _helper(self, lane: Lane, send: Any) -> None:
+        """A forked helper's whole life: catch its lane up, then send back its report or its error."""
         try:
             for engine in self._engines():
                 engine.dispose(close=False)  # the parent's pooled connections stay the parent's
             report = CatchUpReport()
-            self._rounds(report, lambda _: None, None, projections, PARALLEL_BATCH)
+            self._rounds(report, lambda _: None, None, lane)
             send.send(report)
         except BaseException as error:  # noqa: BLE001 - reported to the parent, which catches up instead
             send.send(f"{type(error).__name__}: {error}")
@@ -339,30 +371,31 @@ class ReadModelRunner:
         engines = {self.engine, *(engine_of(sql_recorder(app.recorder).datastore) for app in self.sources.values())}
         return engines | ({self.positions_engine} if self.positions_engine is not None else set())
 
-    def _one_round(self, view: BufferedViewSession, report: CatchUpReport, own: Sequence[ReadModel],
-                   batch: int) -> int:
+    def _one_round(self, view: BufferedViewSession, report: CatchUpReport, lane: Lane) -> int:
         done = 0
         for name, app in self.sources.items():
-            projections = [p for p in own if name in p.applications]
+            projections = [p for p in lane.projections if name in p.applications]
             if not projections:
                 continue
             try:
-                done += self._batch(name, app, projections, view, report, batch)
+                done += self._batch(name, app, projections, view, report, lane)
             except RunnerRaced:
                 report.races += 1
                 done += 1  # someone else moved on: look again rather than stop early
         return done
 
     def _batch(self, name: str, app: Application, projections: list[ReadModel],
-               view: BufferedViewSession, report: CatchUpReport, batch: int) -> int:
-        mine = {p.name for p in projections}
+               view: BufferedViewSession, report: CatchUpReport, lane: Lane) -> int:
+        """Process the next batch of ``name``'s log for ``projections``, the lane's read models that follow it (the
+        rows cached for the lane's read models are good while their tracking positions are as it left them)."""
+        mine = lane.names
         tracked = {key: position for key, position in self._tracking().items() if key[0] in mine}
         if tracked != view.tracking_after_commit:
             view.forget()  # someone else committed since our last batch: our cached rows may be old
         positions = self.positions(name, tracked)
         start = min(positions[p.name] for p in projections)
         notifications = app.recorder.select_notifications(
-            start=start, limit=batch, inclusive_of_start=False)
+            start=start, limit=lane.batch, inclusive_of_start=False)
         if not notifications:
             return 0
         last = notifications[-1].id
@@ -378,7 +411,7 @@ class ReadModelRunner:
                     for change in changes:
                         if change.notification_id > seen:
                             projection.process(change, view)
-            with self.engine.begin() as connection:
+            with lane.write_turn, self.engine.begin() as connection:
                 self._move(connection, name, positions, last)  # first: takes SQLite's write lock
                 view.bind(connection)
                 report.rows += view.flush()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -13,7 +15,8 @@ from sqlalchemy import select
 
 from application.projections.cases import CaseReadModel
 from infrastructure.readmodels import runner as runner_module
-from infrastructure.readmodels.runner import ReadModelRunner
+from infrastructure.readmodels.runner import ReadModelRunner, WriteTurn
+from infrastructure.readmodels.view_session import BufferedViewSession
 from infrastructure.readmodels.tables import VIEW_TABLES
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
 from tests.conftest import SUPERVISOR
@@ -161,3 +164,46 @@ def test_groups_share_the_work_by_weight_and_each_read_model_is_in_exactly_one(s
     loads = [sum(p.weight for p in group) for group in groups]
     heaviest = max(p.weight for p in runner.projections)
     assert max(loads) - min(loads) <= heaviest
+
+
+def test_a_catch_up_in_small_batches_over_several_logs_reads_no_row_again(services, monkeypatch):
+    """The rows a process has buffered stay good from batch to batch and from log to log while nobody else writes
+    its read models: batches of a few events read no more rows than one batch of all of them."""
+    record_cases(services)
+    runner = services.runner
+    runner.processes = 1
+    selects: list[tuple] = []
+    original = BufferedViewSession._select
+
+    def counted(self: BufferedViewSession, table: str, key: tuple) -> Any:
+        selects.append((table, key))
+        return original(self, table, key)
+
+    monkeypatch.setattr(BufferedViewSession, "_select", counted)
+    counts = []
+    for batch in (100_000, 3):
+        runner.batch_size = batch
+        runner.reset()
+        selects.clear()
+        runner.catch_up()
+        counts.append(len(selects))
+    assert counts[1] == counts[0]
+
+
+def test_a_process_that_died_holding_the_turn_to_write_does_not_stop_the_others():
+    lock = multiprocessing.get_context("fork").Lock()
+    lock.acquire()  # as if by a helper killed while writing
+    turn = WriteTurn(lock, patience=0.05)
+    started = time.monotonic()
+    with turn:
+        pass
+    assert 0.05 <= time.monotonic() - started < 5
+    assert not turn.held
+
+
+def test_processes_take_turns_to_write_through_the_turn():
+    lock = multiprocessing.get_context("fork").Lock()
+    turn = WriteTurn(lock)
+    with turn:
+        assert not lock.acquire(block=False)  # held while writing
+    assert lock.acquire(block=False)  # released after
