@@ -46,9 +46,30 @@ class AsDict(Transcoding):
         return self.kind.from_dict(data)
 
 
+class RecurringAsDict(AsDict):
+    """``AsDict`` for an immutable value that recurs on many events (the actor: a few thousand users make millions
+    of events): each distinct value read is made once and then shared, up to ``limit`` of them."""
+
+    def __init__(self, kind: type[DictValue], name: str, limit: int = 10_000):
+        super().__init__(kind, name)
+        self.limit, self.made = limit, dict[tuple[Any, ...], Any]()
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        try:
+            key = tuple(data.items())
+            return self.made[key]
+        except KeyError:
+            if len(self.made) >= self.limit:
+                self.made.clear()
+            value = self.made[key] = self.kind.from_dict(data)
+            return value
+        except TypeError:  # a value that cannot be a key (none such is written): made each time
+            return self.kind.from_dict(data)
+
+
 DOMAIN_TRANSCODINGS = (
     DateAsISO(),
-    AsDict(Actor, "actor"),  # on every event
+    RecurringAsDict(Actor, "actor"),  # on every event
     AsDict(ItemState, "item_state"),  # in snapshots
     AsDict(Escalation, "escalation"),  # in snapshots
 )

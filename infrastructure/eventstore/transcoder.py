@@ -49,22 +49,28 @@ class OneThingTranscoder(JSONTranscoder):
                 value[key] = self._revive(item)
         return self._typed(value["_type_"], value["_data_"]) if _is_typed(value) else value
 
-    def _top_level(self, value: dict[str, Any], expected: int) -> set[str]:
+    def _top_level(self, value: dict[str, Any], expected: int) -> list[str]:
         """Revive the typed values at the top of ``value`` whose data is plain, stopping when ``expected`` are
-        (events put their moment and actor first); return their keys."""
-        revived = set()
+        (events put their moment and actor first); return their keys. (Written out: it runs for every event.)"""
+        revived: list[str] = []
         for key, item in value.items():
-            if type(item) is dict and _is_typed(item):
-                data = item["_data_"]
-                if type(data) is dict:
-                    if "_type_" in data or any(type(v) is dict or type(v) is list for v in data.values()):
-                        continue  # nested: left to the whole walk
-                elif type(data) is list:
-                    continue
+            if type(item) is not dict or len(item) != 2 or "_type_" not in item or "_data_" not in item:
+                continue
+            data = item["_data_"]
+            if type(data) is dict:
+                if "_type_" in data:
+                    continue  # a typed value in a typed value: left to the whole walk
+                for inner in data.values():
+                    if type(inner) is dict or type(inner) is list:
+                        break
+                else:
+                    value[key] = self._typed(item["_type_"], data)
+                    revived.append(key)
+            elif type(data) is not list:
                 value[key] = self._typed(item["_type_"], data)
-                revived.add(key)
-                if len(revived) == expected:
-                    break
+                revived.append(key)
+            if len(revived) == expected:
+                break
         return revived
 
     def _revive(self, value: Any) -> Any:
