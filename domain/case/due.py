@@ -34,9 +34,16 @@ def projected_due(items: Iterable[ItemClock], as_of: date, add_days: AddWorkingD
     """The case's due date as of ``as_of``: the latest recorded or projected item deadline."""
     by_code = {item.code: item for item in items}
     ends: dict[str, date | None] = {}
-    for code in by_code:
-        _end(code, by_code, ends, as_of, add_days)
-    return max((d for d in ends.values() if d is not None), default=None)
+    latest: date | None = None
+    for code, item in by_code.items():
+        status, end = item.status, item.due
+        if status in _DROPPED:
+            continue
+        if end is None and status != ItemStatus.APPROVED:  # not started: projected (``_end``, memoised)
+            end = _end(code, by_code, ends, as_of, add_days)
+        if end is not None and (latest is None or end > latest):
+            latest = end
+    return latest
 
 
 def _end(code: str, by_code: dict[str, ItemClock], ends: dict[str, date | None], as_of: date,
