@@ -96,8 +96,8 @@ class NotificationReadModel(ReadModel):
     @handles(Case.CertificatesIssued)
     def on_issued(self, change: Change, e: Case.CertificatesIssued, view: ViewSession) -> None:
         case = _case(view, change)
-        licences = {**json.loads(case["licences"]), e.item: [c["name"] for c in e.certificates]}
-        view.update(NOTIFY_CASES, (change.key,), licences=_dumps(licences))
+        licences = _with_licences(case["licences"], e.item, tuple(c["name"] for c in e.certificates))
+        view.update(NOTIFY_CASES, (change.key,), licences=licences)
 
     @handles(Case.CommitmentRevoked, Case.ApprovalRevoked)
     def on_revoked(self, change: Change, e: Case.ItemEvent, view: ViewSession) -> None:
@@ -109,9 +109,9 @@ class NotificationReadModel(ReadModel):
     @handles(Case.Completed)
     def on_completed(self, change: Change, e: Case.Completed, view: ViewSession) -> None:
         case = _case(view, change)
-        licences = [name for names in json.loads(case["licences"]).values() for name in names]
+        licences = _licence_names(case["licences"])
         if licences:
-            self.notify(view, change, case, "licences_ready", "licences_ready", {"licences": licences})
+            self.notify(view, change, case, "licences_ready", "licences_ready", {"licences": list(licences)})
         self.notify(view, change, case, "rating_invited", "rating_invited", {})
 
     @handles(Case.CaseRejected)
@@ -215,6 +215,19 @@ def _names(column: str) -> dict[str, str]:
     callers only read it)."""
     names: dict[str, str] = json.loads(column)
     return names
+
+
+@lru_cache(maxsize=1024)
+def _with_licences(column: str, item: str, names: tuple[str, ...]) -> str:
+    """The ``licences`` column with ``item``'s licence names set: worked out once per distinct column and
+    certificates (cases of a bundle issue the same licences, in the same order)."""
+    return _dumps({**json.loads(column), item: list(names)})
+
+
+@lru_cache(maxsize=1024)
+def _licence_names(column: str) -> tuple[str, ...]:
+    """Every licence name of a ``licences`` column, item by item (parsed once per distinct column)."""
+    return tuple(name for names in json.loads(column).values() for name in names)
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # json.dumps with options makes one per call
