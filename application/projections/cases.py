@@ -325,12 +325,14 @@ class CaseReadModel(ReadModel):
         """The case's due date following prerequisites, as of the event's day (``domain.case.due``; ``as_of``: that
         day, if the caller has it already)."""
         key, get, clocks = change.key, view.get, []
-        for code in codes(self._case(change, view)["items"]):  # _items, written out: most decisions come here
+        case = self._case(change, view)
+        for code in codes(case["items"]):  # _items, written out: most decisions come here
             item = required(get(ITEMS, (key, code)), code)
             clocks.append(ItemClock(item["code"], item["status"], item["due"], item["time_limit_days"],
                                     codes(item["prerequisites"])))
         due = projected_due(clocks, as_of or self.business_date(change.event.timestamp), self.add_days)
-        view.update(CASES, (key,), due=due)
+        if due != case["due"]:  # often the same: then the row stays as it is
+            view.update(CASES, (key,), due=due)
 
     def _decide(self, change: Change, code: str, status: str, view: ViewSession, **values: Any) -> None:
         decided_on = self.business_date(change.event.timestamp)
