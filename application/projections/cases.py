@@ -217,7 +217,8 @@ class CaseReadModel(ReadModel):
     @handles(Case.CertificatesIssued)
     def on_certificates_issued(self, change: Change, e: Case.CertificatesIssued, view: ViewSession) -> None:
         case = self._case(change, view)
-        department = required(view.get(ITEMS, (change.key, e.item)), f"item {e.item}")["department"]
+        item = view.get(ITEMS, (change.key, e.item))
+        department = (item if item is not None else required(item, f"item {e.item}"))["department"]
         issued_on = self.business_date(e.timestamp)
         for certificate in e.certificates:
             view.insert(CERTIFICATES, {
@@ -302,7 +303,8 @@ class CaseReadModel(ReadModel):
 
     # Helpers ------------------------------------------------------------------------------------
     def _case(self, change: Change, view: ViewSession) -> Row:
-        return required(view.get(CASES, (change.key,)), f"case {change.key}")
+        row = view.get(CASES, (change.key,))  # the message made only when needed: this runs on most events
+        return row if row is not None else required(row, f"case {change.key}")
 
     def _item(self, change: Change, code: str, view: ViewSession, **values: Any) -> Row:
         return view.update(ITEMS, (change.key, code), **values)
@@ -336,7 +338,8 @@ class CaseReadModel(ReadModel):
 
     def _decide(self, change: Change, code: str, status: str, view: ViewSession, **values: Any) -> None:
         decided_on = self.business_date(change.event.timestamp)
-        item = required(view.get(ITEMS, (change.key, code)), f"item {code}")
+        item = view.get(ITEMS, (change.key, code))
+        item = item if item is not None else required(item, f"item {code}")
         on_time = None if item["due"] is None else decided_on <= item["due"]
         cycle = None if item["accepted_on"] is None else self.working_days(item["accepted_on"], decided_on)
         self._item(change, code, view, status=status, decided_on=decided_on, **values, on_time=on_time,

@@ -202,7 +202,8 @@ def masked(address: str) -> str:
 
 
 def _case(view: ViewSession, change: Change) -> Row:
-    return required(view.get(NOTIFY_CASES, (change.key,)), f"notification case {change.key}")
+    row = view.get(NOTIFY_CASES, (change.key,))  # the message made only when needed
+    return row if row is not None else required(row, f"notification case {change.key}")
 
 
 def _name(case: Row, what: str, key: str) -> str:

@@ -36,7 +36,8 @@ class VaultReadModel(ReadModel):
     def on_material_submitted(self, change: Change, e: Case.MaterialSubmitted, view: ViewSession) -> None:
         if e.source not in VAULT_SOURCES:
             return
-        case = required(view.get(VAULT_CASES, (change.key,)), f"vault case {change.key}")
+        case = view.get(VAULT_CASES, (change.key,))
+        case = case if case is not None else required(case, f"vault case {change.key}")
         key = (case["credit_code"], e.sha256)
         known = view.get(VAULT_FILES, key)
         if known is not None:
