@@ -344,7 +344,8 @@ class CaseReadModel(ReadModel):
         cycle = None if item["accepted_on"] is None else self.working_days(item["accepted_on"], decided_on)
         self._item(change, code, view, status=status, decided_on=decided_on, **values, on_time=on_time,
                    cycle_days=cycle)
-        self._refresh_due(change, view, decided_on)  # a rejected item counts for nothing; an approved one holds up nobody
+        # a rejected item counts for nothing; an approved one holds up nobody
+        self._refresh_due(change, view, decided_on)
 
     def _close(self, change: Change, e: Any, status: str, held_become: str, view: ViewSession) -> None:
         for item in self._items(change, view):
