@@ -84,15 +84,19 @@ NONE = {"zh": "（无）", "en": "(none)"}
 def render(key: str, values: dict[str, Any]) -> Rendered:
     """Fill the template ``key`` with ``values`` (a missing value reads as none; lists joined per language)."""
     template = TEMPLATES[key]
-    zh, en = (_as_text(template, values, lang) for lang in ("zh", "en"))
-    return Rendered(template.subject_zh, template.subject_en, template.zh.format_map(zh), template.en.format_map(en))
+    return Rendered(template.subject_zh, template.subject_en, template.zh.format_map(_as_text(template, values, "zh")),
+                    template.en.format_map(_as_text(template, values, "en")))
 
 
 def _as_text(template: Template, values: dict[str, Any], lang: str) -> dict[str, str]:
+    """The template's values as ``lang`` shows them (a value's ``<name>_en``, if given, is its English)."""
+    joiner, none, english = JOIN[lang], NONE[lang], lang == "en"
     shown = {}
     for name in template.values:
-        value = values.get(f"{name}_en", values.get(name)) if lang == "en" else values.get(name)
+        value = values.get(name)
+        if english:
+            value = values.get(f"{name}_en", value)
         if isinstance(value, list):
-            value = JOIN[lang].join(str(v) for v in value)
-        shown[name] = str(value) if value not in (None, "") else NONE[lang]
+            value = joiner.join(map(str, value))
+        shown[name] = str(value) if value not in (None, "") else none
     return shown

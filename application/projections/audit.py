@@ -29,18 +29,19 @@ class AuditReadModel(ReadModel):
     weight = 6.0  # little Python, but a row for every event
 
     def __init__(self) -> None:
-        self._kinds: dict[type, str] = {}  # event class -> aggregate_kind: one row per event, few classes
+        # event class -> (aggregate_kind, whether it opens a case): one row per event, few classes
+        self._kinds: dict[type, tuple[str, bool]] = {}
 
     def process(self, change: Change, view: ViewSession) -> None:
         event = change.event
         kind = self._kinds.get(type(event))
         if kind is None:
-            kind = self._kinds[type(event)] = aggregate_kind(event)
+            kind = self._kinds[type(event)] = (aggregate_kind(event), issubclass(type(event), Case.Opened))
         actor = getattr(event, "actor", None)
         view.append(AUDIT_LOG, {
             "application": change.application, "originator_id": change.key,
-            "position": change.position, "aggregate": kind, "type": change.type,
-            "case_number": event.number if isinstance(event, Case.Opened) else None,
+            "position": change.position, "aggregate": kind[0], "type": change.type,
+            "case_number": event.number if kind[1] else None,
             "at": event.timestamp, "reason": getattr(event, "reason", "") or "",
             "actor_id": None if actor is None else actor.user_id,
             "actor_role": None if actor is None else str(actor.role),

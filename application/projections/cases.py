@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,13 @@ def split(column: str) -> list[str]:
     return column.split(",") if column else []
 
 
+@lru_cache(maxsize=1024)
+def codes(column: str) -> tuple[str, ...]:
+    """``split``, parsed once per distinct column: the item and prerequisite columns repeat across every case of a
+    bundle version, and the due date reads them on most events (a tuple: callers share it, so it cannot change)."""
+    return tuple(split(column))
+
+
 class CaseReadModel(ReadModel):
     """Cases → rm_cases, rm_case_items, rm_certificates, rm_escalations."""
 
@@ -63,9 +71,12 @@ class CaseReadModel(ReadModel):
         return moment.astimezone(self.zone).date()
 
     def process(self, change: Change, view: ViewSession) -> None:
-        super().process(change, view)
-        if not isinstance(change.event, Case.Opened):  # every later event moves the row's version
-            view.update(CASES, (change.key,), version=change.position, updated_at=change.event.timestamp)
+        event = change.event  # ReadModel.process, written out: this runs once per case event
+        handler = self.handlers.get(type(event))
+        if handler is not None:
+            handler(self, change, event, view)
+        if not isinstance(event, Case.Opened):  # every later event moves the row's version
+            view.update(CASES, (change.key,), version=change.position, updated_at=event.timestamp)
 
     # Opening and intake -------------------------------------------------------------------------
     @handles(Case.Opened)
@@ -116,12 +127,13 @@ class CaseReadModel(ReadModel):
     @handles(Case.MaterialSubmitted)
     def on_material_submitted(self, change: Change, e: Case.MaterialSubmitted, view: ViewSession) -> None:
         case = self._case(change, view)
-        keys = split(case["material_keys"])
+        keys = case["material_keys"]
         counter = "materials_reused" if e.source in REUSED_SOURCES else "materials_uploaded"
-        values = {counter: case[counter] + 1}
-        if e.key not in keys:  # a material submitted again counts once
-            values.update(materials=len(keys) + 1, material_keys=join(keys + [e.key]))
-        view.update(CASES, (change.key,), **values)
+        if e.key in codes(keys):  # a material submitted again counts once
+            view.update(CASES, (change.key,), **{counter: case[counter] + 1})
+        else:
+            view.update(CASES, (change.key,), **{counter: case[counter] + 1}, materials=len(codes(keys)) + 1,
+                        material_keys=f"{keys},{e.key}" if keys else e.key)
 
     # Review ------------------------------------------------------------------------------------
     @handles(Case.ItemAccepted)
@@ -137,10 +149,11 @@ class CaseReadModel(ReadModel):
 
     @handles(Case.SupplementRequested)
     def on_supplement_requested(self, change: Change, e: Case.SupplementRequested, view: ViewSession) -> None:
-        item = self._item(change, e.item, view, status="supplement_requested", requested=join(e.materials))
-        self._item(change, e.item, view, supplements=item["supplements"] + 1)
+        item = required(view.get(ITEMS, (change.key, e.item)), f"item {e.item}")
+        self._item(change, e.item, view, status="supplement_requested", requested=join(e.materials),
+                   supplements=item["supplements"] + 1)
         case = self._case(change, view)
-        view.put(CASES, {**case, "supplements": case["supplements"] + 1})
+        view.update(CASES, (change.key,), supplements=case["supplements"] + 1)
 
     @handles(Case.SupplementReceived)
     def on_supplement_received(self, change: Change, e: Case.SupplementReceived, view: ViewSession) -> None:
@@ -157,7 +170,7 @@ class CaseReadModel(ReadModel):
                                        view: ViewSession) -> None:
         self._decide(change, e.item, "approved", view, on_commitment=True)
         case = self._case(change, view)
-        view.put(CASES, {**case, "commitments": case["commitments"] + 1})
+        view.update(CASES, (change.key,), commitments=case["commitments"] + 1)
 
     @handles(Case.ItemRejected)
     def on_item_rejected(self, change: Change, e: Case.ItemRejected, view: ViewSession) -> None:
@@ -192,7 +205,7 @@ class CaseReadModel(ReadModel):
             if certificate["item"] == e.item:
                 status = (CertificateStatus.REVOKED if certificate["status"] == CertificateStatus.VALID
                           else CertificateStatus.VOID)
-                view.put(CERTIFICATES, {**certificate, "status": status.value})
+                view.update(CERTIFICATES, (number,), status=status.value)
 
     @handles(Case.ItemTransferred)
     def on_item_transferred(self, change: Change, e: Case.ItemTransferred, view: ViewSession) -> None:
@@ -205,7 +218,8 @@ class CaseReadModel(ReadModel):
     @handles(Case.CertificatesIssued)
     def on_certificates_issued(self, change: Change, e: Case.CertificatesIssued, view: ViewSession) -> None:
         case = self._case(change, view)
-        department = self._item(change, e.item, view)["department"]
+        item = view.get(ITEMS, (change.key, e.item))
+        department = (item if item is not None else required(item, f"item {e.item}"))["department"]
         issued_on = self.business_date(e.timestamp)
         for certificate in e.certificates:
             view.insert(CERTIFICATES, {
@@ -217,7 +231,7 @@ class CaseReadModel(ReadModel):
                 "issued_at": e.timestamp, "issued_on": issued_on,
                 "status": CertificateStatus.HELD.value,
             })
-        numbers = self._certificates(change, view) + [c["number"] for c in e.certificates]
+        numbers = split(case["certificates"]) + [c["number"] for c in e.certificates]
         view.update(CASES, (change.key,), certificates=join(numbers))
 
     # Closing ------------------------------------------------------------------------------------
@@ -235,7 +249,7 @@ class CaseReadModel(ReadModel):
 
     @handles(Case.Rated)
     def on_rated(self, change: Change, e: Case.Rated, view: ViewSession) -> None:
-        view.put(CASES, {**self._case(change, view), "rating": e.score})
+        view.update(CASES, (change.key,), rating=e.score)
 
     @handles(Case.RatingFollowUpOpened)
     def on_follow_up_opened(self, change: Change, e: Case.RatingFollowUpOpened, view: ViewSession) -> None:
@@ -248,7 +262,7 @@ class CaseReadModel(ReadModel):
     # Supervision --------------------------------------------------------------------------------
     @handles(Case.OwnerReassigned)
     def on_owner_reassigned(self, change: Change, e: Case.OwnerReassigned, view: ViewSession) -> None:
-        view.put(CASES, {**self._case(change, view), "owner": e.owner})
+        view.update(CASES, (change.key,), owner=e.owner)
 
     @handles(Case.EscalationOpened)
     def on_escalation_opened(self, change: Change, e: Case.EscalationOpened, view: ViewSession) -> None:
@@ -259,8 +273,8 @@ class CaseReadModel(ReadModel):
             "opened_at": e.timestamp, "state": "open", "raised_on": None, "resolved_at": None, "resolved_by": None,
             "resolution": None,
         })
-        view.put(CASES, {**case, "open_escalations": case["open_escalations"] + 1,
-                         "escalations": case["escalations"] + 1})
+        view.update(CASES, (change.key,), open_escalations=case["open_escalations"] + 1,
+                    escalations=case["escalations"] + 1)
 
     @handles(Case.EscalationRaised)
     def on_escalation_raised(self, change: Change, e: Case.EscalationRaised, view: ViewSession) -> None:
@@ -283,21 +297,23 @@ class CaseReadModel(ReadModel):
     def on_escalation_resolved(self, change: Change, e: Case.EscalationResolved, view: ViewSession) -> None:
         case = self._case(change, view)
         key = (case["case_id"], e.number)
-        escalation = required(view.get(ESCALATIONS, key), f"escalation {key}")
-        view.put(ESCALATIONS, {**escalation, "state": "closed", "resolved_at": e.timestamp,
-                               "resolved_by": e.actor.user_id, "resolution": e.reason})
-        view.put(CASES, {**case, "open_escalations": case["open_escalations"] - 1})
+        required(view.get(ESCALATIONS, key), f"escalation {key}")
+        view.update(ESCALATIONS, key, state="closed", resolved_at=e.timestamp, resolved_by=e.actor.user_id,
+                    resolution=e.reason)
+        view.update(CASES, (change.key,), open_escalations=case["open_escalations"] - 1)
 
     # Helpers ------------------------------------------------------------------------------------
     def _case(self, change: Change, view: ViewSession) -> Row:
-        return required(view.get(CASES, (change.key,)), f"case {change.key}")
+        row = view.get(CASES, (change.key,))  # the message made only when needed: this runs on most events
+        return row if row is not None else required(row, f"case {change.key}")
 
     def _item(self, change: Change, code: str, view: ViewSession, **values: Any) -> Row:
         return view.update(ITEMS, (change.key, code), **values)
 
-    def _items(self, change: Change, view: ViewSession) -> list[Row]:
-        codes = split(self._case(change, view)["items"])
-        return [required(view.get(ITEMS, (change.key, c)), c) for c in codes]
+    def _items(self, change: Change, view: ViewSession, case: Row | None = None) -> list[Row]:
+        """The case's item rows (of ``case``, its row, if the caller has it already)."""
+        key = change.key
+        return [required(view.get(ITEMS, (key, c)), c) for c in codes((case or self._case(change, view))["items"])]
 
     def _certificates(self, change: Change, view: ViewSession) -> list[str]:
         return split(self._case(change, view)["certificates"])
@@ -308,36 +324,43 @@ class CaseReadModel(ReadModel):
         return went_ahead_without(code, {i["code"]: i["status"] for i in items},
                                   {i["code"]: split(i["prerequisites"]) for i in items})
 
-    def _refresh_due(self, change: Change, view: ViewSession) -> None:
-        """The case's due date following prerequisites, as of the event's day (``domain.case.due``)."""
-        clocks = (ItemClock(i["code"], i["status"], i["due"], i["time_limit_days"], tuple(split(i["prerequisites"])))
-                  for i in self._items(change, view))
-        due = projected_due(clocks, self.business_date(change.event.timestamp), self.add_days)
-        view.update(CASES, (change.key,), due=due)
+    def _refresh_due(self, change: Change, view: ViewSession, as_of: date | None = None) -> None:
+        """The case's due date following prerequisites, as of the event's day (``domain.case.due``; ``as_of``: that
+        day, if the caller has it already)."""
+        key, get, clocks = change.key, view.get, []
+        case = self._case(change, view)
+        for code in codes(case["items"]):  # _items, written out: most decisions come here
+            item = required(get(ITEMS, (key, code)), code)
+            clocks.append(ItemClock(item["code"], item["status"], item["due"], item["time_limit_days"],
+                                    codes(item["prerequisites"])))
+        due = projected_due(clocks, as_of or self.business_date(change.event.timestamp), self.add_days)
+        if due != case["due"]:  # often the same: then the row stays as it is
+            view.update(CASES, (key,), due=due)
 
     def _decide(self, change: Change, code: str, status: str, view: ViewSession, **values: Any) -> None:
         decided_on = self.business_date(change.event.timestamp)
-        item = self._item(change, code, view, status=status, decided_on=decided_on, **values)
+        item = view.get(ITEMS, (change.key, code))
+        item = item if item is not None else required(item, f"item {code}")
         on_time = None if item["due"] is None else decided_on <= item["due"]
         cycle = None if item["accepted_on"] is None else self.working_days(item["accepted_on"], decided_on)
-        self._item(change, code, view, on_time=on_time, cycle_days=cycle)
-        self._refresh_due(change, view)  # a rejected item counts for nothing; an approved one holds up nobody
+        self._item(change, code, view, status=status, decided_on=decided_on, **values, on_time=on_time,
+                   cycle_days=cycle)
+        # a rejected item counts for nothing; an approved one holds up nobody
+        self._refresh_due(change, view, decided_on)
 
     def _close(self, change: Change, e: Any, status: str, held_become: str, view: ViewSession) -> None:
         for item in self._items(change, view):
             if item["status"] in OPEN_ITEM_STATUSES:
-                view.put(ITEMS, {**item, "status": "withdrawn"})
+                self._item(change, item["code"], view, status="withdrawn")
         self._refresh_due(change, view)  # as the case ended: its withdrawn items count for nothing
         for number in self._certificates(change, view):
             certificate = required(view.get(CERTIFICATES, (number,)), f"certificate {number}")
             if certificate["status"] == CertificateStatus.HELD:
-                view.put(CERTIFICATES, {**certificate, "status": held_become})
+                view.update(CERTIFICATES, (number,), status=held_become)
         case = self._case(change, view)
         closed_on = self.business_date(e.timestamp)
         completed = status == "completed"
         cycle = self.working_days(case["opened_on"], closed_on)
-        view.put(CASES, {
-            **case, "status": status, "closed_at": e.timestamp, "closed_on": closed_on,
-            "cycle_days": cycle if completed else None,
-            "on_time": (case["due"] is None or closed_on <= case["due"]) if completed else None,
-        })
+        view.update(CASES, (change.key,), status=status, closed_at=e.timestamp, closed_on=closed_on,
+                    cycle_days=cycle if completed else None,
+                    on_time=(case["due"] is None or closed_on <= case["due"]) if completed else None)

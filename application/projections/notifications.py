@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import lru_cache
+from hashlib import sha1
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL
 
 from application.notifications.templates import TEMPLATES, render
 from application.projections.base import Change, ReadModel, Row, ViewSession, handles, required
@@ -24,9 +25,24 @@ NOTIFY_CASES, NOTIFICATIONS, DELIVERIES = "rm_notify_cases", "rm_notifications",
 BundleNames = Callable[[str, int], tuple[str, str]]  # (code, version) -> (name, name in English)
 
 
+_ID_PREFIX = sha1(NAMESPACE_URL.bytes + b"https://onething.invalid/notification/", usedforsecurity=False)
+
+
 def notification_id(case_id: str, position: int, kind: str) -> str:
-    """The id of the notification of the case's event at ``position`` (one kind per event and position)."""
-    return str(uuid5(NAMESPACE_URL, f"https://onething.invalid/notification/{case_id}/{position}/{kind}"))
+    """The id of the notification of the case's event at ``position`` (one kind per event and position).
+
+    It is ``str(uuid5(NAMESPACE_URL, "https://onething.invalid/notification/{case_id}/{position}/{kind}"))``,
+    computed as ``uuid.uuid5`` does but from a SHA-1 state that has hashed the common prefix once, and written
+    out from the digest's hex without a ``UUID`` object (a rebuild makes one per notification): the first 16
+    bytes, with the version nibble set to 5 and the variant's two top bits to 10.
+    """
+    digest = _ID_PREFIX.copy()
+    digest.update(f"{case_id}/{position}/{kind}".encode())
+    h = digest.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {f"{n:x}": f"{0x8 | (n & 0x3):x}" for n in range(16)}  # a hex digit with its top two bits set to 10
 
 
 class NotificationReadModel(ReadModel):
@@ -51,7 +67,7 @@ class NotificationReadModel(ReadModel):
             "case_id": change.key, "number": e.number, "credit_code": (e.applicant.get("credit_code") or ""),
             "bundle_code": e.bundle, "bundle": name, "bundle_en": name_en,
             "items": _dumps({i["code"]: i["name"] for i in e.items}),
-            "materials": _dumps({m["key"]: m["name"] for m in e.materials}), "licences": _dumps({}),
+            "materials": _dumps({m["key"]: m["name"] for m in e.materials}), "licences": NO_LICENCES,
         })
 
     @handles(Case.SupplementRequested)
@@ -81,8 +97,8 @@ class NotificationReadModel(ReadModel):
     @handles(Case.CertificatesIssued)
     def on_issued(self, change: Change, e: Case.CertificatesIssued, view: ViewSession) -> None:
         case = _case(view, change)
-        licences = {**json.loads(case["licences"]), e.item: [c["name"] for c in e.certificates]}
-        view.update(NOTIFY_CASES, (change.key,), licences=_dumps(licences))
+        licences = _with_licences(case["licences"], e.item, tuple(c["name"] for c in e.certificates))
+        view.update(NOTIFY_CASES, (change.key,), licences=licences)
 
     @handles(Case.CommitmentRevoked, Case.ApprovalRevoked)
     def on_revoked(self, change: Change, e: Case.ItemEvent, view: ViewSession) -> None:
@@ -94,9 +110,9 @@ class NotificationReadModel(ReadModel):
     @handles(Case.Completed)
     def on_completed(self, change: Change, e: Case.Completed, view: ViewSession) -> None:
         case = _case(view, change)
-        licences = [name for names in json.loads(case["licences"]).values() for name in names]
+        licences = _licence_names(case["licences"])
         if licences:
-            self.notify(view, change, case, "licences_ready", "licences_ready", {"licences": licences})
+            self.notify(view, change, case, "licences_ready", "licences_ready", {"licences": list(licences)})
         self.notify(view, change, case, "rating_invited", "rating_invited", {})
 
     @handles(Case.CaseRejected)
@@ -187,7 +203,8 @@ def masked(address: str) -> str:
 
 
 def _case(view: ViewSession, change: Change) -> Row:
-    return required(view.get(NOTIFY_CASES, (change.key,)), f"notification case {change.key}")
+    row = view.get(NOTIFY_CASES, (change.key,))  # the message made only when needed
+    return row if row is not None else required(row, f"notification case {change.key}")
 
 
 def _name(case: Row, what: str, key: str) -> str:
@@ -202,5 +219,25 @@ def _names(column: str) -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=1024)
+def _with_licences(column: str, item: str, names: tuple[str, ...]) -> str:
+    """The ``licences`` column with ``item``'s licence names set: worked out once per distinct column and
+    certificates (cases of a bundle issue the same licences, in the same order)."""
+    return _dumps({**json.loads(column), item: list(names)})
+
+
+@lru_cache(maxsize=1024)
+def _licence_names(column: str) -> tuple[str, ...]:
+    """Every licence name of a ``licences`` column, item by item (parsed once per distinct column)."""
+    return tuple(name for names in json.loads(column).values() for name in names)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # json.dumps with options makes one per call
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    """As ``json.dumps(value, ensure_ascii=False, sort_keys=True)``."""
+    return _ENCODER.encode(value)
+
+
+NO_LICENCES = _dumps({})

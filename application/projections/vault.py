@@ -15,6 +15,7 @@ from domain.shared.values import MaterialSource
 
 VAULT_FILES, VAULT_CASES = "rm_vault_files", "rm_vault_cases"
 VAULT_SOURCES = (MaterialSource.UPLOAD, MaterialSource.VAULT)
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps with options makes one per call
 
 
 class VaultReadModel(ReadModel):
@@ -30,13 +31,14 @@ class VaultReadModel(ReadModel):
         names = {m["key"]: m["name"] for m in e.materials}
         view.insert(VAULT_CASES, {"case_id": change.key, "number": e.number,
                                   "credit_code": e.applicant["credit_code"],
-                                  "material_names": json.dumps(names, ensure_ascii=False)})
+                                  "material_names": _ENCODER.encode(names)})
 
     @handles(Case.MaterialSubmitted)
     def on_material_submitted(self, change: Change, e: Case.MaterialSubmitted, view: ViewSession) -> None:
         if e.source not in VAULT_SOURCES:
             return
-        case = required(view.get(VAULT_CASES, (change.key,)), f"vault case {change.key}")
+        case = view.get(VAULT_CASES, (change.key,))
+        case = case if case is not None else required(case, f"vault case {change.key}")
         key = (case["credit_code"], e.sha256)
         known = view.get(VAULT_FILES, key)
         if known is not None:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from domain.shared.values import CLEARED_ITEM_STATUSES, ItemStatus
 
 AddWorkingDays = Callable[[date, int], date]
-_DROPPED = (ItemStatus.REJECTED, ItemStatus.WITHDRAWN, ItemStatus.NOT_APPLICABLE)
+_DROPPED = frozenset({ItemStatus.REJECTED, ItemStatus.WITHDRAWN, ItemStatus.NOT_APPLICABLE})
 
 
 class ItemClock(NamedTuple):
@@ -34,24 +34,35 @@ def projected_due(items: Iterable[ItemClock], as_of: date, add_days: AddWorkingD
     """The case's due date as of ``as_of``: the latest recorded or projected item deadline."""
     by_code = {item.code: item for item in items}
     ends: dict[str, date | None] = {}
-    for code in by_code:
-        _end(code, by_code, ends, as_of, add_days)
-    return max((d for d in ends.values() if d is not None), default=None)
+    latest: date | None = None
+    for code, item in by_code.items():
+        status, end = item.status, item.due
+        if status in _DROPPED:
+            continue
+        if end is None and status != ItemStatus.APPROVED:  # not started: projected (``_end``, memoised)
+            end = _end(code, by_code, ends, as_of, add_days)
+        if end is not None and (latest is None or end > latest):
+            latest = end
+    return latest
 
 
 def _end(code: str, by_code: dict[str, ItemClock], ends: dict[str, date | None], as_of: date,
          add_days: AddWorkingDays) -> date | None:
     """The item's deadline, recorded or projected, memoised in ``ends`` (a module function, not a recursive
     closure: that would be a reference cycle per call, left for the garbage collector)."""
-    if code not in ends:
-        item = by_code[code]
-        if item.status in _DROPPED:
-            ends[code] = None
-        elif item.due is not None or item.status == ItemStatus.APPROVED:
-            ends[code] = item.due
-        else:
-            waits = [d for p in item.prerequisites
-                     if by_code[p].status not in CLEARED_ITEM_STATUSES
-                     and (d := _end(p, by_code, ends, as_of, add_days)) is not None]
-            ends[code] = add_days(max([as_of, *waits]), item.time_limit_days)
-    return ends[code]
+    if code in ends:
+        return ends[code]
+    item = by_code[code]
+    status, end = item.status, item.due
+    if status in _DROPPED:
+        end = None
+    elif end is None and status != ItemStatus.APPROVED:
+        start = as_of  # the latest of as_of and the unfinished prerequisites' deadlines
+        for prerequisite in item.prerequisites:
+            if by_code[prerequisite].status not in CLEARED_ITEM_STATUSES:
+                waits = _end(prerequisite, by_code, ends, as_of, add_days)
+                if waits is not None and waits > start:
+                    start = waits
+        end = add_days(start, item.time_limit_days)
+    ends[code] = end
+    return end
