@@ -77,6 +77,25 @@ def as_persistence_errors() -> Iterator[None]:
         raise
 
 
+def _as_sqlalchemy_error(error: Exception, dialect: Any, statement: str | None, gone: bool,
+                         ) -> sqlalchemy.exc.StatementError:
+    """A driver's error as SQLAlchemy raises it (``IntegrityError``, ``OperationalError``…)."""
+    return sqlalchemy.exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error,
+                                              connection_invalidated=gone, dialect=dialect)
+
+
+def _end_failed(pooled: Any, error: BaseException, gone: bool) -> None:
+    """End a failed transaction on a pooled driver connection: roll it back, or drop the connection from the
+    pool if the server is gone or the rollback fails too."""
+    if gone:
+        pooled.invalidate(error)
+        return
+    try:
+        pooled.rollback()
+    except Exception as failed:  # noqa: BLE001 - the first error is the one to raise; this connection is done
+        pooled.invalidate(failed)
+
+
 def engine_of(datastore: SQLAlchemyDatastore) -> Engine:
     """The datastore's engine: OneThing builds every datastore from a URL, so it has one (never a connection)."""
     engine = datastore.engine
@@ -250,42 +269,88 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
             lock.acquire()  # SQLite: one writer per process at a time, as the extension does
         try:
             request = current_request()
-            with as_persistence_errors(), engine_of(self.datastore).begin() as connection:
-                ids, hashes = self._write(connection, stored_events)
-                self._record_request(connection, request, stored_events, ids)
-            self._heads.remember(stored_events, hashes)  # committed: these are the aggregates' heads now
-            if request is not None:
+            if request is None or request.written:
+                with as_persistence_errors(), self._driver_transaction() as dbapi:
+                    ids, hashes = self._write(dbapi, stored_events)
+            else:  # the request's ledger row joins the events' transaction (written with SQLAlchemy Core)
+                with as_persistence_errors(), engine_of(self.datastore).begin() as connection:
+                    try:
+                        ids, hashes = self._write(connection.connection, stored_events)
+                    except connection.dialect.loaded_dbapi.Error as error:
+                        raise _as_sqlalchemy_error(error, connection.dialect, self._insert_sql, False) from error
+                    self._record_request(connection, request, stored_events, ids)
                 request.written = True
+            self._heads.remember(stored_events, hashes)  # committed: these are the aggregates' heads now
             note_written(self.events_table_name, max(ids, default=None))  # for the answer's consistency token
             return ids
         finally:
             if lock is not None:
                 lock.release()
 
+    @contextmanager
+    def _driver_transaction(self) -> Iterator[Any]:
+        """A pooled driver connection for one transaction: committed if the block succeeds, else rolled back
+        (or dropped from the pool if the server is gone); the driver's errors raised as SQLAlchemy's, as an
+        ``engine.begin()`` would. A command's write needs no more, and SQLAlchemy's ``Connection`` and
+        transaction objects cost about a twentieth of a command's CPU."""
+        engine = engine_of(self.datastore)
+        dialect = engine.dialect
+        driver_error = dialect.loaded_dbapi.Error
+        try:
+            pooled = engine.raw_connection()
+        except driver_error as error:
+            raise _as_sqlalchemy_error(error, dialect, None, dialect.is_disconnect(error, None, None)) from error
+        try:
+            try:
+                yield pooled
+                pooled.commit()
+            except driver_error as error:
+                gone = dialect.is_disconnect(error, pooled.dbapi_connection, None)
+                _end_failed(pooled, error, gone)
+                raise _as_sqlalchemy_error(error, dialect, self._insert_sql, gone) from error
+            except BaseException as error:
+                _end_failed(pooled, error, False)
+                raise
+        finally:
+            pooled.close()  # back to the pool
+
     @cached_property
     def _heads(self) -> ChainHeads:
         return ChainHeads()
 
-    def _write(self, connection: Connection, stored_events: Sequence[StoredEvent],
+    def _write(self, dbapi: Any, stored_events: Sequence[StoredEvent],
                ) -> tuple[list[int], list[tuple[bytes, bytes]]]:
-        """Insert the events (chained) on the driver's own cursor: the statement is fixed, and SQLAlchemy's
-        compiling, parameter processing and result objects cost more than the insert itself."""
-        hashes = chain(stored_events, lambda wanted: self._heads.known(wanted) or self._hashes_of(connection, wanted))
+        """Insert the events (chained) on the driver's own cursor of the pooled connection ``dbapi``: the statement
+        is fixed, and SQLAlchemy's compiling, parameter processing and result objects cost more than the insert
+        itself. The driver's errors propagate (the caller's transaction raises them as SQLAlchemy's)."""
+        hashes = chain(stored_events, lambda wanted: self._heads.known(wanted) or self._driver_hashes_of(dbapi, wanted))
         rows = [(e.originator_id, e.originator_version, e.topic, e.state, digest, prev)
                 for e, (digest, prev) in zip(stored_events, hashes, strict=True)]
-        dbapi = connection.connection
-        try:
-            ids = self._insert_postgres(dbapi, rows) if self._is_postgres else self._insert_sqlite(dbapi, rows)
-        except connection.dialect.loaded_dbapi.Error as error:  # as SQLAlchemy would have raised it
-            raise sqlalchemy.exc.DBAPIError.instance(self._insert_sql, None, error,
-                                                     connection.dialect.loaded_dbapi.Error) from error
+        ids = self._insert_postgres(dbapi, rows) if self._is_postgres else self._insert_sqlite(dbapi, rows)
         return ids, hashes
+
+    def _driver_hashes_of(self, dbapi: Any, wanted: list[tuple[Any, int]]) -> dict[Any, bytes]:
+        """``_hashes_of`` on the driver's cursor (an aggregate this process has not written since it started)."""
+        cursor, found = dbapi.cursor(), {}
+        try:
+            for originator_id, version in wanted:
+                cursor.execute(self._select_hash_sql, (self._driver_uuid(originator_id), version))
+                row = cursor.fetchone()
+                if row is not None and row[0] is not None:
+                    found[originator_id] = bytes(row[0])
+        finally:
+            cursor.close()
+        return found
+
+    def _driver_uuid(self, originator_id: Any) -> Any:
+        """An id as the driver takes it: psycopg a UUID, SQLite its 16 bytes (as sqlalchemy-utils stores it)."""
+        return originator_id if self._is_postgres else originator_id.bytes
 
     def _insert_sqlite(self, dbapi: Any, rows: list[tuple[Any, ...]]) -> list[int]:
         cursor, ids = dbapi.cursor(), []
         try:
-            for originator_id, *rest in rows:  # sqlalchemy-utils stores a UUID as its 16 bytes on SQLite
-                cursor.execute(self._insert_sql, (originator_id.bytes, *rest))
+            for originator_id, *rest in rows:
+                cursor.execute(self._insert_sql, (self._driver_uuid(originator_id), *rest))
                 ids.append(cursor.lastrowid)
         finally:
             cursor.close()
@@ -305,6 +370,12 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
         finally:
             cursor.close()
         return ids
+
+    @cached_property
+    def _select_hash_sql(self) -> str:
+        placeholder = "%s" if self._is_postgres else "?"
+        return (f"SELECT hash FROM {self._qualified_name} "
+                f"WHERE originator_id = {placeholder} AND originator_version = {placeholder}")
 
     @cached_property
     def _insert_sql(self) -> str:
