@@ -126,7 +126,16 @@ class CoreSelectMixin(SQLAlchemyAggregateRecorder):
         else:  # a plain Core connection: an ORM session per read cost more than the read itself
             with as_persistence_errors(), engine_of(self.datastore).connect() as connection:
                 rows = connection.execute(query, params).all()
+                if self._ends_reads_with_commit:
+                    connection.commit()
         return [StoredEvent(originator_id, v, t, bytes(s)) for v, t, s in rows]
+
+    @cached_property
+    def _ends_reads_with_commit(self) -> bool:
+        """PostgreSQL: end a read with COMMIT rather than the pool's ROLLBACK (the same for a read), since psycopg
+        deallocates every prepared statement of the connection after a rollback, and the next inserts of
+        events on it would be parsed and planned again."""
+        return engine_of(self.datastore).dialect.name == "postgresql"
 
     @functools.cache  # noqa: B019 - sixteen shapes at most, for the recorder's lifetime
     def _select_events_query(self, gt: bool, lte: bool, desc: bool, limit: bool) -> Any:
