@@ -3,8 +3,8 @@
 The extension's recorder adds one ORM object per event in an ORM session and flushes them one
 INSERT at a time, and reads events back through ORM queries. These subclasses keep its tables,
 locking rules and error types, but write each command's events in one transaction of a plain Core
-connection, each row inserted with a fixed statement on the driver's cursor (on PostgreSQL in one
-pipelined round trip with the table lock), and read with prebuilt Core selects: most of the
+connection, each row inserted with a fixed statement on the driver's cursor (on PostgreSQL after one
+fixed statement string that takes the table lock), and read with prebuilt Core selects: most of the
 per-command Python overhead goes (see benchmarks/commands.py).
 """
 
@@ -77,6 +77,25 @@ def as_persistence_errors() -> Iterator[None]:
         raise
 
 
+def _as_sqlalchemy_error(error: Exception, dialect: Any, statement: str | None, gone: bool,
+                         ) -> sqlalchemy.exc.StatementError:
+    """A driver's error as SQLAlchemy raises it (``IntegrityError``, ``OperationalError``…)."""
+    return sqlalchemy.exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error,
+                                              connection_invalidated=gone, dialect=dialect)
+
+
+def _end_failed(pooled: Any, error: BaseException, gone: bool) -> None:
+    """End a failed transaction on a pooled driver connection: roll it back, or drop the connection from the
+    pool if the server is gone or the rollback fails too."""
+    if gone:
+        pooled.invalidate(error)
+        return
+    try:
+        pooled.rollback()
+    except Exception as failed:  # noqa: BLE001 - the first error is the one to raise; this connection is done
+        pooled.invalidate(failed)
+
+
 def engine_of(datastore: SQLAlchemyDatastore) -> Engine:
     """The datastore's engine: OneThing builds every datastore from a URL, so it has one (never a connection)."""
     engine = datastore.engine
@@ -107,7 +126,16 @@ class CoreSelectMixin(SQLAlchemyAggregateRecorder):
         else:  # a plain Core connection: an ORM session per read cost more than the read itself
             with as_persistence_errors(), engine_of(self.datastore).connect() as connection:
                 rows = connection.execute(query, params).all()
+                if self._ends_reads_with_commit:
+                    connection.commit()
         return [StoredEvent(originator_id, v, t, bytes(s)) for v, t, s in rows]
+
+    @cached_property
+    def _ends_reads_with_commit(self) -> bool:
+        """PostgreSQL: end a read with COMMIT rather than the pool's ROLLBACK (the same for a read), since psycopg
+        deallocates every prepared statement of the connection after a rollback, and the next inserts of
+        events on it would be parsed and planned again."""
+        return engine_of(self.datastore).dialect.name == "postgresql"
 
     @functools.cache  # noqa: B019 - sixteen shapes at most, for the recorder's lifetime
     def _select_events_query(self, gt: bool, lte: bool, desc: bool, limit: bool) -> Any:
@@ -250,62 +278,113 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
             lock.acquire()  # SQLite: one writer per process at a time, as the extension does
         try:
             request = current_request()
-            with as_persistence_errors(), engine_of(self.datastore).begin() as connection:
-                ids, hashes = self._write(connection, stored_events)
-                self._record_request(connection, request, stored_events, ids)
-            self._heads.remember(stored_events, hashes)  # committed: these are the aggregates' heads now
-            if request is not None:
+            if request is None or request.written:
+                with as_persistence_errors(), self._driver_transaction() as dbapi:
+                    ids, hashes = self._write(dbapi, stored_events)
+            else:  # the request's ledger row joins the events' transaction (written with SQLAlchemy Core)
+                with as_persistence_errors(), engine_of(self.datastore).begin() as connection:
+                    try:
+                        ids, hashes = self._write(connection.connection, stored_events)
+                    except connection.dialect.loaded_dbapi.Error as error:
+                        raise _as_sqlalchemy_error(error, connection.dialect, self._insert_sql, False) from error
+                    self._record_request(connection, request, stored_events, ids)
                 request.written = True
+            self._heads.remember(stored_events, hashes)  # committed: these are the aggregates' heads now
             note_written(self.events_table_name, max(ids, default=None))  # for the answer's consistency token
             return ids
         finally:
             if lock is not None:
                 lock.release()
 
+    @contextmanager
+    def _driver_transaction(self) -> Iterator[Any]:
+        """A pooled driver connection for one transaction: committed if the block succeeds, else rolled back
+        (or dropped from the pool if the server is gone); the driver's errors raised as SQLAlchemy's, as an
+        ``engine.begin()`` would. A command's write needs no more, and SQLAlchemy's ``Connection`` and
+        transaction objects cost about a twentieth of a command's CPU."""
+        engine = engine_of(self.datastore)
+        dialect = engine.dialect
+        driver_error = dialect.loaded_dbapi.Error
+        try:
+            pooled = engine.raw_connection()
+        except driver_error as error:
+            raise _as_sqlalchemy_error(error, dialect, None, dialect.is_disconnect(error, None, None)) from error
+        try:
+            try:
+                yield pooled
+                pooled.commit()
+            except driver_error as error:
+                gone = dialect.is_disconnect(error, pooled.dbapi_connection, None)
+                _end_failed(pooled, error, gone)
+                raise _as_sqlalchemy_error(error, dialect, self._insert_sql, gone) from error
+            except BaseException as error:
+                _end_failed(pooled, error, False)
+                raise
+        finally:
+            pooled.close()  # back to the pool
+
     @cached_property
     def _heads(self) -> ChainHeads:
         return ChainHeads()
 
-    def _write(self, connection: Connection, stored_events: Sequence[StoredEvent],
+    def _write(self, dbapi: Any, stored_events: Sequence[StoredEvent],
                ) -> tuple[list[int], list[tuple[bytes, bytes]]]:
-        """Insert the events (chained) on the driver's own cursor: the statement is fixed, and SQLAlchemy's
-        compiling, parameter processing and result objects cost more than the insert itself."""
-        hashes = chain(stored_events, lambda wanted: self._heads.known(wanted) or self._hashes_of(connection, wanted))
+        """Insert the events (chained) on the driver's own cursor of the pooled connection ``dbapi``: the statement
+        is fixed, and SQLAlchemy's compiling, parameter processing and result objects cost more than the insert
+        itself. The driver's errors propagate (the caller's transaction raises them as SQLAlchemy's)."""
+        hashes = chain(stored_events, lambda wanted: self._heads.known(wanted) or self._driver_hashes_of(dbapi, wanted))
         rows = [(e.originator_id, e.originator_version, e.topic, e.state, digest, prev)
                 for e, (digest, prev) in zip(stored_events, hashes, strict=True)]
-        dbapi = connection.connection
-        try:
-            ids = self._insert_postgres(dbapi, rows) if self._is_postgres else self._insert_sqlite(dbapi, rows)
-        except connection.dialect.loaded_dbapi.Error as error:  # as SQLAlchemy would have raised it
-            raise sqlalchemy.exc.DBAPIError.instance(self._insert_sql, None, error,
-                                                     connection.dialect.loaded_dbapi.Error) from error
+        ids = self._insert_postgres(dbapi, rows) if self._is_postgres else self._insert_sqlite(dbapi, rows)
         return ids, hashes
+
+    def _driver_hashes_of(self, dbapi: Any, wanted: list[tuple[Any, int]]) -> dict[Any, bytes]:
+        """``_hashes_of`` on the driver's cursor (an aggregate this process has not written since it started)."""
+        cursor, found = dbapi.cursor(), {}
+        try:
+            for originator_id, version in wanted:
+                cursor.execute(self._select_hash_sql, (self._driver_uuid(originator_id), version))
+                row = cursor.fetchone()
+                if row is not None and row[0] is not None:
+                    found[originator_id] = bytes(row[0])
+        finally:
+            cursor.close()
+        return found
+
+    def _driver_uuid(self, originator_id: Any) -> Any:
+        """An id as the driver takes it: psycopg a UUID, SQLite its 16 bytes (as sqlalchemy-utils stores it)."""
+        return originator_id if self._is_postgres else originator_id.bytes
 
     def _insert_sqlite(self, dbapi: Any, rows: list[tuple[Any, ...]]) -> list[int]:
         cursor, ids = dbapi.cursor(), []
         try:
-            for originator_id, *rest in rows:  # sqlalchemy-utils stores a UUID as its 16 bytes on SQLite
-                cursor.execute(self._insert_sql, (originator_id.bytes, *rest))
+            for originator_id, *rest in rows:
+                cursor.execute(self._insert_sql, (self._driver_uuid(originator_id), *rest))
                 ids.append(cursor.lastrowid)
         finally:
             cursor.close()
         return ids
 
     def _insert_postgres(self, dbapi: Any, rows: list[tuple[Any, ...]]) -> list[int]:
-        """One round trip (psycopg's pipeline): bound the wait for the table lock that keeps notification ids
-        in commit order (as the extension does), queue the NOTIFY (sent on commit), insert each row."""
-        driver = dbapi.driver_connection
-        ids = []
-        with driver.cursor() as preamble, driver.cursor() as cursor:
-            with driver.pipeline():
-                for statement in self._postgres_preamble:
-                    preamble.execute(statement)
-                cursor.executemany(self._insert_sql, rows, returning=True)
-            while True:
+        """Bound the wait for the table lock that keeps notification ids in commit order (as the extension does)
+        and queue the NOTIFY (sent on commit) in one fixed statement string, then insert each row with bound
+        parameters. Plain round trips: psycopg's pipeline cost more client CPU per command than the round trips
+        it saved on a local server."""
+        cursor, ids = dbapi.driver_connection.cursor(), []
+        try:
+            cursor.execute(self._postgres_preamble)  # no parameters: one simple query, three statements
+            for row in rows:
+                cursor.execute(self._insert_sql, row)
                 ids.append(cursor.fetchone()[0])
-                if not cursor.nextset():
-                    break
+        finally:
+            cursor.close()
         return ids
+
+    @cached_property
+    def _select_hash_sql(self) -> str:
+        placeholder = "%s" if self._is_postgres else "?"
+        return (f"SELECT hash FROM {self._qualified_name} "
+                f"WHERE originator_id = {placeholder} AND originator_version = {placeholder}")
 
     @cached_property
     def _insert_sql(self) -> str:
@@ -445,9 +524,10 @@ class FastApplicationRecorder(CoreSelectMixin, SQLAlchemyApplicationRecorder):
         return UUID(str(value))
 
     @cached_property
-    def _postgres_preamble(self) -> tuple[str, ...]:
-        return (f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'",
-                f"LOCK TABLE {self._qualified_name} IN EXCLUSIVE MODE", f"NOTIFY {self.channel_name}")
+    def _postgres_preamble(self) -> str:
+        """Fixed text only (no event's content): a lock timeout or a clash logs no stored state."""
+        return (f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; LOCK TABLE {self._qualified_name} IN EXCLUSIVE MODE; "
+                f"NOTIFY {self.channel_name}")
 
     @property
     def _qualified_name(self) -> str:
