@@ -248,7 +248,7 @@ def log_leaf_hashes(connection: Connection, size: int | None = None, dense: bool
                    audit_log.c.event_hash).order_by(audit_log.c.position)
     if size is not None:
         query = query.where(audit_log.c.position < size)
-    sha256, prefixes, expected = hashlib.sha256, LeafPrefixes(), 0
+    sha256, prefixes, expected = hashlib.sha256, _Prefixes(), 0
     for rows in connection.execute(query, execution_options={"yield_per": YIELD_PER}).partitions():
         for position, application, aggregate, version, digest in rows:
             if dense and position != expected:
@@ -257,7 +257,7 @@ def log_leaf_hashes(connection: Connection, size: int | None = None, dense: bool
             yield sha256(prefixes[application, aggregate] + version.to_bytes(8, "big") + digest).digest()
 
 
-class LeafPrefixes(dict):
+class _Prefixes(dict):
     """0x00 + application + newline + aggregate id bytes: the start of a leaf's hashed bytes (format 2 and RFC
     6962), made once per aggregate while no more than ``LIMIT`` are kept."""
 
@@ -266,9 +266,13 @@ class LeafPrefixes(dict):
     def __missing__(self, key: tuple[str, str]) -> bytes:
         if len(self) >= self.LIMIT:
             self.clear()
-        application, aggregate = key
-        self[key] = prefix = b"\x00" + application.encode() + b"\n" + uuid_bytes(aggregate)
+        self[key] = prefix = leaf_prefix(*key)
         return prefix
+
+
+def leaf_prefix(application: str, aggregate: str) -> bytes:
+    """0x00 + application + newline + aggregate id bytes: the start of the bytes an entry's leaf hash covers."""
+    return b"\x00" + application.encode() + b"\n" + uuid_bytes(aggregate)
 
 
 def uuid_bytes(text: str) -> bytes:

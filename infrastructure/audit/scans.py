@@ -9,6 +9,7 @@ run on its cursor, as the event store writes its rows (``FastApplicationRecorder
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -17,9 +18,11 @@ from uuid import UUID
 import sqlalchemy.exc
 from sqlalchemy import Connection
 
+from infrastructure.audit.log import leaf_prefix
 from infrastructure.eventstore.recorders import FastApplicationRecorder
 
 BATCH = 10_000
+NOWHERE = object()  # equal to no stored aggregate id
 _cursor_names = itertools.count()
 
 
@@ -68,6 +71,47 @@ def log_rows(recorders: Mapping[str, FastApplicationRecorder], postgres: bool) -
                        for column in ("originator_id", "originator_version", "hash"))
     return (f"SELECT l.application, l.originator_id, l.version, l.event_hash, {stored} FROM audit_log l"
             + "".join(joins) + " ORDER BY l.position", tuple(params))
+
+
+def compared_leaves(connection: Connection, recorders: Mapping[str, FastApplicationRecorder],
+                    mismatched: set[str]) -> Iterator[bytes]:
+    """Each log position's leaf hash in position order, streamed; on the way each entry is compared with the
+    row of its notification id (aggregate, version, hash), and the application of an entry that has no such
+    row or differs from it goes into ``mismatched``."""
+    postgres = connection.dialect.name == "postgresql"
+    sha256, names = hashlib.sha256, LoggedNames(postgres)
+    for rows in driver_batches(connection, *log_rows(recorders, postgres)):
+        for application, aggregate, version, digest, stored_id, stored_version, stored_hash in rows:
+            known = names.get(aggregate)
+            if known is None or known[0] != application:
+                known = names.learn(application, aggregate)
+            if stored_hash != digest or stored_version != version or stored_id != known[2]:
+                mismatched.add(application)
+            yield sha256(known[1] + version.to_bytes(8, "big") + digest).digest()
+
+
+class LoggedNames(dict[str, tuple[str, bytes, Any]]):
+    """For each aggregate id the log names (as text): the application last named with it, the start of its
+    entries' leaf bytes (``leaf_prefix``) and the id as its store holds it — 16 bytes on SQLite, a UUID on
+    PostgreSQL, or ``NOWHERE`` for a name other than the ``str(UUID)`` the follower writes, so that the exact
+    comparison decides about it. Keyed by the one string: a tuple key per entry cost more than the comparing.
+    No more than ``LIMIT`` are kept."""
+
+    LIMIT = 16_384
+
+    def __init__(self, postgres: bool):
+        super().__init__()
+        self.postgres = postgres
+
+    def learn(self, application: str, aggregate: str) -> tuple[str, bytes, Any]:
+        """The entry for ``aggregate`` named with ``application``, made and kept."""
+        if len(self) >= self.LIMIT:
+            self.clear()
+        prefix = leaf_prefix(application, aggregate)  # raises ValueError if it is no UUID at all
+        uuid = UUID(aggregate)
+        stored = NOWHERE if str(uuid) != aggregate else uuid if self.postgres else uuid.bytes
+        self[aggregate] = known = (application, prefix, stored)
+        return known
 
 
 def _first(columns: list[str]) -> str:

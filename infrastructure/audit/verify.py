@@ -21,13 +21,11 @@ from uuid import UUID
 
 from sqlalchemy import Connection, LargeBinary, Text, and_, cast, func, or_, select, type_coerce
 
-from infrastructure.audit.log import AuditLog, LeafPrefixes, audit_log, next_position
+from infrastructure.audit.log import AuditLog, audit_log, next_position
 from infrastructure.audit.offline_verifier import load_public_key, prefix_roots, verify_checkpoint
-from infrastructure.audit.scans import chain_rows, driver_batches, log_rows
+from infrastructure.audit.scans import chain_rows, compared_leaves, driver_batches
 from infrastructure.eventstore.chain import EVENT_DOMAIN, GENESIS, TopicFraming, event_hash
 from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of
-
-NOWHERE = object()  # equal to no stored aggregate id
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ class ChainVerifier:
             with self.log.engine.connect() as connection:  # the log streamed, never held in memory
                 self._check_positions(connection, report)
                 mismatched: set[str] = set()
-                leaves = self._log_leaves(connection, mismatched)
+                leaves = compared_leaves(connection, self.recorders, mismatched)
                 self._check_checkpoints(checkpoints, leaves, connection, report)
                 for _ in leaves:  # the entries past the last checkpoint are compared with their rows too
                     pass
@@ -152,22 +150,10 @@ class ChainVerifier:
         if application == "Cases":
             report.cases_checked += aggregates
 
-    def _log_leaves(self, connection: Connection, mismatched: set[str]) -> Iterator[bytes]:
-        """Each log position's leaf hash in position order, streamed; on the way each entry is compared with
-        the row of its notification id (aggregate, version, hash), and the application of an entry that has no
-        such row or differs from it goes into ``mismatched`` (for ``_settle_against_log``)."""
-        postgres = connection.dialect.name == "postgresql"
-        sha256, prefixes, stored_ids = hashlib.sha256, LeafPrefixes(), StoredIds(postgres)
-        for rows in driver_batches(connection, *log_rows(self.recorders, postgres)):
-            for application, aggregate, version, digest, stored_id, stored_version, stored_hash in rows:
-                if stored_hash != digest or stored_version != version or stored_id != stored_ids[aggregate]:
-                    mismatched.add(application)
-                yield sha256(prefixes[application, aggregate] + version.to_bytes(8, "big") + digest).digest()
-
     def _settle_against_log(self, connection: Connection, application: str, recorder: FastApplicationRecorder,
                             mismatched: bool, last_logged: int, report: VerifyReport,
                             broken: Callable[[str, str, int, str], None]) -> None:
-        """Finish comparing one store with the log after ``_log_leaves``. If every entry had its row, the same
+        """Finish comparing one store with the log after ``compared_leaves``. If every entry had its row, the same
         (``mismatched`` false), and the rows up to the last logged one are as many as the entries naming them,
         each of those rows is logged: nothing to name. Otherwise ``_check_against_log`` names each difference."""
         events = recorder.events_record_cls.__table__
@@ -187,7 +173,7 @@ class ChainVerifier:
                            broken: Callable[[str, str, int, str], None]) -> None:
         """The database compares each log entry with the row of its notification id: the row must still be
         there with the logged version and hash; and every row the log has passed must be in it. Names each
-        difference (slower than ``_log_leaves``; for one aggregate, or a store found to differ)."""
+        difference (slower than ``compared_leaves``; for one aggregate, or a store found to differ)."""
         events = recorder.events_record_cls.__table__
         log = audit_log
         joined = log.outerjoin(events, events.c.id == log.c.notification_id)
@@ -277,25 +263,3 @@ def _stored_id(recorder: FastApplicationRecorder, column: Any) -> Any:
         return cast(column, Text)
     return func.hex(type_coerce(column, LargeBinary))
 
-
-class StoredIds(dict[str, Any]):
-    """The stored form of each aggregate id the log names (its 16 bytes on SQLite, a UUID on PostgreSQL), made
-    once per aggregate while no more than ``LIMIT`` are kept. A name other than the ``str(UUID)`` the follower
-    writes maps to ``NOWHERE``, so its entry is left to ``_check_against_log``, which decides what it names."""
-
-    LIMIT = 16_384
-
-    def __init__(self, postgres: bool):
-        super().__init__()
-        self.postgres = postgres
-
-    def __missing__(self, text: str) -> Any:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        try:
-            uuid = UUID(text)
-        except ValueError:
-            uuid = None
-        stored = NOWHERE if uuid is None or str(uuid) != text else uuid if self.postgres else uuid.bytes
-        self[text] = stored
-        return stored
