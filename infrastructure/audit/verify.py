@@ -9,6 +9,11 @@ hole, and every signed checkpoint must verify with the public key
 and equal the Merkle root of the log's first ``size`` positions — the one check an insider who rewrote
 a whole chain and its log entries consistently cannot pass. Each broken aggregate is named once, with
 its first bad version (its position in the case history).
+
+A full verify reads each store once (the chains) and the log once: the Merkle pass joins each entry with the
+row of its notification id and compares them on the way (``scans.compared_leaves``), then counts show whether
+a row the log has passed is missing from it. Only a store found to differ (or one case's check) runs the
+SQL comparison that names each difference, so what verify reports is the same either way.
 """
 
 from __future__ import annotations
@@ -86,7 +91,8 @@ class ChainVerifier:
             with self.log.engine.connect() as connection:  # the log streamed, never held in memory
                 self._check_positions(connection, report)
                 mismatched: set[str] = set()
-                leaves = compared_leaves(connection, self.recorders, mismatched)
+                logged = {name: recorder for name, recorder in self.recorders.items() if name in last_logged}
+                leaves = compared_leaves(connection, logged, mismatched)  # no join with a store the log never named
                 self._check_checkpoints(checkpoints, leaves, connection, report)
                 for _ in leaves:  # the entries past the last checkpoint are compared with their rows too
                     pass
@@ -158,13 +164,13 @@ class ChainVerifier:
         each of those rows is logged: nothing to name. Otherwise ``_check_against_log`` names each difference."""
         events = recorder.events_record_cls.__table__
         if not mismatched:
-            rows = connection.execute(select(func.count()).select_from(events).where(
-                events.c.id <= last_logged)).scalar_one()
+            count = select(func.count()).select_from(events)
+            total, pending = connection.execute(select(  # one statement, one snapshot: no row counted twice
+                count.scalar_subquery(), count.where(events.c.id > last_logged).scalar_subquery())).one()
             entries = connection.execute(select(func.count()).select_from(audit_log).where(
                 audit_log.c.application == application, audit_log.c.notification_id <= last_logged)).scalar_one()
-            if rows == entries:
-                report.not_yet_logged += connection.execute(select(func.count()).select_from(events).where(
-                    events.c.id > last_logged)).scalar_one()
+            if total - pending == entries:
+                report.not_yet_logged += pending
                 return
         self._check_against_log(connection, application, recorder, None, last_logged, report, broken)
 
