@@ -177,6 +177,15 @@ def test_an_extra_log_entry_for_no_event_is_named(recorded):
     assert "missing from the store" in report["broken"][0]["problem"]
 
 
+def test_events_the_log_has_not_reached_yet_are_counted_not_named(recorded):
+    services, a, _ = recorded
+    services.cases.intake.rate(INTAKE, a, 5)  # stored, not yet followed into the log
+    verifier = ChainVerifier(services.event_recorders(), services.audit_log,
+                             public_key=lambda: services.audit_log.key.public_pem())
+    report = verifier.verify()
+    assert report.ok and report.not_yet_logged == 1, report
+
+
 def test_a_log_entry_naming_its_case_in_capitals_still_verifies_on_sqlite(recorded_sqlite):
     """SQLite compares aggregate ids as hex digits, whatever their case (the exact comparison decides)."""
     services, a, _ = recorded_sqlite
