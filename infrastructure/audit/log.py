@@ -266,9 +266,13 @@ class _Prefixes(dict):
     def __missing__(self, key: tuple[str, str]) -> bytes:
         if len(self) >= self.LIMIT:
             self.clear()
-        application, aggregate = key
-        self[key] = prefix = b"\x00" + application.encode() + b"\n" + uuid_bytes(aggregate)
+        self[key] = prefix = leaf_prefix(*key)
         return prefix
+
+
+def leaf_prefix(application: str, aggregate: str) -> bytes:
+    """0x00 + application + newline + aggregate id bytes: the start of the bytes an entry's leaf hash covers."""
+    return b"\x00" + application.encode() + b"\n" + uuid_bytes(aggregate)
 
 
 def uuid_bytes(text: str) -> bytes:

@@ -9,24 +9,28 @@ hole, and every signed checkpoint must verify with the public key
 and equal the Merkle root of the log's first ``size`` positions — the one check an insider who rewrote
 a whole chain and its log entries consistently cannot pass. Each broken aggregate is named once, with
 its first bad version (its position in the case history).
+
+A full verify reads each store once (the chains) and the log once: the Merkle pass joins each entry with the
+row of its notification id and compares them on the way (``scans.compared_leaves``), then counts show whether
+a row the log has passed is missing from it. Only a store found to differ (or one case's check) runs the
+SQL comparison that names each difference, so what verify reports is the same either way.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import LargeBinary, Text, and_, cast, func, or_, select, type_coerce
+from sqlalchemy import Connection, LargeBinary, Text, and_, cast, func, or_, select, type_coerce
 
-from infrastructure.audit.log import AuditLog, audit_log, log_leaf_hashes, next_position
+from infrastructure.audit.log import AuditLog, audit_log, next_position
 from infrastructure.audit.offline_verifier import load_public_key, prefix_roots, verify_checkpoint
+from infrastructure.audit.scans import chain_rows, compared_leaves, driver_batches
 from infrastructure.eventstore.chain import EVENT_DOMAIN, GENESIS, TopicFraming, event_hash
 from infrastructure.eventstore.recorders import FastApplicationRecorder, engine_of
-
-YIELD_PER = 10_000
 
 
 @dataclass(frozen=True)
@@ -78,13 +82,24 @@ class ChainVerifier:
 
         for application, recorder in self.recorders.items():
             self._check_chains(application, recorder, one, report, broken)
-            self._check_against_log(application, recorder, one, last_logged.get(application, 0), report, broken)
-        report.broken = sorted(first_bad.values(), key=lambda b: (b.application, b.originator_id))
+            if one is not None:
+                with self.log.engine.connect() as connection:
+                    self._check_against_log(connection, application, recorder, one, last_logged.get(application, 0),
+                                            report, broken)
         if one is None:
             checkpoints = self.log.checkpoints()  # before the log: a checkpoint signed meanwhile is not "too long"
             with self.log.engine.connect() as connection:  # the log streamed, never held in memory
                 self._check_positions(connection, report)
-                self._check_checkpoints(checkpoints, connection, report)
+                mismatched: set[str] = set()
+                logged = {name: recorder for name, recorder in self.recorders.items() if name in last_logged}
+                leaves = compared_leaves(connection, logged, mismatched)  # no join with a store the log never named
+                self._check_checkpoints(checkpoints, leaves, connection, report)
+                for _ in leaves:  # the entries past the last checkpoint are compared with their rows too
+                    pass
+                for application, recorder in self.recorders.items():
+                    self._settle_against_log(connection, application, recorder, application in mismatched,
+                                             last_logged.get(application, 0), report, broken)
+        report.broken = sorted(first_bad.values(), key=lambda b: (b.application, b.originator_id))
         return report
 
     @staticmethod
@@ -111,46 +126,60 @@ class ChainVerifier:
     def _check_chains(self, application: str, recorder: FastApplicationRecorder, one: str | None,
                       report: VerifyReport, broken: Callable[[str, str, int, str], None]) -> None:
         """Every aggregate's rows in version order: no hole, each linked to the one before, each hash right."""
-        table = recorder.events_record_cls.__table__
-        query = select(recorder._raw_originator_id, table.c.originator_version, table.c.topic, table.c.state,
-                       table.c.hash, table.c.prev_hash)
-        if one is not None:
-            query = query.where(table.c.originator_id == UUID(one))
-        query = query.order_by(table.c.originator_id, table.c.originator_version)
         current, expected, prev, bad, uuid_bytes, uuid = None, 1, GENESIS, False, b"", UUID(int=0)
         to_uuid, sha256, topics = recorder._to_uuid, hashlib.sha256, TopicFraming()
         events = aggregates = 0
         with engine_of(recorder.datastore).connect() as connection:
-            for raw, version, topic, state, digest, prev_hash in connection.execution_options(
-                    yield_per=YIELD_PER).execute(query):
-                if raw != current:
-                    current, expected, prev, bad = raw, 1, GENESIS, False
-                    uuid = to_uuid(raw)
-                    uuid_bytes = uuid.bytes
-                    aggregates += 1
-                events += 1
-                if bad:
-                    continue
-                if version != expected or digest is None or prev_hash is None or prev_hash != prev:
-                    problem = self._problem(uuid, version, expected, topic, bytes(state), digest, prev_hash, prev)
-                elif sha256(EVENT_DOMAIN + prev + uuid_bytes + version.to_bytes(8, "big") + topics[topic]
-                            + len(state).to_bytes(8, "big") + state).digest() != digest:  # format 1, inlined
-                    problem = "its stored content does not match its hash"
-                else:
-                    prev, expected = digest, version + 1
-                    continue
-                broken(application, str(uuid), min(version, expected), problem or "broken")
-                bad = True
+            for rows in driver_batches(connection, *chain_rows(recorder, None if one is None else UUID(one))):
+                for raw, version, topic, state, digest, prev_hash in rows:
+                    if raw != current:
+                        current, expected, prev, bad = raw, 1, GENESIS, False
+                        uuid = to_uuid(raw)
+                        uuid_bytes = uuid.bytes
+                        aggregates += 1
+                    events += 1
+                    if bad:
+                        continue
+                    if version != expected or digest is None or prev_hash is None or prev_hash != prev:
+                        problem = self._problem(uuid, version, expected, topic, bytes(state), digest, prev_hash,
+                                                prev)
+                    elif sha256(EVENT_DOMAIN + prev + uuid_bytes + version.to_bytes(8, "big") + topics[topic]
+                                + len(state).to_bytes(8, "big") + state).digest() != digest:  # format 1, inlined
+                        problem = "its stored content does not match its hash"
+                    else:
+                        prev, expected = digest, version + 1
+                        continue
+                    broken(application, str(uuid), min(version, expected), problem or "broken")
+                    bad = True
         report.events_checked += events
         report.aggregates_checked += aggregates
         if application == "Cases":
             report.cases_checked += aggregates
 
-    def _check_against_log(self, application: str, recorder: FastApplicationRecorder, one: str | None,
-                           last_logged: int, report: VerifyReport,
+    def _settle_against_log(self, connection: Connection, application: str, recorder: FastApplicationRecorder,
+                            mismatched: bool, last_logged: int, report: VerifyReport,
+                            broken: Callable[[str, str, int, str], None]) -> None:
+        """Finish comparing one store with the log after ``compared_leaves``. If every entry had its row, the same
+        (``mismatched`` false), and the rows up to the last logged one are as many as the entries naming them,
+        each of those rows is logged: nothing to name. Otherwise ``_check_against_log`` names each difference."""
+        events = recorder.events_record_cls.__table__
+        if not mismatched:
+            count = select(func.count()).select_from(events)
+            total, pending = connection.execute(select(  # one statement, one snapshot: no row counted twice
+                count.scalar_subquery(), count.where(events.c.id > last_logged).scalar_subquery())).one()
+            entries = connection.execute(select(func.count()).select_from(audit_log).where(
+                audit_log.c.application == application, audit_log.c.notification_id <= last_logged)).scalar_one()
+            if total - pending == entries:
+                report.not_yet_logged += pending
+                return
+        self._check_against_log(connection, application, recorder, None, last_logged, report, broken)
+
+    def _check_against_log(self, connection: Connection, application: str, recorder: FastApplicationRecorder,
+                           one: str | None, last_logged: int, report: VerifyReport,
                            broken: Callable[[str, str, int, str], None]) -> None:
         """The database compares each log entry with the row of its notification id: the row must still be
-        there with the logged version and hash; and every row the log has passed must be in it."""
+        there with the logged version and hash; and every row the log has passed must be in it. Names each
+        difference (slower than ``compared_leaves``; for one aggregate, or a store found to differ)."""
         events = recorder.events_record_cls.__table__
         log = audit_log
         joined = log.outerjoin(events, events.c.id == log.c.notification_id)
@@ -167,30 +196,29 @@ class ChainVerifier:
             differs = differs.where(or_(log.c.originator_id == one, events.c.originator_id == UUID(one)))
             unlogged = unlogged.where(events.c.originator_id == UUID(one))
             pending = pending.where(events.c.originator_id == UUID(one))
-        with self.log.engine.connect() as connection:
-            for position, aggregate, version, row_id, raw, stored_version in connection.execute(differs):
-                if row_id is None:
-                    broken(application, aggregate, version, f"missing from the store (logged at position {position})")
-                    continue
-                stored = str(recorder._to_uuid(raw))
-                if stored == aggregate:
-                    broken(application, aggregate, min(version, stored_version),
-                           f"differs from the audit log (position {position})")
-                    continue
-                # The row of the logged notification id is another aggregate's: the logged event is gone (or
-                # the entry was re-attributed), and the row that is there was never logged as itself.
-                for name, at, problem in (
-                        (aggregate, version, f"missing from the store (logged at position {position}, whose row "
-                                             f"is now {stored} version {stored_version})"),
-                        (stored, stored_version, f"not in the audit log (log position {position} names "
-                                                 f"{aggregate} version {version} for its row)")):
-                    if one is None or name == one:
-                        broken(application, name, at, problem)
-            for raw, version, row_id in connection.execute(unlogged):
-                if row_id <= last_logged:
-                    broken(application, str(recorder._to_uuid(raw)), version,
-                           "not in the audit log, although later events are")
-            report.not_yet_logged += connection.execute(pending).scalar_one()
+        for position, aggregate, version, row_id, raw, stored_version in connection.execute(differs):
+            if row_id is None:
+                broken(application, aggregate, version, f"missing from the store (logged at position {position})")
+                continue
+            stored = str(recorder._to_uuid(raw))
+            if stored == aggregate:
+                broken(application, aggregate, min(version, stored_version),
+                       f"differs from the audit log (position {position})")
+                continue
+            # The row of the logged notification id is another aggregate's: the logged event is gone (or
+            # the entry was re-attributed), and the row that is there was never logged as itself.
+            for name, at, problem in (
+                    (aggregate, version, f"missing from the store (logged at position {position}, whose row "
+                                         f"is now {stored} version {stored_version})"),
+                    (stored, stored_version, f"not in the audit log (log position {position} names "
+                                             f"{aggregate} version {version} for its row)")):
+                if one is None or name == one:
+                    broken(application, name, at, problem)
+        for raw, version, row_id in connection.execute(unlogged):
+            if row_id <= last_logged:
+                broken(application, str(recorder._to_uuid(raw)), version,
+                       "not in the audit log, although later events are")
+        report.not_yet_logged += connection.execute(pending).scalar_one()
 
     @staticmethod
     def _problem(uuid: UUID, version: int, expected: int, topic: str, state: bytes, digest: Any,
@@ -205,7 +233,8 @@ class ChainVerifier:
             return "its stored content does not match its hash"
         return None
 
-    def _check_checkpoints(self, checkpoints: list[dict[str, Any]], connection: Any, report: VerifyReport) -> None:
+    def _check_checkpoints(self, checkpoints: list[dict[str, Any]], leaves: Iterator[bytes], connection: Connection,
+                           report: VerifyReport) -> None:
         report.checkpoints_checked = len(checkpoints)
         if not checkpoints:
             return
@@ -214,7 +243,7 @@ class ChainVerifier:
             report.checkpoint_problems.append("no public key to check the checkpoints with")
             return
         key = load_public_key(pem)
-        roots = prefix_roots(log_leaf_hashes(connection, dense=False), [c["size"] for c in checkpoints])
+        roots = prefix_roots(leaves, [c["size"] for c in checkpoints])
         entries = connection.execute(select(func.count()).select_from(audit_log)).scalar_one()
         for checkpoint in checkpoints:
             size = checkpoint["size"]
@@ -239,3 +268,4 @@ def _stored_id(recorder: FastApplicationRecorder, column: Any) -> Any:
     if recorder._is_postgres:
         return cast(column, Text)
     return func.hex(type_coerce(column, LargeBinary))
+

@@ -129,6 +129,74 @@ def test_a_log_entry_moved_to_another_case_is_caught(recorded):
     assert (str(a), last) in named(report) and not report["ok"]
 
 
+def _entry_after_the_checkpoint(services, a) -> tuple[int, int]:
+    """A new event of case A, logged but in no signed checkpoint yet (so only its row can contradict its entry):
+    its version and log position."""
+    services.cases.intake.rate(INTAKE, a, 5)
+    services.audit_log.follow()
+    last = services.cases.load(a).version
+    return last, log_position(services, a, last)
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param({"event_hash": b"\x07" * 32}, id="its hash"),
+    pytest.param({"version": 1}, id="its version"),
+    pytest.param({"notification_id": 10_000}, id="its notification id"),
+])
+def test_a_log_entry_changed_after_the_checkpoint_names_its_event(recorded, change):
+    services, a, _ = recorded
+    last, position = _entry_after_the_checkpoint(services, a)
+    execute(services, update(audit_log).where(audit_log.c.position == position).values(**change))
+    report = services.audit.verify(None)
+    assert not report["ok"] and report["checkpoint_problems"] == []
+    assert any(case == str(a) and version in (1, last) for case, version in named(report)), report["broken"]
+
+
+def test_a_log_entry_deleted_after_the_checkpoint_names_its_event(recorded):
+    services, a, _ = recorded
+    last, position = _entry_after_the_checkpoint(services, a)
+    open_restaurant(services)  # logged after it: the deleted entry is a hole, not the log's end
+    services.audit_log.follow()
+    execute(services, delete(audit_log).where(audit_log.c.position == position))
+    report = services.audit.verify(None)
+    assert (str(a), last) in named(report) and not report["ok"]
+    assert any("not in the audit log" in b["problem"] for b in report["broken"])
+
+
+def test_an_extra_log_entry_for_no_event_is_named(recorded):
+    services, a, _ = recorded
+    size = services.audit_log.size()
+    ghost = str(uuid.uuid4())
+    with services.runner.engine.begin() as connection:
+        last = connection.execute(select(audit_log.c.notification_id).where(
+            audit_log.c.application == "Cases").order_by(audit_log.c.notification_id.desc())).first()[0]
+        connection.execute(insert(audit_log).values(position=size, application="Cases", notification_id=last + 1000,
+                                                    originator_id=ghost, version=1, event_hash=b"\x01" * 32))
+    report = services.audit.verify(None)
+    assert (ghost, 1) in named(report) and not report["ok"]
+    assert "missing from the store" in report["broken"][0]["problem"]
+
+
+def test_events_the_log_has_not_reached_yet_are_counted_not_named(recorded):
+    services, a, _ = recorded
+    services.cases.intake.rate(INTAKE, a, 5)  # stored, not yet followed into the log
+    verifier = ChainVerifier(services.event_recorders(), services.audit_log,
+                             public_key=lambda: services.audit_log.key.public_pem())
+    report = verifier.verify()
+    assert report.ok and report.not_yet_logged == 1, report
+
+
+def test_a_log_entry_naming_its_case_in_capitals_still_verifies_on_sqlite(recorded_sqlite):
+    """SQLite compares aggregate ids as hex digits, whatever their case (the exact comparison decides)."""
+    services, a, _ = recorded_sqlite
+    services.cases.intake.rate(INTAKE, a, 5)
+    services.audit_log.follow()
+    last = services.cases.load(a).version
+    execute(services, update(audit_log).where(audit_log.c.originator_id == str(a), audit_log.c.version == last)
+            .values(originator_id=str(a).upper()))
+    assert services.audit.verify(None)["ok"]
+
+
 def test_on_sqlite_a_reused_row_id_names_the_deleted_event_and_the_unlogged_one(recorded_sqlite):
     services, a, b = recorded_sqlite
     last = services.cases.load(b).version
