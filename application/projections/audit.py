@@ -26,7 +26,7 @@ class AuditReadModel(ReadModel):
     name = "audit"
     applications = ("Cases", "Catalogue", "Users", "Petitions", "Notifications")
     tables = (AUDIT_LOG,)
-    weight = 6.0  # little Python, but a row for every event
+    weight = 4.5  # little Python, but a row for every event
 
     def __init__(self) -> None:
         # event class -> (aggregate_kind, whether it opens a case): one row per event, few classes

@@ -56,7 +56,7 @@ class CaseReadModel(ReadModel):
     name = "cases"
     applications = ("Cases",)
     tables = (CASES, ITEMS, CERTIFICATES, ESCALATIONS)
-    weight = 8.0  # the heaviest: the due dates, the items
+    weight = 5.0  # the heaviest: the due dates, the items
 
     def __init__(self, working_days: Callable[[date, date], int], add_days: AddWorkingDays,
                  timezone: str = "Asia/Shanghai"):

@@ -17,7 +17,7 @@ class DirectoryReadModel(ReadModel):
     name = "directory"
     applications = ("Catalogue", "Users")
     tables = (BUNDLES, DEPARTMENTS, USERS)
-    weight = 0.5
+    weight = 0.3
 
     @handles(Catalogue.DepartmentDeclared)
     def on_department_declared(self, change: Change, e: Catalogue.DepartmentDeclared, view: ViewSession) -> None:

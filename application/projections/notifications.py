@@ -51,7 +51,7 @@ class NotificationReadModel(ReadModel):
     name = "notifications"
     applications = ("Cases",)
     tables = (NOTIFY_CASES, NOTIFICATIONS)
-    weight = 5.0
+    weight = 2.5
 
     def __init__(self, bundle_names: BundleNames = lambda code, version: (code, code)):
         self.bundle_names = bundle_names

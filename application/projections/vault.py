@@ -24,7 +24,7 @@ class VaultReadModel(ReadModel):
     name = "vault"
     applications = ("Cases",)
     tables = (VAULT_FILES, VAULT_CASES)
-    weight = 0.5
+    weight = 0.3
 
     @handles(Case.Opened)
     def on_opened(self, change: Change, e: Case.Opened, view: ViewSession) -> None:
