@@ -457,11 +457,14 @@ def projections_run(interval: float, listen: bool) -> None:
     postgres = services().runner.engine.dialect.name == "postgresql"
     waking = "waking on new events and " if listen and postgres else ""
     click.echo(f"projections: {waking}polling every {interval} s, deadlines every {sla_interval} s; Ctrl-C to stop")
-    every(sla_interval, services().sla.tick, stop, "sla tick")
-    every(services().settings.audit_interval, services().keep_audit_log, stop, "audit log")
-    if services().settings.notify_interval > 0:
-        every(services().settings.notify_interval, services().notifier.send_due, stop, "notify")
-    services().runner.run_forever(stop, interval, listen=listen, log=lambda r: click.echo(
+
+    def start_jobs() -> None:  # after the first catch-up, which may fork helpers only while no other thread runs
+        every(sla_interval, services().sla.tick, stop, "sla tick")
+        every(services().settings.audit_interval, services().keep_audit_log, stop, "audit log")
+        if services().settings.notify_interval > 0:
+            every(services().settings.notify_interval, services().notifier.send_due, stop, "notify")
+
+    services().runner.run_forever(stop, interval, listen=listen, then=start_jobs, log=lambda r: click.echo(
         f"processed {r.events} events ({r.rows} rows) in {r.seconds:.3f} s"))
 
 

@@ -160,16 +160,18 @@ class ChainVerifier:
                             mismatched: bool, last_logged: int, report: VerifyReport,
                             broken: Callable[[str, str, int, str], None]) -> None:
         """Finish comparing one store with the log after ``compared_leaves``. If every entry had its row, the same
-        (``mismatched`` false), and the rows up to the last logged one are as many as the entries naming them,
-        each of those rows is logged: nothing to name. Otherwise ``_check_against_log`` names each difference."""
+        (``mismatched`` false), and the rows up to the last logged one are as many as the entries naming them, no
+        two entries naming the same row, each of those rows is logged: nothing to name. Otherwise
+        ``_check_against_log`` names each difference."""
         events = recorder.events_record_cls.__table__
         if not mismatched:
             count = select(func.count()).select_from(events)
             total, pending = connection.execute(select(  # one statement, one snapshot: no row counted twice
                 count.scalar_subquery(), count.where(events.c.id > last_logged).scalar_subquery())).one()
-            entries = connection.execute(select(func.count()).select_from(audit_log).where(
-                audit_log.c.application == application, audit_log.c.notification_id <= last_logged)).scalar_one()
-            if total - pending == entries:
+            entries, distinct = connection.execute(  # a duplicate entry must not stand in for an unlogged row
+                select(func.count(), func.count(audit_log.c.notification_id.distinct())).select_from(audit_log).where(
+                    audit_log.c.application == application, audit_log.c.notification_id <= last_logged)).one()
+            if total - pending == entries == distinct:
                 report.not_yet_logged += pending
                 return
         self._check_against_log(connection, application, recorder, None, last_logged, report, broken)

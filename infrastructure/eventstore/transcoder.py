@@ -12,19 +12,23 @@ revives them itself, innermost first as the hook would:
   string value is written ``\\"_type_\\"``, so the count can only be too high — then everything is walked);
 * otherwise the whole value is walked.
 
-Text orjson refuses (``NaN``, integers beyond 64 bits, lone surrogates: the standard library writes and reads
-them) is read by the standard library, so every row ever stored reads as before. Writing is unchanged: the
+Text orjson refuses (``NaN``, lone surrogates: the standard library writes and reads them) is read by the standard
+library, and so is text with a run of 19 digits or more, since orjson reads an integer of 2**64 or more as a float
+(the run may be in a string too: those few rows are merely read the slower way); every row ever stored reads as
+before. Writing is unchanged: the
 standard library's encoder, so new rows are written byte for byte as before (the hash chain covers them).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
 
 _TYPE_KEY = b'"_type_"'
+_LONG_NUMBER = re.compile(rb"\d{19}")  # 19 digits or more: an integer orjson might not keep exact (or digits in text)
 
 
 class OneThingTranscoder(JSONTranscoder):
@@ -32,6 +36,8 @@ class OneThingTranscoder(JSONTranscoder):
 
     def decode(self, data: bytes) -> Any:
         """The value stored as ``data``, with its typed values revived."""
+        if _LONG_NUMBER.search(data):
+            return super().decode(data)  # orjson would read an integer of 2**64 or more as a float
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError:

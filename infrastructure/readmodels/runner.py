@@ -18,6 +18,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -63,6 +64,13 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _in_memory(engine: Engine) -> bool:
+    """Whether ``engine`` is an in-memory SQLite database, which a forked process would only see a copy of."""
+    url = engine.url
+    return url.get_backend_name() == "sqlite" and (
+        url.database in (None, "", ":memory:") or url.query.get("mode") == "memory")
+
+
 def may_fork() -> bool:
     """Whether a catch-up may fork helper processes: on Linux, from a process with no other thread (a thread
     holding a lock when the process forks would leave that lock held for ever in the child)."""
@@ -72,13 +80,18 @@ def may_fork() -> bool:
 class WriteTurn:
     """Processes of one catch-up on SQLite take turns to write through this lock: a waiting process wakes the moment
     the writer commits, where SQLite's own busy wait sleeps up to 100 ms between looks. A process that died holding
-    it cannot stop the others: after ``patience`` seconds they go on, and SQLite's own lock still keeps them apart."""
+    it cannot stop the others: after ``patience`` seconds the turn is given up (``abandoned``, shared by every
+    process of the catch-up), nobody waits for it again, and SQLite's own lock still keeps the writers apart."""
 
-    def __init__(self, lock: Any, patience: float = 30.0):
-        self.lock, self.patience, self.held = lock, patience, False
+    def __init__(self, lock: Any, abandoned: Any, patience: float = 30.0):
+        self.lock, self.abandoned, self.patience, self.held = lock, abandoned, patience, False
 
     def __enter__(self) -> None:
+        if self.abandoned.is_set():
+            return
         self.held = self.lock.acquire(timeout=self.patience)
+        if not self.held:
+            self.abandoned.set()
 
     def __exit__(self, *exc: object) -> None:
         if self.held:
@@ -262,12 +275,14 @@ class ReadModelRunner:
         return {sql_recorder(app.recorder).events_table_name: name for name, app in self.sources.items()}
 
     def run_forever(self, stop: threading.Event, interval: float = 0.5,
-                    log: Callable[[CatchUpReport], None] = lambda _: None, listen: bool = True) -> None:
+                    log: Callable[[CatchUpReport], None] = lambda _: None, listen: bool = True,
+                    then: Callable[[], None] = lambda: None) -> None:
         """Catch up, then again as soon as new events are announced (PostgreSQL's NOTIFY, unless ``listen``
         is off) or ``interval`` seconds have passed, until ``stop`` is set."""
         listener = EventsListener.on(self.engine, self._channels()) if listen else None
+        self._logged_catch_up(log, interval, stop)  # first, while no other thread runs: it may use processes
+        then()  # the caller's own threads (a worker's deadline checks, audit log, notifier)
         if listener is not None:
-            self._logged_catch_up(log, interval, stop)  # first, while no other thread runs: it may use processes
             listener.start(stop)
         wait = stop.wait if listener is None else listener.wait
         while not stop.is_set():
@@ -294,7 +309,7 @@ class ReadModelRunner:
         """The read models in up to ``processes`` groups of about equal work (``ReadModel.weight``, heaviest first
         to the lightest group) if this catch-up is long enough to be worth more processes and this process may
         fork; else all in one group."""
-        if self.processes < 2 or not may_fork() or self._behind() < self.parallel_from:
+        if self.processes < 2 or not may_fork() or _in_memory(self.engine) or self._behind() < self.parallel_from:
             return [list(self.projections)]
         groups: list[list[ReadModel]] = [[] for _ in range(min(self.processes, len(self.projections)))]
         loads = [0.0] * len(groups)
@@ -316,23 +331,26 @@ class ReadModelRunner:
 
         A helper that fails (or dies) is logged and its read models are caught up here afterwards, so a
         projection's own error is raised from this process, as without helpers."""
-        context = multiprocessing.get_context("fork")
-        turn = WriteTurn(context.Lock()) if self.engine.dialect.name == "sqlite" else nullcontext()  # one writer
+        context, batch = multiprocessing.get_context("fork"), min(self.batch_size, PARALLEL_BATCH)
+        turn: AbstractContextManager[Any] = nullcontext()
+        if self.engine.dialect.name == "sqlite":  # one writer at a time
+            turn = WriteTurn(context.Lock(), context.Event())
         helpers = []
         for group in groups[1:]:
             receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=self._helper, args=(Lane(group, PARALLEL_BATCH, turn), send), daemon=True,
+            process = context.Process(target=self._helper, args=(Lane(group, batch, turn), send), daemon=True,
                                       name=f"catch-up of {', '.join(p.name for p in group)}")
             process.start()
             send.close()
             helpers.append((group, process, receive))
         mine = CatchUpReport()
         try:
-            self._rounds(mine, progress, None, Lane(groups[0], PARALLEL_BATCH, turn))
+            self._rounds(mine, progress, None, Lane(groups[0], batch, turn))
         except BaseException:
-            for _, process, _ in helpers:
+            for _, process, receive in helpers:
                 process.terminate()  # its open transaction is rolled back; its read models keep their positions
                 process.join()
+                receive.close()
             raise
         report.merge(mine)
         failed: list[ReadModel] = []
@@ -342,6 +360,7 @@ class ReadModelRunner:
             except EOFError:
                 outcome = f"its process ended with exit code {process.exitcode}"
             process.join()
+            receive.close()
             if isinstance(outcome, CatchUpReport):
                 report.merge(outcome)
             else:
@@ -356,8 +375,11 @@ class ReadModelRunner:
 
     def _helper(self, lane: Lane, send: Any) -> None:
         """A forked helper's whole life: catch its lane up, then send back its report or its error."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL)  # not the parent's handler (a worker's sets its stop flag)
+        engines = self._engines()
         try:
-            for engine in self._engines():
+            for engine in engines:
                 engine.dispose(close=False)  # the parent's pooled connections stay the parent's
             report = CatchUpReport()
             self._rounds(report, lambda _: None, None, lane)
@@ -366,6 +388,8 @@ class ReadModelRunner:
             send.send(f"{type(error).__name__}: {error}")
         finally:
             send.close()
+            for engine in engines:
+                engine.dispose()  # this process's own connections, closed as a client should
 
     def _engines(self) -> set[Engine]:
         engines = {self.engine, *(engine_of(sql_recorder(app.recorder).datastore) for app in self.sources.values())}
@@ -459,7 +483,7 @@ class ReadModelRunner:
     def positions(self, application: str, tracked: dict[tuple[str, str], int] | None = None) -> dict[str, int]:
         """Each of this runner's projections' position in ``application``'s log."""
         names = {p.name for p in self.projections}
-        return {projection: position for (projection, app_name), position in (tracked or self._tracking()).items()
+        return {projection: position for (projection, app_name), position in (self._tracking() if tracked is None else tracked).items()
                 if app_name == application and projection in names}
 
     def lag(self) -> list[Lag]:

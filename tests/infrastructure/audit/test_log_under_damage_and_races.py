@@ -24,14 +24,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import delete, event, insert, select, text, update
 
 from infrastructure.audit import offline_verifier as ov
 from infrastructure.audit.bundle import write_bundle
 from infrastructure.audit.log import AuditLog, audit_checkpoints, audit_log
 from infrastructure.audit.verify import ChainVerifier
 from tests.application.helpers import complete_restaurant, open_restaurant, submit_all
-from tests.conftest import INTAKE
+from tests.conftest import INTAKE, SUPERVISOR
 from tests.infrastructure.audit.test_tamper import rewrite_chain_from, row, table
 
 
@@ -394,3 +394,21 @@ def test_a_null_hash_in_a_bundle_is_a_named_problem_not_unusable_input(recorded_
     assert ov.main([str(tmp_path / "b")]) == 1
     out = capsys.readouterr().out
     assert f"{a} version 3" in out
+
+
+def test_an_entry_copied_over_another_after_the_checkpoint_cannot_hide_the_row_it_replaced(recorded):
+    """With the log's unique index dropped, an insider turns the entry of one new event into a copy of the next
+    one's: the entries still match rows one for one in number, but one row is no longer logged. Verify names it."""
+    services, a, b = recorded
+    first, replaced = _entry_after_the_checkpoint(services, a)
+    services.cases.supervision.escalate(SUPERVISOR, b, "slow", 1)
+    services.audit_log.follow()
+    copied = log_position(services, b, services.cases.load(b).version)
+    execute(services, text("DROP INDEX ix_audit_log_notification"))
+    with services.runner.engine.connect() as connection:
+        copy = connection.execute(select(audit_log).where(audit_log.c.position == copied)).mappings().one()
+    execute(services, update(audit_log).where(audit_log.c.position == replaced).values(
+        originator_id=copy["originator_id"], notification_id=copy["notification_id"], version=copy["version"],
+        event_hash=copy["event_hash"]))
+    report = services.audit.verify(None)
+    assert (str(a), first) in named(report) and not report["ok"], report

@@ -64,6 +64,10 @@ def test_every_stored_event_and_snapshot_reads_to_the_same_values_as_with_the_st
     '{"three":{"_type_":"date_iso","_data_":"2026-12-07","more":1},"two":{"_type_":1}}',  # not typed values
     '{"text":"he wrote \\"_type_\\": here","at":{"_type_":"date_iso","_data_":"2026-12-07"}}',
     '{"x":NaN,"y":Infinity,"big":123456789012345678901234567890,"s":"\\ud800"}',  # only the standard library
+    '{"n":18446744073709551616}',  # 2**64: orjson would read a float
+    '{"n":-9223372036854775809}',  # below -2**63
+    '{"n":9223372036854775807,"m":-9223372036854775808}',  # the 64-bit bounds themselves
+    '{"code":"1234567890123456789012","at":{"_type_":"date_iso","_data_":"2026-12-07"}}',  # long digits in text
     '{"name":"泉城小馆","emoji":"\\ud83d\\ude00","n":-0.0,"f":1e400}',
     '{}',
     '{"x":{"_type_":"decimal_str","_data_":{"_type_":"decimal_str","_data_":"1.5"}}}',  # typed in typed

@@ -190,20 +190,85 @@ def test_a_catch_up_in_small_batches_over_several_logs_reads_no_row_again(servic
     assert counts[1] == counts[0]
 
 
-def test_a_process_that_died_holding_the_turn_to_write_does_not_stop_the_others():
-    lock = multiprocessing.get_context("fork").Lock()
+def test_a_process_that_died_holding_the_turn_to_write_costs_the_others_one_wait_not_one_per_batch():
+    context = multiprocessing.get_context("fork")
+    lock, abandoned = context.Lock(), context.Event()
     lock.acquire()  # as if by a helper killed while writing
-    turn = WriteTurn(lock, patience=0.05)
+    mine, theirs = WriteTurn(lock, abandoned, patience=0.2), WriteTurn(lock, abandoned, patience=0.2)
     started = time.monotonic()
-    with turn:
+    with mine:
         pass
-    assert 0.05 <= time.monotonic() - started < 5
-    assert not turn.held
+    assert 0.2 <= time.monotonic() - started < 5 and not mine.held
+    started = time.monotonic()
+    for _ in range(20):  # every later batch, of this process or another
+        with mine, theirs:
+            pass
+    assert time.monotonic() - started < 0.2
 
 
 def test_processes_take_turns_to_write_through_the_turn():
-    lock = multiprocessing.get_context("fork").Lock()
-    turn = WriteTurn(lock)
+    context = multiprocessing.get_context("fork")
+    lock = context.Lock()
+    turn = WriteTurn(lock, context.Event())
     with turn:
         assert not lock.acquire(block=False)  # held while writing
     assert lock.acquire(block=False)  # released after
+
+
+def test_a_catch_up_on_an_in_memory_database_stays_in_one_process(tmp_path):
+    """A forked helper would write to its own copy of the memory and the rows would be lost."""
+    from sqlalchemy import create_engine
+
+    from tests.conftest import make_services
+    services = make_services(f"sqlite:///{tmp_path / 'file.sqlite3'}")
+    memory = ReadModelRunner(create_engine("sqlite://"), services.runner.sources, services.runner.projections,
+                             processes=2, parallel_from=0)
+    assert len(memory._groups()) == 1
+
+
+def test_stopping_a_catch_up_stops_its_helpers_even_where_the_worker_catches_sigterm(services, monkeypatch):
+    """`projections run` sets a stop flag on SIGTERM; a helper must not inherit that and go on for its whole lane."""
+    import signal
+
+    record_cases(services)
+    runner = services.runner
+    parent = os.getpid()
+    audit = next(p for p in runner.projections if p.name == "audit")
+    cases = next(p for p in runner.projections if isinstance(p, CaseReadModel))
+    audit_process, cases_process = audit.process, cases.process
+
+    def slow_in_helpers(change: Any, view: Any) -> None:
+        if os.getpid() != parent:
+            time.sleep(0.2)  # a long lane
+        audit_process(change, view)
+
+    def fails_here(change: Any, view: Any) -> None:
+        raise RuntimeError("broken handler")
+
+    audit.process, cases.process = slow_in_helpers, fails_here  # type: ignore[method-assign]
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)  # as the worker's handler: only sets a flag
+    try:
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="broken handler"):
+            rebuild(runner, 2)
+        assert time.monotonic() - started < 5  # the helper's lane alone would take minutes
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        del audit.process, cases.process
+
+
+def test_the_worker_catches_up_before_its_other_threads_start(services, monkeypatch):
+    """`projections run`'s first catch-up may use helper processes only while no other thread runs."""
+    runner = services.runner
+    seen: list[tuple[str, int]] = []
+    original = runner.catch_up
+
+    def catch_up(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("catch-up", threading.active_count()))
+        stop.set()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "catch_up", catch_up)
+    stop, before = threading.Event(), threading.active_count()  # threads earlier tests left behind count too
+    runner.run_forever(stop, interval=0.01, listen=False, then=lambda: seen.append(("jobs", 0)))
+    assert seen[:2] == [("catch-up", before), ("jobs", 0)]
