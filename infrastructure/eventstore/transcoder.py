@@ -21,14 +21,15 @@ standard library's encoder, so new rows are written byte for byte as before (the
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
 from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
 
 _TYPE_KEY = b'"_type_"'
-_LONG_NUMBER = re.compile(rb"\d{19}")  # 19 digits or more: an integer orjson might not keep exact (or digits in text)
+# 19 digits in a row (an integer orjson might not keep exact, or digits in text): every digit made "0", then one
+# find, both in C (a regular expression took longer than parsing the JSON)
+_DIGITS_AS_ZERO, _NINETEEN_DIGITS = bytes.maketrans(b"123456789", b"000000000"), b"0" * 19
 
 
 class OneThingTranscoder(JSONTranscoder):
@@ -36,7 +37,7 @@ class OneThingTranscoder(JSONTranscoder):
 
     def decode(self, data: bytes) -> Any:
         """The value stored as ``data``, with its typed values revived."""
-        if _LONG_NUMBER.search(data):
+        if data.translate(_DIGITS_AS_ZERO).find(_NINETEEN_DIGITS) >= 0:
             return super().decode(data)  # orjson would read an integer of 2**64 or more as a float
         try:
             value = orjson.loads(data)
